@@ -1,0 +1,38 @@
+//! `git orchestrate approve ISSUE [--gate G]`: pass the gate the issue waits at.
+
+use super::{CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue};
+use crate::env::Env;
+use crate::issue::IssueRef;
+use crate::pipeline::Gate;
+use crate::pipeline::gate::{Decision, record};
+use crate::ui::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The issue (a number, #99, or a GitHub issue URL).
+    #[arg(value_name = "ISSUE", value_parser = parse_issue)]
+    issue: IssueRef,
+
+    /// The gate to pass (after_lld, after_spec, before_pr); default: the one the issue waits at.
+    #[arg(long, value_name = "GATE", value_parser = parse_gate)]
+    gate: Option<Gate>,
+}
+
+pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
+    let session = open_session(global, env)?;
+    let issue = args.issue.number;
+    let recorded = record(&session, issue, args.gate, Decision::Approve)?;
+    match recorded.commit {
+        Some(commit) => ui.status(&format!(
+            "Approved {} for #{issue} on {} ({}); run `git orchestrate {issue}` to go on.",
+            recorded.gate,
+            recorded.branch,
+            commit.short()
+        )),
+        None => ui.status(&format!(
+            "{} for #{issue} was already approved; nothing to do.",
+            recorded.gate
+        )),
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,277 @@
+//! The command line: arguments (clap), one file per subcommand, exit codes, and turning
+//! errors into `error:` / `hint:` lines. Below this module nothing knows about clap.
+
+mod approve;
+mod error;
+mod reject;
+mod run;
+mod status;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, Subcommand};
+
+pub use error::{CliError, Exit};
+
+use crate::config::{self, LoadOptions};
+use crate::env::Env;
+use crate::git::Repo;
+use crate::issue::IssueRef;
+use crate::pipeline::{Gate, Session, Stage};
+use crate::ui::{Ui, Verbosity};
+
+/// Take an issue to a pull request through a design-first LLM pipeline.
+///
+/// Each stage (brief, design, spec, ...) is drafted by one model, reviewed by another, and
+/// committed on the issue's branch, so `git log` is the progress record and a re-run goes on
+/// where the history ends. `git orchestrate 7` is `git orchestrate run 7`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-orchestrate",
+    bin_name = "git orchestrate",
+    version,
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    run: run::Args,
+
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the pipeline for issues (the default command).
+    Run(run::Args),
+    /// Show where issues stand, read from their branches.
+    Status(status::Args),
+    /// Pass the gate an issue is waiting at.
+    Approve(approve::Args),
+    /// Reject at the gate; the stage is revised with your feedback on the next run.
+    Reject(reject::Args),
+}
+
+const SUBCOMMANDS: [&str; 5] = ["run", "status", "approve", "reject", "help"];
+
+/// Options every command takes.
+#[derive(Debug, clap::Args)]
+struct GlobalArgs {
+    /// Override a configuration key for this run; VALUE is read as TOML, else as a string
+    /// (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh).
+    #[arg(short = 'c', value_name = "KEY=VALUE", global = true)]
+    config_overrides: Vec<String>,
+
+    /// Use this configuration file instead of the repository's .orchestrate.toml.
+    #[arg(long = "config", value_name = "PATH", global = true)]
+    config_file: Option<PathBuf>,
+
+    /// Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+
+    /// Say less: errors, warnings, gates and the outcome only.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+}
+
+/// The program: parse, run, and say how it went. Returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let env = Env::from_process();
+    let args = hoist_subcommand(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Ok.into()
+                }
+                _ => Exit::Usage.into(),
+            };
+        }
+    };
+    let verbosity = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, 0) => Verbosity::Normal,
+        (false, _) => Verbosity::Verbose,
+    };
+    init_tracing(&env, cli.global.verbose);
+    let ui = Ui::new(&env, verbosity);
+    let result = match cli.command {
+        Some(Command::Run(args)) => run::run(args, &cli.global, &env, &ui),
+        Some(Command::Status(args)) => status::run(args, &cli.global, &env, &ui),
+        Some(Command::Approve(args)) => approve::run(args, &cli.global, &env, &ui),
+        Some(Command::Reject(args)) => reject::run(args, &cli.global, &env, &ui),
+        None if cli.run.is_empty() => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let _ = command.print_help();
+            Ok(Exit::Usage)
+        }
+        None => run::run(cli.run, &cli.global, &env, &ui),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            error.report(&ui);
+            error.exit.into()
+        }
+    }
+}
+
+/// Global options may come before the subcommand (`git orchestrate -c k=v status`), but
+/// because a bare issue number is also accepted in that position, clap would read the
+/// subcommand's name as an issue. Move leading global options after a subcommand name.
+fn hoist_subcommand(args: Vec<OsString>) -> Vec<OsString> {
+    let mut leading = Vec::new();
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        let takes_value = arg == "-c" || arg == "--config";
+        let is_flag = arg.starts_with('-') && arg != "-" && arg != "--";
+        if !is_flag {
+            break;
+        }
+        leading.push(args[i].clone());
+        if takes_value && i + 1 < args.len() {
+            leading.push(args[i + 1].clone());
+            i += 1;
+        }
+        i += 1;
+    }
+    let is_subcommand = args
+        .get(i)
+        .is_some_and(|a| SUBCOMMANDS.contains(&a.to_string_lossy().as_ref()));
+    if leading.is_empty() || !is_subcommand {
+        return args;
+    }
+    let mut out = vec![args[0].clone(), args[i].clone()];
+    out.extend(leading);
+    out.extend(args[i + 1..].iter().cloned());
+    out
+}
+
+fn init_tracing(env: &Env, verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match env.log_filter() {
+        Some(filter) => EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("warn")),
+        None if verbose > 1 => EnvFilter::new("git_orchestrate=trace"),
+        None if verbose == 1 => EnvFilter::new("git_orchestrate=debug"),
+        None => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Open the repository and its configuration. `need_worktree`: commands that run stages.
+fn open_session(global: &GlobalArgs, env: &Env) -> Result<Session, CliError> {
+    let repo = Repo::discover(env)?;
+    let options = LoadOptions {
+        repo_root: repo.workdir().map(PathBuf::from),
+        config_file: global.config_file.clone(),
+        overrides: global.config_overrides.clone(),
+    };
+    let config = config::load(&options, env)?;
+    Ok(Session::new(repo, config, env.clone()))
+}
+
+fn parse_stage(text: &str) -> Result<Stage, String> {
+    Stage::parse(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a stage (stages: {})",
+            Stage::ALL.map(Stage::name).join(", ")
+        )
+    })
+}
+
+fn parse_gate(text: &str) -> Result<Gate, String> {
+    Gate::parse(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a gate (gates: {})",
+            Gate::ALL.map(Gate::name).join(", ")
+        )
+    })
+}
+
+fn parse_issue(text: &str) -> Result<IssueRef, String> {
+    text.parse()
+}
+
+/// A tokio runtime for commands that call models, with Ctrl-C wired to `interrupt`.
+fn runtime(interrupt: &crate::pipeline::Interrupt) -> Result<tokio::runtime::Runtime, CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            CliError::new(
+                Exit::Error,
+                format!("could not start the async runtime: {e}"),
+            )
+        })?;
+    let interrupt = interrupt.clone();
+    runtime.spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut presses = 0;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async {
+                    match term.as_mut() {
+                        Some(t) => { t.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => {}
+            }
+            presses += 1;
+            if presses == 1 {
+                interrupt.trigger();
+            } else {
+                // A second Ctrl-C means "now": whatever is still running is abandoned. The lock
+                // file left behind is recognised as stale by the next run.
+                #[allow(clippy::disallowed_methods)]
+                std::process::exit(i32::from(Exit::Interrupted as u8));
+            }
+        }
+    });
+    Ok(runtime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_move_after_a_subcommand() {
+        assert_eq!(
+            hoist_subcommand(os(&["g", "-c", "a=b", "status", "7"])),
+            os(&["g", "status", "-c", "a=b", "7"])
+        );
+        assert_eq!(
+            hoist_subcommand(os(&["g", "-c", "a=b", "7"])),
+            os(&["g", "-c", "a=b", "7"])
+        );
+        assert_eq!(
+            hoist_subcommand(os(&["g", "-q", "--config", "x.toml", "approve", "7"])),
+            os(&["g", "approve", "-q", "--config", "x.toml", "7"])
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! `git orchestrate reject ISSUE -m TEXT [--gate G]`: reject at the gate, with feedback that
+//! the next run gives the drafter.
+
+use super::{CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue};
+use crate::env::Env;
+use crate::issue::IssueRef;
+use crate::pipeline::Gate;
+use crate::pipeline::gate::{Decision, record};
+use crate::ui::Ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The issue (a number, #99, or a GitHub issue URL).
+    #[arg(value_name = "ISSUE", value_parser = parse_issue)]
+    issue: IssueRef,
+
+    /// What should change: given to the drafter when the stage is revised.
+    #[arg(short, long = "message", value_name = "TEXT")]
+    message: String,
+
+    /// The gate to reject at; default: the one the issue waits at.
+    #[arg(long, value_name = "GATE", value_parser = parse_gate)]
+    gate: Option<Gate>,
+}
+
+pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
+    if args.message.trim().is_empty() {
+        return Err(CliError::usage(
+            "the rejection needs feedback: -m \"what should change\"",
+        ));
+    }
+    let session = open_session(global, env)?;
+    let issue = args.issue.number;
+    let recorded = record(
+        &session,
+        issue,
+        args.gate,
+        Decision::Reject(args.message.trim().to_string()),
+    )?;
+    let commit = recorded.commit.map(|c| c.short()).unwrap_or_default();
+    ui.status(&format!(
+        "Rejected {} for #{issue} on {} ({commit}); `git orchestrate {issue}` revises it with your feedback.",
+        recorded.gate, recorded.branch
+    ));
+    Ok(Exit::Ok)
+}

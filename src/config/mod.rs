@@ -1,0 +1,585 @@
+//! Configuration: layered TOML resolved into one value with no loose ends.
+//!
+//! Precedence, lowest first: built-in defaults (`defaults.toml`) < user file
+//! (`$XDG_CONFIG_HOME/git-orchestrate/config.toml`) < repository file (`.orchestrate.toml` at
+//! the work tree root, or `--config PATH` instead) < `-c key=value` arguments. Command-line
+//! flags are applied on top by the commands. Every error names where the offending key was
+//! written: file and line, or the `-c` argument.
+
+mod layers;
+mod model;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use layers::Origin;
+pub use model::{ModelSpec, ProviderKind, redact_command};
+
+use layers::{Layer, Origins};
+use raw::{RawConfig, RawProvider, RawReviewStage};
+
+use crate::env::Env;
+
+pub(crate) const DEFAULTS: &str = include_str!("defaults.toml");
+
+/// The name of the repository's configuration file, at the work tree root.
+pub const REPO_FILE: &str = ".orchestrate.toml";
+
+/// Timeout for providers that set none.
+const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// The resolved configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub orchestrator: OrchestratorConfig,
+    pub triage: TriageConfig,
+    pub lld: ReviewStageConfig,
+    pub spec: ReviewStageConfig,
+    pub implement: ImplConfig,
+    pub gates: GatesConfig,
+    pub paths: PathsConfig,
+    pub github: GithubConfig,
+    /// Every provider that can be named: the built-ins plus `[providers.NAME]` tables.
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// The files that were read, lowest precedence first.
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OrchestratorConfig {
+    pub skip_existing_lld: bool,
+    pub skip_existing_spec: bool,
+    pub branch_prefix: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct TriageConfig {
+    /// Without a drafter the brief is the issue text, normalised.
+    pub drafter: Option<ModelSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReviewStageConfig {
+    pub drafter: Option<ModelSpec>,
+    pub reviewer: Option<ModelSpec>,
+    pub max_revisions: u32,
+    pub required_sections: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ImplConfig {
+    pub implementer: Option<ModelSpec>,
+    pub max_test_retries: u32,
+    pub test_command: Option<String>,
+    pub test_timeout: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatesConfig {
+    pub after_lld: bool,
+    pub after_spec: bool,
+    pub before_pr: bool,
+}
+
+/// Artifact paths; `{issue}` is the issue number, `{stage}` the stage name.
+#[derive(Clone, Debug)]
+pub struct PathsConfig {
+    pub brief: String,
+    pub lld: String,
+    pub spec: String,
+    pub reviews: String,
+}
+
+impl PathsConfig {
+    /// Fill in a path template.
+    pub fn render(template: &str, issue: u64, stage: &str) -> String {
+        template
+            .replace("{issue}", &issue.to_string())
+            .replace("{stage}", stage)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GithubConfig {
+    pub remote: String,
+    pub repo: Option<String>,
+    pub api_url: Option<String>,
+    pub draft: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub base_url: Option<String>,
+    /// The environment variable holding the API key, for HTTP providers.
+    pub api_key_env: Option<String>,
+    /// Longest a single model call may take.
+    pub timeout: Duration,
+    /// How many times a transient failure is retried.
+    pub max_retries: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {} is not valid TOML{}: {message}", .path.display(), .line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Syntax {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("invalid `-c {arg}`: {message}")]
+    BadOverride { arg: String, message: String },
+    #[error("invalid configuration in {origin}, key `{key}`: {message}")]
+    Invalid {
+        origin: Origin,
+        key: String,
+        message: String,
+        hint: Option<String>,
+    },
+}
+
+impl ConfigError {
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            ConfigError::Read { .. } => vec![],
+            ConfigError::Syntax { .. } => {
+                vec!["fix the TOML syntax at that line (https://toml.io)".into()]
+            }
+            ConfigError::BadOverride { .. } => vec![
+                "write -c KEY=VALUE with a dotted key, for example -c gates.after_lld=true".into(),
+            ],
+            ConfigError::Invalid { hint, .. } => hint.iter().cloned().collect(),
+        }
+    }
+}
+
+/// What to load, as the command line says.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// The work tree root, where `.orchestrate.toml` is looked for.
+    pub repo_root: Option<PathBuf>,
+    /// `--config PATH`: used instead of the repository's file.
+    pub config_file: Option<PathBuf>,
+    /// `-c key=value`, in order.
+    pub overrides: Vec<String>,
+}
+
+/// Load and resolve the configuration.
+pub fn load(opts: &LoadOptions, env: &Env) -> Result<Config, ConfigError> {
+    let mut layers = vec![Layer::defaults()?];
+    let mut files = Vec::new();
+    if let Some(dir) = env.config_home() {
+        let user = dir.join("git-orchestrate").join("config.toml");
+        if let Some(layer) = read_layer(&user, false)? {
+            layers.push(layer);
+            files.push(user);
+        }
+    }
+    let repo_file = match (&opts.config_file, &opts.repo_root) {
+        (Some(path), _) => Some((path.clone(), true)),
+        (None, Some(root)) => Some((root.join(REPO_FILE), false)),
+        (None, None) => None,
+    };
+    if let Some((path, required)) = repo_file
+        && let Some(layer) = read_layer(&path, required)?
+    {
+        layers.push(layer);
+        files.push(path);
+    }
+    for arg in &opts.overrides {
+        layers.push(Layer::from_override(arg)?);
+    }
+    let (merged, origins) = layers::merge(layers);
+    let raw: RawConfig = serde_path_to_error::deserialize(toml::Value::Table(merged))
+        .map_err(|e| shape_error(e, &origins))?;
+    let mut config = resolve(raw, &origins)?;
+    config.files = files;
+    Ok(config)
+}
+
+fn read_layer(path: &Path, required: bool) -> Result<Option<Layer>, ConfigError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line: None,
+        message: "the file is not UTF-8 text".into(),
+    })?;
+    Layer::from_file(path.to_path_buf(), &text).map(Some)
+}
+
+/// Turn a serde error on the merged tables into one that names the key and its origin.
+fn shape_error(err: serde_path_to_error::Error<toml::de::Error>, origins: &Origins) -> ConfigError {
+    let mut key = err.path().to_string();
+    let message = err.inner().message().trim().to_string();
+    let unknown = message.strip_prefix("unknown field `").and_then(|rest| {
+        let (name, _) = rest.split_once('`')?;
+        Some(name.to_string())
+    });
+    let hint = match &unknown {
+        Some(name) => {
+            if !key.ends_with(name.as_str()) {
+                key = if key == "." || key.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{key}.{name}")
+                };
+            }
+            Some(
+                if key.starts_with("stages.") && key.matches('.').count() == 1 {
+                    "the stages that take settings are triage, lld, spec and impl".to_string()
+                } else {
+                    "check the spelling against the configuration section of the README".to_string()
+                },
+            )
+        }
+        None => None,
+    };
+    ConfigError::Invalid {
+        origin: origins.of(&key),
+        key,
+        message,
+        hint,
+    }
+}
+
+fn invalid(origins: &Origins, key: &str, message: String, hint: Option<&str>) -> ConfigError {
+    ConfigError::Invalid {
+        origin: origins.of(key),
+        key: key.to_string(),
+        message,
+        hint: hint.map(str::to_string),
+    }
+}
+
+fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
+    let providers = resolve_providers(raw.providers, origins)?;
+    let declared: Vec<(String, ProviderKind)> = providers
+        .values()
+        .map(|p| (p.name.clone(), p.kind))
+        .collect();
+    let model = |key: &str, value: Option<String>| -> Result<Option<ModelSpec>, ConfigError> {
+        let Some(text) = value else { return Ok(None) };
+        let spec = ModelSpec::parse(&text, &declared).map_err(|message| {
+            invalid(
+                origins,
+                key,
+                message,
+                Some("name a model as provider:model, or declare the provider in a [providers.NAME] table"),
+            )
+        })?;
+        if spec.kind == ProviderKind::Agent && !key.ends_with("implementer") {
+            return Err(invalid(
+                origins,
+                key,
+                format!("`{text}`: agent: programs edit files themselves and can only implement"),
+                Some("use cmd: for a program that answers with text"),
+            ));
+        }
+        Ok(Some(spec))
+    };
+    let review_stage =
+        |name: &str, stage: RawReviewStage| -> Result<ReviewStageConfig, ConfigError> {
+            let key = format!("stages.{name}.required_sections");
+            if stage.required_sections.iter().any(|s| s.trim().is_empty()) {
+                return Err(invalid(
+                    origins,
+                    &key,
+                    "a section name is empty".into(),
+                    None,
+                ));
+            }
+            Ok(ReviewStageConfig {
+                drafter: model(&format!("stages.{name}.drafter"), stage.drafter)?,
+                reviewer: model(&format!("stages.{name}.reviewer"), stage.reviewer)?,
+                max_revisions: stage.max_revisions,
+                required_sections: stage.required_sections,
+            })
+        };
+    let paths = raw.paths;
+    for (key, template) in [
+        ("paths.brief", &paths.brief),
+        ("paths.lld", &paths.lld),
+        ("paths.spec", &paths.spec),
+        ("paths.reviews", &paths.reviews),
+    ] {
+        check_path(key, template, origins)?;
+    }
+    let prefix = raw.orchestrator.branch_prefix;
+    if prefix.is_empty()
+        || prefix.contains(['~', '^', ':', '?', '*', '[', '\\', ' '])
+        || prefix.contains("..")
+    {
+        return Err(invalid(
+            origins,
+            "orchestrator.branch_prefix",
+            format!("`{prefix}` cannot start a branch name"),
+            Some("use something like \"orchestrate/\""),
+        ));
+    }
+    Ok(Config {
+        orchestrator: OrchestratorConfig {
+            skip_existing_lld: raw.orchestrator.skip_existing_lld,
+            skip_existing_spec: raw.orchestrator.skip_existing_spec,
+            branch_prefix: prefix,
+        },
+        triage: TriageConfig {
+            drafter: model("stages.triage.drafter", raw.stages.triage.drafter)?,
+        },
+        lld: review_stage("lld", raw.stages.lld)?,
+        spec: review_stage("spec", raw.stages.spec)?,
+        implement: ImplConfig {
+            implementer: model("stages.impl.implementer", raw.stages.implement.implementer)?,
+            max_test_retries: raw.stages.implement.max_test_retries,
+            test_command: raw.stages.implement.test_command,
+            test_timeout: raw.stages.implement.test_timeout.0,
+        },
+        gates: GatesConfig {
+            after_lld: raw.gates.after_lld,
+            after_spec: raw.gates.after_spec,
+            before_pr: raw.gates.before_pr,
+        },
+        paths: PathsConfig {
+            brief: paths.brief,
+            lld: paths.lld,
+            spec: paths.spec,
+            reviews: paths.reviews,
+        },
+        github: GithubConfig {
+            remote: raw.github.remote,
+            repo: raw.github.repo,
+            api_url: raw.github.api_url,
+            draft: raw.github.draft,
+        },
+        providers,
+        files: Vec::new(),
+    })
+}
+
+fn resolve_providers(
+    raw: BTreeMap<String, RawProvider>,
+    origins: &Origins,
+) -> Result<BTreeMap<String, ProviderConfig>, ConfigError> {
+    let mut providers = BTreeMap::new();
+    for kind in ProviderKind::ALL {
+        providers.insert(
+            kind.name().to_string(),
+            ProviderConfig {
+                name: kind.name().to_string(),
+                kind,
+                base_url: None,
+                api_key_env: None,
+                timeout: DEFAULT_PROVIDER_TIMEOUT,
+                max_retries: 0,
+            },
+        );
+    }
+    for (name, table) in raw {
+        let key = format!("providers.{name}");
+        let builtin = ProviderKind::builtin(&name);
+        let kind = match (&table.kind, builtin) {
+            (Some(kind), _) => ProviderKind::from_kind(kind).ok_or_else(|| {
+                invalid(
+                    origins,
+                    &format!("{key}.kind"),
+                    format!("unknown provider kind `{kind}`"),
+                    Some("kind is one of anthropic, gemini, openai, ollama, cmd, agent"),
+                )
+            })?,
+            (None, Some(kind)) => kind,
+            (None, None) => {
+                return Err(invalid(
+                    origins,
+                    &key,
+                    format!("unknown provider `{name}`"),
+                    Some(
+                        "a new provider needs a kind, for example kind = \"openai\" with base_url and api_key_env",
+                    ),
+                ));
+            }
+        };
+        if builtin.is_some_and(|b| b != kind) {
+            return Err(invalid(
+                origins,
+                &format!("{key}.kind"),
+                format!(
+                    "`{name}` is a built-in {} provider and cannot change kind",
+                    builtin.map(|b| b.name()).unwrap_or_default()
+                ),
+                Some("declare the provider under another name"),
+            ));
+        }
+        let canonical = builtin.map(|b| b.name().to_string()).unwrap_or(name);
+        let entry = providers
+            .entry(canonical.clone())
+            .or_insert(ProviderConfig {
+                name: canonical,
+                kind,
+                base_url: None,
+                api_key_env: None,
+                timeout: DEFAULT_PROVIDER_TIMEOUT,
+                max_retries: 0,
+            });
+        if let Some(url) = table.base_url {
+            entry.base_url = Some(url);
+        }
+        if let Some(var) = table.api_key_env {
+            entry.api_key_env = Some(var);
+        }
+        if let Some(timeout) = table.timeout {
+            if timeout.0.is_zero() {
+                return Err(invalid(
+                    origins,
+                    &format!("{key}.timeout"),
+                    "a timeout of zero would stop every call at once".into(),
+                    Some("write a duration such as \"20m\""),
+                ));
+            }
+            entry.timeout = timeout.0;
+        }
+        if let Some(retries) = table.max_retries {
+            entry.max_retries = retries;
+        }
+    }
+    Ok(providers)
+}
+
+/// Artifact paths must stay inside the repository and out of `.git`.
+fn check_path(key: &str, template: &str, origins: &Origins) -> Result<(), ConfigError> {
+    let bad = |why: &str| {
+        Err(invalid(
+            origins,
+            key,
+            format!("`{template}` {why}"),
+            Some("use a path relative to the repository root, such as \"docs/lld/{issue}.md\""),
+        ))
+    };
+    if template.trim().is_empty() {
+        return bad("is empty");
+    }
+    if template.starts_with('/') || template.contains('\\') {
+        return bad("must be a relative path with / separators");
+    }
+    let parts: Vec<&str> = template.split('/').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == "..")
+    {
+        return bad("must not contain empty, `.` or `..` parts");
+    }
+    if parts[0].eq_ignore_ascii_case(".git") {
+        return bad("must not point into .git");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str, overrides: &[&str]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(REPO_FILE), text).unwrap();
+        let opts = LoadOptions {
+            repo_root: Some(dir.path().to_path_buf()),
+            config_file: None,
+            overrides: overrides.iter().map(|s| s.to_string()).collect(),
+        };
+        load(&opts, &Env::default())
+    }
+
+    #[test]
+    fn defaults_alone_resolve() {
+        let config = load(&LoadOptions::default(), &Env::default()).unwrap();
+        assert_eq!(config.lld.max_revisions, 5);
+        assert_eq!(config.spec.required_sections, ["Files", "Changes", "Test"]);
+        assert!(config.gates.before_pr);
+        assert_eq!(config.providers["cmd"].timeout, Duration::from_secs(1200));
+        assert_eq!(config.orchestrator.branch_prefix, "orchestrate/");
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = load_text(
+            "[stages.lld]\nmax_revisions = 2\ndrafterr = \"cmd:x\"\n",
+            &[],
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(".orchestrate.toml, line 3"), "{text}");
+        assert!(text.contains("`stages.lld.drafterr`"), "{text}");
+    }
+
+    #[test]
+    fn wrong_type_names_key() {
+        let err = load_text("[stages.spec]\nmax_revisions = \"three\"\n", &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 2"), "{text}");
+        assert!(text.contains("`stages.spec.max_revisions`"), "{text}");
+    }
+
+    #[test]
+    fn unknown_stage_and_provider() {
+        let err = load_text("[stages.review]\ndrafter = \"cmd:x\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("`stages.review`"), "{err}");
+        assert!(err.to_string().contains("line 1"), "{err}");
+        let err = load_text("[stages.lld]\n\ndrafter = \"acme:big\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("line 3"), "{err}");
+        assert!(err.to_string().contains("unknown provider `acme`"), "{err}");
+    }
+
+    #[test]
+    fn overrides_beat_files_and_name_themselves() {
+        let config = load_text("[gates]\nafter_lld = false\n", &["gates.after_lld=true"]).unwrap();
+        assert!(config.gates.after_lld);
+        let err = load_text("", &["stages.lld.max_revisions=many"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`-c stages.lld.max_revisions=many`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn providers_resolve_kinds_and_timeouts() {
+        let config = load_text(
+            "[providers.cmd]\ntimeout = \"5s\"\n[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:8000/v1\"\n[stages.lld]\ndrafter = \"local:qwen\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.providers["cmd"].timeout, Duration::from_secs(5));
+        assert_eq!(config.providers["local"].kind, ProviderKind::OpenAi);
+        assert_eq!(config.lld.drafter.as_ref().unwrap().provider, "local");
+        let err = load_text("[providers.mystery]\nbase_url = \"x\"\n", &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown provider `mystery`"),
+            "{err}"
+        );
+        let err = load_text("[providers.cmd]\ntimeout = \"soon\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("providers.cmd.timeout"), "{err}");
+    }
+
+    #[test]
+    fn paths_stay_in_the_repository() {
+        for bad in ["/etc/x", "../x/{issue}.md", ".git/hooks/x", "a//b"] {
+            let err = load_text(&format!("[paths]\nlld = \"{bad}\"\n"), &[]).unwrap_err();
+            assert!(err.to_string().contains("paths.lld"), "{bad}: {err}");
+        }
+    }
+}

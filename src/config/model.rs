@@ -1,0 +1,248 @@
+//! Model names: `provider:model`, the providers that exist, and how a model is shown.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The wire protocol or mechanism behind a provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Anthropic,
+    Gemini,
+    #[serde(rename = "openai")]
+    OpenAi,
+    Ollama,
+    Cmd,
+    Agent,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 6] = [
+        ProviderKind::Anthropic,
+        ProviderKind::Gemini,
+        ProviderKind::OpenAi,
+        ProviderKind::Ollama,
+        ProviderKind::Cmd,
+        ProviderKind::Agent,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Ollama => "ollama",
+            ProviderKind::Cmd => "cmd",
+            ProviderKind::Agent => "agent",
+        }
+    }
+
+    /// A `kind = "..."` value in a `[providers.NAME]` table.
+    pub fn from_kind(kind: &str) -> Option<ProviderKind> {
+        ProviderKind::ALL.into_iter().find(|k| k.name() == kind)
+    }
+
+    /// A built-in provider name or alias (`claude` is `anthropic`, `google` is `gemini`).
+    pub fn builtin(name: &str) -> Option<ProviderKind> {
+        match name {
+            "claude" => Some(ProviderKind::Anthropic),
+            "google" => Some(ProviderKind::Gemini),
+            other => ProviderKind::from_kind(other),
+        }
+    }
+
+    /// Programs run as models: their "model" part is a command line.
+    pub fn is_program(self) -> bool {
+        matches!(self, ProviderKind::Cmd | ProviderKind::Agent)
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A model named in configuration: `anthropic:claude-opus-4-5`, `cmd:./draft.sh`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelSpec {
+    /// The provider's canonical name: a built-in (`anthropic`, never the alias `claude`) or
+    /// the name of a `[providers.NAME]` table.
+    pub provider: String,
+    pub kind: ProviderKind,
+    /// The model id, or for `cmd:` and `agent:` the command line.
+    pub model: String,
+}
+
+impl ModelSpec {
+    /// Parse `provider:model`; `declared` are the `[providers.NAME]` tables and their kinds.
+    pub fn parse(text: &str, declared: &[(String, ProviderKind)]) -> Result<ModelSpec, String> {
+        let text = text.trim();
+        let Some((provider, model)) = text.split_once(':') else {
+            return Err(format!(
+                "`{text}` is not a model name: write provider:model, such as claude:opus-4.5 or cmd:./my-model.sh"
+            ));
+        };
+        let provider = provider.trim();
+        let model = model.trim();
+        if model.is_empty() {
+            return Err(format!("`{text}` names no model after `{provider}:`"));
+        }
+        if let Some((name, kind)) = declared.iter().find(|(name, _)| name == provider) {
+            return Ok(ModelSpec {
+                provider: name.clone(),
+                kind: *kind,
+                model: model.to_string(),
+            });
+        }
+        match ProviderKind::builtin(provider) {
+            Some(kind) => Ok(ModelSpec {
+                provider: kind.name().to_string(),
+                kind,
+                model: model.to_string(),
+            }),
+            None => {
+                let mut known: Vec<String> = vec![
+                    "anthropic (or claude)".into(),
+                    "gemini (or google)".into(),
+                    "openai".into(),
+                    "ollama".into(),
+                    "cmd".into(),
+                    "agent".into(),
+                ];
+                known.extend(declared.iter().map(|(n, _)| n.clone()));
+                Err(format!(
+                    "unknown provider `{provider}` in `{text}` (known providers: {})",
+                    known.join(", ")
+                ))
+            }
+        }
+    }
+
+    /// How the model is shown in trailers, logs and output: secrets that a command line may
+    /// carry (`--api-key X`, `TOKEN=...`, `sk-...`) are masked.
+    pub fn label(&self) -> String {
+        if self.kind.is_program() {
+            format!("{}:{}", self.provider, redact_command(&self.model))
+        } else {
+            format!("{}:{}", self.provider, self.model)
+        }
+    }
+}
+
+impl fmt::Display for ModelSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+/// Mask the parts of a command line that look like credentials.
+pub fn redact_command(command: &str) -> String {
+    const MASK: &str = "***";
+    let mut out: Vec<String> = Vec::new();
+    let mut mask_next = false;
+    for word in command.split_whitespace() {
+        if mask_next {
+            out.push(MASK.into());
+            mask_next = false;
+            continue;
+        }
+        if let Some((name, _)) = word.split_once('=') {
+            let flag = name.trim_start_matches('-');
+            let is_env = !name.starts_with('-')
+                && !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            if is_env || (name.starts_with('-') && is_secret_name(flag)) {
+                out.push(format!("{name}={MASK}"));
+                continue;
+            }
+        }
+        if word.starts_with('-') && is_secret_name(word.trim_start_matches('-')) {
+            out.push(word.to_string());
+            mask_next = true;
+            continue;
+        }
+        if looks_like_key(word) {
+            out.push(MASK.into());
+            continue;
+        }
+        out.push(word.to_string());
+    }
+    out.join(" ")
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "key",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "auth",
+        "credential",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
+}
+
+fn looks_like_key(word: &str) -> bool {
+    let word = word.trim_matches(|c| c == '"' || c == '\'');
+    const PREFIXES: [&str; 8] = [
+        "sk-",
+        "sk_",
+        "ghp_",
+        "gho_",
+        "github_pat_",
+        "xoxb-",
+        "AIza",
+        "hf_",
+    ];
+    word.len() >= 16 && PREFIXES.iter().any(|p| word.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_builtins_aliases_and_declared() {
+        let spec = ModelSpec::parse("claude:opus-4.5", &[]).unwrap();
+        assert_eq!(spec.provider, "anthropic");
+        assert_eq!(spec.kind, ProviderKind::Anthropic);
+        assert_eq!(spec.model, "opus-4.5");
+        let cmd = ModelSpec::parse("cmd:claude -p", &[]).unwrap();
+        assert_eq!(cmd.model, "claude -p");
+        let declared = vec![("vllm".to_string(), ProviderKind::OpenAi)];
+        let spec = ModelSpec::parse("vllm:qwen", &declared).unwrap();
+        assert_eq!(
+            (spec.provider.as_str(), spec.kind),
+            ("vllm", ProviderKind::OpenAi)
+        );
+        let err = ModelSpec::parse("foo:bar", &declared).unwrap_err();
+        assert!(err.contains("unknown provider `foo`"), "{err}");
+        assert!(err.contains("vllm"), "{err}");
+        assert!(ModelSpec::parse("opus", &[]).is_err());
+        assert!(ModelSpec::parse("cmd:", &[]).is_err());
+    }
+
+    #[test]
+    fn labels_mask_secrets_in_command_lines() {
+        assert_eq!(
+            redact_command("llm -m gpt-5 --key sk-abcdefghijklmnopqrst"),
+            "llm -m gpt-5 --key ***"
+        );
+        assert_eq!(
+            redact_command("OPENAI_API_KEY=abc tool --api-token=xyz run"),
+            "OPENAI_API_KEY=*** tool --api-token=*** run"
+        );
+        assert_eq!(redact_command("tool sk-ant-api03-aaaaaaaaaaaa"), "tool ***");
+        assert_eq!(
+            redact_command("claude -p --model opus"),
+            "claude -p --model opus"
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The configuration as written: the shape of the merged TOML tables.
+//!
+//! Unknown keys are errors (`deny_unknown_fields`). Fields without `Option` are always
+//! present after merging because the built-in defaults set them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Visitor};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub orchestrator: RawOrchestrator,
+    pub stages: RawStages,
+    pub gates: RawGates,
+    pub paths: RawPaths,
+    pub github: RawGithub,
+    #[serde(default)]
+    pub providers: BTreeMap<String, RawProvider>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrchestrator {
+    pub skip_existing_lld: bool,
+    pub skip_existing_spec: bool,
+    pub branch_prefix: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStages {
+    pub triage: RawTriage,
+    pub lld: RawReviewStage,
+    pub spec: RawReviewStage,
+    #[serde(rename = "impl")]
+    pub implement: RawImpl,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTriage {
+    pub drafter: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReviewStage {
+    pub drafter: Option<String>,
+    pub reviewer: Option<String>,
+    pub max_revisions: u32,
+    pub required_sections: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImpl {
+    pub implementer: Option<String>,
+    pub max_test_retries: u32,
+    pub test_command: Option<String>,
+    pub test_timeout: DurationValue,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGates {
+    pub after_lld: bool,
+    pub after_spec: bool,
+    pub before_pr: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaths {
+    pub brief: String,
+    pub lld: String,
+    pub spec: String,
+    pub reviews: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGithub {
+    pub remote: String,
+    pub repo: Option<String>,
+    pub api_url: Option<String>,
+    pub draft: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvider {
+    pub kind: Option<String>,
+    pub base_url: Option<String>,
+    pub api_key_env: Option<String>,
+    pub timeout: Option<DurationValue>,
+    pub max_retries: Option<u32>,
+}
+
+/// A duration written as `"20m"`, `"90s"`, `"1h 30m"`, or a number of seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationValue(pub Duration);
+
+impl<'de> Deserialize<'de> for DurationValue {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+
+        impl Visitor<'_> for DurationVisitor {
+            type Value = DurationValue;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as \"90s\", \"20m\" or \"1h\", or a number of seconds")
+            }
+
+            fn visit_u64<E: de::Error>(self, secs: u64) -> Result<DurationValue, E> {
+                Ok(DurationValue(Duration::from_secs(secs)))
+            }
+
+            fn visit_i64<E: de::Error>(self, secs: i64) -> Result<DurationValue, E> {
+                u64::try_from(secs)
+                    .map(|s| DurationValue(Duration::from_secs(s)))
+                    .map_err(|_| E::custom("a duration cannot be negative"))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<DurationValue, E> {
+                humantime::parse_duration(text.trim())
+                    .map(DurationValue)
+                    .map_err(|e| {
+                        E::custom(format!(
+                            "`{text}` is not a duration ({e}); write \"90s\", \"20m\" or \"1h\""
+                        ))
+                    })
+            }
+        }
+
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}

@@ -1,0 +1,76 @@
+//! A snapshot of the process environment, taken once at start-up.
+//!
+//! Everything below the command line reads variables from an [`Env`] value instead of
+//! `std::env`, so tests and the library can inject them, and so there is exactly one place
+//! to look when asking "which variables does this tool read?".
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// The variables this process was started with.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: BTreeMap<OsString, OsString>,
+}
+
+impl Env {
+    /// Read the real process environment.
+    #[allow(clippy::disallowed_methods)] // the one sanctioned reader
+    pub fn from_process() -> Env {
+        Env {
+            vars: std::env::vars_os().collect(),
+        }
+    }
+
+    /// An environment holding exactly these variables (for tests and embedding).
+    pub fn from_pairs<K, V, I>(pairs: I) -> Env
+    where
+        K: Into<OsString>,
+        V: Into<OsString>,
+        I: IntoIterator<Item = (K, V)>,
+    {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The value of `name`, if it is set and valid UTF-8.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(&OsString::from(name))?.to_str()
+    }
+
+    /// The value of `name` if set and not empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    pub fn is_set(&self, name: &str) -> bool {
+        self.vars.contains_key(&OsString::from(name))
+    }
+
+    pub fn home(&self) -> Option<PathBuf> {
+        self.non_empty("HOME").map(PathBuf::from)
+    }
+
+    /// `$XDG_CONFIG_HOME`, else `~/.config`.
+    pub fn config_home(&self) -> Option<PathBuf> {
+        match self.non_empty("XDG_CONFIG_HOME") {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => self.home().map(|home| home.join(".config")),
+        }
+    }
+
+    /// Whether the user asked for no colour (<https://no-color.org>).
+    pub fn no_color(&self) -> bool {
+        self.non_empty("NO_COLOR").is_some()
+    }
+
+    /// The `tracing` filter from `GIT_ORCHESTRATE_LOG`.
+    pub fn log_filter(&self) -> Option<&str> {
+        self.non_empty("GIT_ORCHESTRATE_LOG")
+    }
+}

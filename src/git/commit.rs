@@ -1,0 +1,112 @@
+//! Committing artifacts without a work tree: new blobs are written, the branch tip's tree is
+//! updated in memory along the changed paths only (so the cost does not grow with the size of
+//! the repository), and the branch ref moves only if it still points where we last saw it.
+
+use git2::{ErrorCode, FileMode, Oid, build::TreeUpdateBuilder};
+
+use super::{Context, GitError, ObjectId, Repo, Result};
+
+/// A file to write in the new commit, replacing whatever is at `path`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileChange {
+    /// Slash-separated, relative to the repository root.
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+/// One commit on a branch.
+#[derive(Clone, Debug)]
+pub struct CommitRequest<'a> {
+    /// Short branch name (`orchestrate/7-add-a-flag`).
+    pub branch: &'a str,
+    /// Where the branch must point for the commit to land; `None` means the branch must not
+    /// exist yet, and the commit creates it on top of `base`.
+    pub expected_tip: Option<ObjectId>,
+    pub base: ObjectId,
+    pub files: &'a [FileChange],
+    pub message: &'a str,
+}
+
+impl Repo {
+    /// Commit `files` on the branch and move it, compare-and-swap. Returns the new commit.
+    ///
+    /// An empty `files` makes a commit with the parent's tree (gate decisions are recorded
+    /// that way). If the branch is not where `expected_tip` says, nothing is changed and
+    /// [`GitError::BranchMoved`] reports where it is.
+    pub fn commit_files(&self, req: &CommitRequest<'_>) -> Result<ObjectId> {
+        let parent_id = req.expected_tip.unwrap_or(req.base);
+        let parent = self
+            .inner
+            .find_commit(parent_id.0)
+            .context(|| format!("could not read commit {}", parent_id.short()))?;
+        let base_tree = parent
+            .tree()
+            .context(|| format!("could not read the tree of {}", parent_id.short()))?;
+
+        let mut update = TreeUpdateBuilder::new();
+        for file in req.files {
+            let blob = self
+                .inner
+                .blob(&file.content)
+                .context(|| format!("could not write {} to the object database", file.path))?;
+            update.upsert(file.path.as_str(), blob, FileMode::Blob);
+        }
+        let tree_id = update
+            .create_updated(&self.inner, &base_tree)
+            .context(|| "could not build the new tree".into())?;
+        let tree = self
+            .inner
+            .find_tree(tree_id)
+            .context(|| "could not read back the new tree".into())?;
+
+        let (author, committer) = self.signatures()?;
+        let commit = self
+            .inner
+            .commit(None, &author, &committer, req.message, &tree, &[&parent])
+            .context(|| "could not write the commit".into())?;
+        self.move_branch(req, commit)?;
+        Ok(ObjectId(commit))
+    }
+
+    fn move_branch(&self, req: &CommitRequest<'_>, new: Oid) -> Result<()> {
+        let refname = format!("refs/heads/{}", req.branch);
+        let summary = req.message.lines().next().unwrap_or("commit");
+        let reflog = format!("git-orchestrate: {summary}");
+        let outcome = match req.expected_tip {
+            Some(expected) => self
+                .inner
+                .reference_matching(&refname, new, true, expected.0, &reflog),
+            None => self.inner.reference(&refname, new, false, &reflog),
+        };
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::Modified
+                        | ErrorCode::Exists
+                        | ErrorCode::NotFound
+                        | ErrorCode::Locked
+                ) =>
+            {
+                let found = self.branch_tip(req.branch)?;
+                if found != req.expected_tip {
+                    Err(GitError::BranchMoved {
+                        branch: req.branch.to_string(),
+                        expected: req.expected_tip,
+                        found,
+                    })
+                } else {
+                    Err(GitError::Git {
+                        action: format!("could not move branch {}", req.branch),
+                        source: e,
+                    })
+                }
+            }
+            Err(source) => Err(GitError::Git {
+                action: format!("could not move branch {}", req.branch),
+                source,
+            }),
+        }
+    }
+}

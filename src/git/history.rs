@@ -1,0 +1,106 @@
+//! Reading the branch history: commits along the first-parent chain, with their trailers.
+
+use git2::Oid;
+
+use super::{Context, ObjectId, Repo, Result};
+
+/// One commit, as the pipeline reads it.
+#[derive(Clone, Debug)]
+pub struct CommitInfo {
+    pub id: ObjectId,
+    pub summary: String,
+    pub message: String,
+    /// Trailers of the message's last paragraph, in order, as `git interpret-trailers` reads them.
+    pub trailers: Vec<(String, String)>,
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+    pub author: String,
+}
+
+impl CommitInfo {
+    /// The first value of trailer `key` (case-insensitive, as git compares trailer keys).
+    pub fn trailer(&self, key: &str) -> Option<&str> {
+        self.trailers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The message body without the subject and without the trailer paragraph.
+    pub fn body(&self) -> String {
+        let mut paragraphs: Vec<&str> = self.message.split("\n\n").collect();
+        if !paragraphs.is_empty() {
+            paragraphs.remove(0);
+        }
+        if !self.trailers.is_empty() {
+            while paragraphs.last().is_some_and(|p| p.trim().is_empty()) {
+                paragraphs.pop();
+            }
+            paragraphs.pop();
+        }
+        paragraphs.join("\n\n").trim().to_string()
+    }
+}
+
+impl Repo {
+    pub fn commit_info(&self, id: ObjectId) -> Result<CommitInfo> {
+        let commit = self
+            .inner
+            .find_commit(id.0)
+            .context(|| format!("could not read commit {}", id.short()))?;
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        let trailers = git2::message_trailers_strs(&message)
+            .map(|t| {
+                t.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(CommitInfo {
+            id,
+            summary: message.lines().next().unwrap_or_default().to_string(),
+            trailers,
+            time: commit.time().seconds(),
+            author: String::from_utf8_lossy(commit.author().name_bytes()).into_owned(),
+            message,
+        })
+    }
+
+    /// The first parent of `id`, if it has one.
+    pub fn first_parent(&self, id: ObjectId) -> Result<Option<ObjectId>> {
+        let commit = self
+            .inner
+            .find_commit(id.0)
+            .context(|| format!("could not read commit {}", id.short()))?;
+        Ok(commit.parent_ids().next().map(ObjectId))
+    }
+
+    /// Walk the first-parent chain from `tip` (newest first).
+    pub fn first_parent_chain(&self, tip: ObjectId) -> FirstParentChain<'_> {
+        FirstParentChain {
+            repo: self,
+            next: Some(tip.0),
+        }
+    }
+}
+
+/// Iterator over a first-parent chain; see [`Repo::first_parent_chain`].
+pub struct FirstParentChain<'r> {
+    repo: &'r Repo,
+    next: Option<Oid>,
+}
+
+impl Iterator for FirstParentChain<'_> {
+    type Item = Result<ObjectId>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let id = ObjectId(self.next.take()?);
+        match self.repo.first_parent(id) {
+            Ok(parent) => {
+                self.next = parent.map(|p| p.0);
+                Some(Ok(id))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Issues: how a user names one on the command line, how one is read from a file, and the
+//! branch slug made from its title. Issue text is untrusted data; nothing here interprets it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// An issue as the pipeline sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    /// Everything after the title line.
+    pub body: String,
+}
+
+impl Issue {
+    /// The issue as a Markdown document: the brief, when no triage model is configured.
+    pub fn normalised(&self) -> String {
+        let body = normalise_text(&self.body);
+        if body.is_empty() {
+            format!("# {}\n", self.title)
+        } else {
+            format!("# {}\n\n{}\n", self.title, body)
+        }
+    }
+}
+
+/// An issue named on the command line: `99`, `#99`, or a GitHub issue URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueRef {
+    pub number: u64,
+    /// `owner/name`, when the issue was given as a URL.
+    pub repo: Option<String>,
+}
+
+impl fmt::Display for IssueRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.number)
+    }
+}
+
+impl std::str::FromStr for IssueRef {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let number_of = |text: &str| -> Result<u64, String> {
+            match text.parse::<u64>() {
+                Ok(0) => Err("issue numbers start at 1".into()),
+                Ok(n) => Ok(n),
+                Err(_) => Err(format!(
+                    "`{s}` is not an issue: give a number (99), #99, or a GitHub issue URL"
+                )),
+            }
+        };
+        if let Some(rest) = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+        {
+            let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+            return match parts.as_slice() {
+                [_host, owner, name, "issues" | "pull", number] => Ok(IssueRef {
+                    number: number_of(number)?,
+                    repo: Some(format!("{owner}/{name}")),
+                }),
+                _ => Err(format!(
+                    "`{s}` is not a GitHub issue URL (expected https://HOST/OWNER/REPO/issues/N)"
+                )),
+            };
+        }
+        let digits = s.strip_prefix('#').unwrap_or(s);
+        Ok(IssueRef {
+            number: number_of(digits)?,
+            repo: None,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("cannot read issue file {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("issue file {} is empty", .path.display())]
+    Empty { path: PathBuf },
+    #[error("issue file {} is not UTF-8 text (invalid byte at offset {offset})", .path.display())]
+    NotUtf8 { path: PathBuf, offset: usize },
+}
+
+impl IssueError {
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            IssueError::Read { .. } => {
+                vec!["check the path given to --issue-file (relative paths start at the current directory)".into()]
+            }
+            IssueError::Empty { .. } => {
+                vec!["write the issue in Markdown: a `# Title` line, then the description".into()]
+            }
+            IssueError::NotUtf8 { .. } => {
+                vec!["save the file as UTF-8 (for example `iconv -t UTF-8`)".into()]
+            }
+        }
+    }
+}
+
+/// Read an issue from a Markdown file: the first `# ` heading is the title.
+///
+/// Without such a heading the first non-empty line is the title, as a commit message's
+/// first line is its subject.
+pub fn read_issue_file(number: u64, path: &Path) -> Result<Issue, IssueError> {
+    let bytes = std::fs::read(path).map_err(|source| IssueError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| IssueError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if text.trim().is_empty() {
+        return Err(IssueError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(parse_issue(number, text))
+}
+
+/// An issue from Markdown text (a file, or a brief already on the branch).
+pub fn parse_issue(number: u64, text: &str) -> Issue {
+    let lines: Vec<&str> = text.lines().collect();
+    let heading = lines
+        .iter()
+        .position(|l| l.starts_with("# ") && !l[2..].trim().is_empty());
+    let title_at = heading.or_else(|| lines.iter().position(|l| !l.trim().is_empty()));
+    let Some(at) = title_at else {
+        return Issue {
+            number,
+            title: format!("Issue {number}"),
+            body: String::new(),
+        };
+    };
+    let raw = lines[at];
+    let title = raw
+        .strip_prefix("# ")
+        .unwrap_or(raw)
+        .trim()
+        .trim_end_matches('#')
+        .trim()
+        .to_string();
+    let mut body_lines: Vec<&str> = lines[..at].to_vec();
+    body_lines.extend_from_slice(&lines[at + 1..]);
+    Issue {
+        number,
+        title,
+        body: normalise_text(&body_lines.join("\n")),
+    }
+}
+
+/// Trim trailing whitespace on each line, drop leading and trailing blank lines, and collapse
+/// runs of blank lines: the text means the same and diffs stay quiet.
+pub fn normalise_text(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut blank = false;
+    for line in text.lines().map(str::trim_end) {
+        if line.is_empty() {
+            blank = !out.is_empty();
+            continue;
+        }
+        if blank {
+            out.push("");
+            blank = false;
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}
+
+/// The branch slug of a title: its lowercase ASCII words joined by `-`, at most 40 characters,
+/// cut at a word boundary.
+pub fn slug(title: &str) -> String {
+    const MAX: usize = 40;
+    let mut slug = String::new();
+    let words = title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase);
+    for word in words {
+        let extra = if slug.is_empty() { 0 } else { 1 };
+        if slug.len() + extra + word.len() > MAX {
+            if slug.is_empty() {
+                slug = word[..MAX].to_string();
+            }
+            break;
+        }
+        if extra == 1 {
+            slug.push('-');
+        }
+        slug.push_str(&word);
+    }
+    if slug.is_empty() {
+        "issue".into()
+    } else {
+        slug
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_refs() {
+        assert_eq!("99".parse::<IssueRef>().unwrap().number, 99);
+        assert_eq!("#7".parse::<IssueRef>().unwrap().number, 7);
+        let url: IssueRef = "https://github.com/o/r/issues/12".parse().unwrap();
+        assert_eq!(url.number, 12);
+        assert_eq!(url.repo.as_deref(), Some("o/r"));
+        assert!("seven".parse::<IssueRef>().is_err());
+        assert!("0".parse::<IssueRef>().is_err());
+        assert!("https://github.com/o/r/wiki/3".parse::<IssueRef>().is_err());
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Add a --verbose flag"), "add-a-verbose-flag");
+        assert_eq!(slug("Émile's café: ÜBER fix!"), "mile-s-caf-ber-fix");
+        assert_eq!(slug("!!!"), "issue");
+        let long = slug("one two three four five six seven eight nine ten eleven");
+        assert!(long.len() <= 40, "{long}");
+        assert!(!long.ends_with('-'));
+        assert_eq!(slug(&"x".repeat(60)).len(), 40);
+    }
+
+    #[test]
+    fn title_is_first_heading() {
+        let issue = parse_issue(3, "intro\n\n# Fix the thing\n\nBody   \n\n\n\nmore\n");
+        assert_eq!(issue.title, "Fix the thing");
+        assert_eq!(issue.body, "intro\n\nBody\n\nmore");
+        let plain = parse_issue(4, "\n\nJust a line\nand text");
+        assert_eq!(plain.title, "Just a line");
+        assert_eq!(plain.normalised(), "# Just a line\n\nand text\n");
+    }
+}

@@ -1,0 +1,117 @@
+//! The issue's branch: found by its prefix, or planned from the base; and committing to it so
+//! that a commit that cannot land (someone moved the branch) is saved locally, never lost.
+
+use super::PipelineError;
+use super::statedir::StateDir;
+use crate::git::{CommitRequest, FileChange, GitError, Head, ObjectId, Repo};
+use crate::issue::slug;
+
+/// Where the issue's work goes.
+#[derive(Clone, Debug)]
+pub struct IssueBranch {
+    pub name: String,
+    /// The branch tip; `None` until the first commit creates the branch.
+    pub tip: Option<ObjectId>,
+    /// Where a new branch starts (the tip, for an existing branch).
+    pub base: ObjectId,
+    /// The base as the user knows it (`main`), for a new branch.
+    pub base_name: Option<String>,
+}
+
+impl IssueBranch {
+    /// The existing branch of `issue`: `{prefix}{issue}-...`.
+    pub fn existing(
+        repo: &Repo,
+        prefix: &str,
+        issue: u64,
+    ) -> Result<Option<IssueBranch>, PipelineError> {
+        let mut found = repo.branches_with_prefix(&format!("{prefix}{issue}-"))?;
+        match found.len() {
+            0 => Ok(None),
+            1 => {
+                let (name, tip) = found.remove(0);
+                Ok(Some(IssueBranch {
+                    name,
+                    tip: Some(tip),
+                    base: tip,
+                    base_name: None,
+                }))
+            }
+            _ => Err(PipelineError::AmbiguousBranch {
+                issue,
+                branches: found.into_iter().map(|(n, _)| n).collect(),
+            }),
+        }
+    }
+
+    /// The existing branch, or the one a run would create from `base` (else `HEAD`).
+    pub fn locate(
+        repo: &Repo,
+        prefix: &str,
+        issue: u64,
+        title: &str,
+        base: Option<&str>,
+    ) -> Result<IssueBranch, PipelineError> {
+        if let Some(existing) = IssueBranch::existing(repo, prefix, issue)? {
+            return Ok(existing);
+        }
+        let name = format!("{prefix}{issue}-{}", slug(title));
+        let (base_id, base_name) = match base {
+            Some(spec) => match repo.resolve_commit(spec)? {
+                Some(id) => (id, spec.to_string()),
+                None => return Err(PipelineError::BaseNotFound { base: spec.into() }),
+            },
+            None => match repo.head()? {
+                Head::Branch { name, tip } => (tip, name),
+                Head::Detached(_) => return Err(PipelineError::DetachedHead { branch: name }),
+                Head::Unborn { name } => return Err(PipelineError::UnbornHead { name }),
+            },
+        };
+        Ok(IssueBranch {
+            name,
+            tip: None,
+            base: base_id,
+            base_name: Some(base_name),
+        })
+    }
+
+    /// The commit stage work builds on: the tip, or the base before the branch exists.
+    pub fn head(&self) -> ObjectId {
+        self.tip.unwrap_or(self.base)
+    }
+
+    /// Commit `files` with `message`, moving the branch compare-and-swap. If the branch moved
+    /// under us, the files and message are saved under the state directory and the error says
+    /// where.
+    pub fn commit(
+        &mut self,
+        repo: &Repo,
+        state: &StateDir,
+        issue: u64,
+        stage: &str,
+        files: &[FileChange],
+        message: &str,
+    ) -> Result<ObjectId, PipelineError> {
+        let request = CommitRequest {
+            branch: &self.name,
+            expected_tip: self.tip,
+            base: self.base,
+            files,
+            message,
+        };
+        match repo.commit_files(&request) {
+            Ok(id) => {
+                self.tip = Some(id);
+                Ok(id)
+            }
+            Err(source @ GitError::BranchMoved { .. }) => {
+                let saved = state.save_recovery(issue, stage, files, message);
+                Err(PipelineError::BranchMoved {
+                    source,
+                    saved_to: saved.ok(),
+                })
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+}

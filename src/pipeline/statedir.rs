@@ -1,0 +1,95 @@
+//! Local run state under `<git-common-dir>/orchestrate/`: locks, transcripts of model
+//! exchanges (for debugging, and so a reply that could not be committed is not lost), and
+//! artifacts saved when a commit could not land. Deleting it loses nothing the branch holds.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::git::FileChange;
+
+#[derive(Clone, Debug)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+impl StateDir {
+    pub fn new(common_dir: &Path) -> StateDir {
+        StateDir {
+            root: common_dir.join("orchestrate"),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn locks(&self) -> PathBuf {
+        self.root.join("locks")
+    }
+
+    /// Where this run's transcripts go.
+    pub fn transcripts(&self, issue: u64, run_id: &str) -> PathBuf {
+        self.root
+            .join("transcripts")
+            .join(issue.to_string())
+            .join(run_id)
+    }
+
+    /// Save one model exchange.
+    pub fn save_transcript(
+        &self,
+        dir: &Path,
+        name: &str,
+        model: &str,
+        prompt: &str,
+        reply: Result<&str, &str>,
+    ) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{name}.md"));
+        let (heading, text) = match reply {
+            Ok(text) => ("Reply", text),
+            Err(error) => ("Error", error),
+        };
+        let body = format!("# Model\n\n{model}\n\n# Prompt\n\n{prompt}\n\n# {heading}\n\n{text}\n");
+        std::fs::write(&path, body)?;
+        Ok(path)
+    }
+
+    /// Save artifacts whose commit could not land, with the message they were to carry.
+    pub fn save_recovery(
+        &self,
+        issue: u64,
+        stage: &str,
+        files: &[FileChange],
+        message: &str,
+    ) -> std::io::Result<PathBuf> {
+        let dir = self
+            .root
+            .join("recovered")
+            .join(issue.to_string())
+            .join(format!("{stage}-{}", run_id()));
+        for file in files {
+            let path = dir.join(&file.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, &file.content)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("COMMIT_MESSAGE"), message)?;
+        Ok(dir)
+    }
+}
+
+/// A name for one run: its start time and pid.
+pub fn run_id() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let stamp =
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+            .to_string()
+            .replace([':', '-'], "");
+    format!("{stamp}-{}", std::process::id())
+}

@@ -1,0 +1,330 @@
+//! The human renderer: a line as each stage starts and ends, a line per review round, a
+//! spinner on a terminal while a model works, and a table of stages at the end.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::table::table;
+use super::{BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed};
+use crate::pipeline::events::{Plan, Summary};
+use crate::pipeline::{Event, EventSink};
+
+pub struct HumanRenderer<'u> {
+    ui: &'u Ui,
+    spinner: Mutex<Option<ProgressBar>>,
+}
+
+impl<'u> HumanRenderer<'u> {
+    pub fn new(ui: &'u Ui) -> HumanRenderer<'u> {
+        HumanRenderer {
+            ui,
+            spinner: Mutex::new(None),
+        }
+    }
+
+    fn stop_spinner(&self) {
+        let mut spinner = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bar) = spinner.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn start_spinner(&self, message: String) {
+        if !self.ui.progress_allowed() {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        bar.set_style(style);
+        bar.set_message(message);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let mut spinner = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
+        *spinner = Some(bar);
+    }
+
+    /// A status line, `verb` right-aligned as cargo does.
+    fn line(&self, style: anstyle::Style, verb: &str, rest: &str) {
+        self.ui
+            .status(&format!("{style}{verb:>12}{style:#} {rest}"));
+    }
+
+    fn plan(&self, plan: &Plan) {
+        let branch = if plan.branch_exists {
+            format!("{} (existing)", plan.branch)
+        } else {
+            format!(
+                "{} (new, from {})",
+                plan.branch,
+                plan.base.as_deref().unwrap_or("HEAD")
+            )
+        };
+        if !plan.dry_run {
+            self.line(
+                GOOD,
+                "Issue",
+                &format!("#{} {} on {branch}", plan.issue, plan.title),
+            );
+            return;
+        }
+        let mut out = format!(
+            "Plan for #{} {}\n  branch: {branch}\n\n",
+            plan.issue, plan.title
+        );
+        let rows: Vec<Vec<String>> = plan
+            .steps
+            .iter()
+            .map(|step| {
+                let models = step
+                    .models
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} {}",
+                            m.role.name(),
+                            m.model.as_deref().unwrap_or(match m.role {
+                                crate::llm::Role::Triage => "none (the issue text is the brief)",
+                                _ => "(none configured)",
+                            })
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let gate = step
+                    .gate
+                    .as_ref()
+                    .map(|g| {
+                        let state = match (g.enabled, g.passed) {
+                            (false, _) => "off",
+                            (true, true) => "passed",
+                            (true, false) => "on",
+                        };
+                        format!("{} {state}", g.gate)
+                    })
+                    .unwrap_or_default();
+                vec![
+                    step.stage.name().to_string(),
+                    step.action.clone(),
+                    step.reason.clone(),
+                    step.artifact.clone().unwrap_or_default(),
+                    models,
+                    gate,
+                ]
+            })
+            .collect();
+        out.push_str(&indent(&table(
+            &["stage", "action", "why", "artifact", "models", "gate"],
+            &rows,
+        )));
+        out.push_str("\nNothing was changed (--dry-run).");
+        self.ui.stderr(&out);
+    }
+
+    fn summary(&self, summary: &Summary) {
+        if self.ui.verbosity == Verbosity::Quiet {
+            return;
+        }
+        let rows: Vec<Vec<String>> = summary
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.stage.name().to_string(),
+                    r.result.clone(),
+                    r.detail.clone(),
+                    r.commit.clone().unwrap_or_default(),
+                    r.elapsed_ms.map(elapsed).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        self.ui.stderr("");
+        self.ui.stderr(
+            indent(&table(
+                &["stage", "result", "detail", "commit", "time"],
+                &rows,
+            ))
+            .trim_end(),
+        );
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+impl EventSink for HumanRenderer<'_> {
+    fn emit(&self, event: Event) {
+        match event {
+            Event::ModelStarted { .. } => {}
+            _ => self.stop_spinner(),
+        }
+        match event {
+            Event::Plan(plan) => self.plan(&plan),
+            Event::StaleLockTakenOver { issue, pid } => self.ui.warn(&format!(
+                "took over the lock of issue #{issue} left by a run that did not finish{}",
+                pid.map(|p| format!(" (pid {p}, no longer running)"))
+                    .unwrap_or_default()
+            )),
+            Event::StageStarted { stage } => self.line(GOOD, "Starting", stage.name()),
+            Event::StageSkipped { stage, reason } => {
+                self.line(DIM, "Skipping", &format!("{stage}: {reason}"))
+            }
+            Event::ModelStarted {
+                stage,
+                role,
+                model,
+                round,
+            } => {
+                let what = format!("{stage} round {round}: {} {model} is working", role.name());
+                if self.ui.verbosity == Verbosity::Verbose {
+                    self.line(DIM, "Calling", &what);
+                }
+                self.start_spinner(what);
+            }
+            Event::ModelFinished {
+                stage,
+                role,
+                model,
+                round,
+                elapsed_ms,
+                usage,
+            } => {
+                let tokens = usage
+                    .map(|u| format!(", {} in / {} out tokens", u.input, u.output))
+                    .unwrap_or_default();
+                self.ui.status(&format!(
+                    "{:>12} {stage} round {round}: {} {model} answered ({}{tokens})",
+                    "",
+                    role.name(),
+                    elapsed(elapsed_ms)
+                ));
+            }
+            Event::ModelRetrying {
+                model,
+                attempt,
+                attempts,
+                error,
+                delay_ms,
+                ..
+            } => self.ui.warn(&format!(
+                "{model} failed (attempt {attempt} of {attempts}), retrying in {}: {error}",
+                elapsed(delay_ms)
+            )),
+            Event::DraftIncomplete {
+                stage,
+                round,
+                problems,
+            } => self.line(
+                WARN,
+                "Incomplete",
+                &format!(
+                    "{stage} round {round}: {}; the draft goes back to the drafter",
+                    problems.join(", ")
+                ),
+            ),
+            Event::Verdict {
+                stage,
+                round,
+                verdict,
+                feedback_items,
+            } => {
+                let style = match verdict.as_str() {
+                    "APPROVED" => GOOD,
+                    "REVISE" => WARN,
+                    _ => BAD,
+                };
+                let items = match feedback_items {
+                    0 => String::new(),
+                    1 => " (1 feedback item)".into(),
+                    n => format!(" ({n} feedback items)"),
+                };
+                let word = if verdict == "none" {
+                    "no verdict, counted as REVISE".to_string()
+                } else {
+                    verdict
+                };
+                self.line(
+                    style,
+                    "Reviewed",
+                    &format!("{stage} round {round}: {word}{items}"),
+                );
+            }
+            Event::Committed {
+                stage,
+                commit,
+                verdict,
+                paths,
+            } => self.line(
+                NOTE,
+                "Committed",
+                &format!("{stage} ({verdict}) {commit}: {}", paths.join(", ")),
+            ),
+            Event::StageFinished {
+                stage,
+                verdict,
+                rounds,
+                elapsed_ms,
+                commit,
+                reason,
+            } => {
+                let rounds = match rounds {
+                    0 => String::new(),
+                    1 => " in 1 round".into(),
+                    n => format!(" in {n} rounds"),
+                };
+                let at = commit.map(|c| format!(", {c}")).unwrap_or_default();
+                let time = elapsed(elapsed_ms);
+                match reason {
+                    Some(reason) => self.line(
+                        BAD,
+                        "Blocked",
+                        &format!("{stage}{rounds} ({time}{at}): {reason}"),
+                    ),
+                    None => self.line(
+                        GOOD,
+                        "Finished",
+                        &format!("{stage}: {verdict}{rounds} ({time}{at})"),
+                    ),
+                }
+            }
+            Event::GateWaiting {
+                gate,
+                artifact,
+                commands,
+                ..
+            } => {
+                // Always shown, even with --quiet: it is the one thing the person must act on.
+                self.ui.stderr(&format!(
+                    "{NOTE}{:>12}{NOTE:#} at gate {gate}: review {artifact}, then go on with",
+                    "Waiting"
+                ));
+                for command in commands {
+                    self.ui.stderr(&format!("{:>12}   {command}", ""));
+                }
+            }
+            Event::GateDecided {
+                gate,
+                decision,
+                commit,
+            } => self.line(
+                NOTE,
+                "Recorded",
+                &format!("{decision} at {gate} ({commit})"),
+            ),
+            Event::Warning { message } => self.ui.warn(&message),
+            Event::Finished(summary) => self.summary(&summary),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Everything a person sees: one [`Ui`] owns stdout (data) and stderr (status), colour,
+//! `--quiet` and progress; the renderers turn pipeline events into lines, a spinner and a
+//! final table (people) or JSON lines (`--json`).
+
+mod gate;
+mod human;
+mod json;
+mod status;
+mod table;
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+use anstream::{AutoStream, ColorChoice};
+use anstyle::{AnsiColor, Style};
+
+pub use gate::TerminalGatekeeper;
+pub use human::HumanRenderer;
+pub use json::JsonRenderer;
+pub use status::{render_issue_status, render_status_list};
+
+use crate::env::Env;
+
+pub const GOOD: Style = AnsiColor::Green.on_default().bold();
+pub const BAD: Style = AnsiColor::Red.on_default().bold();
+pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
+pub const NOTE: Style = AnsiColor::Cyan.on_default().bold();
+pub const DIM: Style = Style::new().dimmed();
+
+/// How much to say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// The terminal, as the rest of the program may use it.
+pub struct Ui {
+    out: Mutex<AutoStream<std::io::Stdout>>,
+    err: Mutex<AutoStream<std::io::Stderr>>,
+    pub verbosity: Verbosity,
+    stderr_is_terminal: bool,
+    stdin_is_terminal: bool,
+}
+
+impl Ui {
+    pub fn new(env: &Env, verbosity: Verbosity) -> Ui {
+        let choice = if env.no_color() {
+            ColorChoice::Never
+        } else {
+            ColorChoice::Auto
+        };
+        Ui {
+            out: Mutex::new(AutoStream::new(std::io::stdout(), choice)),
+            err: Mutex::new(AutoStream::new(std::io::stderr(), choice)),
+            verbosity,
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+        }
+    }
+
+    /// Whether a person can be asked something.
+    pub fn interactive(&self) -> bool {
+        self.stderr_is_terminal && self.stdin_is_terminal
+    }
+
+    pub fn progress_allowed(&self) -> bool {
+        self.stderr_is_terminal && self.verbosity != Verbosity::Quiet
+    }
+
+    /// Data on stdout. A closed pipe comes back as an error for the caller to end quietly.
+    pub fn data(&self, text: &str) -> std::io::Result<()> {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// A status line on stderr, unless quiet.
+    pub fn status(&self, text: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            self.stderr(text);
+        }
+    }
+
+    /// A line on stderr, always.
+    pub fn stderr(&self, text: &str) {
+        let mut err = self.err.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(err, "{text}");
+        let _ = err.flush();
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.stderr(&format!("{WARN}warning:{WARN:#} {message}"));
+    }
+
+    pub fn error(&self, message: &str, hints: &[String]) {
+        self.stderr(&format!("{BAD}error:{BAD:#} {message}"));
+        for hint in hints {
+            let mut lines = hint.lines();
+            if let Some(first) = lines.next() {
+                self.stderr(&format!("{NOTE}hint:{NOTE:#} {first}"));
+            }
+            for line in lines {
+                self.stderr(&format!("      {line}"));
+            }
+        }
+    }
+}
+
+/// `1.2s`, `3m 04s`.
+pub fn elapsed(ms: u64) -> String {
+    if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        let secs = ms / 1000;
+        format!("{}m {:02}s", secs / 60, secs % 60)
+    }
+}

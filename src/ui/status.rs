@@ -1,0 +1,69 @@
+//! `status` output for people.
+
+use super::table::table;
+use crate::pipeline::status::IssueStatus;
+
+/// One issue: its stages as a table, then what to do next.
+pub fn render_issue_status(status: &IssueStatus) -> String {
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let rows: Vec<Vec<String>> = status
+        .stages
+        .iter()
+        .map(|s| {
+            vec![
+                s.stage.name().to_string(),
+                s.state.clone(),
+                dash(&s.verdict),
+                s.rounds
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                dash(&s.drafter),
+                dash(&s.reviewer),
+                dash(&s.tokens),
+                dash(&s.date),
+                dash(&s.commit),
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "#{} {}\nbranch: {}\n\n",
+        status.issue, status.title, status.branch
+    );
+    out.push_str(&table(
+        &[
+            "stage", "state", "verdict", "rounds", "drafter", "reviewer", "tokens", "date",
+            "commit",
+        ],
+        &rows,
+    ));
+    if !status.next.is_empty() {
+        out.push('\n');
+        let mut lines = status.next.iter();
+        if let Some(first) = lines.next() {
+            out.push_str(&format!("next: {first}\n"));
+        }
+        for line in lines {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out
+}
+
+/// Every issue with a branch, a line each.
+pub fn render_status_list(statuses: &[IssueStatus]) -> String {
+    if statuses.is_empty() {
+        return "no issue has an orchestrate branch yet\n".into();
+    }
+    let rows: Vec<Vec<String>> = statuses
+        .iter()
+        .map(|s| {
+            vec![
+                format!("#{}", s.issue),
+                s.current(),
+                s.branch.clone(),
+                s.title.clone(),
+            ]
+        })
+        .collect();
+    table(&["issue", "where", "branch", "title"], &rows)
+}
