@@ -1,0 +1,365 @@
+//! Hermetic test repositories and scripted models.
+//!
+//! Every test gets a temporary directory holding a git repository, a `HOME`, and the model
+//! programs it writes. git and the binary run with no user or system git configuration, a
+//! fixed identity and fixed dates, `TZ=UTC`, and nothing else from the developer's environment.
+//! Scripted models are real executables (`sh`) that log each call (stage, role, round, working
+//! directory) and keep each prompt, so tests assert on what models were really asked.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_git-orchestrate");
+
+/// A complete design (every default lld and spec section), marked with `tag`.
+pub fn complete_doc(tag: &str) -> String {
+    format!(
+        "# Document {tag}\n\n## Context and Goal\nWhy ({tag}).\n\n## Proposed Changes\n| File | Change | Why |\n|---|---|---|\n| src/lib.rs | modify | {tag} |\n\n## Requirements\n1. R1 ({tag})\n\n## Files to Change\nsrc/lib.rs\n\n## Changes\nfn x() ({tag})\n\n## Test Plan\n- T1 -> R1 ({tag})\n"
+    )
+}
+
+pub fn approved() -> &'static str {
+    "Looks right.\n\n```json\n{\"verdict\": \"APPROVED\", \"rationale\": \"complete and grounded\", \"feedback_items\": []}\n```\n"
+}
+
+pub fn revise(items: &[&str]) -> String {
+    let items: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+    format!(
+        "{{\"verdict\": \"REVISE\", \"rationale\": \"needs work\", \"feedback_items\": [{}]}}\n",
+        items.join(", ")
+    )
+}
+
+pub fn blocked(why: &str) -> String {
+    format!("{{\"verdict\": \"BLOCKED\", \"rationale\": \"{why}\", \"feedback_items\": []}}\n")
+}
+
+pub struct TestRepo {
+    dir: TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub bin: PathBuf,
+    pub logs: PathBuf,
+}
+
+impl TestRepo {
+    /// A repository on `main` with one commit (README.md, src/lib.rs).
+    pub fn new() -> TestRepo {
+        let repo = TestRepo::empty();
+        repo.git(&["init", "-q", "-b", "main", "."]);
+        repo.write("README.md", "# Widget\n\nWidget turns sprockets into widgets.\n");
+        repo.write("src/lib.rs", "pub fn widget() {}\n");
+        repo.git(&["add", "."]);
+        repo.git(&["commit", "-q", "-m", "initial"]);
+        repo
+    }
+
+    /// A directory with no repository in it yet.
+    pub fn empty() -> TestRepo {
+        let dir = tempfile::Builder::new()
+            .prefix("orchestrate-test-")
+            .tempdir()
+            .expect("temp dir");
+        let base = dir.path().canonicalize().expect("canonical temp dir");
+        let root = base.join("widget");
+        let home = base.join("home");
+        let bin = base.join("bin");
+        let logs = base.join("logs");
+        for d in [&root, &home, &bin, &logs, &logs.join("prompts")] {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        TestRepo {
+            dir,
+            root,
+            home,
+            bin,
+            logs,
+        }
+    }
+
+    pub fn base(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The hermetic environment every process of the test runs with.
+    pub fn apply_env(&self, cmd: &mut Command) {
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada Author")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_AUTHOR_DATE", "1767225600 +0000")
+            .env("GIT_COMMITTER_NAME", "Ada Author")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_DATE", "1767225600 +0000")
+            .env("GIT_EDITOR", "false")
+            .env("TZ", "UTC")
+            .env("LANG", "C")
+            .env("NO_COLOR", "1")
+            .env("TEST_LOGS", &self.logs);
+    }
+
+    /// Run git in the repository; panics on failure.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_output(args);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    }
+
+    pub fn git_output(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new("git");
+        self.apply_env(&mut cmd);
+        cmd.args(args).current_dir(&self.root).output().expect("run git")
+    }
+
+    /// The binary, ready to run in the repository.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut std_cmd = Command::new(BIN);
+        self.apply_env(&mut std_cmd);
+        std_cmd.current_dir(&self.root);
+        assert_cmd::Command::from_std(std_cmd)
+    }
+
+    /// Run the binary with `args` and return (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.cmd().args(args).output().expect("run git-orchestrate");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn write(&self, path: &str, content: &str) {
+        let full = self.root.join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, content).expect("write");
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.root.join(path)).expect("read")
+    }
+
+    /// Write `.orchestrate.toml` (untracked, as a user would start).
+    pub fn config(&self, toml: &str) {
+        self.write(".orchestrate.toml", toml);
+    }
+
+    /// The usual configuration: `drafter` and `reviewer` for both lld and spec.
+    pub fn config_models(&self, drafter: &str, reviewer: &str, extra: &str) {
+        self.config(&format!(
+            "[stages.lld]\ndrafter = \"{drafter}\"\nreviewer = \"{reviewer}\"\n\n[stages.spec]\ndrafter = \"{drafter}\"\nreviewer = \"{reviewer}\"\n\n{extra}"
+        ));
+    }
+
+    /// An issue file outside the repository.
+    pub fn issue(&self, text: &str) -> String {
+        let path = self.base().join("issue.md");
+        std::fs::write(&path, text).expect("write issue");
+        path.to_string_lossy().into_owned()
+    }
+
+    pub fn default_issue(&self) -> String {
+        self.issue("# Add a --verbose flag\n\nUsers cannot see what the widget does.\nAdd `--verbose`.\n")
+    }
+
+    /// Write an executable model script and return its `cmd:` name. The script body runs
+    /// after the prompt has been saved to `$PROMPT` and the call logged.
+    pub fn model(&self, name: &str, body: &str) -> String {
+        let path = self.bin.join(name);
+        let script = format!(
+            "#!/bin/sh\nLOG=\"{logs}\"\nN=$(($(cat \"$LOG/count\" 2>/dev/null || echo 0) + 1))\necho $N > \"$LOG/count\"\nPROMPT=\"$LOG/prompts/$N-$ORCHESTRATE_STAGE-$ORCHESTRATE_ROLE-$ORCHESTRATE_ROUND.txt\"\ncat > \"$PROMPT\"\necho \"$ORCHESTRATE_STAGE $ORCHESTRATE_ROLE $ORCHESTRATE_ROUND issue=$ORCHESTRATE_ISSUE cwd=$(pwd) name={name}\" >> \"$LOG/calls\"\n{body}\n",
+            logs = self.logs.display()
+        );
+        std::fs::write(&path, script).expect("write model");
+        let mut perms = std::fs::metadata(&path).expect("stat").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&path, perms).expect("chmod");
+        format!("cmd:{}", path.display())
+    }
+
+    /// A drafter that answers every call with a complete document naming the round.
+    pub fn good_drafter(&self) -> String {
+        self.model(
+            "drafter",
+            &format!(
+                "cat <<'DOC'\n{}\nDOC",
+                complete_doc("$ORCHESTRATE_STAGE round $ORCHESTRATE_ROUND")
+            )
+            .replace("'DOC'", "DOC"),
+        )
+    }
+
+    /// A reviewer answering round N with `replies[N-1]` (the last one after that).
+    pub fn reviewer(&self, name: &str, replies: &[&str]) -> String {
+        let mut body = String::from("case \"$ORCHESTRATE_ROUND\" in\n");
+        for (i, reply) in replies.iter().enumerate() {
+            let pattern = if i + 1 == replies.len() {
+                "*".to_string()
+            } else {
+                (i + 1).to_string()
+            };
+            body.push_str(&format!("{pattern}) cat <<'REPLY'\n{reply}\nREPLY\n;;\n"));
+        }
+        body.push_str("esac");
+        self.model(name, &body)
+    }
+
+    /// Every model call so far: `stage role round issue=N cwd=... name=...`.
+    pub fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(self.logs.join("calls"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `stage role round` of every call, for compact assertions.
+    pub fn call_roles(&self) -> Vec<String> {
+        self.calls()
+            .iter()
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .collect()
+    }
+
+    /// The prompt of the `n`th call (1-based).
+    pub fn prompt(&self, n: usize) -> String {
+        let dir = self.logs.join("prompts");
+        let prefix = format!("{n}-");
+        let entry = std::fs::read_dir(&dir)
+            .expect("prompts dir")
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no prompt for call {n}"));
+        std::fs::read_to_string(entry.path()).expect("read prompt")
+    }
+
+    /// Subjects on `rev`'s first-parent history, newest first.
+    pub fn subjects(&self, rev: &str) -> Vec<String> {
+        self.git(&["log", "--first-parent", "--format=%s", rev])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Trailers of one commit, as `git interpret-trailers --parse` reads them.
+    pub fn trailers(&self, rev: &str) -> Vec<(String, String)> {
+        let message = self.git(&["log", "-1", "--format=%B", rev]);
+        let mut cmd = Command::new("git");
+        self.apply_env(&mut cmd);
+        let mut child = cmd
+            .args(["interpret-trailers", "--parse"])
+            .current_dir(&self.root)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn interpret-trailers");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(message.as_bytes())
+            .expect("write");
+        let out = child.wait_with_output().expect("interpret-trailers");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    pub fn trailer(&self, rev: &str, key: &str) -> Option<String> {
+        self.trailers(rev)
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// A file at a revision, if present.
+    pub fn show(&self, rev: &str, path: &str) -> Option<String> {
+        let out = self.git_output(&["show", &format!("{rev}:{path}")]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    pub fn branches(&self) -> Vec<String> {
+        self.git(&["branch", "--format=%(refname:short)"])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn rev(&self, rev: &str) -> String {
+        self.git(&["rev-parse", rev])
+    }
+
+    /// Everything that describes the user's checkout: HEAD, index, work tree, untracked files.
+    pub fn checkout_state(&self) -> String {
+        format!(
+            "HEAD={}\nsymbolic={}\nstatus:\n{}\ndiff:\n{}\ncached:\n{}\nindex:\n{}",
+            self.rev("HEAD"),
+            self.git_output(&["symbolic-ref", "-q", "HEAD"]).stdout.len(),
+            self.git(&["status", "--porcelain=v1", "--untracked-files=all", "--ignored"]),
+            self.git(&["diff"]),
+            self.git(&["diff", "--cached"]),
+            self.git(&["ls-files", "--stage"]),
+        )
+    }
+
+    pub fn lock_path(&self, issue: u64) -> PathBuf {
+        self.root.join(format!(".git/orchestrate/locks/{issue}.lock"))
+    }
+}
+
+/// The result of one run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}, got {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Run {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Run {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
