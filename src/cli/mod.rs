@@ -75,7 +75,7 @@ struct GlobalArgs {
     #[arg(short, long, action = ArgAction::Count, global = true)]
     verbose: u8,
 
-    /// Say less: errors, warnings, gates and the outcome only.
+    /// Say less: only errors, warnings and what a gate needs from you.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
 }
@@ -109,8 +109,9 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Approve(args)) => approve::run(args, &cli.global, &env, &ui),
         Some(Command::Reject(args)) => reject::run(args, &cli.global, &env, &ui),
         None if cli.run.is_empty() => {
+            // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();
-            let _ = command.print_help();
+            ui.stderr(command.render_help().to_string().trim_end());
             Ok(Exit::Usage)
         }
         None => run::run(cli.run, &cli.global, &env, &ui),

@@ -249,6 +249,12 @@ fn shape_error(err: serde_path_to_error::Error<toml::de::Error>, origins: &Origi
                 },
             )
         }
+        None if message.starts_with("invalid type") || message.starts_with("invalid value") => {
+            Some(match origins.of(&key) {
+                Origin::Override { .. } => "-c reads VALUE as TOML: numbers and true/false as written, anything else as a string".to_string(),
+                _ => "write the value with the type the key expects (strings need quotes; see the configuration section of the README)".to_string(),
+            })
+        }
         None => None,
     };
     ConfigError::Invalid {
@@ -553,6 +559,22 @@ mod tests {
             err.to_string()
                 .contains("`-c stages.lld.max_revisions=many`"),
             "{err}"
+        );
+        assert!(
+            err.hints()[0].contains("-c reads VALUE as TOML"),
+            "{:?}",
+            err.hints()
+        );
+        let err = load_text(
+            "[stages.lld]
+max_revisions = \"3\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.hints()[0].contains("strings need quotes"),
+            "{:?}",
+            err.hints()
         );
     }
 

@@ -111,7 +111,12 @@ impl ModelSpec {
                     "cmd".into(),
                     "agent".into(),
                 ];
-                known.extend(declared.iter().map(|(n, _)| n.clone()));
+                known.extend(
+                    declared
+                        .iter()
+                        .filter(|(n, _)| ProviderKind::builtin(n).is_none())
+                        .map(|(n, _)| n.clone()),
+                );
                 Err(format!(
                     "unknown provider `{provider}` in `{text}` (known providers: {})",
                     known.join(", ")

@@ -30,6 +30,7 @@ pub enum Event {
     },
     StageStarted {
         stage: Stage,
+        reason: String,
     },
     StageSkipped {
         stage: Stage,

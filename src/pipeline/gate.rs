@@ -72,6 +72,15 @@ pub fn waiting_gate(state: &IssueState, gates: &GatesConfig) -> Option<Gate> {
     })
 }
 
+/// The last enabled gate a person has passed, whose stage is done.
+fn last_passed_gate(state: &IssueState, gates: &GatesConfig) -> Option<Gate> {
+    Gate::ALL.into_iter().rev().find(|gate| {
+        enabled(gates, *gate)
+            && state.stage(gate.stage()).state.is_done()
+            && state.gate_passed(*gate)
+    })
+}
+
 /// The commands that go on from a gate.
 pub fn commands(issue: u64, gate: Gate, gates: &GatesConfig) -> Vec<String> {
     let flag = if enabled(gates, gate) {
@@ -153,6 +162,12 @@ pub fn record(
         }
         None => match waiting_gate(&state, &session.config.gates) {
             Some(gate) => gate,
+            // Approving again what is approved already is not an error: say so, change nothing.
+            None if decision == Decision::Approve
+                && let Some(gate) = last_passed_gate(&state, &session.config.gates) =>
+            {
+                gate
+            }
             None => {
                 return Err(PipelineError::NotAtGate {
                     issue,

@@ -186,11 +186,12 @@ impl<'r, 'a> Loop<'r, 'a> {
                 Some(Verdict::Revise) | None => {
                     if revisions >= self.settings.max_revisions {
                         return self.block(format!(
-                            "not approved after {revisions} revision{} ({} review{}); the last review said: {}",
+                            "not approved after {revisions} revision{} ({} review{}); the last review said: {}{}",
                             plural(revisions),
                             self.reviews,
                             plural(self.reviews),
-                            one_paragraph(&review.rationale)
+                            one_paragraph(&review.rationale),
+                            asked_for(&review.feedback)
                         ));
                     }
                     revisions += 1;
@@ -549,6 +550,21 @@ fn one_paragraph(text: &str) -> String {
     } else {
         joined
     }
+}
+
+/// The first few feedback items, for a one-line reason.
+fn asked_for(feedback: &[String]) -> String {
+    let items: Vec<String> = feedback.iter().take(3).map(|f| one_paragraph(f)).collect();
+    if items.is_empty() || items.iter().all(|i| i.len() > 200) {
+        return String::new();
+    }
+    let more = feedback.len().saturating_sub(3);
+    let more = if more > 0 {
+        format!(" (and {more} more)")
+    } else {
+        String::new()
+    };
+    format!("; it asked for: {}{more}", items.join("; "))
 }
 
 fn plural(n: u32) -> &'static str {

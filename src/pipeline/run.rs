@@ -92,10 +92,9 @@ pub async fn run(
         Some(existing) => existing,
         None => located,
     };
-    let state = match branch.tip {
-        Some(tip) => IssueState::load(repo, tip, &session.config, issue.number)?,
-        None => IssueState::empty(&session.config, issue.number),
-    };
+    // Before the branch exists, its base is what it will start from: artifacts already there
+    // (a design written by hand on main) count.
+    let state = IssueState::load(repo, branch.head(), &session.config, issue.number)?;
     let steps = plan::plan(&state, opts, &branch.name)?;
 
     let mut run = Run {
@@ -400,8 +399,12 @@ impl Run<'_> {
         &mut self,
         stage: Stage,
         start: Start,
+        reason: &str,
     ) -> Result<StageResult, PipelineError> {
-        self.io.events.emit(Event::StageStarted { stage });
+        self.io.events.emit(Event::StageStarted {
+            stage,
+            reason: reason.to_string(),
+        });
         let started = Instant::now();
         let result = match stage {
             Stage::Triage => triage::run(self).await?,
@@ -509,7 +512,7 @@ impl Run<'_> {
                 }
                 Action::Run(start) => {
                     let started = Instant::now();
-                    let result = self.run_stage(stage, start.clone()).await?;
+                    let result = self.run_stage(stage, start.clone(), &step.reason).await?;
                     let elapsed = Some(started.elapsed().as_millis() as u64);
                     match result {
                         StageResult::Passed {
@@ -618,8 +621,13 @@ impl Run<'_> {
                         decision: "rejected".into(),
                         commit: commit.short(),
                     });
-                    if let StageResult::Blocked { reason, .. } =
-                        self.run_stage(stage, Start::FromFeedback(feedback)).await?
+                    if let StageResult::Blocked { reason, .. } = self
+                        .run_stage(
+                            stage,
+                            Start::FromFeedback(feedback),
+                            &format!("rejected at {gate}: revising with the feedback"),
+                        )
+                        .await?
                     {
                         return Ok(GateOutcome::Blocked(reason));
                     }

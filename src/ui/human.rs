@@ -11,6 +11,9 @@ use super::{BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed};
 use crate::pipeline::events::{Plan, Summary};
 use crate::pipeline::{Event, EventSink};
 
+/// How long a model works before the spinner appears.
+const SPINNER_DELAY: Duration = Duration::from_millis(300);
+
 pub struct HumanRenderer<'u> {
     ui: &'u Ui,
     spinner: Mutex<Option<ProgressBar>>,
@@ -35,12 +38,21 @@ impl<'u> HumanRenderer<'u> {
         if !self.ui.progress_allowed() {
             return;
         }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        // Hidden at first, drawn only if the model is still working after a moment, so quick
+        // calls do not flash a spinner (as jj's progress does).
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         let style = ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
         bar.set_message(message);
         bar.enable_steady_tick(Duration::from_millis(120));
+        let delayed = bar.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(SPINNER_DELAY);
+            if !delayed.is_finished() {
+                delayed.set_draw_target(ProgressDrawTarget::stderr());
+            }
+        });
         let mut spinner = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
         *spinner = Some(bar);
     }
@@ -133,7 +145,7 @@ impl<'u> HumanRenderer<'u> {
                 vec![
                     r.stage.name().to_string(),
                     r.result.clone(),
-                    r.detail.clone(),
+                    shorten(&r.detail, DETAIL_WIDTH),
                     r.commit.clone().unwrap_or_default(),
                     r.elapsed_ms.map(elapsed).unwrap_or_default(),
                 ]
@@ -148,6 +160,17 @@ impl<'u> HumanRenderer<'u> {
             .trim_end(),
         );
     }
+}
+
+/// The widest a table cell of free text gets; the full text is on the line above the table.
+const DETAIL_WIDTH: usize = 72;
+
+fn shorten(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
 }
 
 fn indent(text: &str) -> String {
@@ -177,7 +200,9 @@ impl EventSink for HumanRenderer<'_> {
                 pid.map(|p| format!(" (pid {p}, no longer running)"))
                     .unwrap_or_default()
             )),
-            Event::StageStarted { stage } => self.line(GOOD, "Starting", stage.name()),
+            Event::StageStarted { stage, reason } => {
+                self.line(GOOD, "Starting", &format!("{stage}: {reason}"))
+            }
             Event::StageSkipped { stage, reason } => {
                 self.line(DIM, "Skipping", &format!("{stage}: {reason}"))
             }

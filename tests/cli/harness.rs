@@ -38,6 +38,12 @@ pub fn blocked(why: &str) -> String {
     format!("{{\"verdict\": \"BLOCKED\", \"rationale\": \"{why}\", \"feedback_items\": []}}\n")
 }
 
+/// The one variable taken from the machine: where `git` and `sh` are.
+#[allow(clippy::disallowed_methods)]
+fn host_path() -> std::ffi::OsString {
+    std::env::var_os("PATH").unwrap_or_default()
+}
+
 pub struct TestRepo {
     dir: TempDir,
     pub root: PathBuf,
@@ -51,7 +57,10 @@ impl TestRepo {
     pub fn new() -> TestRepo {
         let repo = TestRepo::empty();
         repo.git(&["init", "-q", "-b", "main", "."]);
-        repo.write("README.md", "# Widget\n\nWidget turns sprockets into widgets.\n");
+        repo.write(
+            "README.md",
+            "# Widget\n\nWidget turns sprockets into widgets.\n",
+        );
         repo.write("src/lib.rs", "pub fn widget() {}\n");
         repo.git(&["add", "."]);
         repo.git(&["commit", "-q", "-m", "initial"]);
@@ -88,7 +97,7 @@ impl TestRepo {
     /// The hermetic environment every process of the test runs with.
     pub fn apply_env(&self, cmd: &mut Command) {
         cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PATH", host_path())
             .env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -120,7 +129,10 @@ impl TestRepo {
     pub fn git_output(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new("git");
         self.apply_env(&mut cmd);
-        cmd.args(args).current_dir(&self.root).output().expect("run git")
+        cmd.args(args)
+            .current_dir(&self.root)
+            .output()
+            .expect("run git")
     }
 
     /// The binary, ready to run in the repository.
@@ -171,7 +183,9 @@ impl TestRepo {
     }
 
     pub fn default_issue(&self) -> String {
-        self.issue("# Add a --verbose flag\n\nUsers cannot see what the widget does.\nAdd `--verbose`.\n")
+        self.issue(
+            "# Add a --verbose flag\n\nUsers cannot see what the widget does.\nAdd `--verbose`.\n",
+        )
     }
 
     /// Write an executable model script and return its `cmd:` name. The script body runs
@@ -311,8 +325,15 @@ impl TestRepo {
         format!(
             "HEAD={}\nsymbolic={}\nstatus:\n{}\ndiff:\n{}\ncached:\n{}\nindex:\n{}",
             self.rev("HEAD"),
-            self.git_output(&["symbolic-ref", "-q", "HEAD"]).stdout.len(),
-            self.git(&["status", "--porcelain=v1", "--untracked-files=all", "--ignored"]),
+            self.git_output(&["symbolic-ref", "-q", "HEAD"])
+                .stdout
+                .len(),
+            self.git(&[
+                "status",
+                "--porcelain=v1",
+                "--untracked-files=all",
+                "--ignored"
+            ]),
             self.git(&["diff"]),
             self.git(&["diff", "--cached"]),
             self.git(&["ls-files", "--stage"]),
@@ -320,7 +341,8 @@ impl TestRepo {
     }
 
     pub fn lock_path(&self, issue: u64) -> PathBuf {
-        self.root.join(format!(".git/orchestrate/locks/{issue}.lock"))
+        self.root
+            .join(format!(".git/orchestrate/locks/{issue}.lock"))
     }
 }
 

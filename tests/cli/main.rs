@@ -1,6 +1,9 @@
 //! Integration tests: the real binary, in hermetic temporary repositories, with scripted
 //! `cmd:` models written by the tests. One test binary, one module per area.
 
+// Test support code may panic on failure: a panic here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod harness;
 
 mod faults;

@@ -17,10 +17,19 @@ const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
 fn until_spec_commits_brief_design_and_spec_with_trailers() {
     let (repo, issue) = setup();
     let main_before = repo.rev("main");
-    repo.run(&["7", "--issue-file", &issue, "--until", "spec"]).expect_code(0);
+    repo.run(&["7", "--issue-file", &issue, "--until", "spec"])
+        .expect_code(0);
 
-    assert!(repo.branches().contains(&BRANCH.to_string()), "{:?}", repo.branches());
-    assert_eq!(repo.rev("main"), main_before, "the base branch must not move");
+    assert!(
+        repo.branches().contains(&BRANCH.to_string()),
+        "{:?}",
+        repo.branches()
+    );
+    assert_eq!(
+        repo.rev("main"),
+        main_before,
+        "the base branch must not move"
+    );
     assert_eq!(
         repo.subjects(BRANCH)[..3],
         [
@@ -29,39 +38,83 @@ fn until_spec_commits_brief_design_and_spec_with_trailers() {
             "orchestrate(triage): brief for #7 Add a --verbose flag",
         ]
     );
-    assert_eq!(repo.rev(&format!("{BRANCH}~3")), main_before, "branch starts at main");
+    assert_eq!(
+        repo.rev(&format!("{BRANCH}~3")),
+        main_before,
+        "branch starts at main"
+    );
 
     let brief = repo.show(BRANCH, "docs/issues/7.md").unwrap();
     assert!(brief.starts_with("# Add a --verbose flag\n"), "{brief}");
     assert!(brief.contains("Add `--verbose`."));
-    assert_eq!(repo.trailer(&format!("{BRANCH}~2"), "Orchestrate-Stage").as_deref(), Some("triage"));
-    assert_eq!(repo.trailer(&format!("{BRANCH}~2"), "Orchestrate-Verdict").as_deref(), Some("passed"));
+    assert_eq!(
+        repo.trailer(&format!("{BRANCH}~2"), "Orchestrate-Stage")
+            .as_deref(),
+        Some("triage")
+    );
+    assert_eq!(
+        repo.trailer(&format!("{BRANCH}~2"), "Orchestrate-Verdict")
+            .as_deref(),
+        Some("passed")
+    );
 
     let lld = format!("{BRANCH}~1");
     let trailers = repo.trailers(&lld);
-    let get = |k: &str| trailers.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let get = |k: &str| {
+        trailers
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
     assert_eq!(get("Orchestrate-Issue"), Some("7"));
     assert_eq!(get("Orchestrate-Stage"), Some("lld"));
     assert_eq!(get("Orchestrate-Verdict"), Some("approved"));
     assert_eq!(get("Orchestrate-Rounds"), Some("2"));
-    assert!(get("Orchestrate-Drafter").unwrap().ends_with("/bin/drafter"));
-    assert!(get("Orchestrate-Reviewer").unwrap().ends_with("/bin/reviewer"));
+    assert!(
+        get("Orchestrate-Drafter")
+            .unwrap()
+            .ends_with("/bin/drafter")
+    );
+    assert!(
+        get("Orchestrate-Reviewer")
+            .unwrap()
+            .ends_with("/bin/reviewer")
+    );
     // The approved design is the round-2 revision, with both rounds in the review log.
     let design = repo.show(&lld, "docs/lld/7.md").unwrap();
     assert!(design.contains("lld round 2"), "{design}");
     let log = repo.show(&lld, "docs/reviews/7-lld.md").unwrap();
-    assert!(log.contains("### Round 1: REVISE") && log.contains("name the files"), "{log}");
+    assert!(
+        log.contains("### Round 1: REVISE") && log.contains("name the files"),
+        "{log}"
+    );
     assert!(log.contains("### Round 2: APPROVED"), "{log}");
 
-    assert_eq!(repo.trailer(BRANCH, "Orchestrate-Stage").as_deref(), Some("spec"));
-    assert_eq!(repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(), Some("approved"));
-    assert!(repo.show(BRANCH, "docs/specs/7.md").unwrap().contains("spec round 2"));
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Stage").as_deref(),
+        Some("spec")
+    );
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
+        Some("approved")
+    );
+    assert!(
+        repo.show(BRANCH, "docs/specs/7.md")
+            .unwrap()
+            .contains("spec round 2")
+    );
     assert!(repo.show(BRANCH, "docs/reviews/7-spec.md").is_some());
     assert_eq!(
         repo.call_roles(),
         [
-            "lld drafter 1", "lld reviewer 1", "lld drafter 2", "lld reviewer 2",
-            "spec drafter 1", "spec reviewer 1", "spec drafter 2", "spec reviewer 2",
+            "lld drafter 1",
+            "lld reviewer 1",
+            "lld drafter 2",
+            "lld reviewer 2",
+            "spec drafter 1",
+            "spec reviewer 1",
+            "spec drafter 2",
+            "spec reviewer 2",
         ]
     );
 }
@@ -73,15 +126,22 @@ fn the_checkout_index_and_uncommitted_files_are_untouched() {
     repo.git(&["switch", "-q", "-c", "feature"]);
     repo.write("src/lib.rs", "pub fn widget() { /* staged */ }\n");
     repo.git(&["add", "src/lib.rs"]);
-    repo.write("src/lib.rs", "pub fn widget() { /* staged, then edited */ }\n");
+    repo.write(
+        "src/lib.rs",
+        "pub fn widget() { /* staged, then edited */ }\n",
+    );
     repo.write("notes.txt", "untracked\n");
     repo.write("docs/lld/7.md", "my own scratch file, untracked\n");
     let before = repo.checkout_state();
 
-    repo.run(&["7", "--issue-file", &issue, "--until", "spec"]).expect_code(0);
+    repo.run(&["7", "--issue-file", &issue, "--until", "spec"])
+        .expect_code(0);
 
     assert_eq!(repo.checkout_state(), before);
-    assert_eq!(repo.read("docs/lld/7.md"), "my own scratch file, untracked\n");
+    assert_eq!(
+        repo.read("docs/lld/7.md"),
+        "my own scratch file, untracked\n"
+    );
     // The issue branch starts from the branch checked out when the run started.
     assert_eq!(repo.rev(&format!("{BRANCH}~3")), repo.rev("feature"));
 }
@@ -89,7 +149,8 @@ fn the_checkout_index_and_uncommitted_files_are_untouched() {
 #[test]
 fn a_second_run_calls_no_model() {
     let (repo, issue) = setup();
-    repo.run(&["7", "--issue-file", &issue, "--until", "spec"]).expect_code(0);
+    repo.run(&["7", "--issue-file", &issue, "--until", "spec"])
+        .expect_code(0);
     let calls = repo.calls().len();
     let tip = repo.rev(BRANCH);
 
@@ -103,17 +164,33 @@ fn a_second_run_calls_no_model() {
 #[test]
 fn resume_from_spec_redoes_only_the_spec() {
     let (repo, issue) = setup();
-    repo.run(&["7", "--issue-file", &issue, "--until", "spec"]).expect_code(0);
+    repo.run(&["7", "--issue-file", &issue, "--until", "spec"])
+        .expect_code(0);
     let lld_commit = repo.rev(&format!("{BRANCH}~1"));
     let before = repo.calls().len();
 
-    repo.run(&["7", "--until", "spec", "--resume-from", "spec"]).expect_code(0);
+    repo.run(&["7", "--until", "spec", "--resume-from", "spec"])
+        .expect_code(0);
 
     let new_calls: Vec<String> = repo.call_roles()[before..].to_vec();
-    assert!(new_calls.iter().all(|c| c.starts_with("spec ")), "{new_calls:?}");
-    assert_eq!(new_calls.first().map(String::as_str), Some("spec drafter 1"), "a fresh draft");
-    assert_eq!(repo.rev(&format!("{BRANCH}~2")), lld_commit, "the design commit is kept");
-    assert_eq!(repo.trailer(BRANCH, "Orchestrate-Stage").as_deref(), Some("spec"));
+    assert!(
+        new_calls.iter().all(|c| c.starts_with("spec ")),
+        "{new_calls:?}"
+    );
+    assert_eq!(
+        new_calls.first().map(String::as_str),
+        Some("spec drafter 1"),
+        "a fresh draft"
+    );
+    assert_eq!(
+        repo.rev(&format!("{BRANCH}~2")),
+        lld_commit,
+        "the design commit is kept"
+    );
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Stage").as_deref(),
+        Some("spec")
+    );
     assert_eq!(repo.subjects(BRANCH).len(), 5, "one new commit on top");
 }
 
@@ -124,7 +201,8 @@ fn resume_from_a_stage_whose_predecessors_are_incomplete_is_refused() {
     let reviewer = repo.reviewer("reviewer", &[&crate::harness::blocked("contradiction")]);
     repo.config_models(&drafter, &reviewer, "");
     let issue = repo.default_issue();
-    repo.run(&["7", "--issue-file", &issue, "--until", "lld"]).expect_code(3);
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(3);
     let tip = repo.rev(BRANCH);
     let calls = repo.calls().len();
 
@@ -156,7 +234,10 @@ fn skip_lld_goes_on_to_the_spec_without_a_design() {
     assert!(repo.show(BRANCH, "docs/lld/7.md").is_none());
     assert!(repo.show(BRANCH, "docs/specs/7.md").is_some());
     assert!(repo.call_roles().iter().all(|c| c.starts_with("spec ")));
-    assert!(repo.prompt(1).contains("There is no design document: the lld stage was skipped"));
+    assert!(
+        repo.prompt(1)
+            .contains("There is no design document: the lld stage was skipped")
+    );
 }
 
 #[test]
@@ -176,14 +257,30 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
         .stderr_has("after --until lld")
         .stderr_has("/bin/reviewer")
         .stderr_has("Nothing was changed (--dry-run).");
-    assert!(run.stderr.contains("triage  run") && run.stderr.contains("no brief yet"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("triage  run") && run.stderr.contains("no brief yet"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(repo.branches(), ["main"]);
     assert!(repo.calls().is_empty());
     assert_eq!(repo.checkout_state(), before);
-    assert!(!repo.root.join(".git/orchestrate").exists(), "no local state either");
+    assert!(
+        !repo.root.join(".git/orchestrate").exists(),
+        "no local state either"
+    );
 
     // On an existing branch the plan says what is done.
-    repo.run(&["7", "--issue-file", &issue, "--until", "lld", "--no-gate", "after_lld"]).expect_code(0);
+    repo.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--until",
+        "lld",
+        "--no-gate",
+        "after_lld",
+    ])
+    .expect_code(0);
     repo.run(&["7", "--until", "spec", "--dry-run"])
         .expect_code(0)
         .stderr_has("(existing)")
@@ -205,14 +302,27 @@ fn models_run_in_the_repository_root_with_the_protocol_variables() {
     let (repo, issue) = setup();
     std::fs::create_dir_all(repo.root.join("src/deep")).unwrap();
     let mut cmd = repo.cmd();
-    cmd.current_dir(repo.root.join("src/deep"))
-        .args(["7", "--issue-file", &issue, "--until", "lld"]);
+    cmd.current_dir(repo.root.join("src/deep")).args([
+        "7",
+        "--issue-file",
+        &issue,
+        "--until",
+        "lld",
+    ]);
     let out = cmd.output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let calls = repo.calls();
     assert!(!calls.is_empty());
     for call in &calls {
-        assert!(call.contains(&format!("cwd={}", repo.root.display())), "{call}");
+        assert!(
+            call.contains(&format!("cwd={}", repo.root.display())),
+            "{call}"
+        );
         assert!(call.contains("issue=7"), "{call}");
     }
 }
@@ -220,13 +330,23 @@ fn models_run_in_the_repository_root_with_the_protocol_variables() {
 #[test]
 fn prompts_are_grounded_in_the_target_repository() {
     let (repo, issue) = setup();
-    repo.run(&["7", "--issue-file", &issue, "--until", "lld"]).expect_code(0);
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(0);
     for n in [1, 2] {
         let prompt = repo.prompt(n);
         assert!(prompt.contains("## The repository: widget"), "{prompt}");
         assert!(prompt.contains("src/lib.rs"), "{prompt}");
-        assert!(prompt.contains("Widget turns sprockets into widgets."), "{prompt}");
-        assert!(prompt.contains("Users cannot see what the widget does."), "{prompt}");
+        assert!(
+            prompt.contains("Widget turns sprockets into widgets."),
+            "{prompt}"
+        );
+        assert!(
+            prompt.contains("Users cannot see what the widget does."),
+            "{prompt}"
+        );
     }
-    assert!(repo.prompt(2).contains("\"verdict\""), "the reviewer is asked for the verdict JSON");
+    assert!(
+        repo.prompt(2).contains("\"verdict\""),
+        "the reviewer is asked for the verdict JSON"
+    );
 }

@@ -1,1 +1,330 @@
-//! (being written)
+//! `status`, progress output, `--json` events and the command line itself.
+
+use crate::harness::{TestRepo, approved, revise};
+
+const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
+
+fn designed_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    let drafter = repo.good_drafter();
+    let reviewer = repo.reviewer("reviewer", &[&revise(&["tighten"]), approved()]);
+    repo.config_models(&drafter, &reviewer, "");
+    let issue = repo.default_issue();
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(0);
+    repo
+}
+
+/// The table row of `stage` in `status` output.
+fn row<'a>(out: &'a str, stage: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.split_whitespace().next() == Some(stage))
+        .unwrap_or_else(|| panic!("no {stage} row in:\n{out}"))
+}
+
+#[test]
+fn status_shows_each_stage_from_the_branch_history() {
+    let repo = designed_repo();
+    let run = repo.run(&["status", "7"]);
+    run.expect_code(0)
+        .stdout_has("#7 Add a --verbose flag")
+        .stdout_has(&format!("branch: {BRANCH}"))
+        .stdout_has("next: `git orchestrate 7` continues with spec");
+    let out = &run.stdout;
+    let triage = row(out, "triage");
+    assert!(
+        triage.contains("done") && triage.contains("passed"),
+        "{triage}"
+    );
+    let lld = row(out, "lld");
+    for part in [
+        "done",
+        "approved",
+        " 2 ",
+        "bin/drafter",
+        "bin/reviewer",
+        "2026-01-01 00:00",
+    ] {
+        assert!(lld.contains(part), "{part:?} missing from {lld:?}");
+    }
+    assert!(row(out, "spec").contains("pending"));
+    assert!(row(out, "impl").contains("pending"));
+
+    // Status reads history only: delete all local state and ask again.
+    std::fs::remove_dir_all(repo.root.join(".git/orchestrate")).unwrap();
+    assert_eq!(repo.run(&["status", "7"]).stdout, run.stdout);
+}
+
+#[test]
+fn status_shows_blocked_waiting_and_tokens() {
+    let repo = designed_repo();
+    // Waiting at a gate: after_lld turned on in configuration.
+    let config = repo.read(".orchestrate.toml");
+    repo.config(&format!("{config}\n[gates]\nafter_lld = true\n"));
+    let run = repo.run(&["status", "7"]);
+    run.expect_code(0)
+        .stdout_has("next: waiting at gate after_lld for a decision on docs/lld/7.md:")
+        .stdout_has("git orchestrate approve 7");
+    assert!(
+        row(&run.stdout, "lld").contains("waiting"),
+        "{}",
+        run.stdout
+    );
+
+    // Tokens come from the trailer, when a provider reported them.
+    let tip = repo.rev(BRANCH);
+    let tree = repo.git(&["rev-parse", &format!("{BRANCH}^{{tree}}")]);
+    let message = "orchestrate(lld): design for #7 Add a --verbose flag\n\nOrchestrate-Issue: 7\nOrchestrate-Stage: lld\nOrchestrate-Verdict: approved\nOrchestrate-Tokens: in=18234 out=4410\n";
+    let base = repo.rev(&format!("{BRANCH}~1"));
+    let _ = tip;
+    // Re-make the lld commit with a tokens trailer, on top of the triage commit.
+    let commit = repo.git(&["commit-tree", &tree, "-p", &base, "-m", message]);
+    repo.git(&["update-ref", &format!("refs/heads/{BRANCH}"), &commit]);
+    let run = repo.run(&["status", "7", "-c", "gates.after_lld=false"]);
+    assert!(
+        row(&run.stdout, "lld").contains("in=18234 out=4410"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn status_without_an_issue_lists_every_issue_branch() {
+    let repo = designed_repo();
+    let issue = repo.issue("# Fix the sprocket leak\n\nIt leaks.\n");
+    repo.run(&["12", "--issue-file", &issue, "--until", "triage"])
+        .expect_code(0);
+    repo.git(&["branch", "unrelated"]);
+    let run = repo.run(&["status"]);
+    run.expect_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert!(
+        lines[1].starts_with("#7")
+            && lines[1].contains("spec pending")
+            && lines[1].contains(BRANCH),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("#12") && lines[2].contains("orchestrate/12-fix-the-sprocket-leak"),
+        "{}",
+        lines[2]
+    );
+
+    // Global options may come before the subcommand.
+    repo.run(&["-c", "gates.after_lld=true", "status"])
+        .expect_code(0)
+        .stdout_has("waiting at after_lld");
+}
+
+#[test]
+fn status_of_an_issue_without_a_branch_is_an_error_with_a_hint() {
+    let repo = TestRepo::new();
+    repo.run(&["status", "5"])
+        .expect_code(1)
+        .stderr_has("issue #5 has no orchestrate branch")
+        .stderr_has("hint: start it with: git orchestrate 5 --issue-file");
+    repo.run(&["status"])
+        .expect_code(0)
+        .stdout_has("no issue has an orchestrate branch yet");
+}
+
+#[test]
+fn status_json_is_machine_readable() {
+    let repo = designed_repo();
+    let run = repo.run(&["status", "7", "--json"]);
+    run.expect_code(0);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(value["issue"], 7);
+    assert_eq!(value["branch"], BRANCH);
+    assert_eq!(value["stages"][1]["stage"], "lld");
+    assert_eq!(value["stages"][1]["state"], "done");
+    assert_eq!(value["stages"][1]["rounds"], 2);
+}
+
+#[test]
+fn progress_lines_and_the_final_table() {
+    let repo = TestRepo::new();
+    let drafter = repo.good_drafter();
+    let reviewer = repo.reviewer("reviewer", &[&revise(&["tighten"]), approved()]);
+    repo.config_models(&drafter, &reviewer, "");
+    let issue = repo.default_issue();
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
+    run.expect_code(0);
+    let stderr = normalise(&run.stderr, &repo);
+    insta::assert_snapshot!(stderr, @r"
+    Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+    Starting triage: no brief yet
+    Committed triage (passed) [ID]: docs/issues/7.md
+    Finished triage: passed ([TIME], [ID])
+    Starting lld: no design yet
+    lld round 1: drafter cmd:[BIN]/drafter answered ([TIME])
+    lld round 1: reviewer cmd:[BIN]/reviewer answered ([TIME])
+    Reviewed lld round 1: REVISE (1 feedback item)
+    lld round 2: drafter cmd:[BIN]/drafter answered ([TIME])
+    lld round 2: reviewer cmd:[BIN]/reviewer answered ([TIME])
+    Reviewed lld round 2: APPROVED
+    Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+    Finished lld: approved in 2 rounds ([TIME], [ID])
+
+    stage   result   detail                commit   time
+    triage  done     passed                [ID]  [TIME]
+    lld     done     approved in 2 rounds  [ID]  [TIME]
+    spec    not run  after --until lld
+    impl    not run  after --until lld
+    pr      not run  after --until lld
+    #7: stopped after lld, as asked (--until lld).
+    ");
+
+    // --quiet keeps only the outcome.
+    let repo2 = TestRepo::new();
+    let drafter = repo2.good_drafter();
+    let reviewer = repo2.reviewer("reviewer", &[approved()]);
+    repo2.config_models(&drafter, &reviewer, "");
+    let issue = repo2.default_issue();
+    let quiet = repo2.run(&["7", "--issue-file", &issue, "--until", "lld", "-q"]);
+    quiet.expect_code(0);
+    assert_eq!(quiet.stderr, "", "quiet run printed: {}", quiet.stderr);
+}
+
+/// Replace what changes from run to run: paths, object ids, durations; trim each line.
+fn normalise(text: &str, repo: &TestRepo) -> String {
+    let bin = repo.bin.display().to_string();
+    text.lines()
+        .map(|line| {
+            let line = line.replace(&bin, "[BIN]");
+            let words: Vec<String> = line
+                .split(' ')
+                .map(|w| {
+                    let core = w.trim_matches(|c| c == '(' || c == ')' || c == ',' || c == ':');
+                    let is_id = core.len() == 7 && core.chars().all(|c| c.is_ascii_hexdigit());
+                    let is_time = core.ends_with('s')
+                        && core.len() > 1
+                        && core[..core.len() - 1]
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c == '.');
+                    if is_id {
+                        w.replace(core, "[ID]")
+                    } else if is_time {
+                        w.replace(core, "[TIME]")
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect();
+            words.join(" ").trim().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn json_events_are_one_object_per_line_on_stdout() {
+    let repo = TestRepo::new();
+    let drafter = repo.good_drafter();
+    let reviewer = repo.reviewer("reviewer", &[approved()]);
+    repo.config_models(&drafter, &reviewer, "");
+    let issue = repo.default_issue();
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld", "--json"]);
+    run.expect_code(0);
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "plan",
+            "stage_started",
+            "committed",
+            "stage_finished",
+            "stage_started",
+            "model_started",
+            "model_finished",
+            "model_started",
+            "model_finished",
+            "verdict",
+            "committed",
+            "stage_finished",
+            "finished"
+        ]
+    );
+    assert_eq!(events[0]["branch"], BRANCH);
+    assert_eq!(events[9]["verdict"], "APPROVED");
+    assert_eq!(events[12]["outcome"], "stopped");
+    assert!(
+        !run.stderr.contains("Starting"),
+        "human lines leaked into --json: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let repo = TestRepo::new();
+    repo.run(&["7", "--until", "bogus"])
+        .expect_code(2)
+        .stderr_has("`bogus` is not a stage");
+    repo.run(&["run"]).expect_code(2).stderr_has("which issue?");
+    repo.run(&["seven"])
+        .expect_code(2)
+        .stderr_has("is not an issue");
+    repo.run(&["7", "--gate", "after_lld", "--no-gate", "after_lld"])
+        .expect_code(2);
+    repo.run(&[]).expect_code(2).stderr_has("Usage:");
+    repo.run(&["--version"])
+        .expect_code(0)
+        .stdout_has("git-orchestrate");
+}
+
+#[test]
+fn help_text() {
+    let repo = TestRepo::new();
+    let run = repo.run(&["-h"]);
+    run.expect_code(0);
+    insta::assert_snapshot!("help", run.stdout);
+}
+
+#[test]
+fn a_spinner_shows_on_a_terminal_while_a_model_works() {
+    let repo = TestRepo::new();
+    let drafter = repo.model(
+        "drafter",
+        &format!(
+            "sleep 2\ncat <<'DOC'\n{}\nDOC",
+            crate::harness::complete_doc("slow")
+        ),
+    );
+    let reviewer = repo.reviewer("reviewer", &[approved()]);
+    repo.config_models(&drafter, &reviewer, "");
+    let issue = repo.default_issue();
+    let mut cmd = std::process::Command::new(crate::harness::BIN);
+    repo.apply_env(&mut cmd);
+    // A terminal that can move the cursor (with TERM unset or "dumb" there is no spinner).
+    cmd.env("TERM", "xterm")
+        .args(["7", "--issue-file", &issue, "--until", "lld"])
+        .current_dir(&repo.root);
+    let mut session = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    session
+        .exp_string("lld round 1: drafter")
+        .expect("a progress line names the working model");
+    session
+        .exp_string("is working")
+        .expect("the spinner's message");
+    let rest = session.exp_eof().unwrap();
+    assert!(rest.contains("Finished lld: approved"), "{rest}");
+    // Without a terminal (every other test) there is no spinner text at all.
+    let plain = TestRepo::new();
+    let drafter = plain.good_drafter();
+    let reviewer = plain.reviewer("reviewer", &[approved()]);
+    plain.config_models(&drafter, &reviewer, "");
+    let issue = plain.default_issue();
+    let run = plain.run(&["7", "--issue-file", &issue, "--until", "lld"]);
+    assert!(!run.stderr.contains("is working"), "{}", run.stderr);
+}
