@@ -140,7 +140,8 @@ pub fn record(
     };
     branch = current;
     let tip = branch.head();
-    let state = IssueState::load(&session.repo, tip, &session.config, issue)?;
+    let cache = session.state.history_cache();
+    let state = IssueState::load(&session.repo, tip, &session.config, issue, Some(&cache))?;
     let gate = match gate {
         Some(gate) => {
             let record = state.stage(gate.stage());

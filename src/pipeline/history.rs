@@ -7,7 +7,9 @@
 //! change to the artifact the gate looks at.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use super::cache::{Answer, HistoryCache, Key};
 use super::stage::{Gate, Stage};
 use crate::config::{Config, PathsConfig};
 use crate::git::{CommitInfo, GitError, ObjectId, Repo};
@@ -132,103 +134,155 @@ impl IssueState {
         self.gates.get(&gate).is_some_and(|d| d.approved)
     }
 
-    /// Read the state of `issue` from the branch at `tip`.
+    /// Read the state of `issue` from the branch at `tip`. `cache` (a file under the local
+    /// state directory) remembers answers by commit id, so a later call stops walking where an
+    /// earlier one finished.
     pub fn load(
         repo: &Repo,
         tip: ObjectId,
         config: &Config,
         issue: u64,
+        cache: Option<&Path>,
     ) -> Result<IssueState, GitError> {
+        let mut cache = HistoryCache::open(cache);
         let mut state = IssueState::empty(config, issue);
         state.tip = Some(tip);
-        let tracked: Vec<(Stage, String)> = Stage::ALL
+        let tracked: Vec<Tracked> = Stage::ALL
             .into_iter()
-            .filter_map(|s| artifact_path(&config.paths, s, issue).map(|p| (s, p)))
+            .filter_map(|stage| {
+                let path = artifact_path(&config.paths, stage, issue)?;
+                Some(Tracked {
+                    stage,
+                    key: Key {
+                        issue,
+                        gate: stage.gate_after(),
+                        path,
+                    },
+                })
+            })
             .collect();
+        let found = last_changes(repo, tip, issue, &tracked, &mut cache)?;
+        cache.save();
 
-        // Walk the first-parent chain from the tip until every artifact's last change is found.
-        let current: Vec<Option<ObjectId>> = tracked
-            .iter()
-            .map(|(_, path)| repo.blob_id(tip, path))
-            .collect::<Result<_, _>>()?;
-        let mut found: Vec<Option<CommitInfo>> = vec![None; tracked.len()];
-        let mut unresolved: Vec<usize> = (0..tracked.len())
-            .filter(|&i| current[i].is_some())
-            .collect();
-        // Gate decisions newest first, with their distance from the tip.
-        let mut gate_commits: Vec<(usize, Gate, CommitInfo)> = Vec::new();
-        let mut change_depth: Vec<Option<usize>> = vec![None; tracked.len()];
-        let issue_text = issue.to_string();
-
-        let mut depth = 0;
-        let mut commit = Some(tip);
-        while let Some(id) = commit {
-            if unresolved.is_empty() {
-                break;
-            }
-            let info = repo.commit_info(id)?;
-            if let Some(gate) = info.trailer(TRAILER_GATE).and_then(Gate::parse)
-                && info.trailer(TRAILER_ISSUE) == Some(issue_text.as_str())
-            {
-                gate_commits.push((depth, gate, info.clone()));
-            }
-            let parent = repo.first_parent(id)?;
-            let mut still = Vec::new();
-            for &i in &unresolved {
-                let before = match parent {
-                    Some(p) => repo.blob_id(p, &tracked[i].1)?,
-                    None => None,
-                };
-                if before != current[i] {
-                    found[i] = Some(info.clone());
-                    change_depth[i] = Some(depth);
-                } else {
-                    still.push(i);
-                }
-            }
-            unresolved = still;
-            commit = parent;
-            depth += 1;
-        }
-
-        for (i, (stage, _)) in tracked.iter().enumerate() {
-            let Some(record) = state.stages.get_mut(stage) else {
+        for (t, answer) in tracked.iter().zip(found) {
+            let Some(Answer { change, decision }) = answer else {
                 continue;
             };
-            let Some(change) = found[i].take() else {
+            let Some(record) = state.stages.get_mut(&t.stage) else {
                 continue;
             };
-            record.state = classify(&change, *stage, config);
-            // The newest decision at this stage's gate that came after the artifact changed.
-            if let (Some(gate), Some(changed_at)) = (stage.gate_after(), change_depth[i])
-                && let Some((_, _, decision)) = gate_commits
-                    .iter()
-                    .find(|(d, g, _)| *g == gate && *d < changed_at)
-            {
-                let verdict = decision.trailer(TRAILER_VERDICT).unwrap_or_default();
-                let approved = verdict.eq_ignore_ascii_case("human-approved");
-                let rejected = verdict.eq_ignore_ascii_case("rejected");
-                if approved || rejected {
-                    let feedback = decision.body();
-                    if rejected && record.state.is_done() {
-                        record.state = StageState::Rejected {
-                            feedback: feedback.clone(),
-                        };
-                    }
-                    state.gates.insert(
-                        gate,
-                        GateDecision {
-                            approved,
-                            feedback,
-                            commit: decision.clone(),
-                        },
-                    );
+            let change = repo.commit_info(change)?;
+            record.state = classify(&change, t.stage, config);
+            if let (Some(gate), Some(decision)) = (t.stage.gate_after(), decision) {
+                let decision = repo.commit_info(decision)?;
+                let approved = decision
+                    .trailer(TRAILER_VERDICT)
+                    .is_some_and(|v| v.eq_ignore_ascii_case("human-approved"));
+                let feedback = decision.body();
+                if !approved && record.state.is_done() {
+                    record.state = StageState::Rejected {
+                        feedback: feedback.clone(),
+                    };
                 }
+                state.gates.insert(
+                    gate,
+                    GateDecision {
+                        approved,
+                        feedback,
+                        commit: decision,
+                    },
+                );
             }
             record.last_change = Some(change);
         }
         Ok(state)
     }
+}
+
+/// An artifact whose history is read.
+struct Tracked {
+    stage: Stage,
+    key: Key,
+}
+
+/// For each tracked artifact present at `tip`: the commit that last changed it, and the newest
+/// decision at its gate made after that change. One walk down the first-parent chain, which
+/// stops as soon as every artifact is answered, by its own history or by the cache.
+fn last_changes(
+    repo: &Repo,
+    tip: ObjectId,
+    issue: u64,
+    tracked: &[Tracked],
+    cache: &mut HistoryCache,
+) -> Result<Vec<Option<Answer>>, GitError> {
+    let current: Vec<Option<ObjectId>> = tracked
+        .iter()
+        .map(|t| repo.blob_id(tip, &t.key.path))
+        .collect::<Result<_, _>>()?;
+    let mut found: Vec<Option<Answer>> = vec![None; tracked.len()];
+    // The newest decision at each artifact's gate seen so far on the way down.
+    let mut seen: Vec<Option<ObjectId>> = vec![None; tracked.len()];
+    let mut unresolved: Vec<usize> = (0..tracked.len())
+        .filter(|&i| current[i].is_some())
+        .collect();
+    let issue_text = issue.to_string();
+
+    let mut commit = Some(tip);
+    while let Some(id) = commit {
+        if unresolved.is_empty() {
+            break;
+        }
+        let info = repo.commit_info(id)?;
+        if let Some(gate) = decision_gate(&info, &issue_text) {
+            for &i in &unresolved {
+                if tracked[i].key.gate == Some(gate) && seen[i].is_none() {
+                    seen[i] = Some(id);
+                }
+            }
+        }
+        let parent = repo.first_parent(id)?;
+        let mut still = Vec::new();
+        for &i in &unresolved {
+            if let Some(cached) = cache.get(id, &tracked[i].key) {
+                found[i] = Some(Answer {
+                    change: cached.change,
+                    decision: seen[i].or(cached.decision),
+                });
+                continue;
+            }
+            let before = match parent {
+                Some(p) => repo.blob_id(p, &tracked[i].key.path)?,
+                None => None,
+            };
+            if before != current[i] {
+                found[i] = Some(Answer {
+                    change: id,
+                    decision: seen[i],
+                });
+            } else {
+                still.push(i);
+            }
+        }
+        unresolved = still;
+        commit = parent;
+    }
+    for (t, answer) in tracked.iter().zip(&found) {
+        if let Some(answer) = answer {
+            cache.put(tip, &t.key, *answer);
+        }
+    }
+    Ok(found)
+}
+
+/// The gate of a decision commit for `issue` (verdict `human-approved` or `rejected`).
+fn decision_gate(info: &CommitInfo, issue: &str) -> Option<Gate> {
+    if info.trailer(TRAILER_ISSUE) != Some(issue) {
+        return None;
+    }
+    let gate = info.trailer(TRAILER_GATE).and_then(Gate::parse)?;
+    let verdict = info.trailer(TRAILER_VERDICT)?;
+    (verdict.eq_ignore_ascii_case("human-approved") || verdict.eq_ignore_ascii_case("rejected"))
+        .then_some(gate)
 }
 
 fn classify(change: &CommitInfo, stage: Stage, config: &Config) -> StageState {

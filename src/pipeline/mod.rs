@@ -6,6 +6,7 @@
 //! [`history`] for how the branch says where an issue stands, and [`gate`] for human gates.
 
 pub mod branch;
+mod cache;
 pub mod events;
 pub mod gate;
 pub mod grounding;

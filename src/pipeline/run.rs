@@ -94,7 +94,15 @@ pub async fn run(
     };
     // Before the branch exists, its base is what it will start from: artifacts already there
     // (a design written by hand on main) count.
-    let state = IssueState::load(repo, branch.head(), &session.config, issue.number)?;
+    // A dry run changes nothing, not even the local cache.
+    let cache = (!opts.dry_run).then(|| session.state.history_cache());
+    let state = IssueState::load(
+        repo,
+        branch.head(),
+        &session.config,
+        issue.number,
+        cache.as_deref(),
+    )?;
     let steps = plan::plan(&state, opts, &branch.name)?;
 
     let mut run = Run {

@@ -27,6 +27,11 @@ impl StateDir {
         self.root.join("locks")
     }
 
+    /// The cache of answers read from history (see `cache`).
+    pub fn history_cache(&self) -> PathBuf {
+        self.root.join("cache").join("history")
+    }
+
     /// Where this run's transcripts go.
     pub fn transcripts(&self, issue: u64, run_id: &str) -> PathBuf {
         self.root

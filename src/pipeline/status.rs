@@ -99,7 +99,8 @@ fn build(
     tip: crate::git::ObjectId,
 ) -> Result<IssueStatus, PipelineError> {
     let config = &session.config;
-    let state = IssueState::load(&session.repo, tip, config, issue)?;
+    let cache = session.state.history_cache();
+    let state = IssueState::load(&session.repo, tip, config, issue, Some(&cache))?;
     let waiting_at = gate::waiting_gate(&state, &config.gates);
     let stages = Stage::ALL
         .into_iter()

@@ -328,3 +328,56 @@ fn a_spinner_shows_on_a_terminal_while_a_model_works() {
     let run = plain.run(&["7", "--issue-file", &issue, "--until", "lld"]);
     assert!(!run.stderr.contains("is working"), "{}", run.stderr);
 }
+
+#[test]
+fn answers_cached_from_history_keep_gate_decisions_below_them() {
+    let repo = TestRepo::new();
+    let drafter = repo.good_drafter();
+    let reviewer = repo.reviewer("reviewer", &[approved()]);
+    repo.config_models(&drafter, &reviewer, "[gates]\nafter_lld = true\n");
+    let issue = repo.default_issue();
+    repo.run(&["7", "--issue-file", &issue, "--until", "spec"])
+        .expect_code(4);
+    repo.run(&["approve", "7"]).expect_code(0);
+    repo.run(&["7", "--until", "spec"]).expect_code(0);
+    // Remembered now: at the spec commit, the design's last change and the approval above it.
+    repo.run(&["status", "7"]).expect_code(0);
+    assert!(repo.root.join(".git/orchestrate/cache/history").exists());
+
+    // A person adds a commit on top; the walk from it stops at the remembered commit.
+    let tip = repo.rev(BRANCH);
+    let tree = repo.git(&["rev-parse", &format!("{tip}^{{tree}}")]);
+    let note = repo.git(&[
+        "commit-tree",
+        &tree,
+        "-p",
+        &tip,
+        "-m",
+        "A note from a person",
+    ]);
+    repo.git(&["update-ref", &format!("refs/heads/{BRANCH}"), &note]);
+
+    let cached = repo.run(&["status", "7"]);
+    cached.expect_code(0);
+    assert!(
+        row(&cached.stdout, "lld").contains("done"),
+        "{}",
+        cached.stdout
+    );
+    assert!(
+        !cached.stdout.contains("waiting at gate"),
+        "{}",
+        cached.stdout
+    );
+    // The same answer as reading all history again.
+    std::fs::remove_dir_all(repo.root.join(".git/orchestrate")).unwrap();
+    assert_eq!(repo.run(&["status", "7"]).stdout, cached.stdout);
+
+    // A damaged cache costs time, not correctness.
+    std::fs::write(
+        repo.root.join(".git/orchestrate/cache/history"),
+        "v1 garbage\n\0\0\n",
+    )
+    .unwrap();
+    assert_eq!(repo.run(&["status", "7"]).stdout, cached.stdout);
+}
