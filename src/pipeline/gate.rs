@@ -4,13 +4,16 @@
 //! `git log`. On a terminal the run asks; otherwise it stops and says which command goes on.
 
 use super::branch::IssueBranch;
+use super::events::Event;
 use super::history::{IssueState, StageState};
 use super::lock::IssueLock;
 use super::message::Message;
-use super::stage::Gate;
+use super::plan::Start;
+use super::run::{Run, StageResult};
+use super::stage::{Gate, Stage};
 use super::{PipelineError, Session};
 use crate::config::GatesConfig;
-use crate::git::ObjectId;
+use crate::git::{FileChange, ObjectId};
 use crate::llm::BoxFuture;
 
 /// What a person is shown at a gate.
@@ -205,4 +208,108 @@ pub fn record(
         branch: branch.name,
         commit: Some(commit),
     })
+}
+
+/// How holding at a gate ended.
+pub(super) enum GateOutcome {
+    Passed,
+    Waiting,
+    Blocked(String),
+}
+
+impl Run<'_> {
+    /// Ask at a gate until it is passed, or stop there.
+    pub(super) async fn hold_at_gate(
+        &mut self,
+        gate: Gate,
+        stage: Stage,
+    ) -> Result<GateOutcome, PipelineError> {
+        let path = self.artifact(stage);
+        loop {
+            let gatekeeper = self.io.gatekeeper;
+            if !gatekeeper.can_ask() {
+                self.io.events.emit(Event::GateWaiting {
+                    gate,
+                    issue: self.issue.number,
+                    artifact: path.clone(),
+                    commands: commands(self.issue.number, gate, &self.session.config.gates),
+                });
+                return Ok(GateOutcome::Waiting);
+            }
+            let prompt = GatePrompt {
+                gate,
+                issue: self.issue.number,
+                title: self.issue.title.clone(),
+                artifact_path: path.clone(),
+                artifact: self.read_artifact(&path)?.unwrap_or_default(),
+                editor: self.session.repo.editor().ok(),
+            };
+            let choice = tokio::select! {
+                choice = gatekeeper.ask(&prompt) => choice,
+                _ = self.io.interrupt.triggered() => return Err(PipelineError::Interrupted),
+            };
+            match choice {
+                GateChoice::Approve => {
+                    let commit =
+                        self.commit("gate", &[], &Message::gate(gate, self.issue.number, true))?;
+                    self.io.events.emit(Event::GateDecided {
+                        gate,
+                        decision: "approved".into(),
+                        commit: commit.short(),
+                    });
+                    return Ok(GateOutcome::Passed);
+                }
+                GateChoice::Reject(feedback) => {
+                    let mut message = Message::gate(gate, self.issue.number, false);
+                    message.paragraph(feedback.clone());
+                    let commit = self.commit("gate", &[], &message)?;
+                    self.io.events.emit(Event::GateDecided {
+                        gate,
+                        decision: "rejected".into(),
+                        commit: commit.short(),
+                    });
+                    if let StageResult::Blocked { reason, .. } = self
+                        .run_stage(
+                            stage,
+                            Start::FromFeedback(feedback),
+                            &format!("rejected at {gate}: revising with the feedback"),
+                        )
+                        .await?
+                    {
+                        return Ok(GateOutcome::Blocked(reason));
+                    }
+                }
+                GateChoice::Edited(text) => {
+                    let mut message = Message::new(format!(
+                        "orchestrate({stage}): edit {} for #{} at {gate}",
+                        stage.artifact_noun(),
+                        self.issue.number
+                    ));
+                    message
+                        .paragraph(format!("Edited by hand at the {gate} gate."))
+                        .trailer(super::history::TRAILER_ISSUE, self.issue.number.to_string());
+                    let files = [FileChange {
+                        path: path.clone(),
+                        content: text.into_bytes(),
+                    }];
+                    let commit = self.commit(stage.name(), &files, &message)?;
+                    self.io.events.emit(Event::Committed {
+                        stage,
+                        commit: commit.short(),
+                        verdict: "edited".into(),
+                        paths: vec![path.clone()],
+                    });
+                }
+                GateChoice::Quit => {
+                    self.io.events.emit(Event::GateWaiting {
+                        gate,
+                        issue: self.issue.number,
+                        artifact: path.clone(),
+                        commands: commands(self.issue.number, gate, &self.session.config.gates),
+                    });
+                    return Ok(GateOutcome::Waiting);
+                }
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod branch;
 mod cache;
+mod calls;
 pub mod events;
 pub mod gate;
 pub mod grounding;

@@ -9,21 +9,20 @@ use std::time::Instant;
 
 use super::branch::IssueBranch;
 use super::events::{Event, EventSink, Plan, PlanGate, PlanModel, PlanStep, Summary, SummaryRow};
-use super::gate::{self, GateChoice, GatePrompt, Gatekeeper};
-use super::grounding::RepoContext;
+use super::gate::{self, GateOutcome, Gatekeeper};
 use super::history::{IssueState, artifact_path};
 use super::interrupt::Interrupt;
 use super::lock::IssueLock;
 use super::message::Message;
 use super::plan::{self, Action, Start, Step};
 use super::prompts::Prompts;
-use super::stage::{Gate, Stage};
+use super::stage::Stage;
 use super::statedir::run_id;
 use super::{PipelineError, RunOptions, RunOutcome, Session, review, triage};
 use crate::config::ModelSpec;
 use crate::git::{FileChange, ObjectId};
 use crate::issue::{Issue, parse_issue, read_issue_file};
-use crate::llm::{self, ModelContext, ModelHandle, Prompt, Reply, Request, RetryNotice, Role};
+use crate::llm::{ModelContext, ModelHandle, Role};
 
 /// Who the run talks to.
 pub struct RunIo<'a> {
@@ -174,205 +173,14 @@ pub(super) struct Run<'a> {
     /// The branch's state when the run started.
     pub state: IssueState,
     pub prompts: Prompts,
-    models: RefCell<BTreeMap<(Stage, Role), Rc<ModelHandle>>>,
-    model_ctx: ModelContext,
-    transcripts: PathBuf,
-    calls: Cell<u32>,
-    context: RefCell<Option<String>>,
+    pub(super) models: RefCell<BTreeMap<(Stage, Role), Rc<ModelHandle>>>,
+    pub(super) model_ctx: ModelContext,
+    pub(super) transcripts: PathBuf,
+    pub(super) calls: Cell<u32>,
+    pub(super) context: RefCell<Option<String>>,
 }
 
 impl Run<'_> {
-    /// The model configured for `role` in `stage`, if any.
-    pub fn model_spec(&self, stage: Stage, role: Role) -> Option<&ModelSpec> {
-        let config = &self.session.config;
-        match (stage, role) {
-            (Stage::Triage, Role::Triage) => config.triage.drafter.as_ref(),
-            (Stage::Lld, Role::Drafter) => config.lld.drafter.as_ref(),
-            (Stage::Lld, Role::Reviewer) => config.lld.reviewer.as_ref(),
-            (Stage::Spec, Role::Drafter) => config.spec.drafter.as_ref(),
-            (Stage::Spec, Role::Reviewer) => config.spec.reviewer.as_ref(),
-            (Stage::Impl, Role::Implementer) => config.implement.implementer.as_ref(),
-            _ => None,
-        }
-    }
-
-    /// The roles a stage calls, and whether each is required.
-    fn roles(stage: Stage) -> &'static [(Role, bool)] {
-        match stage {
-            Stage::Triage => &[(Role::Triage, false)],
-            Stage::Lld | Stage::Spec => &[(Role::Drafter, true), (Role::Reviewer, true)],
-            Stage::Impl => &[(Role::Implementer, true)],
-            Stage::Pr => &[],
-        }
-    }
-
-    /// Every model the planned stages need, built before anything is called or committed.
-    fn check_models(&self, steps: &[Step]) -> Result<(), PipelineError> {
-        for step in steps.iter().filter(|s| matches!(s.action, Action::Run(_))) {
-            for (role, required) in Run::roles(step.stage) {
-                match self.model_spec(step.stage, *role) {
-                    Some(_) => {
-                        self.model(step.stage, *role)?;
-                    }
-                    None if *required => {
-                        return Err(PipelineError::NoModel {
-                            stage: step.stage,
-                            role: *role,
-                        });
-                    }
-                    None => {}
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The client for `role` in `stage`, built on first use.
-    pub fn model(&self, stage: Stage, role: Role) -> Result<Rc<ModelHandle>, PipelineError> {
-        if let Some(model) = self.models.borrow().get(&(stage, role)) {
-            return Ok(model.clone());
-        }
-        let spec = self
-            .model_spec(stage, role)
-            .ok_or(PipelineError::NoModel { stage, role })?;
-        let provider = self
-            .session
-            .config
-            .providers
-            .get(&spec.provider)
-            .cloned()
-            .ok_or_else(|| PipelineError::ModelSetup {
-                stage,
-                role,
-                model: spec.label(),
-                source: llm::LlmError::Unsupported {
-                    provider: spec.provider.clone(),
-                },
-            })?;
-        let handle = llm::build(spec, &provider, &self.model_ctx).map_err(|source| {
-            PipelineError::ModelSetup {
-                stage,
-                role,
-                model: spec.label(),
-                source,
-            }
-        })?;
-        let handle = Rc::new(handle);
-        self.models
-            .borrow_mut()
-            .insert((stage, role), handle.clone());
-        Ok(handle)
-    }
-
-    /// The repository context for prompts, read once per run from the branch's head.
-    pub fn repo_context(&self) -> Result<String, PipelineError> {
-        if let Some(text) = self.context.borrow().as_ref() {
-            return Ok(text.clone());
-        }
-        let text = RepoContext::read(&self.session.repo, self.branch.head())?.render();
-        *self.context.borrow_mut() = Some(text.clone());
-        Ok(text)
-    }
-
-    /// Call a model, racing Ctrl-C; the exchange is kept as a transcript either way.
-    pub async fn call(
-        &self,
-        stage: Stage,
-        role: Role,
-        round: u32,
-        prompt: Prompt,
-    ) -> Result<Reply, PipelineError> {
-        let model = self.model(stage, role)?;
-        let label = model.label();
-        let events = self.io.events;
-        events.emit(Event::ModelStarted {
-            stage,
-            role,
-            model: label.clone(),
-            round,
-        });
-        let request = Request {
-            prompt,
-            role,
-            stage: stage.name().to_string(),
-            issue: self.issue.number,
-            round,
-        };
-        let notice = |n: RetryNotice| {
-            events.emit(Event::ModelRetrying {
-                stage,
-                role,
-                model: label.clone(),
-                attempt: n.attempt,
-                attempts: n.attempts,
-                error: n.error.to_string(),
-                class: n.error.class(),
-                delay_ms: n.delay.as_millis() as u64,
-            })
-        };
-        let started = Instant::now();
-        let outcome = tokio::select! {
-            result = model.call(&request, &notice) => Some(result),
-            _ = self.io.interrupt.triggered() => None,
-        };
-        self.save_transcript(stage, role, round, &label, &request.prompt.text, &outcome);
-        match outcome {
-            None => Err(PipelineError::Interrupted),
-            Some(Err(source)) => Err(PipelineError::Model {
-                stage,
-                role,
-                model: label,
-                source,
-            }),
-            Some(Ok(reply)) => {
-                events.emit(Event::ModelFinished {
-                    stage,
-                    role,
-                    model: label,
-                    round,
-                    elapsed_ms: started.elapsed().as_millis() as u64,
-                    usage: reply.usage,
-                });
-                Ok(reply)
-            }
-        }
-    }
-
-    fn save_transcript(
-        &self,
-        stage: Stage,
-        role: Role,
-        round: u32,
-        model: &str,
-        prompt: &str,
-        outcome: &Option<Result<Reply, llm::LlmError>>,
-    ) {
-        let seq = self.calls.get() + 1;
-        self.calls.set(seq);
-        let error;
-        let reply = match outcome {
-            Some(Ok(reply)) => Ok(reply.text.as_str()),
-            Some(Err(e)) => {
-                error = e.to_string();
-                Err(error.as_str())
-            }
-            None => Err("interrupted"),
-        };
-        let name = format!("{seq:02}-{stage}-{}-round{round}", role.name());
-        if let Err(e) =
-            self.session
-                .state
-                .save_transcript(&self.transcripts, &name, model, prompt, reply)
-        {
-            self.io.events.emit(Event::Warning {
-                message: format!(
-                    "could not save the model transcript in {}: {e}",
-                    self.transcripts.display()
-                ),
-            });
-        }
-    }
-
     /// Commit files on the issue branch.
     pub fn commit(
         &mut self,
@@ -403,7 +211,7 @@ impl Run<'_> {
         artifact_path(&self.session.config.paths, stage, self.issue.number).unwrap_or_default()
     }
 
-    async fn run_stage(
+    pub(super) async fn run_stage(
         &mut self,
         stage: Stage,
         start: Start,
@@ -579,105 +387,6 @@ impl Run<'_> {
         Ok(RunOutcome::Completed)
     }
 
-    /// Ask at a gate until it is passed, or stop there.
-    async fn hold_at_gate(
-        &mut self,
-        gate: Gate,
-        stage: Stage,
-    ) -> Result<GateOutcome, PipelineError> {
-        let path = self.artifact(stage);
-        loop {
-            let gatekeeper = self.io.gatekeeper;
-            if !gatekeeper.can_ask() {
-                self.io.events.emit(Event::GateWaiting {
-                    gate,
-                    issue: self.issue.number,
-                    artifact: path.clone(),
-                    commands: gate::commands(self.issue.number, gate, &self.session.config.gates),
-                });
-                return Ok(GateOutcome::Waiting);
-            }
-            let prompt = GatePrompt {
-                gate,
-                issue: self.issue.number,
-                title: self.issue.title.clone(),
-                artifact_path: path.clone(),
-                artifact: self.read_artifact(&path)?.unwrap_or_default(),
-                editor: self.session.repo.editor().ok(),
-            };
-            let choice = tokio::select! {
-                choice = gatekeeper.ask(&prompt) => choice,
-                _ = self.io.interrupt.triggered() => return Err(PipelineError::Interrupted),
-            };
-            match choice {
-                GateChoice::Approve => {
-                    let commit =
-                        self.commit("gate", &[], &Message::gate(gate, self.issue.number, true))?;
-                    self.io.events.emit(Event::GateDecided {
-                        gate,
-                        decision: "approved".into(),
-                        commit: commit.short(),
-                    });
-                    return Ok(GateOutcome::Passed);
-                }
-                GateChoice::Reject(feedback) => {
-                    let mut message = Message::gate(gate, self.issue.number, false);
-                    message.paragraph(feedback.clone());
-                    let commit = self.commit("gate", &[], &message)?;
-                    self.io.events.emit(Event::GateDecided {
-                        gate,
-                        decision: "rejected".into(),
-                        commit: commit.short(),
-                    });
-                    if let StageResult::Blocked { reason, .. } = self
-                        .run_stage(
-                            stage,
-                            Start::FromFeedback(feedback),
-                            &format!("rejected at {gate}: revising with the feedback"),
-                        )
-                        .await?
-                    {
-                        return Ok(GateOutcome::Blocked(reason));
-                    }
-                }
-                GateChoice::Edited(text) => {
-                    let mut message = Message::new(format!(
-                        "orchestrate({stage}): edit {} for #{} at {gate}",
-                        stage.artifact_noun(),
-                        self.issue.number
-                    ));
-                    message
-                        .paragraph(format!("Edited by hand at the {gate} gate."))
-                        .trailer(super::history::TRAILER_ISSUE, self.issue.number.to_string());
-                    let files = [FileChange {
-                        path: path.clone(),
-                        content: text.into_bytes(),
-                    }];
-                    let commit = self.commit(stage.name(), &files, &message)?;
-                    self.io.events.emit(Event::Committed {
-                        stage,
-                        commit: commit.short(),
-                        verdict: "edited".into(),
-                        paths: vec![path.clone()],
-                    });
-                }
-                GateChoice::Quit => {
-                    self.io.events.emit(Event::GateWaiting {
-                        gate,
-                        issue: self.issue.number,
-                        artifact: path.clone(),
-                        commands: gate::commands(
-                            self.issue.number,
-                            gate,
-                            &self.session.config.gates,
-                        ),
-                    });
-                    return Ok(GateOutcome::Waiting);
-                }
-            }
-        }
-    }
-
     fn plan_event(&self, steps: &[Step]) -> Plan {
         let plan_steps = steps
             .iter()
@@ -728,12 +437,6 @@ impl Run<'_> {
             dry_run: self.opts.dry_run,
         }
     }
-}
-
-enum GateOutcome {
-    Passed,
-    Waiting,
-    Blocked(String),
 }
 
 fn row(
