@@ -42,6 +42,7 @@ use git_orchestrate::git::{CommitRequest, FileChange, ObjectId, Repo};
 use git_orchestrate::llm::Usage;
 use git_orchestrate::pipeline::Stage;
 use git_orchestrate::pipeline::message::Message;
+use git_orchestrate::pipeline::spend::Spent;
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
 
@@ -643,11 +644,17 @@ fn stage_message(stage: Stage, issue: u64) -> String {
         ))
         .models(Some(DRAFTER), Some(REVIEWER))
         .rounds(2)
-        .tokens(Some(Usage {
-            input: 18_234,
-            output: 4_410,
-            cached_input: 0,
-        }));
+        .spend(Spent {
+            usage: Usage {
+                input: 18_234,
+                output: 4_410,
+                cached_input: 0,
+                cache_write_input: 0,
+            },
+            usd: 0.2014,
+            reported: true,
+            unpriced: false,
+        });
     message.render()
 }
 

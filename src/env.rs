@@ -48,6 +48,13 @@ impl Env {
         self.get(name).filter(|v| !v.is_empty())
     }
 
+    /// The names of all variables that are valid UTF-8.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.vars
+            .keys()
+            .filter_map(|k| k.to_str().map(str::to_string))
+    }
+
     pub fn is_set(&self, name: &str) -> bool {
         self.vars.contains_key(&OsString::from(name))
     }

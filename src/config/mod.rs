@@ -6,19 +6,22 @@
 //! flags are applied on top by the commands. Every error names where the offending key was
 //! written: file and line, or the `-c` argument.
 
+mod budget;
 mod layers;
 mod model;
+mod providers;
 mod raw;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use budget::{BudgetConfig, Price};
 pub use layers::Origin;
 pub use model::{ModelSpec, ProviderKind, redact_command};
 
 use layers::{Layer, Origins};
-use raw::{RawConfig, RawProvider, RawReviewStage};
+use raw::{RawConfig, RawReviewStage};
 
 use crate::env::Env;
 
@@ -26,9 +29,6 @@ pub(crate) const DEFAULTS: &str = include_str!("defaults.toml");
 
 /// The name of the repository's configuration file, at the work tree root.
 pub const REPO_FILE: &str = ".orchestrate.toml";
-
-/// Timeout for providers that set none.
-const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// The resolved configuration.
 #[derive(Clone, Debug)]
@@ -43,6 +43,11 @@ pub struct Config {
     pub github: GithubConfig,
     /// Every provider that can be named: the built-ins plus `[providers.NAME]` tables.
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// Spending limits (`[budget]`).
+    pub budget: BudgetConfig,
+    /// Prices from `[prices."MODEL"]`, USD per million tokens; they extend and override the
+    /// built-in table.
+    pub prices: BTreeMap<String, Price>,
     /// The files that were read, lowest precedence first.
     pub files: Vec<PathBuf>,
 }
@@ -109,18 +114,7 @@ pub struct GithubConfig {
     pub draft: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProviderConfig {
-    pub name: String,
-    pub kind: ProviderKind,
-    pub base_url: Option<String>,
-    /// The environment variable holding the API key, for HTTP providers.
-    pub api_key_env: Option<String>,
-    /// Longest a single model call may take.
-    pub timeout: Duration,
-    /// How many times a transient failure is retried.
-    pub max_retries: u32,
-}
+pub use providers::ProviderConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -265,7 +259,12 @@ fn shape_error(err: serde_path_to_error::Error<toml::de::Error>, origins: &Origi
     }
 }
 
-fn invalid(origins: &Origins, key: &str, message: String, hint: Option<&str>) -> ConfigError {
+pub(crate) fn invalid(
+    origins: &Origins,
+    key: &str,
+    message: String,
+    hint: Option<&str>,
+) -> ConfigError {
     ConfigError::Invalid {
         origin: origins.of(key),
         key: key.to_string(),
@@ -275,7 +274,9 @@ fn invalid(origins: &Origins, key: &str, message: String, hint: Option<&str>) ->
 }
 
 fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
-    let providers = resolve_providers(raw.providers, origins)?;
+    let providers = providers::resolve(raw.providers, origins)?;
+    let budget = budget::resolve_budget(raw.budget, origins)?;
+    let prices = budget::resolve_prices(raw.prices, origins)?;
     let declared: Vec<(String, ProviderKind)> = providers
         .values()
         .map(|p| (p.name.clone(), p.kind))
@@ -374,96 +375,10 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             draft: raw.github.draft,
         },
         providers,
+        budget,
+        prices,
         files: Vec::new(),
     })
-}
-
-fn resolve_providers(
-    raw: BTreeMap<String, RawProvider>,
-    origins: &Origins,
-) -> Result<BTreeMap<String, ProviderConfig>, ConfigError> {
-    let mut providers = BTreeMap::new();
-    for kind in ProviderKind::ALL {
-        providers.insert(
-            kind.name().to_string(),
-            ProviderConfig {
-                name: kind.name().to_string(),
-                kind,
-                base_url: None,
-                api_key_env: None,
-                timeout: DEFAULT_PROVIDER_TIMEOUT,
-                max_retries: 0,
-            },
-        );
-    }
-    for (name, table) in raw {
-        let key = format!("providers.{name}");
-        let builtin = ProviderKind::builtin(&name);
-        let kind = match (&table.kind, builtin) {
-            (Some(kind), _) => ProviderKind::from_kind(kind).ok_or_else(|| {
-                invalid(
-                    origins,
-                    &format!("{key}.kind"),
-                    format!("unknown provider kind `{kind}`"),
-                    Some("kind is one of anthropic, gemini, openai, ollama, cmd, agent"),
-                )
-            })?,
-            (None, Some(kind)) => kind,
-            (None, None) => {
-                return Err(invalid(
-                    origins,
-                    &key,
-                    format!("unknown provider `{name}`"),
-                    Some(
-                        "a new provider needs a kind, for example kind = \"openai\" with base_url and api_key_env",
-                    ),
-                ));
-            }
-        };
-        if builtin.is_some_and(|b| b != kind) {
-            return Err(invalid(
-                origins,
-                &format!("{key}.kind"),
-                format!(
-                    "`{name}` is a built-in {} provider and cannot change kind",
-                    builtin.map(|b| b.name()).unwrap_or_default()
-                ),
-                Some("declare the provider under another name"),
-            ));
-        }
-        let canonical = builtin.map(|b| b.name().to_string()).unwrap_or(name);
-        let entry = providers
-            .entry(canonical.clone())
-            .or_insert(ProviderConfig {
-                name: canonical,
-                kind,
-                base_url: None,
-                api_key_env: None,
-                timeout: DEFAULT_PROVIDER_TIMEOUT,
-                max_retries: 0,
-            });
-        if let Some(url) = table.base_url {
-            entry.base_url = Some(url);
-        }
-        if let Some(var) = table.api_key_env {
-            entry.api_key_env = Some(var);
-        }
-        if let Some(timeout) = table.timeout {
-            if timeout.0.is_zero() {
-                return Err(invalid(
-                    origins,
-                    &format!("{key}.timeout"),
-                    "a timeout of zero would stop every call at once".into(),
-                    Some("write a duration such as \"20m\""),
-                ));
-            }
-            entry.timeout = timeout.0;
-        }
-        if let Some(retries) = table.max_retries {
-            entry.max_retries = retries;
-        }
-    }
-    Ok(providers)
 }
 
 /// Artifact paths must stay inside the repository and out of `.git`.

@@ -20,6 +20,38 @@ pub struct RawConfig {
     pub github: RawGithub,
     #[serde(default)]
     pub providers: BTreeMap<String, RawProvider>,
+    pub budget: RawBudget,
+    #[serde(default)]
+    pub prices: BTreeMap<String, RawPrice>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub max_usd_per_issue: Option<f64>,
+    pub max_usd_per_stage: Option<f64>,
+    #[serde(default)]
+    pub stages: RawStageBudgets,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStageBudgets {
+    pub triage: Option<f64>,
+    pub lld: Option<f64>,
+    pub spec: Option<f64>,
+    #[serde(rename = "impl")]
+    pub implement: Option<f64>,
+}
+
+/// USD per million tokens.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    pub input: f64,
+    pub output: f64,
+    pub cached_input: Option<f64>,
+    pub cache_write: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,7 +129,10 @@ pub struct RawProvider {
     pub base_url: Option<String>,
     pub api_key_env: Option<String>,
     pub timeout: Option<DurationValue>,
+    pub idle_timeout: Option<DurationValue>,
     pub max_retries: Option<u32>,
+    pub retry_delay: Option<DurationValue>,
+    pub max_output_tokens: Option<u32>,
 }
 
 /// A duration written as `"20m"`, `"90s"`, `"1h 30m"`, or a number of seconds.

@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
-use super::{BoxFuture, LlmError, Model, Reply, Request};
+use super::{BoxFuture, CallObserver, LlmError, Model, Reply, Request};
 
 /// How long a program gets to exit after SIGTERM before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_secs(2);
@@ -84,7 +84,7 @@ impl CmdModel {
                 group.terminate(&mut child).await;
                 writer.abort();
                 return Err(LlmError::TimedOut {
-                    command: self.command.clone(),
+                    model: format!("cmd:{}", crate::config::redact_command(&self.command)),
                     timeout: self.timeout,
                 });
             }
@@ -115,6 +115,7 @@ impl CmdModel {
         if text.trim().is_empty() {
             return Err(LlmError::Empty {
                 model: format!("cmd:{}", crate::config::redact_command(&self.command)),
+                usage: None,
             });
         }
         Ok(Reply { text, usage: None })
@@ -122,7 +123,11 @@ impl CmdModel {
 }
 
 impl Model for CmdModel {
-    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Reply, LlmError>> {
+    fn complete<'a>(
+        &'a self,
+        request: &'a Request,
+        _observer: &'a dyn CallObserver,
+    ) -> BoxFuture<'a, Result<Reply, LlmError>> {
         Box::pin(self.run(request))
     }
 }

@@ -1,16 +1,30 @@
 //! Models: one trait, one file per provider, and the single retry layer.
 //!
 //! A [`Model`] turns a prompt into a reply. Every failure says whether it is *transient*
-//! (capacity, rate limits, timeouts: worth another try) or *deterministic* (bad credentials, a
-//! program that fails, an empty reply: the same call would fail the same way). Transient
-//! failures are retried here, and only here, so retries never multiply across layers.
+//! (capacity, rate limits, dropped connections, timeouts: worth another try) or
+//! *deterministic* (bad credentials, a wrong model name, a reply cut off at the token limit:
+//! the same call would fail the same way). Transient failures are retried here, and only here,
+//! so retries never multiply across layers. What every attempt cost is reported as it happens,
+//! so a call whose output could not be used still counts against the budget.
 
+pub mod aliases;
+mod anthropic;
 mod cmd;
+pub mod defaults;
+mod error;
+mod gemini;
+mod http;
+mod keys;
+mod ollama;
+mod openai;
+pub mod pricing;
+mod record;
 mod retry;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -18,6 +32,8 @@ use serde::Serialize;
 use crate::config::{ModelSpec, ProviderConfig, ProviderKind};
 use crate::env::Env;
 
+pub use error::{FailureClass, LlmError};
+pub use record::Tapes;
 pub use retry::RetryNotice;
 
 /// A boxed future, so that [`Model`] can be used as a trait object.
@@ -53,6 +69,17 @@ pub struct Prompt {
     pub stable_prefix: usize,
 }
 
+impl Prompt {
+    /// The prompt split at its stable prefix (on a character boundary).
+    pub fn split(&self) -> (&str, &str) {
+        let mut at = self.stable_prefix.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        self.text.split_at(at)
+    }
+}
+
 /// One call to a model.
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -65,12 +92,15 @@ pub struct Request {
     pub round: u32,
 }
 
-/// Tokens as the vendor reported them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+/// Tokens as the vendor reported them. `input` counts every input token, including those
+/// read from (`cached_input`) or written to (`cache_write_input`) the vendor's prompt cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Usage {
     pub input: u64,
     pub output: u64,
     pub cached_input: u64,
+    #[serde(default)]
+    pub cache_write_input: u64,
 }
 
 impl Usage {
@@ -78,6 +108,11 @@ impl Usage {
         self.input += other.input;
         self.output += other.output;
         self.cached_input += other.cached_input;
+        self.cache_write_input += other.cache_write_input;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Usage::default()
     }
 }
 
@@ -89,120 +124,70 @@ pub struct Reply {
     pub usage: Option<Usage>,
 }
 
-/// Whether a failure is worth retrying.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FailureClass {
-    Transient,
-    Deterministic,
+/// Hears what happens during a call: text arriving, retries, and what each attempt cost.
+pub trait CallObserver: Sync {
+    /// About `tokens` of output have arrived so far (an estimate while streaming).
+    fn progress(&self, _tokens: u64) {}
+    /// A transient failure; the call is tried again after the notice's delay.
+    fn retrying(&self, _notice: &RetryNotice<'_>) {}
+    /// One attempt's usage, whether or not its output could be used.
+    fn spent(&self, _usage: Usage) {}
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum LlmError {
-    #[error("could not start model program `{command}`: {source}")]
-    Spawn {
-        command: String,
-        source: std::io::Error,
-    },
-    #[error("model program `{command}` failed ({status}){}", stderr_suffix(.stderr_tail))]
-    Exit {
-        command: String,
-        status: String,
-        /// Killed by a signal rather than exiting on its own.
-        signalled: bool,
-        not_found: bool,
-        stderr_tail: String,
-    },
-    #[error("model program `{command}` was still running after {}; it was stopped", humantime::format_duration(*.timeout))]
-    TimedOut { command: String, timeout: Duration },
-    #[error("{model} replied with nothing")]
-    Empty { model: String },
-    #[error("the {provider} provider is not available in this version of git-orchestrate")]
-    Unsupported { provider: String },
-}
+/// An observer that ignores everything.
+pub struct Unobserved;
 
-fn stderr_suffix(tail: &str) -> String {
-    if tail.trim().is_empty() {
-        String::new()
-    } else {
-        format!(":\n{}", indent(tail.trim_end()))
-    }
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("  | {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-impl LlmError {
-    pub fn class(&self) -> FailureClass {
-        match self {
-            LlmError::TimedOut { .. } => FailureClass::Transient,
-            LlmError::Exit { signalled, .. } if *signalled => FailureClass::Transient,
-            LlmError::Spawn { .. }
-            | LlmError::Exit { .. }
-            | LlmError::Empty { .. }
-            | LlmError::Unsupported { .. } => FailureClass::Deterministic,
-        }
-    }
-
-    /// A server-requested wait before retrying (`retry-after`), if any.
-    pub fn retry_after(&self) -> Option<Duration> {
-        None
-    }
-
-    pub fn hints(&self) -> Vec<String> {
-        match self {
-            LlmError::Spawn { .. } => vec!["check that `sh` can run on this machine".into()],
-            LlmError::Exit {
-                command, not_found, ..
-            } => {
-                if *not_found {
-                    let program = command.split_whitespace().next().unwrap_or(command);
-                    vec![format!(
-                        "`{program}` was not found: install it, put it on PATH, or fix the model in .orchestrate.toml"
-                    )]
-                } else {
-                    vec![format!(
-                        "run `{}` by hand with the prompt on stdin to see what it does",
-                        crate::config::redact_command(command)
-                    )]
-                }
-            }
-            LlmError::TimedOut { .. } => vec![
-                "raise the limit with [providers.cmd] timeout = \"40m\" if the model needs longer"
-                    .into(),
-            ],
-            LlmError::Empty { .. } => vec![
-                "a model program must print its answer on stdout; check that it reads the prompt from stdin".into(),
-            ],
-            LlmError::Unsupported { provider } => vec![format!(
-                "drive a command-line client through cmd: instead, for example `cmd:claude -p`; the {provider} HTTP provider is being added"
-            )],
-        }
-    }
-}
+impl CallObserver for Unobserved {}
 
 /// A provider's implementation for one model.
 pub trait Model: Send + Sync {
-    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Reply, LlmError>>;
+    fn complete<'a>(
+        &'a self,
+        request: &'a Request,
+        observer: &'a dyn CallObserver,
+    ) -> BoxFuture<'a, Result<Reply, LlmError>>;
 }
 
 /// What providers need from the surroundings.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ModelContext {
     /// Programs run here: the target repository's root, never the tool's own directory.
     pub workdir: PathBuf,
     pub env: Env,
+    /// The one HTTP client for every provider.
+    pub http: reqwest::Client,
+    /// Recording or replaying model exchanges (`GIT_ORCHESTRATE_RECORD` / `_REPLAY`).
+    pub tapes: Option<Arc<Tapes>>,
+}
+
+impl ModelContext {
+    pub fn new(workdir: PathBuf, env: Env) -> Result<ModelContext, LlmError> {
+        let http = http::client()?;
+        let tapes = Tapes::from_env(&env)?.map(Arc::new);
+        Ok(ModelContext {
+            workdir,
+            env,
+            http,
+            tapes,
+        })
+    }
+}
+
+impl std::fmt::Debug for ModelContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelContext")
+            .field("workdir", &self.workdir)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A model ready to call, with its provider's retry policy.
 pub struct ModelHandle {
+    /// The model with aliases resolved (`anthropic:claude-opus-4-5`).
     pub spec: ModelSpec,
     model: Box<dyn Model>,
     max_retries: u32,
+    retry_delay: Duration,
 }
 
 impl std::fmt::Debug for ModelHandle {
@@ -220,41 +205,67 @@ impl ModelHandle {
     }
 
     /// Call the model, retrying transient failures within the provider's limit.
-    /// `notice` hears about each retry before its wait.
     pub async fn call(
         &self,
         request: &Request,
-        notice: &(dyn Fn(RetryNotice) + Sync),
+        observer: &dyn CallObserver,
     ) -> Result<Reply, LlmError> {
-        retry::with_retries(self.model.as_ref(), request, self.max_retries, notice).await
+        let policy = retry::Policy {
+            max_retries: self.max_retries,
+            base_delay: self.retry_delay,
+        };
+        retry::with_retries(self.model.as_ref(), request, policy, observer).await
     }
 }
 
-/// Build the client for `spec`.
+/// Build the client for `spec`. Keys are looked up here, so a missing one is reported
+/// before anything is sent.
 pub fn build(
     spec: &ModelSpec,
     provider: &ProviderConfig,
     ctx: &ModelContext,
 ) -> Result<ModelHandle, LlmError> {
+    let spec = aliases::resolve(spec);
+    let replaying = ctx.tapes.as_ref().is_some_and(|t| t.is_replay());
     let model: Box<dyn Model> = match spec.kind {
         ProviderKind::Cmd => Box::new(cmd::CmdModel::new(
             spec.model.clone(),
             provider.timeout,
             ctx.workdir.clone(),
         )),
-        ProviderKind::Anthropic
-        | ProviderKind::Gemini
-        | ProviderKind::OpenAi
-        | ProviderKind::Ollama
-        | ProviderKind::Agent => {
+        ProviderKind::Anthropic => Box::new(anthropic::Anthropic::new(
+            &spec,
+            provider,
+            keys::required(&ctx.env, provider, replaying)?,
+            ctx.http.clone(),
+        )),
+        ProviderKind::Gemini => Box::new(gemini::Gemini::new(
+            &spec,
+            provider,
+            keys::required(&ctx.env, provider, replaying)?,
+            ctx.http.clone(),
+        )),
+        ProviderKind::OpenAi => Box::new(openai::OpenAi::new(
+            &spec,
+            provider,
+            keys::for_openai(&ctx.env, provider, replaying)?,
+            ctx.http.clone(),
+        )),
+        ProviderKind::Ollama => Box::new(ollama::Ollama::new(&spec, provider, ctx.http.clone())),
+        ProviderKind::Agent => {
             return Err(LlmError::Unsupported {
                 provider: spec.provider.clone(),
             });
         }
     };
+    let model = match &ctx.tapes {
+        Some(tapes) => tapes.wrap(&spec, model, &ctx.env),
+        None => model,
+    };
     Ok(ModelHandle {
-        spec: spec.clone(),
+        spec,
         model,
         max_retries: provider.max_retries,
+        retry_delay: provider.retry_delay,
     })
 }

@@ -1,12 +1,13 @@
 //! The one retry layer: transient failures are retried with exponential backoff and jitter,
-//! honouring a server's requested wait; deterministic failures return at once.
+//! honouring a server's requested wait; deterministic failures return at once. Every
+//! attempt's usage is reported, so a retried call's cost is not lost.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{FailureClass, LlmError, Model, Reply, Request};
+use super::{CallObserver, FailureClass, LlmError, Model, Reply, Request};
 
-const BASE_DELAY: Duration = Duration::from_secs(1);
-const MAX_DELAY: Duration = Duration::from_secs(60);
+/// The longest wait between attempts; a server asking for longer is not retried.
+const MAX_DELAY: Duration = Duration::from_secs(120);
 
 /// Told before each retry's wait.
 #[derive(Debug)]
@@ -19,43 +20,70 @@ pub struct RetryNotice<'a> {
     pub delay: Duration,
 }
 
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub max_retries: u32,
+    pub base_delay: Duration,
+}
+
 pub async fn with_retries(
     model: &dyn Model,
     request: &Request,
-    max_retries: u32,
-    notice: &(dyn Fn(RetryNotice) + Sync),
+    policy: Policy,
+    observer: &dyn CallObserver,
 ) -> Result<Reply, LlmError> {
-    let attempts = max_retries.saturating_add(1);
+    let attempts = policy.max_retries.saturating_add(1);
     let mut attempt = 1;
     loop {
-        match model.complete(request).await {
-            Ok(reply) => return Ok(reply),
-            Err(error) if error.class() == FailureClass::Transient && attempt < attempts => {
-                let delay = error.retry_after().unwrap_or_else(|| backoff(attempt));
-                notice(RetryNotice {
-                    attempt,
-                    attempts,
-                    error: &error,
-                    delay,
-                });
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-            }
-            Err(error) => return Err(error),
+        let outcome = model.complete(request, observer).await;
+        let usage = match &outcome {
+            Ok(reply) => reply.usage,
+            Err(error) => error.usage(),
+        };
+        if let Some(usage) = usage.filter(|u| !u.is_zero()) {
+            observer.spent(usage);
         }
+        let error = match outcome {
+            Ok(reply) => return Ok(reply),
+            Err(error) => error,
+        };
+        let delay = error
+            .retry_after()
+            .unwrap_or_else(|| backoff(policy.base_delay, attempt));
+        let retry =
+            error.class() == FailureClass::Transient && attempt < attempts && delay <= MAX_DELAY;
+        if !retry {
+            return Err(if attempt > 1 {
+                LlmError::Retried {
+                    attempts: attempt,
+                    source: Box::new(error),
+                }
+            } else {
+                error
+            });
+        }
+        observer.retrying(&RetryNotice {
+            attempt,
+            attempts,
+            error: &error,
+            delay,
+        });
+        tokio::time::sleep(delay).await;
+        attempt += 1;
     }
 }
 
-/// Exponential backoff with "full jitter": a random wait up to 1s, 2s, 4s, ... capped.
-fn backoff(attempt: u32) -> Duration {
-    let ceiling = BASE_DELAY
+/// Exponential backoff with jitter: between half and all of `base`, `2 × base`, `4 × base`, ...
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let ceiling = base
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
         .min(MAX_DELAY);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    // Half fixed, half random, so that a retry never fires immediately.
+    // Half fixed, half random, so that a retry never fires immediately and clients that
+    // failed together do not retry together.
     let fraction = 0.5 + f64::from(nanos % 1000) / 2000.0;
     ceiling.mul_f64(fraction)
 }
@@ -66,9 +94,11 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert!(backoff(1) <= Duration::from_secs(1));
-        assert!(backoff(1) >= Duration::from_millis(500));
-        assert!(backoff(3) >= Duration::from_secs(2));
-        assert!(backoff(30) <= MAX_DELAY);
+        let base = Duration::from_secs(1);
+        assert!(backoff(base, 1) <= Duration::from_secs(1));
+        assert!(backoff(base, 1) >= Duration::from_millis(500));
+        assert!(backoff(base, 3) >= Duration::from_secs(2));
+        assert!(backoff(base, 30) <= MAX_DELAY);
+        assert_eq!(backoff(Duration::ZERO, 3), Duration::ZERO);
     }
 }

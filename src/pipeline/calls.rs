@@ -1,29 +1,66 @@
-//! Calling models from a run: building each model's client once, racing every call against
-//! Ctrl-C, and keeping a transcript of every exchange under the local state directory.
+//! Calling models from a run: choosing each role's model (configured, or a zero-config
+//! default), building its client once, checking the budget before every call, racing every
+//! call against Ctrl-C, recording what each attempt cost, and keeping a transcript of every
+//! exchange under the local state directory.
 
 use std::rc::Rc;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use super::PipelineError;
 use super::events::Event;
+use super::events::EventSink;
 use super::grounding::RepoContext;
 use super::plan::{Action, Step};
 use super::run::Run;
+use super::spend::{Ledger, Spent};
 use super::stage::Stage;
 use crate::config::ModelSpec;
-use crate::llm::{self, ModelHandle, Prompt, Reply, Request, RetryNotice, Role};
+use crate::llm::{
+    self, CallObserver, ModelHandle, Prompt, Reply, Request, RetryNotice, Role, Usage,
+};
+
+/// How often streamed progress is reported.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// A role's model, and why it was chosen when configuration did not name it.
+#[derive(Clone, Debug)]
+pub struct Chosen {
+    pub spec: ModelSpec,
+    /// `None` when configured; else why the default was chosen.
+    pub why: Option<String>,
+}
 
 impl Run<'_> {
-    /// The model configured for `role` in `stage`, if any.
-    pub fn model_spec(&self, stage: Stage, role: Role) -> Option<&ModelSpec> {
+    /// The model for `role` in `stage`: configured, else the zero-config default.
+    pub fn model_spec(&self, stage: Stage, role: Role) -> Option<Chosen> {
         let config = &self.session.config;
-        match (stage, role) {
+        let configured = match (stage, role) {
             (Stage::Triage, Role::Triage) => config.triage.drafter.as_ref(),
             (Stage::Lld, Role::Drafter) => config.lld.drafter.as_ref(),
             (Stage::Lld, Role::Reviewer) => config.lld.reviewer.as_ref(),
             (Stage::Spec, Role::Drafter) => config.spec.drafter.as_ref(),
             (Stage::Spec, Role::Reviewer) => config.spec.reviewer.as_ref(),
             (Stage::Impl, Role::Implementer) => config.implement.implementer.as_ref(),
+            _ => None,
+        };
+        if let Some(spec) = configured {
+            return Some(Chosen {
+                spec: spec.clone(),
+                why: None,
+            });
+        }
+        let defaults = self.defaults.as_ref()?.as_ref().ok()?;
+        let (drafter, reviewer) = defaults.specs();
+        match (stage, role) {
+            (Stage::Lld | Stage::Spec, Role::Drafter) => Some(Chosen {
+                spec: drafter,
+                why: Some(defaults.drafter.why.clone()),
+            }),
+            (Stage::Lld | Stage::Spec, Role::Reviewer) => Some(Chosen {
+                spec: reviewer,
+                why: Some(defaults.reviewer.why.clone()),
+            }),
             _ => None,
         }
     }
@@ -38,15 +75,22 @@ impl Run<'_> {
         }
     }
 
-    /// Every model the planned stages need, built before anything is called or committed.
+    /// Every model the planned stages need, built (keys found, prices known when a budget is
+    /// set) before anything is called or committed.
     pub(super) fn check_models(&self, steps: &[Step]) -> Result<(), PipelineError> {
         for step in steps.iter().filter(|s| matches!(s.action, Action::Run(_))) {
             for (role, required) in Run::roles(step.stage) {
                 match self.model_spec(step.stage, *role) {
                     Some(_) => {
-                        self.model(step.stage, *role)?;
+                        let model = self.model(step.stage, *role)?;
+                        self.check_price(step.stage, *role, &model)?;
                     }
                     None if *required => {
+                        if let Some(Err(message)) = &self.defaults {
+                            return Err(PipelineError::NoDefaults {
+                                message: message.clone(),
+                            });
+                        }
                         return Err(PipelineError::NoModel {
                             stage: step.stage,
                             role: *role,
@@ -59,37 +103,51 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// With a budget, every model must have a known price: an unknown one is not $0.
+    fn check_price(
+        &self,
+        stage: Stage,
+        role: Role,
+        model: &ModelHandle,
+    ) -> Result<(), PipelineError> {
+        let ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        if ledger.budget().is_set() && ledger.book().price(&model.spec).is_none() {
+            return Err(PipelineError::NoPrice {
+                stage,
+                role,
+                model: model.label(),
+            });
+        }
+        Ok(())
+    }
+
     /// The client for `role` in `stage`, built on first use.
     pub fn model(&self, stage: Stage, role: Role) -> Result<Rc<ModelHandle>, PipelineError> {
         if let Some(model) = self.models.borrow().get(&(stage, role)) {
             return Ok(model.clone());
         }
-        let spec = self
+        let chosen = self
             .model_spec(stage, role)
             .ok_or(PipelineError::NoModel { stage, role })?;
+        let spec = chosen.spec;
+        let setup = |source| PipelineError::ModelSetup {
+            stage,
+            role,
+            model: spec.label(),
+            source,
+        };
         let provider = self
             .session
             .config
             .providers
             .get(&spec.provider)
             .cloned()
-            .ok_or_else(|| PipelineError::ModelSetup {
-                stage,
-                role,
-                model: spec.label(),
-                source: llm::LlmError::Unsupported {
+            .ok_or_else(|| {
+                setup(llm::LlmError::Unsupported {
                     provider: spec.provider.clone(),
-                },
+                })
             })?;
-        let handle = llm::build(spec, &provider, &self.model_ctx).map_err(|source| {
-            PipelineError::ModelSetup {
-                stage,
-                role,
-                model: spec.label(),
-                source,
-            }
-        })?;
-        let handle = Rc::new(handle);
+        let handle = Rc::new(llm::build(&spec, &provider, &self.model_ctx).map_err(setup)?);
         self.models
             .borrow_mut()
             .insert((stage, role), handle.clone());
@@ -106,6 +164,14 @@ impl Run<'_> {
         Ok(text)
     }
 
+    /// What `stage` spent since its last commit, for the next commit's trailers.
+    pub fn take_spend(&self, stage: Stage) -> Spent {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take_pending(stage)
+    }
+
     /// Call a model, racing Ctrl-C; the exchange is kept as a transcript either way.
     pub async fn call(
         &self,
@@ -114,10 +180,17 @@ impl Run<'_> {
         round: u32,
         prompt: Prompt,
     ) -> Result<Reply, PipelineError> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .check(stage)
+            .map_err(|over| PipelineError::OverBudget {
+                stage,
+                message: over.message,
+            })?;
         let model = self.model(stage, role)?;
         let label = model.label();
-        let events = self.io.events;
-        events.emit(Event::ModelStarted {
+        self.io.events.emit(Event::ModelStarted {
             stage,
             role,
             model: label.clone(),
@@ -130,24 +203,23 @@ impl Run<'_> {
             issue: self.issue.number,
             round,
         };
-        let notice = |n: RetryNotice| {
-            events.emit(Event::ModelRetrying {
-                stage,
-                role,
-                model: label.clone(),
-                attempt: n.attempt,
-                attempts: n.attempts,
-                error: n.error.to_string(),
-                class: n.error.class(),
-                delay_ms: n.delay.as_millis() as u64,
-            })
+        let observer = Observer {
+            events: self.io.events,
+            ledger: &self.ledger,
+            stage,
+            role,
+            spec: &model.spec,
+            label: &label,
+            last_progress: Mutex::new(None),
+            call: Mutex::new(Spent::default()),
         };
         let started = Instant::now();
         let outcome = tokio::select! {
-            result = model.call(&request, &notice) => Some(result),
+            result = model.call(&request, &observer) => Some(result),
             _ = self.io.interrupt.triggered() => None,
         };
         self.save_transcript(stage, role, round, &label, &request.prompt.text, &outcome);
+        let spent = *observer.call.lock().unwrap_or_else(|e| e.into_inner());
         match outcome {
             None => Err(PipelineError::Interrupted),
             Some(Err(source)) => Err(PipelineError::Model {
@@ -157,13 +229,14 @@ impl Run<'_> {
                 source,
             }),
             Some(Ok(reply)) => {
-                events.emit(Event::ModelFinished {
+                self.io.events.emit(Event::ModelFinished {
                     stage,
                     role,
                     model: label,
                     round,
                     elapsed_ms: started.elapsed().as_millis() as u64,
-                    usage: reply.usage,
+                    usage: spent.usage(),
+                    cost_usd: spent.cost(),
                 });
                 Ok(reply)
             }
@@ -202,6 +275,62 @@ impl Run<'_> {
                     self.transcripts.display()
                 ),
             });
+        }
+    }
+}
+
+/// Hears one call: progress to the renderer (at most every [`PROGRESS_EVERY`]), retries, and
+/// every attempt's usage into the ledger.
+struct Observer<'r> {
+    events: &'r dyn EventSink,
+    ledger: &'r Mutex<Ledger>,
+    stage: Stage,
+    role: Role,
+    spec: &'r ModelSpec,
+    label: &'r str,
+    last_progress: Mutex<Option<Instant>>,
+    call: Mutex<Spent>,
+}
+
+impl CallObserver for Observer<'_> {
+    fn progress(&self, tokens: u64) {
+        let mut last = self.last_progress.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
+        self.events.emit(Event::ModelProgress {
+            stage: self.stage,
+            role: self.role,
+            tokens,
+        });
+    }
+
+    fn retrying(&self, notice: &RetryNotice<'_>) {
+        self.events.emit(Event::ModelRetrying {
+            stage: self.stage,
+            role: self.role,
+            model: self.label.to_string(),
+            attempt: notice.attempt,
+            attempts: notice.attempts,
+            error: notice.error.to_string(),
+            class: notice.error.class(),
+            delay_ms: notice.delay.as_millis() as u64,
+        });
+    }
+
+    fn spent(&self, usage: Usage) {
+        let usd = self
+            .ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(self.stage, self.spec, usage);
+        let mut call = self.call.lock().unwrap_or_else(|e| e.into_inner());
+        call.usage.add(usage);
+        call.reported = true;
+        match usd {
+            Some(usd) => call.usd += usd,
+            None => call.unpriced = true,
         }
     }
 }

@@ -43,13 +43,22 @@ pub enum Event {
         model: String,
         round: u32,
     },
+    /// Streamed output is arriving (about `tokens` so far).
+    ModelProgress {
+        stage: Stage,
+        role: Role,
+        tokens: u64,
+    },
     ModelFinished {
         stage: Stage,
         role: Role,
         model: String,
         round: u32,
         elapsed_ms: u64,
+        /// Tokens as the vendor reported them, retried attempts included.
         usage: Option<Usage>,
+        /// USD, when the model's price is known.
+        cost_usd: Option<f64>,
     },
     /// A transient failure; the call will be tried again after `delay_ms`.
     ModelRetrying {
@@ -88,6 +97,9 @@ pub enum Event {
         elapsed_ms: u64,
         commit: Option<String>,
         reason: Option<String>,
+        /// What the stage's calls cost in this run.
+        usage: Option<Usage>,
+        cost_usd: Option<f64>,
     },
     /// The run stopped at a gate; these commands go on.
     GateWaiting {
@@ -137,6 +149,8 @@ pub struct PlanModel {
     pub role: Role,
     /// `None` when the stage needs this role and nothing is configured.
     pub model: Option<String>,
+    /// Why a model that configuration does not name was chosen.
+    pub why: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -153,6 +167,9 @@ pub struct Summary {
     pub branch: String,
     pub outcome: String,
     pub rows: Vec<SummaryRow>,
+    /// What the run's model calls used and cost.
+    pub usage: Option<Usage>,
+    pub cost_usd: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]

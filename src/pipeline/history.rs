@@ -22,6 +22,7 @@ pub const TRAILER_DRAFTER: &str = "Orchestrate-Drafter";
 pub const TRAILER_REVIEWER: &str = "Orchestrate-Reviewer";
 pub const TRAILER_ROUNDS: &str = "Orchestrate-Rounds";
 pub const TRAILER_TOKENS: &str = "Orchestrate-Tokens";
+pub const TRAILER_COST: &str = "Orchestrate-Cost";
 
 /// The artifact path of a stage that has one document.
 pub fn artifact_path(paths: &PathsConfig, stage: Stage, issue: u64) -> Option<String> {

@@ -2,11 +2,11 @@
 //! `git interpret-trailers --parse`: the trailers are always the last paragraph.
 
 use super::history::{
-    TRAILER_DRAFTER, TRAILER_GATE, TRAILER_ISSUE, TRAILER_REVIEWER, TRAILER_ROUNDS, TRAILER_STAGE,
-    TRAILER_TOKENS, TRAILER_VERDICT,
+    TRAILER_COST, TRAILER_DRAFTER, TRAILER_GATE, TRAILER_ISSUE, TRAILER_REVIEWER, TRAILER_ROUNDS,
+    TRAILER_STAGE, TRAILER_TOKENS, TRAILER_VERDICT,
 };
+use super::spend::Spent;
 use super::stage::{Gate, Stage};
-use crate::llm::Usage;
 
 /// A commit message under construction.
 #[derive(Clone, Debug, Default)]
@@ -79,10 +79,14 @@ impl Message {
         self.trailer(TRAILER_ROUNDS, rounds.to_string())
     }
 
-    /// Token counts, when any model reported them.
-    pub fn tokens(&mut self, usage: Option<Usage>) -> &mut Message {
-        if let Some(u) = usage {
+    /// Tokens, when any model reported them, and their cost in USD when every model's price
+    /// is known.
+    pub fn spend(&mut self, spent: Spent) -> &mut Message {
+        if let Some(u) = spent.usage() {
             self.trailer(TRAILER_TOKENS, format!("in={} out={}", u.input, u.output));
+        }
+        if let Some(usd) = spent.cost() {
+            self.trailer(TRAILER_COST, format!("{usd:.4}"));
         }
         self
     }
@@ -135,7 +139,7 @@ mod tests {
         m.paragraph("Drafted by a, approved by b in round 2.")
             .models(Some("cmd:a"), Some("cmd:b"))
             .rounds(2)
-            .tokens(None);
+            .spend(Spent::default());
         let text = m.render();
         assert_eq!(
             text,

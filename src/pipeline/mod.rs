@@ -20,6 +20,7 @@ pub mod prompts;
 mod review;
 pub mod run;
 pub mod sections;
+pub mod spend;
 pub mod stage;
 pub mod statedir;
 pub mod status;
@@ -123,6 +124,18 @@ pub enum PipelineError {
     },
     #[error("no {} is configured for the {stage} stage", .role.name())]
     NoModel { stage: Stage, role: Role },
+    #[error("{message}")]
+    NoDefaults { message: String },
+    #[error("{stage}: {model} has no known price, and a budget is set")]
+    NoPrice {
+        stage: Stage,
+        role: Role,
+        model: String,
+    },
+    #[error("{message}")]
+    OverBudget { stage: Stage, message: String },
+    #[error(transparent)]
+    Llm(#[from] LlmError),
     #[error("git orchestrate needs a work tree, and {} is a bare repository", .path.display())]
     BareRepository { path: PathBuf },
     #[error("HEAD is detached, so there is no branch to start {branch} from")]
@@ -178,6 +191,20 @@ impl PipelineError {
             PipelineError::Model { source, .. } | PipelineError::ModelSetup { source, .. } => {
                 source.hints()
             }
+            PipelineError::NoDefaults { .. } => vec![
+                "or give models for one run: -c stages.lld.drafter=\"cmd:claude -p\" -c stages.lld.reviewer=\"cmd:gemini -p\"".into(),
+            ],
+            PipelineError::NoPrice { model, .. } => {
+                let id = model.split_once(':').map(|(_, m)| m).unwrap_or(model);
+                vec![
+                    format!("give its price in USD per million tokens:\n[prices.\"{id}\"]\ninput = 1.0\noutput = 2.0"),
+                    "programs run through cmd: report no tokens, so their cost cannot be counted: remove [budget] to use them".into(),
+                ]
+            }
+            PipelineError::OverBudget { .. } => vec![
+                "raise [budget] max_usd_per_issue or max_usd_per_stage (or [budget.stages]) to go on".into(),
+            ],
+            PipelineError::Llm(e) => e.hints(),
             PipelineError::NoModel { stage, role } => vec![
                 format!("name one in .orchestrate.toml, for example:\n[stages.{stage}]\n{} = \"cmd:claude -p\"", role.name()),
                 format!("or for this run only: -c stages.{stage}.{}=\"cmd:claude -p\"", role.name()),

@@ -21,7 +21,7 @@ use super::stage::Stage;
 use super::verdict::{Review, Verdict, parse_review};
 use crate::config::ReviewStageConfig;
 use crate::git::FileChange;
-use crate::llm::{Role, Usage};
+use crate::llm::Role;
 
 /// How many times a draft that fails the section check goes back before the stage blocks.
 pub const SECTION_FIXES: u32 = 2;
@@ -33,13 +33,14 @@ pub(super) async fn run(
 ) -> Result<StageResult, PipelineError> {
     let mut state = Loop::new(run, stage, &start)?;
     match state.drive(start).await {
+        // The budget ran out: a block, with what was paid for so far committed.
+        Err(PipelineError::OverBudget { message, .. }) => state.block(message),
         Err(error @ PipelineError::Model { .. }) if state.paid => {
-            // Keep what was paid for: the last draft and the reviews so far, as blocked.
+            // Keep what was paid for: the last draft and the reviews so far, as blocked. The
+            // model's failure is still the error to report.
             let reason = format!("stopped because a model call failed: {error}");
-            match state.block(reason) {
-                Ok(_) => Err(error),
-                Err(_) => Err(error),
-            }
+            let _ = state.block(reason);
+            Err(error)
         }
         other => other,
     }
@@ -63,7 +64,6 @@ struct Loop<'r, 'a> {
     drafter_used: bool,
     /// Whether any model call succeeded in this attempt (so there is work to keep).
     paid: bool,
-    usage: Option<Usage>,
 }
 
 impl<'r, 'a> Loop<'r, 'a> {
@@ -77,13 +77,9 @@ impl<'r, 'a> Loop<'r, 'a> {
             Stage::Spec => config.spec.clone(),
             _ => config.lld.clone(),
         };
-        let label = |role| {
-            run.model_spec(stage, role)
-                .map(|s| s.label())
-                .unwrap_or_default()
-        };
-        let drafter = label(Role::Drafter);
-        let reviewer = label(Role::Reviewer);
+        // The models as trailers record them: aliases resolved.
+        let drafter = run.model(stage, Role::Drafter)?.label();
+        let reviewer = run.model(stage, Role::Reviewer)?.label();
         let artifact = run.artifact(stage);
         let reviews_file = reviews_path(&config.paths, stage, run.issue.number);
         let brief = run
@@ -126,7 +122,6 @@ impl<'r, 'a> Loop<'r, 'a> {
             reviews: 0,
             drafter_used,
             paid: false,
-            usage: None,
         })
     }
 
@@ -335,7 +330,6 @@ impl<'r, 'a> Loop<'r, 'a> {
             .await?;
         self.paid = true;
         self.drafter_used = true;
-        self.add_usage(reply.usage);
         let text = format!("{}\n", reply.text.trim());
         self.draft = Some(text.clone());
         Ok(text)
@@ -359,14 +353,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             .call(self.stage, Role::Reviewer, round, prompt)
             .await?;
         self.paid = true;
-        self.add_usage(reply.usage);
         Ok((parse_review(&reply.text), reply.text))
-    }
-
-    fn add_usage(&mut self, usage: Option<Usage>) {
-        if let Some(u) = usage {
-            self.usage.get_or_insert_with(Usage::default).add(u);
-        }
     }
 
     fn note(&mut self, text: &str) {
@@ -430,7 +417,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             ))
             .models(self.drafter_label(), Some(&self.reviewer))
             .rounds(self.reviews)
-            .tokens(self.usage);
+            .spend(self.run.take_spend(self.stage));
         let files = self.files();
         let commit = self.run.commit(self.stage.name(), &files, &message)?;
         self.run.io.events.emit(Event::Committed {
@@ -465,7 +452,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             ))
             .models(self.drafter_label(), (self.reviews > 0).then_some(self.reviewer.as_str()))
             .rounds(self.reviews)
-            .tokens(self.usage);
+            .spend(self.run.take_spend(self.stage));
         let files = self.files();
         let commit = self.run.commit(self.stage.name(), &files, &message)?;
         self.run.io.events.emit(Event::Committed {

@@ -16,13 +16,17 @@ use super::lock::IssueLock;
 use super::message::Message;
 use super::plan::{self, Action, Start, Step};
 use super::prompts::Prompts;
+use super::spend::Ledger;
 use super::stage::Stage;
 use super::statedir::run_id;
 use super::{PipelineError, RunOptions, RunOutcome, Session, review, triage};
-use crate::config::ModelSpec;
 use crate::git::{FileChange, ObjectId};
 use crate::issue::{Issue, parse_issue, read_issue_file};
+use crate::llm::aliases;
+use crate::llm::defaults::{self, Defaults};
+use crate::llm::pricing::PriceBook;
 use crate::llm::{ModelContext, ModelHandle, Role};
+use std::sync::Mutex;
 
 /// Who the run talks to.
 pub struct RunIo<'a> {
@@ -104,6 +108,19 @@ pub async fn run(
     )?;
     let steps = plan::plan(&state, opts, &branch.name)?;
 
+    let model_ctx = ModelContext::new(workdir, session.env.clone())?;
+    let defaults = choose_defaults(session, &steps, &model_ctx).await;
+    let mut ledger = Ledger::new(
+        PriceBook::new(&session.config.prices),
+        session.config.budget.clone(),
+        issue.number,
+    );
+    if session.config.budget.is_set()
+        && let Some(brief) = artifact_path(&session.config.paths, Stage::Triage, issue.number)
+    {
+        ledger.read_branch(repo, branch.tip, &brief)?;
+    }
+
     let mut run = Run {
         session,
         opts,
@@ -113,10 +130,9 @@ pub async fn run(
         state,
         prompts,
         models: RefCell::new(BTreeMap::new()),
-        model_ctx: ModelContext {
-            workdir,
-            env: session.env.clone(),
-        },
+        model_ctx,
+        defaults,
+        ledger: Mutex::new(ledger),
         transcripts: PathBuf::new(),
         calls: Cell::new(0),
         context: RefCell::new(None),
@@ -138,6 +154,28 @@ pub async fn run(
     let outcome = run.execute(steps).await;
     drop(lock);
     outcome
+}
+
+/// Look for zero-config models only when a stage that runs has a role nobody configured.
+async fn choose_defaults(
+    session: &Session,
+    steps: &[Step],
+    ctx: &ModelContext,
+) -> Option<Result<Defaults, String>> {
+    let config = &session.config;
+    let unconfigured = steps.iter().any(|step| {
+        matches!(step.action, Action::Run(_))
+            && match step.stage {
+                Stage::Lld => config.lld.drafter.is_none() || config.lld.reviewer.is_none(),
+                Stage::Spec => config.spec.drafter.is_none() || config.spec.reviewer.is_none(),
+                _ => false,
+            }
+    });
+    if !unconfigured {
+        return None;
+    }
+    let found = defaults::look(&ctx.env, config.providers.get("ollama"), &ctx.http).await;
+    Some(defaults::choose(&found))
 }
 
 /// The issue from `--issue-file`; else, on a re-run, from the brief already on the branch.
@@ -175,6 +213,9 @@ pub(super) struct Run<'a> {
     pub prompts: Prompts,
     pub(super) models: RefCell<BTreeMap<(Stage, Role), Rc<ModelHandle>>>,
     pub(super) model_ctx: ModelContext,
+    /// Zero-config models, when a stage that runs names none: chosen, or why none could be.
+    pub(super) defaults: Option<Result<Defaults, String>>,
+    pub(super) ledger: Mutex<Ledger>,
     pub(super) transcripts: PathBuf,
     pub(super) calls: Cell<u32>,
     pub(super) context: RefCell<Option<String>>,
@@ -233,6 +274,11 @@ impl Run<'_> {
             }
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
+        let spent = self
+            .ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .run_spent(stage);
         let event = match &result {
             StageResult::Passed {
                 commit,
@@ -245,6 +291,8 @@ impl Run<'_> {
                 elapsed_ms,
                 commit: Some(commit.short()),
                 reason: None,
+                usage: spent.usage(),
+                cost_usd: spent.cost(),
             },
             StageResult::Blocked {
                 commit,
@@ -257,6 +305,8 @@ impl Run<'_> {
                 elapsed_ms,
                 commit: commit.map(|c| c.short()),
                 reason: Some(reason.clone()),
+                usage: spent.usage(),
+                cost_usd: spent.cost(),
             },
         };
         self.io.events.emit(event);
@@ -280,11 +330,18 @@ impl Run<'_> {
                     rows.push(row(step.stage, "not run", reason, None, None));
                 }
             }
+            let total = self
+                .ledger
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .run_total();
             self.io.events.emit(Event::Finished(Summary {
                 issue: self.issue.number,
                 branch: self.branch.name.clone(),
                 outcome: outcome_name(outcome).into(),
                 rows,
+                usage: total.usage(),
+                cost_usd: total.cost(),
             }));
         }
         outcome
@@ -401,9 +458,13 @@ impl Run<'_> {
                 let models = if matches!(step.action, Action::Run(_)) {
                     Run::roles(stage)
                         .iter()
-                        .map(|(role, _)| PlanModel {
-                            role: *role,
-                            model: self.model_spec(stage, *role).map(ModelSpec::label),
+                        .map(|(role, _)| {
+                            let chosen = self.model_spec(stage, *role);
+                            PlanModel {
+                                role: *role,
+                                model: chosen.as_ref().map(|c| aliases::resolve(&c.spec).label()),
+                                why: chosen.and_then(|c| c.why),
+                            }
                         })
                         .collect()
                 } else {

@@ -16,7 +16,8 @@ const SPINNER_DELAY: Duration = Duration::from_millis(300);
 
 pub struct HumanRenderer<'u> {
     ui: &'u Ui,
-    spinner: Mutex<Option<ProgressBar>>,
+    /// The spinner, and its message without the token count.
+    spinner: Mutex<Option<(ProgressBar, String)>>,
 }
 
 impl<'u> HumanRenderer<'u> {
@@ -29,7 +30,7 @@ impl<'u> HumanRenderer<'u> {
 
     fn stop_spinner(&self) {
         let mut spinner = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(bar) = spinner.take() {
+        if let Some((bar, _)) = spinner.take() {
             bar.finish_and_clear();
         }
     }
@@ -44,7 +45,7 @@ impl<'u> HumanRenderer<'u> {
         let style = ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
-        bar.set_message(message);
+        bar.set_message(message.clone());
         bar.enable_steady_tick(Duration::from_millis(120));
         let delayed = bar.clone();
         std::thread::spawn(move || {
@@ -54,7 +55,15 @@ impl<'u> HumanRenderer<'u> {
             }
         });
         let mut spinner = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
-        *spinner = Some(bar);
+        *spinner = Some((bar, message));
+    }
+
+    /// Show how much of the reply has arrived.
+    fn spinner_tokens(&self, tokens: u64) {
+        let spinner = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((bar, message)) = spinner.as_ref() {
+            bar.set_message(format!("{message}, {} tokens in", thousands(tokens)));
+        }
     }
 
     /// A status line, `verb` right-aligned as cargo does.
@@ -130,6 +139,22 @@ impl<'u> HumanRenderer<'u> {
             &["stage", "action", "why", "artifact", "models", "gate"],
             &rows,
         )));
+        let mut chosen: Vec<String> = Vec::new();
+        for step in &plan.steps {
+            for m in &step.models {
+                if let (Some(model), Some(why)) = (&m.model, &m.why) {
+                    let line = format!("  {} {model}: {why}", m.role.name());
+                    if !chosen.contains(&line) {
+                        chosen.push(line);
+                    }
+                }
+            }
+        }
+        if !chosen.is_empty() {
+            out.push_str("\nNo model is configured for these roles, so defaults were chosen:\n");
+            out.push_str(&chosen.join("\n"));
+            out.push('\n');
+        }
         out.push_str("\nNothing was changed (--dry-run).");
         self.ui.stderr(&out);
     }
@@ -159,6 +184,10 @@ impl<'u> HumanRenderer<'u> {
             ))
             .trim_end(),
         );
+        if let Some(words) = spend_words(summary.usage, summary.cost_usd) {
+            self.ui
+                .stderr(&format!("  models used {words} in this run"));
+        }
     }
 }
 
@@ -190,7 +219,7 @@ fn indent(text: &str) -> String {
 impl EventSink for HumanRenderer<'_> {
     fn emit(&self, event: Event) {
         match event {
-            Event::ModelStarted { .. } => {}
+            Event::ModelStarted { .. } | Event::ModelProgress { .. } => {}
             _ => self.stop_spinner(),
         }
         match event {
@@ -218,6 +247,7 @@ impl EventSink for HumanRenderer<'_> {
                 }
                 self.start_spinner(what);
             }
+            Event::ModelProgress { tokens, .. } => self.spinner_tokens(tokens),
             Event::ModelFinished {
                 stage,
                 role,
@@ -225,9 +255,10 @@ impl EventSink for HumanRenderer<'_> {
                 round,
                 elapsed_ms,
                 usage,
+                cost_usd,
             } => {
-                let tokens = usage
-                    .map(|u| format!(", {} in / {} out tokens", u.input, u.output))
+                let tokens = spend_words(usage, cost_usd)
+                    .map(|s| format!(", {s}"))
                     .unwrap_or_default();
                 self.ui.status(&format!(
                     "{:>12} {stage} round {round}: {} {model} answered ({}{tokens})",
@@ -303,13 +334,17 @@ impl EventSink for HumanRenderer<'_> {
                 elapsed_ms,
                 commit,
                 reason,
+                usage,
+                cost_usd,
             } => {
+                let cost = cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default();
+                let _ = usage;
                 let rounds = match rounds {
                     0 => String::new(),
                     1 => " in 1 round".into(),
                     n => format!(" in {n} rounds"),
                 };
-                let at = commit.map(|c| format!(", {c}")).unwrap_or_default();
+                let at = commit.map(|c| format!(", {c}")).unwrap_or_default() + &cost;
                 let time = elapsed(elapsed_ms);
                 match reason {
                     Some(reason) => self.line(
@@ -352,4 +387,36 @@ impl EventSink for HumanRenderer<'_> {
             Event::Finished(summary) => self.summary(&summary),
         }
     }
+}
+
+/// `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1,200 in (800 cached) / 300 out tokens, $0.0123`, when anything was reported.
+fn spend_words(usage: Option<crate::llm::Usage>, cost: Option<f64>) -> Option<String> {
+    let usage = usage?;
+    let cached = if usage.cached_input > 0 {
+        format!(" ({} cached)", thousands(usage.cached_input))
+    } else {
+        String::new()
+    };
+    let mut text = format!(
+        "{} in{cached} / {} out tokens",
+        thousands(usage.input),
+        thousands(usage.output)
+    );
+    if let Some(cost) = cost {
+        text.push_str(&format!(", ${cost:.4}"));
+    }
+    Some(text)
 }

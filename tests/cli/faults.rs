@@ -859,7 +859,7 @@ fn a_hanging_drafter_is_stopped_at_its_timeout_with_everything_it_started() {
     let sleeper = read_pid_file(&repo.logs.join("sleep.pid.1"));
     let _cleanup = GroupGuard::of(sleeper);
     run.expect_code(1)
-        .stderr_has("still running after 1s")
+        .stderr_has("still working after 1s")
         .stderr_has("hint:")
         .stderr_has("timeout");
     wait_dead("the drafter", drafter);
@@ -881,7 +881,7 @@ fn a_timeout_is_transient_and_retried_within_max_retries() {
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(1)
         .stderr_has("attempt 1 of 2")
-        .stderr_has("still running after 1s");
+        .stderr_has("still working after 1s");
     assert_eq!(
         repo.call_roles(),
         ["lld drafter 1", "lld drafter 1"],
@@ -1196,26 +1196,40 @@ fn the_issue_branch_checked_out_in_the_users_checkout_is_not_moved() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn no_model_for_the_design_stops_before_any_commit() {
+fn no_model_configured_or_found_stops_before_any_commit_listing_every_option() {
     let (repo, issue) = setup();
-    repo.config("");
-    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
-        .expect_code(1)
-        .stderr_has("lld")
-        .stderr_has("hint:")
-        .stderr_has("[stages.lld]");
+    // Nothing on this machine: no keys, no model programs on PATH, no Ollama answering.
+    repo.config("[providers.ollama]\nbase_url = \"http://127.0.0.1:9\"\n");
+    let mut cmd = repo.cmd();
+    cmd.env("PATH", repo.minimal_path())
+        .args(["7", "--issue-file", &issue, "--until", "lld"]);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for option in [
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "OPENAI_API_KEY",
+        "Ollama",
+        "claude",
+        "codex",
+        "[stages.lld]",
+        "hint:",
+    ] {
+        assert!(stderr.contains(option), "{option} missing from:\n{stderr}");
+    }
     assert_nothing_done(&repo);
 }
 
 #[test]
-fn an_http_provider_is_refused_before_any_commit() {
+fn an_http_provider_without_its_key_is_refused_before_any_request() {
     let (repo, issue) = setup();
     let reviewer = repo.reviewer("reviewer", &[approved()]);
     repo.config_models("claude:opus-4.5", &reviewer, "");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(1)
-        .stderr_has("not available in this version")
-        .stderr_has("hint:");
+        .stderr_has("no API key for anthropic: ANTHROPIC_API_KEY is not set")
+        .stderr_has("hint: export ANTHROPIC_API_KEY=");
     assert_nothing_done(&repo);
 }
 

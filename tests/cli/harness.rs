@@ -135,6 +135,23 @@ impl TestRepo {
             .expect("run git")
     }
 
+    /// A PATH holding only `git` and `sh`: no model program (`claude`, `gemini`, `codex`)
+    /// the machine may have installed is visible.
+    pub fn minimal_path(&self) -> PathBuf {
+        let dir = self.base().join("minimal-bin");
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            for program in ["git", "sh"] {
+                let found = std::env::split_paths(&host_path())
+                    .map(|d| d.join(program))
+                    .find(|p| p.is_file())
+                    .unwrap_or_else(|| panic!("{program} is not on PATH"));
+                std::os::unix::fs::symlink(found, dir.join(program)).expect("symlink");
+            }
+        }
+        dir
+    }
+
     /// The binary, ready to run in the repository.
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut std_cmd = Command::new(BIN);

@@ -1,0 +1,276 @@
+//! Zero-configuration models: when a stage names no drafter or reviewer, choose from what
+//! this machine has, so that `git orchestrate 99` just works.
+//!
+//! The original proposal's pairing comes first (`claude:opus-4.5` drafts,
+//! `gemini:3-pro-preview` reviews) when both keys are set. Otherwise the best available of,
+//! in order: an Anthropic, Gemini or OpenAI key; a local Ollama server with a model pulled;
+//! the `claude`, `gemini` or `codex` programs on PATH, driven through `cmd:` in their
+//! non-interactive modes. The reviewer comes from another vendor than the drafter when two
+//! are available. Every choice says why.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::{ModelSpec, ProviderConfig, ProviderKind};
+use crate::env::Env;
+
+/// How long a local Ollama server gets to answer the probe.
+const OLLAMA_PROBE: Duration = Duration::from_millis(400);
+
+/// A model chosen by default, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    pub model: String,
+    pub why: String,
+}
+
+/// The default drafter and reviewer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Defaults {
+    pub drafter: Choice,
+    pub reviewer: Choice,
+}
+
+impl Defaults {
+    /// The models as specs, for building.
+    pub fn specs(&self) -> (ModelSpec, ModelSpec) {
+        let parse = |text: &str| {
+            ModelSpec::parse(text, &[]).unwrap_or(ModelSpec {
+                provider: "cmd".into(),
+                kind: ProviderKind::Cmd,
+                model: text.to_string(),
+            })
+        };
+        (parse(&self.drafter.model), parse(&self.reviewer.model))
+    }
+}
+
+/// One way of reaching a model, and the vendor behind it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Option_ {
+    model: String,
+    vendor: &'static str,
+    why: String,
+}
+
+/// What was found on this machine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub anthropic_key: Option<String>,
+    pub gemini_key: Option<String>,
+    pub openai_key: Option<String>,
+    /// A model a local Ollama server has, and the server's address.
+    pub ollama: Option<(String, String)>,
+    /// `claude`, `gemini`, `codex`, where on PATH.
+    pub programs: Vec<&'static str>,
+}
+
+/// Look at the environment, PATH and a local Ollama server.
+pub async fn look(env: &Env, ollama: Option<&ProviderConfig>, client: &reqwest::Client) -> Found {
+    let first = |vars: &[&str]| {
+        vars.iter()
+            .find(|v| env.non_empty(v).is_some())
+            .map(|v| v.to_string())
+    };
+    let mut found = Found {
+        anthropic_key: first(&["ANTHROPIC_API_KEY"]),
+        gemini_key: first(&["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
+        openai_key: first(&["OPENAI_API_KEY"]),
+        ollama: None,
+        programs: ["claude", "gemini", "codex"]
+            .into_iter()
+            .filter(|p| on_path(env, p))
+            .collect(),
+    };
+    let base = ollama
+        .and_then(|o| o.base_url.clone())
+        .unwrap_or_else(|| "http://localhost:11434".into());
+    found.ollama = probe_ollama(client, &base).await.map(|model| (model, base));
+    found
+}
+
+/// The first model a local Ollama server lists (`GET /api/tags`), if it answers at once.
+async fn probe_ollama(client: &reqwest::Client, base: &str) -> Option<String> {
+    let url = super::http::join(base, "api/tags");
+    let response = tokio::time::timeout(OLLAMA_PROBE, client.get(&url).send())
+        .await
+        .ok()?
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let body: serde_json::Value = tokio::time::timeout(OLLAMA_PROBE, response.json())
+        .await
+        .ok()?
+        .ok()?;
+    body["models"][0]["name"].as_str().map(str::to_string)
+}
+
+fn on_path(env: &Env, program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    env.get("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .any(|dir| {
+            let path = Path::new(dir).join(program);
+            std::fs::metadata(&path)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
+}
+
+/// Choose a drafter and a reviewer from what was found, or say everything that could be set.
+pub fn choose(found: &Found) -> Result<Defaults, String> {
+    if let (Some(a), Some(g)) = (&found.anthropic_key, &found.gemini_key) {
+        let why = format!("the original pairing: {a} and {g} are set");
+        return Ok(Defaults {
+            drafter: Choice {
+                model: "claude:opus-4.5".into(),
+                why: why.clone(),
+            },
+            reviewer: Choice {
+                model: "gemini:3-pro-preview".into(),
+                why,
+            },
+        });
+    }
+    let options = options(found);
+    let Some(drafter) = options.first() else {
+        return Err(nothing_found());
+    };
+    let reviewer = options
+        .iter()
+        .find(|o| o.vendor != drafter.vendor)
+        .map(|o| Choice {
+            model: o.model.clone(),
+            why: format!("{}; from another vendor than the drafter", o.why),
+        })
+        .unwrap_or_else(|| Choice {
+            model: drafter.model.clone(),
+            why: format!(
+                "{}; no second vendor is available, so the drafter reviews too",
+                drafter.why
+            ),
+        });
+    Ok(Defaults {
+        drafter: Choice {
+            model: drafter.model.clone(),
+            why: drafter.why.clone(),
+        },
+        reviewer,
+    })
+}
+
+fn options(found: &Found) -> Vec<Option_> {
+    let mut options = Vec::new();
+    let mut add = |model: &str, vendor: &'static str, why: String| {
+        options.push(Option_ {
+            model: model.to_string(),
+            vendor,
+            why,
+        })
+    };
+    if let Some(var) = &found.anthropic_key {
+        add("claude:opus-4.5", "anthropic", format!("{var} is set"));
+    }
+    if let Some(var) = &found.gemini_key {
+        add("gemini:3-pro-preview", "google", format!("{var} is set"));
+    }
+    if let Some(var) = &found.openai_key {
+        add("openai:gpt-5", "openai", format!("{var} is set"));
+    }
+    if let Some((model, base)) = &found.ollama {
+        add(
+            &format!("ollama:{model}"),
+            "ollama",
+            format!("Ollama answers at {base} and has {model}"),
+        );
+    }
+    for program in &found.programs {
+        let (model, vendor) = match *program {
+            "claude" => ("cmd:claude -p", "anthropic"),
+            "gemini" => ("cmd:gemini -p \"Answer the request above.\"", "google"),
+            _ => ("cmd:codex exec -", "openai"),
+        };
+        add(model, vendor, format!("the `{program}` program is on PATH"));
+    }
+    options
+}
+
+fn nothing_found() -> String {
+    [
+        "no model is configured, and none was found on this machine. Any one of these works:",
+        "  export ANTHROPIC_API_KEY=...   (Claude drafts; with GEMINI_API_KEY too, Gemini reviews)",
+        "  export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)",
+        "  export OPENAI_API_KEY=...",
+        "  run a local Ollama (`ollama serve`, then `ollama pull llama3.2`)",
+        "  install the `claude`, `gemini` or `codex` command-line programs",
+        "or name the models in .orchestrate.toml:",
+        "  [stages.lld]",
+        "  drafter = \"claude:opus-4.5\"",
+        "  reviewer = \"gemini:3-pro-preview\"",
+    ]
+    .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_original_pairing_wins_when_both_keys_are_set() {
+        let found = Found {
+            anthropic_key: Some("ANTHROPIC_API_KEY".into()),
+            gemini_key: Some("GOOGLE_API_KEY".into()),
+            openai_key: Some("OPENAI_API_KEY".into()),
+            ..Found::default()
+        };
+        let d = choose(&found).unwrap();
+        assert_eq!(
+            (d.drafter.model.as_str(), d.reviewer.model.as_str()),
+            ("claude:opus-4.5", "gemini:3-pro-preview")
+        );
+        assert!(d.drafter.why.contains("GOOGLE_API_KEY"));
+    }
+
+    #[test]
+    fn the_reviewer_comes_from_another_vendor() {
+        let found = Found {
+            openai_key: Some("OPENAI_API_KEY".into()),
+            programs: vec!["codex", "claude"],
+            ..Found::default()
+        };
+        let d = choose(&found).unwrap();
+        assert_eq!(d.drafter.model, "openai:gpt-5");
+        assert_eq!(
+            d.reviewer.model, "cmd:claude -p",
+            "codex is the same vendor as the drafter"
+        );
+        let alone = Found {
+            ollama: Some(("llama3.2:latest".into(), "http://localhost:11434".into())),
+            ..Found::default()
+        };
+        let d = choose(&alone).unwrap();
+        assert_eq!(d.drafter.model, "ollama:llama3.2:latest");
+        assert_eq!(d.reviewer.model, d.drafter.model);
+        assert!(d.reviewer.why.contains("no second vendor"));
+    }
+
+    #[test]
+    fn nothing_found_lists_every_option() {
+        let err = choose(&Found::default()).unwrap_err();
+        for needle in [
+            "ANTHROPIC_API_KEY",
+            "GEMINI_API_KEY",
+            "OPENAI_API_KEY",
+            "Ollama",
+            "codex",
+            "[stages.lld]",
+        ] {
+            assert!(err.contains(needle), "{needle}: {err}");
+        }
+    }
+}
