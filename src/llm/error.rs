@@ -118,6 +118,10 @@ impl LlmError {
             | LlmError::Idle { .. }
             | LlmError::Dropped { .. } => Transient,
             LlmError::Exit { signalled, .. } if *signalled => Transient,
+            // An account out of credit gets 429 too, and no retry will refill it.
+            LlmError::Http { message, .. } if message.contains("insufficient_quota") => {
+                Deterministic
+            }
             LlmError::Http { status, .. } if transient_status(*status) => Transient,
             LlmError::Replayed { class, .. } => *class,
             LlmError::Retried { source, .. } => source.class(),
@@ -210,8 +214,9 @@ impl LlmError {
                 provider,
                 model,
                 status,
+                message,
                 ..
-            } => http_hints(provider, model, *status),
+            } => http_hints(provider, model, *status, message),
             LlmError::Connect { provider, url, .. } => vec![
                 format!("check that {url} is right and the server is running ([providers.{provider}] base_url)"),
             ],
@@ -238,13 +243,22 @@ impl LlmError {
     }
 }
 
-fn http_hints(provider: &str, model: &str, status: u16) -> Vec<String> {
+fn http_hints(provider: &str, model: &str, status: u16, message: &str) -> Vec<String> {
     let key = match provider {
         "anthropic" => "ANTHROPIC_API_KEY".to_string(),
         "gemini" => "GEMINI_API_KEY (or GOOGLE_API_KEY)".to_string(),
         "openai" => "OPENAI_API_KEY".to_string(),
         other => format!("the key of [providers.{other}] (api_key_env)"),
     };
+    // Gemini answers 400 to a bad key; OpenAI answers 429 to an account out of credit.
+    if message.to_ascii_lowercase().contains("api key") && matches!(status, 400 | 401 | 403) {
+        return vec![format!("the key was refused: check {key}")];
+    }
+    if message.contains("insufficient_quota") {
+        return vec![format!(
+            "the account behind {key} is out of credit: check its billing"
+        )];
+    }
     match status {
         401 => vec![format!("the key was refused: check {key}")],
         403 => vec![format!(

@@ -5,9 +5,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod vendors;
 
+mod anthropic;
+mod defaults;
 mod faults;
 mod gates;
+mod gemini;
+mod ollama;
+mod openai;
+mod replay;
 mod review;
 mod run;
+mod secrets;
+mod spend;
 mod status;
