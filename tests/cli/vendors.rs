@@ -364,8 +364,7 @@ fn read_request(stream: &mut std::net::TcpStream) -> String {
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut data = Vec::new();
     let mut buf = [0u8; 8192];
-    loop {
-        let Ok(n) = stream.read(&mut buf) else { break };
+    while let Ok(n) = stream.read(&mut buf) {
         if n == 0 {
             break;
         }
