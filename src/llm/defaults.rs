@@ -123,7 +123,21 @@ fn on_path(env: &Env, program: &str) -> bool {
 }
 
 /// Choose a drafter and a reviewer from what was found, or say everything that could be set.
+/// Model names come out resolved (`anthropic:claude-opus-4-5`), as trailers record them.
 pub fn choose(found: &Found) -> Result<Defaults, String> {
+    let resolve = |mut choice: Choice| {
+        if let Ok(spec) = ModelSpec::parse(&choice.model, &[]) {
+            choice.model = super::aliases::resolve(&spec).label();
+        }
+        choice
+    };
+    choose_names(found).map(|d| Defaults {
+        drafter: resolve(d.drafter),
+        reviewer: resolve(d.reviewer),
+    })
+}
+
+fn choose_names(found: &Found) -> Result<Defaults, String> {
     if let (Some(a), Some(g)) = (&found.anthropic_key, &found.gemini_key) {
         let why = format!("the original pairing: {a} and {g} are set");
         return Ok(Defaults {
@@ -231,7 +245,7 @@ mod tests {
         let d = choose(&found).unwrap();
         assert_eq!(
             (d.drafter.model.as_str(), d.reviewer.model.as_str()),
-            ("claude:opus-4.5", "gemini:3-pro-preview")
+            ("anthropic:claude-opus-4-5", "gemini:gemini-3-pro-preview")
         );
         assert!(d.drafter.why.contains("GOOGLE_API_KEY"));
     }

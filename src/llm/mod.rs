@@ -33,6 +33,7 @@ use crate::config::{ModelSpec, ProviderConfig, ProviderKind};
 use crate::env::Env;
 
 pub use error::{FailureClass, LlmError};
+pub use http::client;
 pub use record::Tapes;
 pub use retry::RetryNotice;
 

@@ -23,6 +23,42 @@ pub struct IssueStatus {
     pub waiting_at: Option<Gate>,
     /// What to do next, in words and commands.
     pub next: Vec<String>,
+    /// The models a run would use where configuration names none, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_models: Option<DefaultModels>,
+}
+
+/// Zero-config model choices, as a run would make them now.
+#[derive(Clone, Debug, Serialize)]
+pub struct DefaultModels {
+    pub chosen: Option<crate::llm::defaults::Defaults>,
+    /// Why nothing could be chosen.
+    pub problem: Option<String>,
+}
+
+/// What a run would choose for the design stages' unconfigured roles; `None` when
+/// configuration names every drafter and reviewer.
+pub async fn default_models(session: &Session) -> Option<DefaultModels> {
+    let config = &session.config;
+    let configured = [&config.lld, &config.spec]
+        .iter()
+        .all(|s| s.drafter.is_some() && s.reviewer.is_some());
+    if configured {
+        return None;
+    }
+    let client = crate::llm::client().ok()?;
+    let found =
+        crate::llm::defaults::look(&session.env, config.providers.get("ollama"), &client).await;
+    Some(match crate::llm::defaults::choose(&found) {
+        Ok(chosen) => DefaultModels {
+            chosen: Some(chosen),
+            problem: None,
+        },
+        Err(problem) => DefaultModels {
+            chosen: None,
+            problem: Some(problem),
+        },
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -127,6 +163,7 @@ fn build(
         stages,
         waiting_at,
         next,
+        default_models: None,
     })
 }
 

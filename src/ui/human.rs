@@ -337,8 +337,9 @@ impl EventSink for HumanRenderer<'_> {
                 usage,
                 cost_usd,
             } => {
-                let cost = cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default();
-                let _ = usage;
+                let cost = spend_words(usage, cost_usd)
+                    .map(|w| format!(", {w}"))
+                    .unwrap_or_default();
                 let rounds = match rounds {
                     0 => String::new(),
                     1 => " in 1 round".into(),

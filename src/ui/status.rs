@@ -36,6 +36,27 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
         ],
         &rows,
     ));
+    if let Some(defaults) = &status.default_models {
+        out.push('\n');
+        match (&defaults.chosen, &defaults.problem) {
+            (Some(chosen), _) => {
+                out.push_str("models (not configured, so chosen from this machine):\n");
+                out.push_str(&format!(
+                    "  drafter {}: {}\n",
+                    chosen.drafter.model, chosen.drafter.why
+                ));
+                out.push_str(&format!(
+                    "  reviewer {}: {}\n",
+                    chosen.reviewer.model, chosen.reviewer.why
+                ));
+            }
+            (None, Some(problem)) => {
+                out.push_str(problem);
+                out.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
     if !status.next.is_empty() {
         out.push('\n');
         let mut lines = status.next.iter();

@@ -135,13 +135,13 @@ impl TestRepo {
             .expect("run git")
     }
 
-    /// A PATH holding only `git` and `sh`: no model program (`claude`, `gemini`, `codex`)
+    /// A PATH holding only `git`, `sh` and `cat`: no model program (`claude`, `gemini`, `codex`)
     /// the machine may have installed is visible.
     pub fn minimal_path(&self) -> PathBuf {
         let dir = self.base().join("minimal-bin");
         if !dir.exists() {
             std::fs::create_dir_all(&dir).expect("mkdir");
-            for program in ["git", "sh"] {
+            for program in ["git", "sh", "cat"] {
                 let found = std::env::split_paths(&host_path())
                     .map(|d| d.join(program))
                     .find(|p| p.is_file())
