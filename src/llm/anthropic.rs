@@ -18,6 +18,8 @@ const API_VERSION: &str = "2023-06-01";
 const DEFAULT_MAX_TOKENS: u32 = 16384;
 
 pub struct Anthropic {
+    /// The provider's name (`anthropic`, or a declared `[providers.NAME]`), for messages.
+    provider: String,
     label: String,
     model: String,
     url: String,
@@ -40,6 +42,7 @@ impl Anthropic {
             .as_deref()
             .unwrap_or("https://api.anthropic.com");
         Anthropic {
+            provider: provider.name.clone(),
             label: spec.label(),
             model: spec.model.clone(),
             url: http::join(base, "v1/messages"),
@@ -80,12 +83,13 @@ impl Anthropic {
         headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
         headers.insert("accept", HeaderValue::from_static("text/event-stream"));
         let call = Call {
-            provider: "anthropic",
+            provider: &self.provider,
             model: &self.label,
             url: self.url.clone(),
             headers,
             body: &body,
             idle: self.idle,
+            body_retry_after: None,
             key: self.key.as_ref().map(|k| k.expose()),
         };
         let mut events = http::send(&self.client, call, vendor_message)
@@ -120,7 +124,14 @@ impl Anthropic {
                     finished = true;
                     break;
                 }
-                "error" => return Err(stream_error(&self.label, &data["error"], usage)),
+                "error" => {
+                    return Err(stream_error(
+                        &self.provider,
+                        &self.label,
+                        &data["error"],
+                        usage,
+                    ));
+                }
                 // ping, content_block_start, content_block_stop, and anything new.
                 _ => {}
             }
@@ -170,7 +181,7 @@ fn read_usage(value: &Value, known: Option<Usage>) -> Usage {
 }
 
 /// An `error` event in the middle of a stream (overloaded, for one).
-fn stream_error(model: &str, error: &Value, usage: Option<Usage>) -> LlmError {
+fn stream_error(provider: &str, model: &str, error: &Value, usage: Option<Usage>) -> LlmError {
     let kind = error["type"].as_str().unwrap_or("error");
     let message = error["message"].as_str().unwrap_or("no details");
     let status = match kind {
@@ -187,7 +198,7 @@ fn stream_error(model: &str, error: &Value, usage: Option<Usage>) -> LlmError {
         }
     };
     LlmError::Http {
-        provider: "anthropic".into(),
+        provider: provider.to_string(),
         model: model.to_string(),
         status,
         message: format!("{kind}: {message}"),

@@ -206,6 +206,9 @@ impl LlmError {
             LlmError::Unsupported { provider } => vec![format!(
                 "the {provider} provider comes with the impl stage; drafters and reviewers can use cmd:, anthropic:, gemini:, openai: or ollama:"
             )],
+            LlmError::MissingKey { provider, vars } if vars.iter().any(|v| v.starts_with("api_key_env")) => vec![
+                format!("name the environment variable that holds its key: [providers.{provider}] api_key_env = \"MY_KEY_VAR\""),
+            ],
             LlmError::MissingKey { provider, vars } => vec![
                 format!("export {}=... (the key is read from the environment, never from files)", vars[0]),
                 format!("or name the variable that holds it: [providers.{provider}] api_key_env = \"MY_KEY_VAR\""),
@@ -223,9 +226,12 @@ impl LlmError {
             LlmError::Idle { .. } | LlmError::Dropped { .. } => vec![
                 "the connection or the provider failed mid-reply; run again to retry (finished stages are kept)".into(),
             ],
-            LlmError::Malformed { .. } => vec![
-                "if this is an OpenAI-compatible server, check that it implements streaming chat completions".into(),
-            ],
+            LlmError::Malformed { model, .. } => {
+                let provider = model.split(':').next().unwrap_or("the provider");
+                vec![format!(
+                    "check that [providers.{provider}] base_url reaches the vendor's own API, or a proxy that passes its stream through unchanged"
+                )]
+            }
             LlmError::Truncated { model, .. } => {
                 let provider = model.split(':').next().unwrap_or("the provider");
                 vec![format!(

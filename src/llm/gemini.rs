@@ -14,6 +14,8 @@ use super::{BoxFuture, CallObserver, LlmError, Model, Reply, Request, Usage};
 use crate::config::{ModelSpec, ProviderConfig};
 
 pub struct Gemini {
+    /// The provider's name (`anthropic`, or a declared `[providers.NAME]`), for messages.
+    provider: String,
     label: String,
     url: String,
     key: Option<ApiKey>,
@@ -35,6 +37,7 @@ impl Gemini {
             .as_deref()
             .unwrap_or("https://generativelanguage.googleapis.com");
         Gemini {
+            provider: provider.name.clone(),
             label: spec.label(),
             url: http::join(
                 base,
@@ -66,12 +69,13 @@ impl Gemini {
         }
         headers.insert("accept", HeaderValue::from_static("text/event-stream"));
         let call = Call {
-            provider: "gemini",
+            provider: &self.provider,
             model: &self.label,
             url: self.url.clone(),
             headers,
             body: &body,
             idle: self.idle,
+            body_retry_after: Some(retry_delay),
             key: self.key.as_ref().map(|k| k.expose()),
         };
         let mut events = http::send(&self.client, call, vendor_message)
@@ -88,7 +92,7 @@ impl Gemini {
         {
             let data = http::parse_json(&self.label, &event.data)?;
             if data.get("error").is_some() {
-                return Err(stream_error(&self.label, &data["error"]));
+                return Err(stream_error(&self.provider, &self.label, &data["error"]));
             }
             if let Some(meta) = data.get("usageMetadata") {
                 usage = Some(read_usage(meta));
@@ -149,13 +153,13 @@ fn read_usage(meta: &Value) -> Usage {
     }
 }
 
-fn stream_error(model: &str, error: &Value) -> LlmError {
+fn stream_error(provider: &str, model: &str, error: &Value) -> LlmError {
     let status = error["code"]
         .as_u64()
         .and_then(|c| u16::try_from(c).ok())
         .unwrap_or(500);
     LlmError::Http {
-        provider: "gemini".into(),
+        provider: provider.to_string(),
         model: model.to_string(),
         status,
         message: describe(error),
@@ -171,6 +175,24 @@ fn describe(error: &Value) -> String {
     }
 }
 
+/// The wait a 429 or 503 asks for: `error.details[]` holds a `google.rpc.RetryInfo` with a
+/// `retryDelay` such as `"30s"` or `"1.5s"`.
+fn retry_delay(body: &str) -> Option<Duration> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    let value = match &value {
+        Value::Array(items) => items.first()?.clone(),
+        _ => value,
+    };
+    value["error"]["details"]
+        .as_array()?
+        .iter()
+        .find_map(|detail| {
+            let text = detail["retryDelay"].as_str()?;
+            let secs: f64 = text.strip_suffix('s')?.parse().ok()?;
+            (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+        })
+}
+
 /// `{"error": {"code": 400, "message": "...", "status": "INVALID_ARGUMENT"}}`, sometimes in
 /// an array.
 fn vendor_message(body: &str) -> Option<String> {
@@ -180,4 +202,22 @@ fn vendor_message(body: &str) -> Option<String> {
         _ => value,
     };
     value.get("error").map(describe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_info_in_the_error_body_is_read() {
+        let body = r#"{"error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED",
+            "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []},
+                        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s"}]}}"#;
+        assert_eq!(retry_delay(body), Some(Duration::from_millis(1500)));
+        assert_eq!(retry_delay(r#"{"error": {"code": 503}}"#), None);
+        assert_eq!(
+            vendor_message(body).as_deref(),
+            Some("RESOURCE_EXHAUSTED: Resource exhausted")
+        );
+    }
 }

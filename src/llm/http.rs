@@ -38,6 +38,9 @@ pub struct Call<'a> {
     pub headers: HeaderMap,
     pub body: &'a serde_json::Value,
     pub idle: Duration,
+    /// Reads a wait the vendor asks for in an error body (Gemini's `RetryInfo`), where it
+    /// sends one there rather than in a `retry-after` header.
+    pub body_retry_after: Option<fn(&str) -> Option<Duration>>,
     /// The key sent, so that it is scrubbed from anything the vendor echoes back.
     pub key: Option<&'a str>,
 }
@@ -59,19 +62,27 @@ pub async fn send(
     call: Call<'_>,
     vendor_message: fn(&str) -> Option<String>,
 ) -> Result<Body, LlmError> {
-    let response = client
+    // A server that accepts and then says nothing is as dead as a stream that stops: the
+    // idle limit covers waiting for the response head too.
+    let sent = client
         .post(&call.url)
         .headers(call.headers)
         .json(call.body)
-        .send()
+        .send();
+    let response = tokio::time::timeout(call.idle, sent)
         .await
+        .map_err(|_| LlmError::Idle {
+            model: call.model.to_string(),
+            after: call.idle,
+            usage: None,
+        })?
         .map_err(|e| LlmError::Connect {
             provider: call.provider.to_string(),
             url: call.url.clone(),
             detail: describe(&e),
         })?;
     let status = response.status();
-    let retry_after = retry_after(response.headers());
+    let mut retry_after = retry_after(response.headers());
     let mut body = Body {
         inner: Box::pin(response.bytes_stream()),
         idle: call.idle,
@@ -88,6 +99,9 @@ pub async fn send(
         }
     }
     let text = String::from_utf8_lossy(&text);
+    if retry_after.is_none() {
+        retry_after = call.body_retry_after.and_then(|read| read(&text));
+    }
     let message = vendor_message(&text).unwrap_or_else(|| {
         let plain = text.trim();
         if plain.is_empty() {

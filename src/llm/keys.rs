@@ -20,10 +20,13 @@ impl ApiKey {
 /// The variables a provider's key may be in, in the order they are read.
 pub fn variables(provider: &ProviderConfig) -> Vec<String> {
     let mut vars: Vec<String> = provider.api_key_env.iter().cloned().collect();
+    // Only a built-in provider falls back to its vendor's variable: a declared one talks to
+    // a server of the user's choosing, which must never receive a key it was not given.
+    let builtin = provider.name == provider.kind.name();
     let fallback = match provider.kind {
-        ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
-        ProviderKind::Gemini => Some("GEMINI_API_KEY"),
-        ProviderKind::OpenAi if provider.name == "openai" => Some("OPENAI_API_KEY"),
+        ProviderKind::Anthropic if builtin => Some("ANTHROPIC_API_KEY"),
+        ProviderKind::Gemini if builtin => Some("GEMINI_API_KEY"),
+        ProviderKind::OpenAi if builtin => Some("OPENAI_API_KEY"),
         _ => None,
     };
     if let Some(var) = fallback
@@ -52,6 +55,12 @@ pub fn required(
     replaying: bool,
 ) -> Result<Option<ApiKey>, LlmError> {
     let vars = variables(provider);
+    if vars.is_empty() {
+        return Err(LlmError::MissingKey {
+            provider: provider.name.clone(),
+            vars: vec![format!("api_key_env (in [providers.{}])", provider.name)],
+        });
+    }
     match lookup(env, &vars) {
         Some(key) => Ok(Some(key)),
         None if replaying => Ok(None),
@@ -119,6 +128,21 @@ mod tests {
             "{err}"
         );
         assert!(required(&Env::default(), &gemini, true).unwrap().is_none());
+    }
+
+    #[test]
+    fn declared_providers_never_inherit_a_vendor_key() {
+        let env = Env::from_pairs([
+            ("GEMINI_API_KEY", "real-google-key-value"),
+            ("ANTHROPIC_API_KEY", "real-anthropic-key"),
+        ]);
+        let proxy = provider("proxy", ProviderKind::Gemini, None);
+        assert!(variables(&proxy).is_empty());
+        let err = required(&env, &proxy, false).unwrap_err();
+        assert!(err.to_string().contains("api_key_env"), "{err}");
+        let claude_proxy = provider("gateway", ProviderKind::Anthropic, Some("GATEWAY_KEY"));
+        assert_eq!(variables(&claude_proxy), ["GATEWAY_KEY"]);
+        assert!(required(&env, &claude_proxy, false).is_err());
     }
 
     #[test]

@@ -12,6 +12,8 @@ use super::{BoxFuture, CallObserver, LlmError, Model, Reply, Request, Usage};
 use crate::config::{ModelSpec, ProviderConfig};
 
 pub struct Ollama {
+    /// The provider's name (`anthropic`, or a declared `[providers.NAME]`), for messages.
+    provider: String,
     label: String,
     model: String,
     url: String,
@@ -28,6 +30,7 @@ impl Ollama {
             .as_deref()
             .unwrap_or("http://localhost:11434");
         Ollama {
+            provider: provider.name.clone(),
             label: spec.label(),
             model: spec.model.clone(),
             url: http::join(base, "api/chat"),
@@ -53,12 +56,13 @@ impl Ollama {
     async fn run(&self, request: &Request, observer: &dyn CallObserver) -> Result<Reply, LlmError> {
         let body = self.body(request);
         let call = Call {
-            provider: "ollama",
+            provider: &self.provider,
             model: &self.label,
             url: self.url.clone(),
             headers: HeaderMap::new(),
             body: &body,
             idle: self.idle,
+            body_retry_after: None,
             key: None,
         };
         let mut lines = http::send(&self.client, call, vendor_message)

@@ -79,6 +79,7 @@ impl OpenAi {
             headers,
             body: &body,
             idle: self.idle,
+            body_retry_after: None,
             key: self.key.as_ref().map(|k| k.expose()),
         };
         let mut events = http::send(&self.client, call, vendor_message)
