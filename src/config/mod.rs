@@ -513,6 +513,78 @@ max_revisions = \"3\"\n",
     }
 
     #[test]
+    fn budgets_and_prices_resolve_and_are_checked() {
+        let config = load_text(
+            "[budget]\nmax_usd_per_issue = 5.0\nmax_usd_per_stage = 2\n[budget.stages]\nlld = 3.0\n[prices.\"my-model\"]\ninput = 1.0\noutput = 2.0\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.budget.per_issue, Some(5.0));
+        assert_eq!(config.budget.for_stage("lld"), Some(3.0));
+        assert_eq!(config.budget.for_stage("spec"), Some(2.0));
+        let price = config.prices["my-model"];
+        assert_eq!(
+            (price.cached_input, price.cache_write),
+            (1.0, 1.0),
+            "cache rates default to the input rate"
+        );
+        assert!(!load_text("", &[]).unwrap().budget.is_set());
+
+        let err = load_text("[budget]\nmax_usd_per_issue = -1.0\n", &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("budget.max_usd_per_issue"),
+            "{err}"
+        );
+        let err = load_text("[budget.stages]\nreview = 1.0\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("budget.stages.review"), "{err}");
+        let err = load_text("[prices.\"x\"]\ninput = 1.0\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("prices.x"), "{err}");
+    }
+
+    #[test]
+    fn declared_providers_start_from_their_kind_but_not_its_address_or_key() {
+        let config = load_text(
+            "[providers.anthropic]\nmax_retries = 7\n[providers.gateway]\nkind = \"anthropic\"\nbase_url = \"https://gw.example.com/\"\n",
+            &[],
+        )
+        .unwrap();
+        let gateway = &config.providers["gateway"];
+        assert_eq!(
+            gateway.max_retries, 7,
+            "starts from the built-in anthropic, as configured"
+        );
+        assert_eq!(gateway.max_output_tokens, Some(16384));
+        assert_eq!(gateway.base_url.as_deref(), Some("https://gw.example.com"));
+        assert_eq!(gateway.api_key_env, None, "never the vendor's key variable");
+        let anthropic = &config.providers["anthropic"];
+        assert_eq!(
+            anthropic.base_url.as_deref(),
+            Some("https://api.anthropic.com")
+        );
+        assert_eq!(anthropic.idle_timeout, Duration::from_secs(120));
+
+        let err = load_text("[providers.local]\nkind = \"openai\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("has no base_url"), "{err}");
+        let err =
+            load_text("[providers.openai]\nbase_url = \"localhost:8000\"\n", &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("providers.openai.base_url"),
+            "{err}"
+        );
+        let err = load_text("[providers.claude]\nkind = \"openai\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("cannot change kind"), "{err}");
+        let alias = load_text(
+            "[providers.claude]\nbase_url = \"http://127.0.0.1:9\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            alias.providers["anthropic"].base_url.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+    }
+
+    #[test]
     fn paths_stay_in_the_repository() {
         for bad in ["/etc/x", "../x/{issue}.md", ".git/hooks/x", "a//b"] {
             let err = load_text(&format!("[paths]\nlld = \"{bad}\"\n"), &[]).unwrap_err();

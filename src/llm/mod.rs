@@ -260,7 +260,7 @@ pub fn build(
         }
     };
     let model = match &ctx.tapes {
-        Some(tapes) => tapes.wrap(&spec, model, &ctx.env),
+        Some(tapes) => tapes.wrap(&spec, model),
         None => model,
     };
     Ok(ModelHandle {

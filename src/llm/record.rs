@@ -110,7 +110,6 @@ impl Tapes {
         self: &std::sync::Arc<Self>,
         spec: &ModelSpec,
         inner: Box<dyn Model>,
-        _env: &Env,
     ) -> Box<dyn Model> {
         Box::new(Taped {
             tapes: self.clone(),
