@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use super::branch::IssueBranch;
@@ -26,7 +27,6 @@ use crate::llm::aliases;
 use crate::llm::defaults::{self, Defaults};
 use crate::llm::pricing::PriceBook;
 use crate::llm::{ModelContext, ModelHandle, Role};
-use std::sync::Mutex;
 
 /// Who the run talks to.
 pub struct RunIo<'a> {
