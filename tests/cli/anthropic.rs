@@ -483,3 +483,47 @@ fn streamed_progress_is_reported_as_events() {
     assert_eq!(last["event"], "finished");
     assert_eq!(last["usage"]["output"], 600);
 }
+
+#[test]
+fn on_a_terminal_the_spinner_counts_tokens_as_they_arrive() {
+    // A reply streamed slowly: a delta every 150 ms for about 2 seconds.
+    let server = RawServer::start(|request, stream| {
+        let text = if request.contains(REVIEW_MARKER) {
+            approval()
+        } else {
+            design()
+        };
+        let events = anthropic_events(&text, USAGE, "end_turn");
+        start_stream(stream, &sse(&events[..3]));
+        let pieces: Vec<String> = text
+            .chars()
+            .collect::<Vec<_>>()
+            .chunks(40)
+            .map(|c| c.iter().collect())
+            .collect();
+        for piece in pieces {
+            std::thread::sleep(Duration::from_millis(150));
+            let delta = sse(&[(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}),
+            )]);
+            let _ = stream.write_all(format!("{:x}\r\n{delta}\r\n", delta.len()).as_bytes());
+            let _ = stream.flush();
+        }
+        let end = sse(&events[events.len() - 3..]);
+        let _ = stream.write_all(format!("{:x}\r\n{end}\r\n0\r\n\r\n", end.len()).as_bytes());
+    });
+    let (repo, issue) = setup(&server.url(), "");
+    let mut cmd = std::process::Command::new(crate::harness::BIN);
+    repo.apply_env(&mut cmd);
+    cmd.env("TERM", "xterm")
+        .env("ANTHROPIC_API_KEY", KEY)
+        .args(["7", "--issue-file", &issue, "--until", "lld"])
+        .current_dir(&repo.root);
+    let mut session = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+    session
+        .exp_regex(r"is working, \d+ tokens in")
+        .expect("the spinner shows the tokens received so far");
+    let rest = session.exp_eof().unwrap();
+    assert!(rest.contains("Finished lld: approved"), "{rest}");
+}
