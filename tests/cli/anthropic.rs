@@ -26,17 +26,7 @@ fn setup(url: &str, extra: &str) -> (TestRepo, String) {
 }
 
 pub fn run_with_key(repo: &TestRepo, args: &[&str]) -> Run {
-    let out = repo
-        .cmd()
-        .env("ANTHROPIC_API_KEY", KEY)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    repo.run_env(&[("ANTHROPIC_API_KEY", KEY)], args)
 }
 
 fn lld(repo: &TestRepo, issue: &str) -> Run {

@@ -24,17 +24,10 @@ fn run_on_machine(
     if let Some(extra) = extra_path {
         paths.insert(0, extra.to_path_buf());
     }
-    let mut cmd = repo.cmd();
-    cmd.env("PATH", std::env::join_paths(paths).unwrap());
-    for (k, v) in keys {
-        cmd.env(k, v);
-    }
-    let out = cmd.args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let path = std::env::join_paths(paths).unwrap();
+    let mut vars: Vec<(&str, &std::ffi::OsStr)> = vec![("PATH", path.as_os_str())];
+    vars.extend(keys.iter().map(|(k, v)| (*k, std::ffi::OsStr::new(v))));
+    repo.run_env(&vars, args)
 }
 
 #[test]

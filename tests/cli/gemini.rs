@@ -41,21 +41,8 @@ fn setup(url: &str, extra: &str) -> (TestRepo, String) {
     setup_models(url, extra, "gemini:3-pro-preview", "gemini:flash")
 }
 
-fn run_env(repo: &TestRepo, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = repo.cmd();
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    let out = cmd.args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 fn lld_env(repo: &TestRepo, issue: &str, env: &[(&str, &str)]) -> Run {
-    run_env(repo, env, &["7", "--issue-file", issue, "--until", "lld"])
+    repo.run_env(env, &["7", "--issue-file", issue, "--until", "lld"])
 }
 
 fn lld(repo: &TestRepo, issue: &str) -> Run {

@@ -162,12 +162,20 @@ impl TestRepo {
 
     /// Run the binary with `args` and return (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = self.cmd().args(args).output().expect("run git-orchestrate");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        self.run_env::<&str, &str>(&[], args)
+    }
+
+    /// Run the binary with `args` and these variables added to the hermetic environment.
+    pub fn run_env<K, V>(&self, vars: &[(K, V)], args: &[&str]) -> Run
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = self.cmd();
+        for (name, value) in vars {
+            cmd.env(name, value);
         }
+        Run::from(cmd.args(args).output().expect("run git-orchestrate"))
     }
 
     pub fn write(&self, path: &str, content: &str) {
@@ -369,6 +377,16 @@ pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
 }
 
 impl Run {

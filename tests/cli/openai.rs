@@ -45,27 +45,13 @@ fn setup_local(url: &str, provider: &str, extra: &str) -> (TestRepo, String) {
     (repo, issue)
 }
 
-/// Run the binary with extra environment variables.
-fn run_env(repo: &TestRepo, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = repo.cmd();
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    let out = cmd.args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 fn lld_args(issue: &str) -> [&str; 5] {
     ["7", "--issue-file", issue, "--until", "lld"]
 }
 
 /// The lld stage, with `OPENAI_API_KEY` set.
 fn lld(repo: &TestRepo, issue: &str) -> Run {
-    run_env(repo, &[("OPENAI_API_KEY", KEY)], &lld_args(issue))
+    repo.run_env(&[("OPENAI_API_KEY", KEY)], &lld_args(issue))
 }
 
 fn mount_always(vendor: &Vendor, response: ResponseTemplate) {
@@ -405,8 +391,7 @@ fn a_declared_server_naming_an_unset_key_variable_fails_before_any_request() {
     assert_eq!(repo.branches(), ["main"]);
 
     // Set, it is sent as the bearer token.
-    let run = run_env(
-        &repo,
+    let run = repo.run_env(
         &[("ROUTER_KEY", "sk-or-v1-router-key-4242")],
         &lld_args(&issue),
     );

@@ -18,19 +18,12 @@ fn configure(repo: &TestRepo, url: &str) {
 }
 
 fn run(repo: &TestRepo, vars: &[(&str, &Path)], key: bool, args: &[&str]) -> Run {
-    let mut cmd = repo.cmd();
+    let mut all: Vec<(&str, &std::ffi::OsStr)> =
+        vars.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
     if key {
-        cmd.env("ANTHROPIC_API_KEY", KEY);
+        all.push(("ANTHROPIC_API_KEY", std::ffi::OsStr::new(KEY)));
     }
-    for (name, value) in vars {
-        cmd.env(name, value);
-    }
-    let out = cmd.args(args).output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    repo.run_env(&all, args)
 }
 
 /// Record one run of the design stage; returns the recording and the branch tip.
