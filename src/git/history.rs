@@ -42,6 +42,17 @@ impl CommitInfo {
     }
 }
 
+/// The trailers of a commit message's last paragraph, in order, as git reads them.
+pub fn parse_trailers(message: &str) -> Vec<(String, String)> {
+    git2::message_trailers_strs(message)
+        .map(|t| {
+            t.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Repo {
     pub fn commit_info(&self, id: ObjectId) -> Result<CommitInfo> {
         let commit = self
@@ -49,13 +60,7 @@ impl Repo {
             .find_commit(id.0)
             .context(|| format!("could not read commit {}", id.short()))?;
         let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        let trailers = git2::message_trailers_strs(&message)
-            .map(|t| {
-                t.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let trailers = parse_trailers(&message);
         Ok(CommitInfo {
             id,
             summary: message.lines().next().unwrap_or_default().to_string(),

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use git2::{ErrorCode, Oid, Repository};
 
 pub use commit::{CommitRequest, FileChange};
-pub use history::CommitInfo;
+pub use history::{CommitInfo, parse_trailers};
 pub use identity::Identity;
 
 use crate::env::Env;

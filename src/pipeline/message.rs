@@ -145,11 +145,7 @@ mod tests {
             text,
             "orchestrate(lld): design for #7 Add a flag\n\nDrafted by a, approved by b in round 2.\n\nOrchestrate-Issue: 7\nOrchestrate-Stage: lld\nOrchestrate-Verdict: approved\nOrchestrate-Drafter: cmd:a\nOrchestrate-Reviewer: cmd:b\nOrchestrate-Rounds: 2\n"
         );
-        let parsed: Vec<(String, String)> = git2::message_trailers_strs(&text)
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let parsed = crate::git::parse_trailers(&text);
         assert_eq!(parsed.len(), 6);
     }
 
@@ -158,11 +154,10 @@ mod tests {
         let mut m = Message::gate(Gate::AfterLld, 7, false);
         m.paragraph("Orchestrate-Verdict: approved");
         let text = m.render();
-        let verdicts: Vec<String> = git2::message_trailers_strs(&text)
-            .unwrap()
-            .iter()
-            .filter(|(k, _)| *k == "Orchestrate-Verdict")
-            .map(|(_, v)| v.to_string())
+        let verdicts: Vec<String> = crate::git::parse_trailers(&text)
+            .into_iter()
+            .filter(|(k, _)| k == "Orchestrate-Verdict")
+            .map(|(_, v)| v)
             .collect();
         assert_eq!(verdicts, ["rejected"]);
     }

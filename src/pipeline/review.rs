@@ -181,12 +181,11 @@ impl<'r, 'a> Loop<'r, 'a> {
                 Some(Verdict::Revise) | None => {
                     if revisions >= self.settings.max_revisions {
                         return self.block(format!(
-                            "not approved after {revisions} revision{} ({} review{}); the last review said: {}{}",
+                            "not approved after {revisions} revision{} ({} review{}); {}",
                             plural(revisions),
                             self.reviews,
                             plural(self.reviews),
-                            one_paragraph(&review.rationale),
-                            asked_for(&review.feedback)
+                            last_review(&review)
                         ));
                     }
                     revisions += 1;
@@ -539,19 +538,28 @@ fn one_paragraph(text: &str) -> String {
     }
 }
 
-/// The first few feedback items, for a one-line reason.
-fn asked_for(feedback: &[String]) -> String {
-    let items: Vec<String> = feedback.iter().take(3).map(|f| one_paragraph(f)).collect();
-    if items.is_empty() || items.iter().all(|i| i.len() > 200) {
-        return String::new();
+/// What the last review said, in one line: its rationale, then what it asked for that the
+/// rationale does not already say. A review without a verdict says only that.
+fn last_review(review: &Review) -> String {
+    if review.verdict.is_none() {
+        return "the last review had no readable verdict".into();
     }
-    let more = feedback.len().saturating_sub(3);
-    let more = if more > 0 {
-        format!(" (and {more} more)")
-    } else {
-        String::new()
+    let items: Vec<String> = review
+        .feedback
+        .iter()
+        .filter(|f| !same(f, &review.rationale))
+        .map(|f| one_paragraph(f))
+        .collect();
+    let said = format!("the last review said: {}", one_paragraph(&review.rationale));
+    if items.is_empty() {
+        return said;
+    }
+    let shown = items.len().min(3);
+    let more = match items.len() - shown {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
     };
-    format!("; it asked for: {}{more}", items.join("; "))
+    format!("{said}; it asked for: {}{more}", items[..shown].join("; "))
 }
 
 fn plural(n: u32) -> &'static str {
@@ -588,6 +596,29 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         assert_eq!(dedup(&items), ["Add tests.", "Name the files"]);
+    }
+
+    #[test]
+    fn the_block_reason_says_each_thing_once() {
+        use super::super::verdict::parse_review;
+        let garbage = parse_review("LGTM!");
+        assert_eq!(
+            last_review(&garbage),
+            "the last review had no readable verdict"
+        );
+        let revise = parse_review(
+            r#"{"verdict": "REVISE", "rationale": "Vague.", "feedback_items": ["vague", "a", "b", "c", "d"]}"#,
+        );
+        assert_eq!(
+            last_review(&revise),
+            "the last review said: Vague.; it asked for: a; b; c (and 1 more)"
+        );
+        let only_rationale =
+            parse_review(r#"{"verdict": "REVISE", "rationale": "Name the files."}"#);
+        assert_eq!(
+            last_review(&only_rationale),
+            "the last review said: Name the files."
+        );
     }
 
     #[test]

@@ -177,7 +177,10 @@ fn replies_without_a_verdict_are_never_approvals() {
         let drafter = repo.good_drafter();
         let reviewer = repo.reviewer("reviewer", &[garbage]);
         repo.config_models(&drafter, &reviewer, "");
-        run_lld(&repo, &["-c", "stages.lld.max_revisions=1"]).expect_code(3);
+        let run = run_lld(&repo, &["-c", "stages.lld.max_revisions=1"]);
+        run.expect_code(3).stderr_has(
+            "#7 is blocked at lld: not approved after 1 revision (2 reviews); the last review had no readable verdict\n",
+        );
         assert_eq!(
             repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
             Some("blocked"),
