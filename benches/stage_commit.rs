@@ -40,9 +40,9 @@ use std::time::{Duration, Instant};
 use git_orchestrate::env::Env;
 use git_orchestrate::git::{CommitRequest, FileChange, ObjectId, Repo};
 use git_orchestrate::llm::Usage;
-use git_orchestrate::pipeline::Stage;
-use git_orchestrate::pipeline::message::Message;
+use git_orchestrate::pipeline::branch::{Message, Verdict};
 use git_orchestrate::pipeline::spend::Spent;
+use git_orchestrate::stage::Stage;
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
 
@@ -525,7 +525,7 @@ fn triage_commit(repo: &Repo, branch: &str, base: ObjectId, issue: u64) -> Bench
         path: format!("docs/issues/{issue}.md"),
         content: brief(issue).into_bytes(),
     }];
-    let message = Message::stage(Stage::Triage, issue, TITLE, "passed").render();
+    let message = Message::stage(Stage::Triage, issue, TITLE, Verdict::Passed).render();
     Ok(repo.commit_files(&CommitRequest {
         branch,
         expected_tip: None,
@@ -637,7 +637,7 @@ fn git(dir: &Path, args: &[&str]) -> BenchResult<String> {
 // ---------------------------------------------------------------------------------------------
 
 fn stage_message(stage: Stage, issue: u64) -> String {
-    let mut message = Message::stage(stage, issue, TITLE, "approved");
+    let mut message = Message::stage(stage, issue, TITLE, Verdict::Approved);
     message
         .paragraph(format!(
             "Drafted by {DRAFTER}, approved by {REVIEWER} in round 2."

@@ -78,7 +78,7 @@ impl std::str::FromStr for IssueRef {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
-    #[error("cannot read issue file {}: {source}", .path.display())]
+    #[error("cannot read issue file {}", .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -87,22 +87,6 @@ pub enum IssueError {
     Empty { path: PathBuf },
     #[error("issue file {} is not UTF-8 text (invalid byte at offset {offset})", .path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
-}
-
-impl IssueError {
-    pub fn hints(&self) -> Vec<String> {
-        match self {
-            IssueError::Read { .. } => {
-                vec!["check the path given to --issue-file (relative paths start at the current directory)".into()]
-            }
-            IssueError::Empty { .. } => {
-                vec!["write the issue in Markdown: a `# Title` line, then the description".into()]
-            }
-            IssueError::NotUtf8 { .. } => {
-                vec!["save the file as UTF-8 (for example `iconv -t UTF-8`)".into()]
-            }
-        }
-    }
 }
 
 /// Read an issue from a Markdown file: the first `# ` heading is the title.

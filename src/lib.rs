@@ -1,16 +1,21 @@
 //! git-orchestrate: take an issue to a pull request through a design-first LLM pipeline,
 //! committing every stage's artifact on the issue's branch.
 //!
-//! The binary is a thin shell over [`cli::main`]; everything else is library code:
-//! [`config`] (layered settings), [`git`] (the only module touching git2), [`llm`] (model
-//! providers behind one trait), [`pipeline`] (stages, the review loop, events) and [`ui`]
-//! (everything a person sees).
+//! The binary is a thin shell over [`cli::main`]; everything else is library code, in layers
+//! (ARCHITECTURE.md has the map): [`cli`] parses arguments and calls [`ops`], one function
+//! per user-visible operation; [`ops`] drives the [`pipeline`] (the run loop, its stages,
+//! events and gates), which works through [`git`] (the only module touching git2), [`llm`]
+//! (model providers behind one trait) and [`config`]; [`ui`] is everything a person sees.
+//! [`stage`] names the stages, gates and roles every layer shares.
 
 pub mod cli;
 pub mod config;
 pub mod env;
+pub mod error_chain;
 pub mod git;
 pub mod issue;
 pub mod llm;
+pub mod ops;
 pub mod pipeline;
+pub mod stage;
 pub mod ui;

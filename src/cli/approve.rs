@@ -3,8 +3,8 @@
 use super::{CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue};
 use crate::env::Env;
 use crate::issue::IssueRef;
-use crate::pipeline::Gate;
-use crate::pipeline::gate::{Decision, record};
+use crate::ops;
+use crate::stage::Gate;
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -21,7 +21,7 @@ pub struct Args {
 pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
     let session = open_session(global, env)?;
     let issue = args.issue.number;
-    let recorded = record(&session, issue, args.gate, Decision::Approve)?;
+    let recorded = ops::gate::approve(&session, issue, args.gate)?;
     match recorded.commit {
         Some(commit) => ui.status(&format!(
             "Approved {} for #{issue} on {} ({}); run `git orchestrate {issue}` to go on.",

@@ -1,12 +1,13 @@
 //! Exit codes, and the one error type commands return: it decides the exit code and prints
-//! `error:` with `hint:` lines.
+//! `error:` (the error with its causes) and `hint:` lines.
 
-use crate::config::ConfigError;
-use crate::git::GitError;
+use super::hints;
+use crate::error_chain::chain;
+use crate::ops::OpenError;
 use crate::pipeline::PipelineError;
 use crate::ui::Ui;
 
-/// Exit codes (DESIGN §4).
+/// Exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Exit {
@@ -67,36 +68,30 @@ impl CliError {
 
 impl From<PipelineError> for CliError {
     fn from(error: PipelineError) -> CliError {
-        let exit = if error.is_usage() {
-            Exit::Usage
-        } else if matches!(error, PipelineError::Interrupted) {
-            Exit::Interrupted
-        } else {
-            Exit::Error
+        let exit = match error {
+            PipelineError::Interrupted => Exit::Interrupted,
+            _ => Exit::Error,
         };
         CliError {
             exit,
-            hints: error.hints(),
-            message: error.to_string(),
+            hints: hints::pipeline(&error),
+            message: chain(&error),
             silent: false,
         }
     }
 }
 
-impl From<ConfigError> for CliError {
-    fn from(error: ConfigError) -> CliError {
-        CliError {
-            exit: Exit::Error,
-            hints: error.hints(),
-            message: error.to_string(),
-            silent: false,
+impl From<OpenError> for CliError {
+    fn from(error: OpenError) -> CliError {
+        match error {
+            OpenError::Pipeline(e) => (*e).into(),
+            OpenError::Config(e) => CliError {
+                exit: Exit::Error,
+                hints: hints::config(&e),
+                message: chain(e.as_ref()),
+                silent: false,
+            },
         }
-    }
-}
-
-impl From<GitError> for CliError {
-    fn from(error: GitError) -> CliError {
-        PipelineError::Git(error).into()
     }
 }
 

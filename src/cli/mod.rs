@@ -3,6 +3,7 @@
 
 mod approve;
 mod error;
+mod hints;
 mod reject;
 mod run;
 mod status;
@@ -14,11 +15,11 @@ use clap::{ArgAction, Parser, Subcommand};
 
 pub use error::{CliError, Exit};
 
-use crate::config::{self, LoadOptions};
 use crate::env::Env;
-use crate::git::Repo;
 use crate::issue::IssueRef;
-use crate::pipeline::{Gate, Session, Stage};
+use crate::ops::{self, OpenOptions};
+use crate::pipeline::{Interrupt, Session};
+use crate::stage::{Gate, Stage};
 use crate::ui::{Ui, Verbosity};
 
 /// Take an issue to a pull request through a design-first LLM pipeline.
@@ -56,8 +57,6 @@ enum Command {
     /// Reject at the gate; the stage is revised with your feedback on the next run.
     Reject(reject::Args),
 }
-
-const SUBCOMMANDS: [&str; 5] = ["run", "status", "approve", "reject", "help"];
 
 /// Options every command takes.
 #[derive(Debug, clap::Args)]
@@ -147,7 +146,7 @@ fn hoist_subcommand(args: Vec<OsString>) -> Vec<OsString> {
     }
     let is_subcommand = args
         .get(i)
-        .is_some_and(|a| SUBCOMMANDS.contains(&a.to_string_lossy().as_ref()));
+        .is_some_and(|a| is_subcommand(&a.to_string_lossy()));
     if leading.is_empty() || !is_subcommand {
         return args;
     }
@@ -155,6 +154,15 @@ fn hoist_subcommand(args: Vec<OsString>) -> Vec<OsString> {
     out.extend(leading);
     out.extend(args[i + 1..].iter().cloned());
     out
+}
+
+/// Whether `name` is a subcommand (or `help`), as the clap definition says: a command added
+/// there is known here without another list to keep.
+fn is_subcommand(name: &str) -> bool {
+    name == "help"
+        || <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))
 }
 
 fn init_tracing(env: &Env, verbose: u8) {
@@ -172,16 +180,18 @@ fn init_tracing(env: &Env, verbose: u8) {
         .try_init();
 }
 
-/// Open the repository and its configuration. `need_worktree`: commands that run stages.
+impl GlobalArgs {
+    fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            config_file: self.config_file.clone(),
+            overrides: self.config_overrides.clone(),
+        }
+    }
+}
+
+/// Open the repository and its configuration.
 fn open_session(global: &GlobalArgs, env: &Env) -> Result<Session, CliError> {
-    let repo = Repo::discover(env)?;
-    let options = LoadOptions {
-        repo_root: repo.workdir().map(PathBuf::from),
-        config_file: global.config_file.clone(),
-        overrides: global.config_overrides.clone(),
-    };
-    let config = config::load(&options, env)?;
-    Ok(Session::new(repo, config, env.clone()))
+    Ok(ops::open(&global.open_options(), env)?)
 }
 
 fn parse_stage(text: &str) -> Result<Stage, String> {
@@ -207,7 +217,7 @@ fn parse_issue(text: &str) -> Result<IssueRef, String> {
 }
 
 /// A tokio runtime for commands that call models, with Ctrl-C wired to `interrupt`.
-fn runtime(interrupt: &crate::pipeline::Interrupt) -> Result<tokio::runtime::Runtime, CliError> {
+fn runtime(interrupt: &Interrupt) -> Result<tokio::runtime::Runtime, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -258,6 +268,17 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_is_recognised_before_global_options_move() {
+        for name in ["run", "status", "approve", "reject", "help"] {
+            assert!(is_subcommand(name), "{name}");
+        }
+        assert!(!is_subcommand("7"));
+        for command in <Cli as clap::CommandFactory>::command().get_subcommands() {
+            assert!(is_subcommand(command.get_name()));
+        }
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use super::{CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue};
 use crate::env::Env;
 use crate::issue::IssueRef;
-use crate::pipeline::Gate;
-use crate::pipeline::gate::{Decision, record};
+use crate::ops;
+use crate::stage::Gate;
 use crate::ui::Ui;
 
 #[derive(Debug, clap::Args)]
@@ -31,12 +31,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     }
     let session = open_session(global, env)?;
     let issue = args.issue.number;
-    let recorded = record(
-        &session,
-        issue,
-        args.gate,
-        Decision::Reject(args.message.trim().to_string()),
-    )?;
+    let recorded = ops::gate::reject(&session, issue, args.gate, &args.message)?;
     let commit = recorded.commit.map(|c| c.short()).unwrap_or_default();
     ui.status(&format!(
         "Rejected {} for #{issue} on {} ({commit}); `git orchestrate {issue}` revises it with your feedback.",

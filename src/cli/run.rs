@@ -1,19 +1,17 @@
 //! `git orchestrate [run] ISSUE...`: run the pipeline.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::{
     CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue, parse_stage, runtime,
 };
-use crate::config::GatesConfig;
 use crate::env::Env;
 use crate::issue::IssueRef;
+use crate::ops;
 use crate::pipeline::gate::NoInput;
-use crate::pipeline::run::RunIo;
-use crate::pipeline::{
-    EventSink, Gate, Interrupt, PipelineError, RunOptions, RunOutcome, Session, Stage,
-};
+use crate::pipeline::{EventSink, Interrupt, Outcome, RunIo, RunOptions};
+use crate::stage::{Gate, Stage};
 use crate::ui::{HumanRenderer, JsonRenderer, TerminalGatekeeper, Ui};
 
 #[derive(Debug, Default, clap::Args)]
@@ -90,24 +88,20 @@ impl Args {
         self.issues.is_empty() && self.issue.is_none()
     }
 
-    fn gates(&self, configured: GatesConfig) -> GatesConfig {
-        let mut gates = configured;
-        let mut set = |gate: Gate, on: bool| match gate {
-            Gate::AfterLld => gates.after_lld = on,
-            Gate::AfterSpec => gates.after_spec = on,
-            Gate::BeforePr => gates.before_pr = on,
-        };
+    /// Gates this run turns on or off.
+    fn gate_overrides(&self) -> BTreeMap<Gate, bool> {
+        let mut gates = BTreeMap::new();
         for gate in &self.gate {
-            set(*gate, true);
+            gates.insert(*gate, true);
         }
         for gate in &self.no_gate {
-            set(*gate, false);
+            gates.insert(*gate, false);
         }
         if self.gate_before_pr {
-            set(Gate::BeforePr, true);
+            gates.insert(Gate::BeforePr, true);
         }
         if self.no_gate_before_pr {
-            set(Gate::BeforePr, false);
+            gates.insert(Gate::BeforePr, false);
         }
         gates
     }
@@ -122,62 +116,86 @@ impl Args {
         }
         skip
     }
+
+    /// Options that contradict each other are a usage error, before anything is opened.
+    fn check(&self, issues: &[IssueRef]) -> Result<(), CliError> {
+        if issues.is_empty() {
+            return Err(CliError::usage(
+                "which issue? give its number: git orchestrate 7 --issue-file issue.md",
+            ));
+        }
+        if self.issue_file.is_some() && issues.len() > 1 {
+            return Err(CliError::usage(
+                "--issue-file holds one issue; run one issue at a time with it",
+            ));
+        }
+        if let Some(gate) = self.gate.iter().find(|g| self.no_gate.contains(g)) {
+            return Err(CliError::usage(format!(
+                "--gate {gate} and --no-gate {gate} contradict each other"
+            )));
+        }
+        if let (Some(from), Some(until)) = (self.resume_from, self.until)
+            && from > until
+        {
+            return Err(CliError::usage(format!(
+                "--resume-from {from} comes after --until {until}"
+            )));
+        }
+        if let Some(from) = self.resume_from
+            && self.skipped().contains(&from)
+        {
+            return Err(CliError::usage(format!(
+                "--resume-from {from} and --skip {from} contradict each other"
+            )));
+        }
+        Ok(())
+    }
+
+    fn options(&self, issue: IssueRef) -> RunOptions {
+        RunOptions {
+            issue,
+            issue_file: self.issue_file.clone(),
+            until: self.until,
+            resume_from: self.resume_from,
+            skip: self.skipped(),
+            gate_overrides: self.gate_overrides(),
+            dry_run: self.dry_run,
+            base: self.base.clone(),
+        }
+    }
 }
 
 pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
     let mut issues = args.issues.clone();
     issues.extend(args.issue.clone());
-    if issues.is_empty() {
-        return Err(CliError::usage(
-            "which issue? give its number: git orchestrate 7 --issue-file issue.md",
-        ));
-    }
-    if args.issue_file.is_some() && issues.len() > 1 {
-        return Err(CliError::usage(
-            "--issue-file holds one issue; run one issue at a time with it",
-        ));
-    }
-    if let Some(gate) = args.gate.iter().find(|g| args.no_gate.contains(g)) {
-        return Err(CliError::usage(format!(
-            "--gate {gate} and --no-gate {gate} contradict each other"
-        )));
-    }
-    let session = open_session(global, env)?;
+    args.check(&issues)?;
     let interrupt = Interrupt::new();
     let runtime = runtime(&interrupt)?;
     let human = HumanRenderer::new(ui);
     let json = JsonRenderer::new();
     let events: &dyn EventSink = if args.json { &json } else { &human };
-    let terminal = TerminalGatekeeper::new(terminal_enabled(&args, ui));
+    let ask = !args.no_input && !args.json && ui.interactive();
+    let terminal = TerminalGatekeeper::new(ask);
     let io = RunIo {
         events,
-        gatekeeper: if terminal_enabled(&args, ui) {
-            &terminal
-        } else {
-            &NoInput
-        },
+        gatekeeper: if ask { &terminal } else { &NoInput },
         interrupt: &interrupt,
     };
 
     let mut worst = Exit::Ok;
     for issue in issues {
-        let options = RunOptions {
-            issue: issue.number,
-            issue_file: args.issue_file.clone(),
-            until: args.until,
-            resume_from: args.resume_from,
-            skip: args.skipped(),
-            gates: args.gates(session.config.gates),
-            dry_run: args.dry_run,
-            base: args.base.clone(),
-        };
-        let outcome = runtime.block_on(crate::pipeline::run::run(&session, &options, &io));
-        let exit = match outcome {
-            Ok(outcome) => report(&outcome, &options, &session, ui, args.json),
-            Err(PipelineError::Interrupted) => interrupted(ui),
+        // Each issue's run owns its own handle on the repository.
+        let session = open_session(global, env)?;
+        let options = args.options(issue);
+        let exit = match runtime.block_on(ops::run::run(session, &options, &io)) {
+            Ok(outcome) => exit_of(&outcome),
             Err(error) => {
                 let error = CliError::from(error);
-                error.report(ui);
+                if error.exit == Exit::Interrupted {
+                    ui.stderr(INTERRUPTED);
+                } else {
+                    error.report(ui);
+                }
                 error.exit
             }
         };
@@ -191,8 +209,17 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     Ok(worst)
 }
 
-fn terminal_enabled(args: &Args, ui: &Ui) -> bool {
-    !args.no_input && !args.json && ui.interactive()
+/// What an interrupted run says when it ends by an error rather than an outcome.
+const INTERRUPTED: &str =
+    "interrupted: the branch is at its last commit and the lock is released; run again to continue";
+
+fn exit_of(outcome: &Outcome) -> Exit {
+    match outcome {
+        Outcome::Completed | Outcome::StoppedAfter { .. } | Outcome::Planned => Exit::Ok,
+        Outcome::Blocked { .. } => Exit::Blocked,
+        Outcome::Waiting { .. } => Exit::Gate,
+        Outcome::Interrupted => Exit::Interrupted,
+    }
 }
 
 /// With several issues, the exit code says the worst thing that happened.
@@ -206,54 +233,4 @@ fn worse(a: Exit, b: Exit) -> Exit {
         Exit::Interrupted => 5,
     };
     if rank(b) > rank(a) { b } else { a }
-}
-
-fn interrupted(ui: &Ui) -> Exit {
-    ui.stderr("interrupted: the branch is at its last commit and the lock is released; run again to continue");
-    Exit::Interrupted
-}
-
-fn report(
-    outcome: &RunOutcome,
-    options: &RunOptions,
-    session: &Session,
-    ui: &Ui,
-    json: bool,
-) -> Exit {
-    let issue = options.issue;
-    match outcome {
-        RunOutcome::Planned => Exit::Ok,
-        RunOutcome::Completed => {
-            if !json {
-                ui.status(&format!("#{issue}: every stage is done."));
-            }
-            Exit::Ok
-        }
-        RunOutcome::StoppedAfter(stage) => {
-            if !json {
-                ui.status(&format!(
-                    "#{issue}: stopped after {stage}, as asked (--until {stage})."
-                ));
-            }
-            Exit::Ok
-        }
-        RunOutcome::Blocked { stage, reason } => {
-            let paths = &session.config.paths;
-            let artifact =
-                crate::pipeline::history::artifact_path(paths, *stage, issue).unwrap_or_default();
-            let reviews = crate::pipeline::history::reviews_path(paths, *stage, issue);
-            ui.error(
-                &format!("#{issue} is blocked at {stage}: {reason}"),
-                &[
-                    format!("the last draft and every review are committed: see {artifact} and {reviews}"),
-                    format!(
-                        "run `git orchestrate {issue}` to try again from that draft, or edit {artifact} by hand and commit it"
-                    ),
-                ],
-            );
-            Exit::Blocked
-        }
-        RunOutcome::AtGate { .. } => Exit::Gate,
-        RunOutcome::Interrupted => interrupted(ui),
-    }
 }

@@ -3,7 +3,7 @@
 use super::{CliError, Exit, GlobalArgs, open_session, parse_issue};
 use crate::env::Env;
 use crate::issue::IssueRef;
-use crate::pipeline::status::{all_statuses, default_models, issue_status};
+use crate::ops::status;
 use crate::ui::{Ui, render_issue_status, render_status_list};
 
 #[derive(Debug, clap::Args)]
@@ -21,7 +21,16 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     let session = open_session(global, env)?;
     match args.issue {
         Some(issue) => {
-            let Some(mut status) = issue_status(&session, issue.number)? else {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| {
+                    CliError::new(
+                        Exit::Error,
+                        format!("could not start the async runtime: {e}"),
+                    )
+                })?;
+            let Some(status) = runtime.block_on(status::issue(&session, issue.number))? else {
                 return Err(CliError::new(
                     Exit::Error,
                     format!("issue #{} has no orchestrate branch", issue.number),
@@ -31,11 +40,6 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
                     issue.number
                 )));
             };
-            status.default_models = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()
-                .and_then(|rt| rt.block_on(default_models(&session)));
             if args.json {
                 ui.data(&format!("{}\n", json(&status)?))?;
             } else {
@@ -43,7 +47,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
             }
         }
         None => {
-            let statuses = all_statuses(&session)?;
+            let statuses = status::all(&session)?;
             if args.json {
                 ui.data(&format!("{}\n", json(&statuses)?))?;
             } else {

@@ -6,6 +6,7 @@
 //! flags are applied on top by the commands. Every error names where the offending key was
 //! written: file and line, or the `-c` argument.
 
+pub mod aliases;
 mod budget;
 mod layers;
 mod model;
@@ -24,6 +25,7 @@ use layers::{Layer, Origins};
 use raw::{RawConfig, RawReviewStage};
 
 use crate::env::Env;
+use crate::stage::{Gate, Role, Stage};
 
 pub(crate) const DEFAULTS: &str = include_str!("defaults.toml");
 
@@ -88,6 +90,56 @@ pub struct GatesConfig {
     pub before_pr: bool,
 }
 
+impl GatesConfig {
+    /// Whether `gate` is on.
+    pub fn get(&self, gate: Gate) -> bool {
+        match gate {
+            Gate::AfterLld => self.after_lld,
+            Gate::AfterSpec => self.after_spec,
+            Gate::BeforePr => self.before_pr,
+        }
+    }
+
+    /// Turn `gate` on or off.
+    pub fn set(&mut self, gate: Gate, on: bool) {
+        match gate {
+            Gate::AfterLld => self.after_lld = on,
+            Gate::AfterSpec => self.after_spec = on,
+            Gate::BeforePr => self.before_pr = on,
+        }
+    }
+}
+
+/// One stage's settings, whichever table they are written in.
+#[derive(Clone, Copy, Debug)]
+pub enum StageConfig<'a> {
+    Triage(&'a TriageConfig),
+    Review(&'a ReviewStageConfig),
+    Impl(&'a ImplConfig),
+    Pr,
+}
+
+impl<'a> StageConfig<'a> {
+    /// The model configured for `role`, if any.
+    pub fn model(&self, role: Role) -> Option<&'a ModelSpec> {
+        match (*self, role) {
+            (StageConfig::Triage(t), Role::Triage) => t.drafter.as_ref(),
+            (StageConfig::Review(r), Role::Drafter) => r.drafter.as_ref(),
+            (StageConfig::Review(r), Role::Reviewer) => r.reviewer.as_ref(),
+            (StageConfig::Impl(i), Role::Implementer) => i.implementer.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The settings of a draft → review → revise stage.
+    pub fn review(&self) -> Option<&'a ReviewStageConfig> {
+        match *self {
+            StageConfig::Review(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
 /// Artifact paths; `{issue}` is the issue number, `{stage}` the stage name.
 #[derive(Clone, Debug)]
 pub struct PathsConfig {
@@ -104,6 +156,22 @@ impl PathsConfig {
             .replace("{issue}", &issue.to_string())
             .replace("{stage}", stage)
     }
+
+    /// The artifact of a stage that writes one document (triage, lld, spec).
+    pub fn artifact(&self, stage: Stage, issue: u64) -> Option<String> {
+        let template = match stage {
+            Stage::Triage => &self.brief,
+            Stage::Lld => &self.lld,
+            Stage::Spec => &self.spec,
+            Stage::Impl | Stage::Pr => return None,
+        };
+        Some(PathsConfig::render(template, issue, stage.name()))
+    }
+
+    /// The review log of a reviewed stage.
+    pub fn reviews(&self, stage: Stage, issue: u64) -> String {
+        PathsConfig::render(&self.reviews, issue, stage.name())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -116,9 +184,32 @@ pub struct GithubConfig {
 
 pub use providers::ProviderConfig;
 
+impl Config {
+    /// The settings of `stage`.
+    pub fn stage(&self, stage: Stage) -> StageConfig<'_> {
+        match stage {
+            Stage::Triage => StageConfig::Triage(&self.triage),
+            Stage::Lld => StageConfig::Review(&self.lld),
+            Stage::Spec => StageConfig::Review(&self.spec),
+            Stage::Impl => StageConfig::Impl(&self.implement),
+            Stage::Pr => StageConfig::Pr,
+        }
+    }
+
+    /// Whether an artifact a person wrote counts as done (`skip_existing_*`), rather than
+    /// as a first draft that goes through review.
+    pub fn trusts_hand_written(&self, stage: Stage) -> bool {
+        match stage {
+            Stage::Lld => self.orchestrator.skip_existing_lld,
+            Stage::Spec => self.orchestrator.skip_existing_spec,
+            _ => true,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read configuration file {}: {source}", .path.display())]
+    #[error("cannot read configuration file {}", .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -136,23 +227,11 @@ pub enum ConfigError {
         origin: Origin,
         key: String,
         message: String,
+        /// What the key expects, when there is more to say than the message.
         hint: Option<String>,
+        /// The value has the wrong type (a string where a number goes, ...).
+        wrong_type: bool,
     },
-}
-
-impl ConfigError {
-    pub fn hints(&self) -> Vec<String> {
-        match self {
-            ConfigError::Read { .. } => vec![],
-            ConfigError::Syntax { .. } => {
-                vec!["fix the TOML syntax at that line (https://toml.io)".into()]
-            }
-            ConfigError::BadOverride { .. } => vec![
-                "write -c KEY=VALUE with a dotted key, for example -c gates.after_lld=true".into(),
-            ],
-            ConfigError::Invalid { hint, .. } => hint.iter().cloned().collect(),
-        }
-    }
 }
 
 /// What to load, as the command line says.
@@ -226,6 +305,8 @@ fn shape_error(err: serde_path_to_error::Error<toml::de::Error>, origins: &Origi
         let (name, _) = rest.split_once('`')?;
         Some(name.to_string())
     });
+    let wrong_type = unknown.is_none()
+        && (message.starts_with("invalid type") || message.starts_with("invalid value"));
     let hint = match &unknown {
         Some(name) => {
             if !key.ends_with(name.as_str()) {
@@ -243,12 +324,6 @@ fn shape_error(err: serde_path_to_error::Error<toml::de::Error>, origins: &Origi
                 },
             )
         }
-        None if message.starts_with("invalid type") || message.starts_with("invalid value") => {
-            Some(match origins.of(&key) {
-                Origin::Override { .. } => "-c reads VALUE as TOML: numbers and true/false as written, anything else as a string".to_string(),
-                _ => "write the value with the type the key expects (strings need quotes; see the configuration section of the README)".to_string(),
-            })
-        }
         None => None,
     };
     ConfigError::Invalid {
@@ -256,6 +331,7 @@ fn shape_error(err: serde_path_to_error::Error<toml::de::Error>, origins: &Origi
         key,
         message,
         hint,
+        wrong_type,
     }
 }
 
@@ -270,6 +346,7 @@ pub(crate) fn invalid(
         key: key.to_string(),
         message,
         hint: hint.map(str::to_string),
+        wrong_type: false,
     }
 }
 
@@ -476,9 +553,15 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.hints()[0].contains("-c reads VALUE as TOML"),
-            "{:?}",
-            err.hints()
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    wrong_type: true,
+                    origin: Origin::Override { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
         );
         let err = load_text(
             "[stages.lld]
@@ -487,9 +570,15 @@ max_revisions = \"3\"\n",
         )
         .unwrap_err();
         assert!(
-            err.hints()[0].contains("strings need quotes"),
-            "{:?}",
-            err.hints()
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    wrong_type: true,
+                    origin: Origin::File { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
         );
     }
 

@@ -76,8 +76,17 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
-    /// Parse `provider:model`; `declared` are the `[providers.NAME]` tables and their kinds.
+    /// Parse `provider:model`, with the model's alias resolved (`claude:opus-4.5` is
+    /// `anthropic:claude-opus-4-5`); `declared` are the `[providers.NAME]` tables and their
+    /// kinds.
     pub fn parse(text: &str, declared: &[(String, ProviderKind)]) -> Result<ModelSpec, String> {
+        ModelSpec::parse_as_written(text, declared).map(|spec| super::aliases::resolve(&spec))
+    }
+
+    fn parse_as_written(
+        text: &str,
+        declared: &[(String, ProviderKind)],
+    ) -> Result<ModelSpec, String> {
         let text = text.trim();
         let Some((provider, model)) = text.split_once(':') else {
             return Err(format!(
@@ -218,7 +227,7 @@ mod tests {
         let spec = ModelSpec::parse("claude:opus-4.5", &[]).unwrap();
         assert_eq!(spec.provider, "anthropic");
         assert_eq!(spec.kind, ProviderKind::Anthropic);
-        assert_eq!(spec.model, "opus-4.5");
+        assert_eq!(spec.model, "claude-opus-4-5", "aliases resolve once, here");
         let cmd = ModelSpec::parse("cmd:claude -p", &[]).unwrap();
         assert_eq!(cmd.model, "claude -p");
         let declared = vec![("vllm".to_string(), ProviderKind::OpenAi)];

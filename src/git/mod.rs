@@ -66,11 +66,11 @@ pub enum Head {
 pub enum GitError {
     #[error("not a git repository (or any parent directory): {}", .path.display())]
     NotARepository { path: PathBuf },
-    #[error("could not open the git repository: {source}")]
+    #[error("could not open the git repository")]
     Open { source: git2::Error },
     #[error("{} uses reftable ref storage, which this tool cannot read yet", .path.display())]
     Reftable { path: PathBuf },
-    #[error("{action}: {source}")]
+    #[error("{action}")]
     Git { action: String, source: git2::Error },
     #[error(
         "branch {branch} moved while this run was working on it (expected {}, found {})",
@@ -84,34 +84,10 @@ pub enum GitError {
     },
     #[error("`git {args}` failed: {detail}")]
     Command { args: String, detail: String },
-    #[error("could not run `git`: {source}")]
+    #[error("could not run `git`")]
     Spawn { source: std::io::Error },
     #[error("git has no identity to commit with: {detail}")]
     Identity { detail: String },
-}
-
-impl GitError {
-    /// Advice for the person reading the error.
-    pub fn hints(&self) -> Vec<String> {
-        match self {
-            GitError::NotARepository { .. } => vec![
-                "run git orchestrate inside a git repository (or create one with `git init`)"
-                    .into(),
-            ],
-            GitError::Reftable { .. } => vec![
-                "convert the repository with `git refs migrate --ref-format=files`, or run in a clone that uses the files backend".into(),
-            ],
-            GitError::BranchMoved { branch, .. } => vec![
-                format!("someone else committed to {branch} during the run; nothing of theirs was overwritten"),
-                "look at the branch (`git log` it), then re-run: finished stages are kept and the run continues from the new tip".into(),
-            ],
-            GitError::Identity { .. } => vec![
-                "tell git who you are: git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
-            ],
-            GitError::Spawn { .. } => vec!["make sure the `git` program is on PATH".into()],
-            GitError::Open { .. } | GitError::Git { .. } | GitError::Command { .. } => vec![],
-        }
-    }
 }
 
 pub type Result<T, E = GitError> = std::result::Result<T, E>;

@@ -22,8 +22,11 @@ const OLLAMA_PROBE: Duration = Duration::from_millis(400);
 /// A model chosen by default, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Choice {
+    /// The model as trailers record it (`anthropic:claude-opus-4-5`).
     pub model: String,
     pub why: String,
+    #[serde(skip)]
+    pub spec: ModelSpec,
 }
 
 /// The default drafter and reviewer.
@@ -31,20 +34,6 @@ pub struct Choice {
 pub struct Defaults {
     pub drafter: Choice,
     pub reviewer: Choice,
-}
-
-impl Defaults {
-    /// The models as specs, for building.
-    pub fn specs(&self) -> (ModelSpec, ModelSpec) {
-        let parse = |text: &str| {
-            ModelSpec::parse(text, &[]).unwrap_or(ModelSpec {
-                provider: "cmd".into(),
-                kind: ProviderKind::Cmd,
-                model: text.to_string(),
-            })
-        };
-        (parse(&self.drafter.model), parse(&self.reviewer.model))
-    }
 }
 
 /// One way of reaching a model, and the vendor behind it.
@@ -125,31 +114,39 @@ fn on_path(env: &Env, program: &str) -> bool {
 /// Choose a drafter and a reviewer from what was found, or say everything that could be set.
 /// Model names come out resolved (`anthropic:claude-opus-4-5`), as trailers record them.
 pub fn choose(found: &Found) -> Result<Defaults, String> {
-    let resolve = |mut choice: Choice| {
-        if let Ok(spec) = ModelSpec::parse(&choice.model, &[]) {
-            choice.model = super::aliases::resolve(&spec).label();
-        }
-        choice
-    };
-    choose_names(found).map(|d| Defaults {
-        drafter: resolve(d.drafter),
-        reviewer: resolve(d.reviewer),
+    let (drafter, reviewer) = choose_names(found)?;
+    Ok(Defaults {
+        drafter: choice(drafter),
+        reviewer: choice(reviewer),
     })
 }
 
-fn choose_names(found: &Found) -> Result<Defaults, String> {
+/// A model named as written here (`claude:opus-4.5`), resolved.
+fn choice((name, why): (String, String)) -> Choice {
+    // Every name below is a built-in provider's, so it parses; a program that does not is
+    // still run as one.
+    let spec = ModelSpec::parse(&name, &[]).unwrap_or(ModelSpec {
+        provider: "cmd".into(),
+        kind: ProviderKind::Cmd,
+        model: name,
+    });
+    Choice {
+        model: spec.label(),
+        why,
+        spec,
+    }
+}
+
+/// The drafter and the reviewer, each as `(model name, why)`.
+type Pair = ((String, String), (String, String));
+
+fn choose_names(found: &Found) -> Result<Pair, String> {
     if let (Some(a), Some(g)) = (&found.anthropic_key, &found.gemini_key) {
         let why = format!("the original pairing: {a} and {g} are set");
-        return Ok(Defaults {
-            drafter: Choice {
-                model: "claude:opus-4.5".into(),
-                why: why.clone(),
-            },
-            reviewer: Choice {
-                model: "gemini:3-pro-preview".into(),
-                why,
-            },
-        });
+        return Ok((
+            ("claude:opus-4.5".into(), why.clone()),
+            ("gemini:3-pro-preview".into(), why),
+        ));
     }
     let options = options(found);
     let Some(drafter) = options.first() else {
@@ -158,24 +155,22 @@ fn choose_names(found: &Found) -> Result<Defaults, String> {
     let reviewer = options
         .iter()
         .find(|o| o.vendor != drafter.vendor)
-        .map(|o| Choice {
-            model: o.model.clone(),
-            why: format!("{}; from another vendor than the drafter", o.why),
+        .map(|o| {
+            (
+                o.model.clone(),
+                format!("{}; from another vendor than the drafter", o.why),
+            )
         })
-        .unwrap_or_else(|| Choice {
-            model: drafter.model.clone(),
-            why: format!(
-                "{}; no second vendor is available, so the drafter reviews too",
-                drafter.why
-            ),
+        .unwrap_or_else(|| {
+            (
+                drafter.model.clone(),
+                format!(
+                    "{}; no second vendor is available, so the drafter reviews too",
+                    drafter.why
+                ),
+            )
         });
-    Ok(Defaults {
-        drafter: Choice {
-            model: drafter.model.clone(),
-            why: drafter.why.clone(),
-        },
-        reviewer,
-    })
+    Ok(((drafter.model.clone(), drafter.why.clone()), reviewer))
 }
 
 fn options(found: &Found) -> Vec<Option_> {

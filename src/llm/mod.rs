@@ -7,7 +7,6 @@
 //! so retries never multiply across layers. What every attempt cost is reported as it happens,
 //! so a call whose output could not be used still counts against the budget.
 
-pub mod aliases;
 mod anthropic;
 mod cmd;
 pub mod defaults;
@@ -32,6 +31,7 @@ use serde::Serialize;
 use crate::config::{ModelSpec, ProviderConfig, ProviderKind};
 use crate::env::Env;
 
+pub use crate::stage::Role;
 pub use error::{FailureClass, LlmError};
 pub use http::client;
 pub use record::Tapes;
@@ -39,27 +39,6 @@ pub use retry::RetryNotice;
 
 /// A boxed future, so that [`Model`] can be used as a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Why a model is being called; programs see it as `ORCHESTRATE_ROLE`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Triage,
-    Drafter,
-    Reviewer,
-    Implementer,
-}
-
-impl Role {
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Triage => "triage",
-            Role::Drafter => "drafter",
-            Role::Reviewer => "reviewer",
-            Role::Implementer => "implementer",
-        }
-    }
-}
 
 /// A prompt, with the length of its stable prefix: the part that stays byte-for-byte the
 /// same across rounds of a stage (instructions, the issue, approved documents), which
@@ -226,7 +205,7 @@ pub fn build(
     provider: &ProviderConfig,
     ctx: &ModelContext,
 ) -> Result<ModelHandle, LlmError> {
-    let spec = aliases::resolve(spec);
+    let spec = spec.clone();
     let replaying = ctx.tapes.as_ref().is_some_and(|t| t.is_replay());
     let model: Box<dyn Model> = match spec.kind {
         ProviderKind::Cmd => Box::new(cmd::CmdModel::new(

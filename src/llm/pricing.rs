@@ -118,7 +118,7 @@ mod tests {
     use super::*;
 
     fn spec(text: &str) -> ModelSpec {
-        super::super::aliases::resolve(&ModelSpec::parse(text, &[]).unwrap())
+        ModelSpec::parse(text, &[]).unwrap()
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub async fn with_retries(
             return Err(if attempt > 1 {
                 LlmError::Retried {
                     attempts: attempt,
-                    source: Box::new(error),
+                    last: Box::new(error),
                 }
             } else {
                 error

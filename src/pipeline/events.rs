@@ -1,10 +1,19 @@
 //! What a run reports as it goes: typed events, rendered by `ui` for people (stderr) or as
-//! JSON lines (`--json`). The pipeline never prints.
+//! JSON lines (`--json`). The pipeline never prints, and events carry data, not sentences:
+//! verdicts, decisions, reasons and outcomes are enums, so a `--json` reader gets a schema and
+//! the human renderer chooses the words. The last event of every run is [`Event::Finished`],
+//! whose [`Outcome`] says how the run ended.
+
+use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::stage::{Gate, Stage};
-use crate::llm::{FailureClass, Role, Usage};
+use super::branch::Verdict;
+use super::plan::{Action, Reason};
+use super::stages::review::sections::SectionProblem;
+use super::stages::review::verdict::ReviewVerdict;
+use crate::llm::{FailureClass, Usage};
+use crate::stage::{Gate, Role, Stage};
 
 /// Receives events as they happen.
 pub trait EventSink: Sync {
@@ -21,7 +30,7 @@ impl EventSink for Silent {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// The plan, before anything runs; the whole output of `--dry-run`.
+    /// The plan, before anything runs; with `--dry-run`, all the run does.
     Plan(Plan),
     /// A lock file from a run that died was found and taken over.
     StaleLockTakenOver {
@@ -30,11 +39,11 @@ pub enum Event {
     },
     StageStarted {
         stage: Stage,
-        reason: String,
+        reason: Reason,
     },
     StageSkipped {
         stage: Stage,
-        reason: String,
+        reason: Reason,
     },
     /// A model is working.
     ModelStarted {
@@ -71,52 +80,79 @@ pub enum Event {
         class: FailureClass,
         delay_ms: u64,
     },
-    /// A draft lacked required sections and went back to the drafter without a review.
+    /// A draft lacked required sections and goes back to the drafter without a review.
     DraftIncomplete {
         stage: Stage,
         round: u32,
-        problems: Vec<String>,
+        problems: Vec<SectionProblem>,
     },
-    /// A reviewer's verdict (`none` when the reply had none).
+    /// A reviewer's verdict (`null` when the reply had none readable: counted as revise).
     Verdict {
         stage: Stage,
         round: u32,
-        verdict: String,
+        verdict: Option<ReviewVerdict>,
         feedback_items: usize,
     },
+    /// A stage's work was committed.
     Committed {
         stage: Stage,
         commit: String,
-        verdict: String,
+        verdict: Verdict,
         paths: Vec<String>,
+    },
+    /// A person's edit of the artifact at a gate was committed.
+    Edited {
+        stage: Stage,
+        gate: Gate,
+        commit: String,
+        path: String,
     },
     StageFinished {
         stage: Stage,
-        verdict: String,
+        verdict: Verdict,
         rounds: u32,
         elapsed_ms: u64,
         commit: Option<String>,
+        /// Why the stage blocked.
         reason: Option<String>,
         /// What the stage's calls cost in this run.
         usage: Option<Usage>,
         cost_usd: Option<f64>,
     },
-    /// The run stopped at a gate; these commands go on.
+    /// The run stopped at a gate for a person's decision; `commit` records that on the branch
+    /// (`None` when an earlier run already did).
     GateWaiting {
         gate: Gate,
         issue: u64,
         artifact: String,
-        commands: Vec<String>,
+        commit: Option<String>,
     },
     GateDecided {
         gate: Gate,
-        decision: String,
+        decision: GateDecision,
         commit: String,
     },
-    Warning {
-        message: String,
-    },
+    Warning(Warning),
+    /// The last event of a run.
     Finished(Summary),
+}
+
+/// A person's decision at a gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateDecision {
+    Approved,
+    Rejected,
+}
+
+/// Something the person should know that did not stop the run.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "warning", rename_all = "snake_case")]
+pub enum Warning {
+    /// A file in the prompt override directory matches no template.
+    UnusedPromptFile { path: PathBuf },
+    /// A model exchange could not be saved under the local state directory.
+    TranscriptNotSaved { dir: PathBuf, error: String },
 }
 
 /// The plan of a run.
@@ -136,9 +172,8 @@ pub struct Plan {
 #[derive(Clone, Debug, Serialize)]
 pub struct PlanStep {
     pub stage: Stage,
-    /// `run`, `skip`, or `unavailable`.
-    pub action: String,
-    pub reason: String,
+    pub action: Action,
+    pub reason: Reason,
     pub artifact: Option<String>,
     pub models: Vec<PlanModel>,
     pub gate: Option<PlanGate>,
@@ -147,7 +182,8 @@ pub struct PlanStep {
 #[derive(Clone, Debug, Serialize)]
 pub struct PlanModel {
     pub role: Role,
-    /// `None` when the stage needs this role and nothing is configured.
+    /// `None` when nothing is configured for the role (and, for a required role, nothing
+    /// could be chosen).
     pub model: Option<String>,
     /// Why a model that configuration does not name was chosen.
     pub why: Option<String>,
@@ -160,12 +196,39 @@ pub struct PlanGate {
     pub passed: bool,
 }
 
-/// The end of a run: one row per stage, and how the run ended.
+/// How a run ended, short of an error.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every stage is done.
+    Completed,
+    /// Stopped after the stage the run was asked to stop after.
+    StoppedAfter {
+        stage: Stage,
+    },
+    /// A dry run: the plan was shown, nothing changed.
+    Planned,
+    Blocked {
+        stage: Stage,
+        reason: String,
+        /// The stage's artifact and review log, where the last work is committed.
+        artifact: Option<String>,
+        reviews: Option<String>,
+    },
+    /// Waiting for a person at a gate.
+    Waiting {
+        gate: Gate,
+    },
+    Interrupted,
+}
+
+/// The end of a run: how it ended, one row per stage, and what the models cost.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub issue: u64,
     pub branch: String,
-    pub outcome: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
     pub rows: Vec<SummaryRow>,
     /// What the run's model calls used and cost.
     pub usage: Option<Usage>,
@@ -175,9 +238,31 @@ pub struct Summary {
 #[derive(Clone, Debug, Serialize)]
 pub struct SummaryRow {
     pub stage: Stage,
-    /// `done`, `skipped`, `blocked`, `waiting`, `not run`, ...
-    pub result: String,
-    pub detail: String,
+    #[serde(flatten)]
+    pub result: RowResult,
+    /// The gate after the stage, when the run stopped there.
+    pub waiting_at: Option<Gate>,
     pub commit: Option<String>,
     pub elapsed_ms: Option<u64>,
+}
+
+/// What the run did with a stage.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum RowResult {
+    /// Ran and finished: `verdict` after `rounds` review rounds (0 for unreviewed stages).
+    Done {
+        verdict: Verdict,
+        rounds: u32,
+    },
+    Skipped {
+        reason: Reason,
+    },
+    Blocked {
+        reason: String,
+    },
+    /// Not reached (after a stop, or after the stage the run stopped at).
+    NotRun {
+        reason: Option<Reason>,
+    },
 }

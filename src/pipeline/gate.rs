@@ -1,20 +1,23 @@
 //! Human gates. A gate after a stage holds the pipeline until a person approves the stage's
-//! artifact, rejects it with feedback (the stage is then revised with that feedback), or edits
-//! it. Decisions are commits (`Orchestrate-Gate`), so they survive the process and show in
-//! `git log`. On a terminal the run asks; otherwise it stops and says which command goes on.
+//! artifact, rejects it with feedback, or edits it. Decisions are commits (`Orchestrate-Gate`),
+//! and so is a run stopping to wait (`Orchestrate-Waiting`), so the branch says what is
+//! pending on any clone, whatever turned the gate on. On a terminal the run asks; otherwise it
+//! stops and the person decides later with `approve` or `reject`.
+//!
+//! Holding at a gate returns the person's decision ([`Held`]); running the stage again after
+//! a rejection is the run loop's business, never the gate's.
 
-use super::branch::IssueBranch;
-use super::events::Event;
-use super::history::{IssueState, StageState};
-use super::lock::IssueLock;
-use super::message::Message;
-use super::plan::Start;
-use super::run::{Run, StageResult};
-use super::stage::{Gate, Stage};
+use std::collections::BTreeMap;
+
+use super::branch::{IssueBranch, IssueState, Message, StageState};
+use super::context::RunState;
+use super::events::{Event, GateDecision};
+use super::run::RunIo;
 use super::{PipelineError, Session};
 use crate::config::GatesConfig;
 use crate::git::{FileChange, ObjectId};
 use crate::llm::BoxFuture;
+use crate::stage::Gate;
 
 /// What a person is shown at a gate.
 #[derive(Clone, Debug)]
@@ -39,7 +42,7 @@ pub enum GateChoice {
 }
 
 /// Whoever answers at gates.
-pub trait Gatekeeper {
+pub trait Gatekeeper: Sync {
     /// Whether someone can answer (a terminal, and no `--no-input`).
     fn can_ask(&self) -> bool;
     fn ask<'a>(&'a self, prompt: &'a GatePrompt) -> BoxFuture<'a, GateChoice>;
@@ -58,46 +61,39 @@ impl Gatekeeper for NoInput {
     }
 }
 
-pub fn enabled(gates: &GatesConfig, gate: Gate) -> bool {
-    match gate {
-        Gate::AfterLld => gates.after_lld,
-        Gate::AfterSpec => gates.after_spec,
-        Gate::BeforePr => gates.before_pr,
+/// The gates that are on: configuration; then every gate the branch has an event at since
+/// its stage last changed (a run waited there, or a person decided there: the person expects
+/// to be asked again about a revision); then the run's own flags.
+pub fn effective(
+    configured: GatesConfig,
+    state: &IssueState,
+    overrides: &BTreeMap<Gate, bool>,
+) -> GatesConfig {
+    let mut gates = configured;
+    for gate in state.gates.keys() {
+        gates.set(*gate, true);
     }
+    for (gate, on) in overrides {
+        gates.set(*gate, *on);
+    }
+    gates
 }
 
-/// The first enabled gate whose stage is done and that nobody has passed since.
+/// The first gate that is on, whose stage is done, and that nobody has passed since.
 pub fn waiting_gate(state: &IssueState, gates: &GatesConfig) -> Option<Gate> {
     Gate::ALL.into_iter().find(|gate| {
-        enabled(gates, *gate)
-            && state.stage(gate.stage()).state.is_done()
-            && !state.gate_passed(*gate)
+        gates.get(*gate) && state.stage(gate.stage()).state.is_done() && !state.gate_passed(*gate)
     })
 }
 
-/// The last enabled gate a person has passed, whose stage is done.
+/// The last gate that is on, whose stage is done, and that a person has passed.
 fn last_passed_gate(state: &IssueState, gates: &GatesConfig) -> Option<Gate> {
     Gate::ALL.into_iter().rev().find(|gate| {
-        enabled(gates, *gate)
-            && state.stage(gate.stage()).state.is_done()
-            && state.gate_passed(*gate)
+        gates.get(*gate) && state.stage(gate.stage()).state.is_done() && state.gate_passed(*gate)
     })
 }
 
-/// The commands that go on from a gate.
-pub fn commands(issue: u64, gate: Gate, gates: &GatesConfig) -> Vec<String> {
-    let flag = if enabled(gates, gate) {
-        String::new()
-    } else {
-        format!(" --gate {gate}")
-    };
-    vec![
-        format!("git orchestrate approve {issue}{flag}"),
-        format!("git orchestrate reject {issue}{flag} -m \"what to change\""),
-    ]
-}
-
-/// A decision recorded from the command line.
+/// A decision given on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
     Approve,
@@ -113,38 +109,17 @@ pub struct Recorded {
     pub commit: Option<ObjectId>,
 }
 
-/// Record `decision` at `gate` (else the gate the issue waits at) as a commit.
+/// Record `decision` at `gate` (else the gate the issue waits at) as a commit on `branch`,
+/// whose `state` was read under the issue's lock.
 pub fn record(
     session: &Session,
+    branch: &mut IssueBranch,
+    state: &IssueState,
     issue: u64,
     gate: Option<Gate>,
     decision: Decision,
 ) -> Result<Recorded, PipelineError> {
-    let prefix = &session.config.orchestrator.branch_prefix;
-    let Some(mut branch) = IssueBranch::existing(&session.repo, prefix, issue)? else {
-        return Err(PipelineError::NoBranch {
-            issue,
-            prefix: prefix.clone(),
-        });
-    };
-    if let Some(path) = session.repo.checked_out_at(&branch.name)? {
-        return Err(PipelineError::BranchCheckedOut {
-            branch: branch.name,
-            path,
-        });
-    }
-    let (_lock, _stale) = IssueLock::acquire(&session.state.locks(), issue)?;
-    // Read the tip again under the lock: a run may have committed since.
-    let Some(current) = IssueBranch::existing(&session.repo, prefix, issue)? else {
-        return Err(PipelineError::NoBranch {
-            issue,
-            prefix: prefix.clone(),
-        });
-    };
-    branch = current;
-    let tip = branch.head();
-    let cache = session.state.history_cache();
-    let state = IssueState::load(&session.repo, tip, &session.config, issue, Some(&cache))?;
+    let gates = effective(session.config.gates, state, &BTreeMap::new());
     let gate = match gate {
         Some(gate) => {
             let record = state.stage(gate.stage());
@@ -164,11 +139,11 @@ pub fn record(
             }
             gate
         }
-        None => match waiting_gate(&state, &session.config.gates) {
+        None => match waiting_gate(state, &gates) {
             Some(gate) => gate,
             // Approving again what is approved already is not an error: say so, change nothing.
             None if decision == Decision::Approve
-                && let Some(gate) = last_passed_gate(&state, &session.config.gates) =>
+                && let Some(gate) = last_passed_gate(state, &gates) =>
             {
                 gate
             }
@@ -183,18 +158,11 @@ pub fn record(
     if decision == Decision::Approve && state.gate_passed(gate) {
         return Ok(Recorded {
             gate,
-            branch: branch.name,
+            branch: branch.name.clone(),
             commit: None,
         });
     }
-    let message = match &decision {
-        Decision::Approve => Message::gate(gate, issue, true),
-        Decision::Reject(feedback) => {
-            let mut m = Message::gate(gate, issue, false);
-            m.paragraph(feedback.clone());
-            m
-        }
-    };
+    let message = decision_message(gate, issue, &decision);
     let commit = branch.commit(
         &session.repo,
         &session.state,
@@ -205,111 +173,118 @@ pub fn record(
     )?;
     Ok(Recorded {
         gate,
-        branch: branch.name,
+        branch: branch.name.clone(),
         commit: Some(commit),
     })
 }
 
-/// How holding at a gate ended.
-pub(super) enum GateOutcome {
-    Passed,
-    Waiting,
-    Blocked(String),
-}
-
-impl Run<'_> {
-    /// Ask at a gate until it is passed, or stop there.
-    pub(super) async fn hold_at_gate(
-        &mut self,
-        gate: Gate,
-        stage: Stage,
-    ) -> Result<GateOutcome, PipelineError> {
-        let path = self.artifact(stage);
-        loop {
-            let gatekeeper = self.io.gatekeeper;
-            if !gatekeeper.can_ask() {
-                self.io.events.emit(Event::GateWaiting {
-                    gate,
-                    issue: self.issue.number,
-                    artifact: path.clone(),
-                    commands: commands(self.issue.number, gate, &self.session.config.gates),
-                });
-                return Ok(GateOutcome::Waiting);
-            }
-            let prompt = GatePrompt {
-                gate,
-                issue: self.issue.number,
-                title: self.issue.title.clone(),
-                artifact_path: path.clone(),
-                artifact: self.read_artifact(&path)?.unwrap_or_default(),
-                editor: self.session.repo.editor().ok(),
-            };
-            let choice = tokio::select! {
-                choice = gatekeeper.ask(&prompt) => choice,
-                _ = self.io.interrupt.triggered() => return Err(PipelineError::Interrupted),
-            };
-            match choice {
-                GateChoice::Approve => {
-                    let commit =
-                        self.commit("gate", &[], &Message::gate(gate, self.issue.number, true))?;
-                    self.io.events.emit(Event::GateDecided {
-                        gate,
-                        decision: "approved".into(),
-                        commit: commit.short(),
-                    });
-                    return Ok(GateOutcome::Passed);
-                }
-                GateChoice::Reject(feedback) => {
-                    let mut message = Message::gate(gate, self.issue.number, false);
-                    message.paragraph(feedback.clone());
-                    let commit = self.commit("gate", &[], &message)?;
-                    self.io.events.emit(Event::GateDecided {
-                        gate,
-                        decision: "rejected".into(),
-                        commit: commit.short(),
-                    });
-                    if let StageResult::Blocked { reason, .. } = self
-                        .run_stage(
-                            stage,
-                            Start::FromFeedback(feedback),
-                            &format!("rejected at {gate}: revising with the feedback"),
-                        )
-                        .await?
-                    {
-                        return Ok(GateOutcome::Blocked(reason));
-                    }
-                }
-                GateChoice::Edited(text) => {
-                    let mut message = Message::new(format!(
-                        "orchestrate({stage}): edit {} for #{} at {gate}",
-                        stage.artifact_noun(),
-                        self.issue.number
-                    ));
-                    message
-                        .paragraph(format!("Edited by hand at the {gate} gate."))
-                        .trailer(super::history::TRAILER_ISSUE, self.issue.number.to_string());
-                    let files = [FileChange {
-                        path: path.clone(),
-                        content: text.into_bytes(),
-                    }];
-                    let commit = self.commit(stage.name(), &files, &message)?;
-                    self.io.events.emit(Event::Committed {
-                        stage,
-                        commit: commit.short(),
-                        verdict: "edited".into(),
-                        paths: vec![path.clone()],
-                    });
-                }
-                GateChoice::Quit => {
-                    self.io.events.emit(Event::GateWaiting {
-                        gate,
-                        issue: self.issue.number,
-                        artifact: path.clone(),
-                        commands: commands(self.issue.number, gate, &self.session.config.gates),
-                    });
-                    return Ok(GateOutcome::Waiting);
-                }
-            }
+fn decision_message(gate: Gate, issue: u64, decision: &Decision) -> Message {
+    match decision {
+        Decision::Approve => Message::gate(gate, issue, true),
+        Decision::Reject(feedback) => {
+            let mut message = Message::gate(gate, issue, false);
+            message.paragraph(feedback.clone());
+            message
         }
     }
+}
+
+/// How holding at a gate ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Held {
+    /// A person approved (or edited, then approved): go on.
+    Passed,
+    /// A person rejected with this feedback: the stage is to be revised with it.
+    Rejected(String),
+    /// Nobody could answer, or the person stopped: the run stops here.
+    Waiting,
+}
+
+/// Ask at `gate` until a person decides, or stop there. Decisions, edits and the stop are
+/// committed; `waiting_recorded` says the branch already records that the issue waits here.
+pub async fn hold(
+    run: &mut RunState,
+    io: &RunIo<'_>,
+    gate: Gate,
+    waiting_recorded: bool,
+) -> Result<Held, PipelineError> {
+    let stage = gate.stage();
+    let path = run.artifact(stage);
+    let issue = run.issue.number;
+    loop {
+        let gatekeeper = io.gatekeeper;
+        if !gatekeeper.can_ask() {
+            return wait(run, io, gate, waiting_recorded);
+        }
+        let prompt = GatePrompt {
+            gate,
+            issue,
+            title: run.issue.title.clone(),
+            artifact_path: path.clone(),
+            artifact: run.read_artifact(&path)?.unwrap_or_default(),
+            editor: run.session.repo.editor().ok(),
+        };
+        let choice = tokio::select! {
+            choice = gatekeeper.ask(&prompt) => choice,
+            _ = io.interrupt.triggered() => return Err(PipelineError::Interrupted),
+        };
+        match choice {
+            GateChoice::Approve => {
+                let commit = run.commit("gate", &[], &Message::gate(gate, issue, true))?;
+                io.events.emit(Event::GateDecided {
+                    gate,
+                    decision: GateDecision::Approved,
+                    commit: commit.short(),
+                });
+                return Ok(Held::Passed);
+            }
+            GateChoice::Reject(feedback) => {
+                let message = decision_message(gate, issue, &Decision::Reject(feedback.clone()));
+                let commit = run.commit("gate", &[], &message)?;
+                io.events.emit(Event::GateDecided {
+                    gate,
+                    decision: GateDecision::Rejected,
+                    commit: commit.short(),
+                });
+                return Ok(Held::Rejected(feedback));
+            }
+            GateChoice::Edited(text) => {
+                let files = [FileChange {
+                    path: path.clone(),
+                    content: text.into_bytes(),
+                }];
+                let commit =
+                    run.commit(stage.name(), &files, &Message::edit(stage, gate, issue))?;
+                io.events.emit(Event::Edited {
+                    stage,
+                    gate,
+                    commit: commit.short(),
+                    path: path.clone(),
+                });
+            }
+            GateChoice::Quit => return wait(run, io, gate, waiting_recorded),
+        }
+    }
+}
+
+/// Stop at `gate`: record on the branch that the issue waits there (once), and say so.
+fn wait(
+    run: &mut RunState,
+    io: &RunIo<'_>,
+    gate: Gate,
+    waiting_recorded: bool,
+) -> Result<Held, PipelineError> {
+    let issue = run.issue.number;
+    let commit = if waiting_recorded {
+        None
+    } else {
+        Some(run.commit("gate", &[], &Message::waiting(gate, issue))?)
+    };
+    io.events.emit(Event::GateWaiting {
+        gate,
+        issue,
+        artifact: run.artifact(gate.stage()),
+        commit: commit.map(|c| c.short()),
+    });
+    Ok(Held::Waiting)
 }

@@ -1,9 +1,12 @@
 //! Deciding, before anything runs, what each stage will do and why — the same decision the
 //! run acts on and `--dry-run` prints.
 
-use super::history::{IssueState, StageState};
-use super::stage::Stage;
+use serde::Serialize;
+
+use super::branch::history::DraftWhy;
+use super::branch::{IssueState, StageState};
 use super::{PipelineError, RunOptions};
+use crate::stage::{Gate, Stage};
 
 /// How a stage that runs begins.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,21 +21,72 @@ pub enum Start {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum Step {
     Run(Start),
-    /// Done already, or skipped by a flag.
+    /// Done already, or skipped by the run's options.
     Skip,
-    /// After `--until`.
+    /// After the stage the run stops after.
     Beyond,
     /// Not built in this version.
     Unavailable,
 }
 
+/// What the plan does with a stage, as events report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Run,
+    Skip,
+    NotRun,
+    Unavailable,
+}
+
+impl Step {
+    pub fn action(&self) -> Action {
+        match self {
+            Step::Run(_) => Action::Run,
+            Step::Skip => Action::Skip,
+            Step::Beyond => Action::NotRun,
+            Step::Unavailable => Action::Unavailable,
+        }
+    }
+}
+
+/// Why the plan does what it does with a stage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Reason {
+    /// There is no artifact yet.
+    Missing { stage: Stage },
+    /// Done on the branch (by a person, or approved or passed).
+    Done {
+        by_person: bool,
+        commit: Option<String>,
+    },
+    /// Blocked in `commit`: the stage tries again from the blocked draft.
+    Blocked { commit: Option<String> },
+    /// The artifact on the branch is a draft that goes through review.
+    Draft { draft: DraftWhy },
+    /// Rejected at `gate`: revised with the person's feedback.
+    Rejected { gate: Gate },
+    /// The run was asked to skip the stage.
+    Skipped { stage: Stage },
+    /// The run stops after `until`.
+    AfterUntil { until: Stage },
+    /// The run was asked to redo everything from `from`.
+    ResumeFrom { from: Stage },
+    /// Before the stage the run resumes from: taken as it is on the branch.
+    TakenAsIs,
+    /// Not built in this version.
+    Unavailable,
+}
+
+/// One stage's part in the plan.
 #[derive(Clone, Debug)]
-pub struct Step {
+pub struct Planned {
     pub stage: Stage,
-    pub action: Action,
-    pub reason: String,
+    pub step: Step,
+    pub reason: Reason,
 }
 
 /// Plan every stage.
@@ -40,8 +94,7 @@ pub fn plan(
     state: &IssueState,
     opts: &RunOptions,
     branch: &str,
-) -> Result<Vec<Step>, PipelineError> {
-    check_options(opts)?;
+) -> Result<Vec<Planned>, PipelineError> {
     if let Some(from) = opts.resume_from {
         for stage in Stage::ALL.into_iter().filter(|s| *s < from) {
             if opts.skip.contains(&stage) {
@@ -53,93 +106,63 @@ pub fn plan(
                     from,
                     stage,
                     branch: branch.to_string(),
-                    state: describe(
-                        &record.state,
-                        record.last_change.as_ref().map(|c| c.id.short()),
-                    ),
+                    state: record.describe(),
                 });
             }
         }
     }
-    let mut steps = Vec::new();
-    for stage in Stage::ALL {
-        let (action, reason) = decide(stage, state, opts);
-        steps.push(Step {
-            stage,
-            action,
-            reason,
-        });
-    }
-    Ok(steps)
+    Ok(Stage::ALL
+        .into_iter()
+        .map(|stage| {
+            let (step, reason) = decide(stage, state, opts);
+            Planned {
+                stage,
+                step,
+                reason,
+            }
+        })
+        .collect())
 }
 
-fn check_options(opts: &RunOptions) -> Result<(), PipelineError> {
-    let conflict = |message: String| Err(PipelineError::ConflictingOptions { message });
-    if let (Some(from), Some(until)) = (opts.resume_from, opts.until)
-        && from > until
-    {
-        return conflict(format!("--resume-from {from} comes after --until {until}"));
-    }
-    if let Some(from) = opts.resume_from
-        && opts.skip.contains(&from)
-    {
-        return conflict(format!(
-            "--resume-from {from} and --skip {from} contradict each other"
-        ));
-    }
-    Ok(())
-}
-
-fn decide(stage: Stage, state: &IssueState, opts: &RunOptions) -> (Action, String) {
-    if opts.until.is_some_and(|until| stage > until) {
-        let until = opts.until.map(Stage::name).unwrap_or_default();
-        return (Action::Beyond, format!("after --until {until}"));
+fn decide(stage: Stage, state: &IssueState, opts: &RunOptions) -> (Step, Reason) {
+    if let Some(until) = opts.until.filter(|until| stage > *until) {
+        return (Step::Beyond, Reason::AfterUntil { until });
     }
     if opts.skip.contains(&stage) {
-        return (Action::Skip, format!("--skip {stage}"));
+        return (Step::Skip, Reason::Skipped { stage });
     }
     if !stage.is_available() {
-        return (Action::Unavailable, "not available in this version".into());
+        return (Step::Unavailable, Reason::Unavailable);
     }
     if let Some(from) = opts.resume_from {
         if stage >= from {
-            return (Action::Run(Start::Fresh), format!("--resume-from {from}"));
+            return (Step::Run(Start::Fresh), Reason::ResumeFrom { from });
         }
-        return (Action::Skip, "taken as it is (--resume-from)".into());
+        return (Step::Skip, Reason::TakenAsIs);
     }
     let record = state.stage(stage);
-    let short = record.last_change.as_ref().map(|c| c.id.short());
-    let noun = stage.artifact_noun();
+    let commit = record.short_commit();
     match &record.state {
-        StageState::Missing => (Action::Run(Start::Fresh), format!("no {noun} yet")),
-        StageState::Done { .. } => (Action::Skip, describe(&record.state, short)),
-        StageState::Blocked => (
-            Action::Run(Start::FromDraft),
-            format!(
-                "blocked in {}: trying again from the blocked draft",
-                short.unwrap_or_default()
-            ),
+        StageState::Missing => (Step::Run(Start::Fresh), Reason::Missing { stage }),
+        StageState::Done { by_person } => (
+            Step::Skip,
+            Reason::Done {
+                by_person: *by_person,
+                commit,
+            },
         ),
-        StageState::Draft { why } => (Action::Run(Start::FromDraft), why.clone()),
-        StageState::Rejected { feedback } => {
-            let gate = stage.gate_after().map(|g| g.name()).unwrap_or("its gate");
-            (
-                Action::Run(Start::FromFeedback(feedback.clone())),
-                format!("rejected at {gate}: revising with the feedback"),
-            )
-        }
-    }
-}
-
-/// A stage's state in words, for plans and errors.
-pub fn describe(state: &StageState, commit: Option<String>) -> String {
-    let at = commit.map(|c| format!(" in {c}")).unwrap_or_default();
-    match state {
-        StageState::Missing => "not started".into(),
-        StageState::Done { by_person: true } => format!("done: written by hand{at}"),
-        StageState::Done { by_person: false } => format!("done{at}"),
-        StageState::Blocked => format!("blocked{at}"),
-        StageState::Draft { why } => format!("a draft: {why}"),
-        StageState::Rejected { .. } => format!("rejected at its gate{at}"),
+        StageState::Blocked => (Step::Run(Start::FromDraft), Reason::Blocked { commit }),
+        StageState::Draft(why) => (
+            Step::Run(Start::FromDraft),
+            Reason::Draft { draft: why.clone() },
+        ),
+        StageState::Rejected { feedback } => match stage.gate_after() {
+            Some(gate) => (
+                Step::Run(Start::FromFeedback(feedback.clone())),
+                Reason::Rejected { gate },
+            ),
+            // Only stages with a gate after them can be rejected.
+            None => (Step::Run(Start::FromDraft), Reason::Blocked { commit }),
+        },
     }
 }

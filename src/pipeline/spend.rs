@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::history::{TRAILER_COST, TRAILER_ISSUE, TRAILER_STAGE};
-use super::stage::Stage;
+use super::branch::message::{TRAILER_COST, TRAILER_ISSUE, TRAILER_STAGE};
 use crate::config::{BudgetConfig, ModelSpec};
 use crate::git::{GitError, ObjectId, Repo};
 use crate::llm::Usage;
 use crate::llm::pricing::{PriceBook, cost};
+use crate::stage::Stage;
 
 /// Usage and cost of some calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -29,7 +29,7 @@ pub struct Spent {
 }
 
 impl Spent {
-    fn add(&mut self, other: Spent) {
+    pub fn add(&mut self, other: Spent) {
         self.usage.add(other.usage);
         self.usd += other.usd;
         self.reported |= other.reported;
@@ -117,8 +117,8 @@ impl Ledger {
         Ok(())
     }
 
-    /// Record one attempt's usage with `model`; returns what it cost (if priced).
-    pub fn record(&mut self, stage: Stage, model: &ModelSpec, usage: Usage) -> Option<f64> {
+    /// Record one attempt's usage with `model`; returns it with its cost.
+    pub fn record(&mut self, stage: Stage, model: &ModelSpec, usage: Usage) -> Spent {
         let price = self.book.price(model);
         let usd = price.map(|p| cost(&p, &usage));
         let spent = Spent {
@@ -129,7 +129,7 @@ impl Ledger {
         };
         self.run.entry(stage).or_default().add(spent);
         self.pending.entry(stage).or_default().add(spent);
-        usd
+        spent
     }
 
     /// What the stage spent since its last commit; the next commit records it.

@@ -7,8 +7,11 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::table::table;
+use super::words;
 use super::{BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed};
-use crate::pipeline::events::{Plan, Summary};
+use crate::pipeline::events::{Outcome, Plan, Summary, Warning};
+use crate::pipeline::plan::Action;
+use crate::pipeline::stages::review::verdict::ReviewVerdict;
 use crate::pipeline::{Event, EventSink};
 
 /// How long a model works before the spinner appears.
@@ -125,10 +128,16 @@ impl<'u> HumanRenderer<'u> {
                         format!("{} {state}", g.gate)
                     })
                     .unwrap_or_default();
+                let action = match step.action {
+                    Action::Run => "run",
+                    Action::Skip => "skip",
+                    Action::NotRun => "not run",
+                    Action::Unavailable => "unavailable",
+                };
                 vec![
                     step.stage.name().to_string(),
-                    step.action.clone(),
-                    step.reason.clone(),
+                    action.to_string(),
+                    words::reason(&step.reason),
                     step.artifact.clone().unwrap_or_default(),
                     models,
                     gate,
@@ -160,17 +169,55 @@ impl<'u> HumanRenderer<'u> {
     }
 
     fn summary(&self, summary: &Summary) {
-        if self.ui.verbosity == Verbosity::Quiet {
-            return;
+        if summary.outcome != Outcome::Planned && self.ui.verbosity != Verbosity::Quiet {
+            self.table(summary);
         }
+        self.outcome(summary);
+    }
+
+    /// How the run ended, in a line (errors and interruptions are said even when quiet).
+    fn outcome(&self, summary: &Summary) {
+        let issue = summary.issue;
+        match &summary.outcome {
+            Outcome::Planned | Outcome::Waiting { .. } => {}
+            Outcome::Completed => self.ui.status(&format!("#{issue}: every stage is done.")),
+            Outcome::StoppedAfter { stage } => self.ui.status(&format!(
+                "#{issue}: stopped after {stage}, as asked (--until {stage})."
+            )),
+            Outcome::Blocked {
+                stage,
+                reason,
+                artifact,
+                reviews,
+            } => {
+                let artifact = artifact.clone().unwrap_or_default();
+                let reviews = reviews.clone().unwrap_or_default();
+                self.ui.error(
+                    &format!("#{issue} is blocked at {stage}: {reason}"),
+                    &[
+                        format!("the last draft and every review are committed: see {artifact} and {reviews}"),
+                        format!(
+                            "run `git orchestrate {issue}` to try again from that draft, or edit {artifact} by hand and commit it"
+                        ),
+                    ],
+                );
+            }
+            Outcome::Interrupted => self.ui.stderr(
+                "interrupted: the branch is at its last commit and the lock is released; run again to continue",
+            ),
+        }
+    }
+
+    fn table(&self, summary: &Summary) {
         let rows: Vec<Vec<String>> = summary
             .rows
             .iter()
             .map(|r| {
+                let (result, detail) = words::row(&r.result, r.waiting_at);
                 vec![
                     r.stage.name().to_string(),
-                    r.result.clone(),
-                    shorten(&r.detail, DETAIL_WIDTH),
+                    result,
+                    shorten(&detail, DETAIL_WIDTH),
                     r.commit.clone().unwrap_or_default(),
                     r.elapsed_ms.map(elapsed).unwrap_or_default(),
                 ]
@@ -229,12 +276,16 @@ impl EventSink for HumanRenderer<'_> {
                 pid.map(|p| format!(" (pid {p}, no longer running)"))
                     .unwrap_or_default()
             )),
-            Event::StageStarted { stage, reason } => {
-                self.line(GOOD, "Starting", &format!("{stage}: {reason}"))
-            }
-            Event::StageSkipped { stage, reason } => {
-                self.line(DIM, "Skipping", &format!("{stage}: {reason}"))
-            }
+            Event::StageStarted { stage, reason } => self.line(
+                GOOD,
+                "Starting",
+                &format!("{stage}: {}", words::reason(&reason)),
+            ),
+            Event::StageSkipped { stage, reason } => self.line(
+                DIM,
+                "Skipping",
+                &format!("{stage}: {}", words::reason(&reason)),
+            ),
             Event::ModelStarted {
                 stage,
                 role,
@@ -287,7 +338,11 @@ impl EventSink for HumanRenderer<'_> {
                 "Incomplete",
                 &format!(
                     "{stage} round {round}: {}; the draft goes back to the drafter",
-                    problems.join(", ")
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
             Event::Verdict {
@@ -296,9 +351,9 @@ impl EventSink for HumanRenderer<'_> {
                 verdict,
                 feedback_items,
             } => {
-                let style = match verdict.as_str() {
-                    "APPROVED" => GOOD,
-                    "REVISE" => WARN,
+                let style = match verdict {
+                    Some(ReviewVerdict::Approved) => GOOD,
+                    Some(ReviewVerdict::Revise) => WARN,
                     _ => BAD,
                 };
                 let items = match feedback_items {
@@ -306,10 +361,9 @@ impl EventSink for HumanRenderer<'_> {
                     1 => " (1 feedback item)".into(),
                     n => format!(" ({n} feedback items)"),
                 };
-                let word = if verdict == "none" {
-                    "no verdict, counted as REVISE".to_string()
-                } else {
-                    verdict
+                let word = match verdict {
+                    Some(verdict) => verdict.name(),
+                    None => "no verdict, counted as REVISE",
                 };
                 self.line(
                     style,
@@ -326,6 +380,16 @@ impl EventSink for HumanRenderer<'_> {
                 NOTE,
                 "Committed",
                 &format!("{stage} ({verdict}) {commit}: {}", paths.join(", ")),
+            ),
+            Event::Edited {
+                stage,
+                commit,
+                path,
+                ..
+            } => self.line(
+                NOTE,
+                "Committed",
+                &format!("{stage} (edited) {commit}: {path}"),
             ),
             Event::StageFinished {
                 stage,
@@ -362,8 +426,8 @@ impl EventSink for HumanRenderer<'_> {
             }
             Event::GateWaiting {
                 gate,
+                issue,
                 artifact,
-                commands,
                 ..
             } => {
                 // Always shown, even with --quiet: it is the one thing the person must act on.
@@ -371,7 +435,7 @@ impl EventSink for HumanRenderer<'_> {
                     "{NOTE}{:>12}{NOTE:#} at gate {gate}: review {artifact}, then go on with",
                     "Waiting"
                 ));
-                for command in commands {
+                for command in words::gate_commands(issue) {
                     self.ui.stderr(&format!("{:>12}   {command}", ""));
                 }
             }
@@ -379,12 +443,27 @@ impl EventSink for HumanRenderer<'_> {
                 gate,
                 decision,
                 commit,
-            } => self.line(
-                NOTE,
-                "Recorded",
-                &format!("{decision} at {gate} ({commit})"),
-            ),
-            Event::Warning { message } => self.ui.warn(&message),
+            } => {
+                let decision = match decision {
+                    crate::pipeline::events::GateDecision::Approved => "approved",
+                    crate::pipeline::events::GateDecision::Rejected => "rejected",
+                };
+                self.line(
+                    NOTE,
+                    "Recorded",
+                    &format!("{decision} at {gate} ({commit})"),
+                )
+            }
+            Event::Warning(warning) => self.ui.warn(&match warning {
+                Warning::UnusedPromptFile { path } => format!(
+                    "{} matches no prompt template and is not used",
+                    path.display()
+                ),
+                Warning::TranscriptNotSaved { dir, error } => format!(
+                    "could not save the model transcript in {}: {error}",
+                    dir.display()
+                ),
+            }),
             Event::Finished(summary) => self.summary(&summary),
         }
     }

@@ -7,6 +7,7 @@ mod human;
 mod json;
 mod status;
 mod table;
+mod words;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;

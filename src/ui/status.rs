@@ -1,7 +1,8 @@
 //! `status` output for people.
 
 use super::table::table;
-use crate::pipeline::status::IssueStatus;
+use super::words;
+use crate::ops::status::IssueStatus;
 
 /// One issue: its stages as a table, then what to do next.
 pub fn render_issue_status(status: &IssueStatus) -> String {
@@ -10,16 +11,22 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
         .stages
         .iter()
         .map(|s| {
+            let verdict = if s.by_person {
+                Some("by hand".to_string())
+            } else {
+                s.verdict.clone()
+            };
+            let tokens = s.tokens.map(|t| format!("in={} out={}", t.input, t.output));
             vec![
                 s.stage.name().to_string(),
-                s.state.clone(),
-                dash(&s.verdict),
+                s.state.name().to_string(),
+                dash(&verdict),
                 s.rounds
                     .map(|r| r.to_string())
                     .unwrap_or_else(|| "-".into()),
                 dash(&s.drafter),
                 dash(&s.reviewer),
-                dash(&s.tokens),
+                dash(&tokens),
                 dash(&s.date),
                 dash(&s.commit),
             ]
@@ -57,9 +64,10 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
             (None, None) => {}
         }
     }
-    if !status.next.is_empty() {
+    let next = words::next(&status.next, status.issue);
+    if !next.is_empty() {
         out.push('\n');
-        let mut lines = status.next.iter();
+        let mut lines = next.iter();
         if let Some(first) = lines.next() {
             out.push_str(&format!("next: {first}\n"));
         }

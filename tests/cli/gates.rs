@@ -14,6 +14,7 @@ const TRIAGE_SUBJECT: &str = "orchestrate(triage): brief for #7 Add a --verbose 
 const LLD_SUBJECT: &str = "orchestrate(lld): design for #7 Add a --verbose flag";
 const SPEC_SUBJECT: &str = "orchestrate(spec): implementation spec for #7 Add a --verbose flag";
 const APPROVE_SUBJECT: &str = "orchestrate(gate): approve after_lld for #7";
+const WAITING_SUBJECT: &str = "orchestrate(gate): waiting at after_lld for #7";
 const REJECT_SUBJECT: &str = "orchestrate(gate): reject after_lld for #7";
 const FEEDBACK: &str = "Use the existing logger";
 const PROMPT: &str = "Approve it? [a]pprove, [r]eject with feedback, [e]dit, [v]iew, [q]uit: ";
@@ -61,14 +62,35 @@ fn first_call(repo: &TestRepo, stage_role: &str, after: usize) -> usize {
         })
 }
 
-/// The state a fresh run leaves with the gate on and no terminal: lld committed, waiting.
+/// The state a fresh run leaves with the gate on and no terminal: lld committed, and the
+/// branch records that the issue waits at after_lld (an empty commit).
 #[track_caller]
 fn assert_waiting_after_lld(repo: &TestRepo) {
     assert_eq!(
-        repo.subjects(BRANCH)[..2],
-        [LLD_SUBJECT, TRIAGE_SUBJECT],
-        "the branch ends at the design commit"
+        repo.subjects(BRANCH)[..3],
+        [WAITING_SUBJECT, LLD_SUBJECT, TRIAGE_SUBJECT],
+        "the branch ends at the design commit and the record of the wait"
     );
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Waiting").as_deref(),
+        Some("after_lld")
+    );
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Verdict"),
+        None,
+        "waiting is not a verdict"
+    );
+    assert_eq!(
+        repo.git(&["diff", "--stat", &format!("{BRANCH}~1"), BRANCH]),
+        "",
+        "the record of the wait changes no file"
+    );
+    assert_designed_not_specified(repo);
+}
+
+/// lld done and nothing after it.
+#[track_caller]
+fn assert_designed_not_specified(repo: &TestRepo) {
     assert_eq!(repo.call_roles(), ["lld drafter 1", "lld reviewer 1"]);
     assert!(repo.show(BRANCH, "docs/lld/7.md").is_some());
     assert!(
@@ -153,10 +175,185 @@ fn run_in_shell(repo: &TestRepo, line: &str) -> (i32, String) {
     )
 }
 
+/// The ways a gate can be turned on for a run.
+#[derive(Clone, Copy, Debug)]
+enum TurnedOn {
+    /// `[gates] after_lld = true` in `.orchestrate.toml` (untracked: this clone only).
+    Config,
+    /// `--gate after_lld`.
+    Flag,
+    /// `-c gates.after_lld=true`.
+    Override,
+}
+
+impl TurnedOn {
+    const ALL: [TurnedOn; 3] = [TurnedOn::Config, TurnedOn::Flag, TurnedOn::Override];
+
+    fn setup(self) -> (TestRepo, String) {
+        match self {
+            TurnedOn::Config => setup(GATE_ON),
+            TurnedOn::Flag | TurnedOn::Override => setup(""),
+        }
+    }
+
+    /// The arguments that turn the gate on, for the first run only.
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            TurnedOn::Config => &[],
+            TurnedOn::Flag => &["--gate", "after_lld"],
+            TurnedOn::Override => &["-c", "gates.after_lld=true"],
+        }
+    }
+}
+
+/// Whatever turned the gate on, the run that stops there records it on the branch: the
+/// commands it prints work exactly as printed, with no flag repeated, and `status` says the
+/// issue waits there — also when the configuration that turned it on is gone.
 #[test]
-fn a_gate_turned_on_by_flag_prints_commands_with_the_flag_and_they_work() {
+fn a_gate_turned_on_any_way_keeps_its_word_without_flags_repeated() {
+    for way in TurnedOn::ALL {
+        let (repo, issue) = way.setup();
+        let mut args = vec![
+            "7",
+            "--issue-file",
+            issue.as_str(),
+            "--until",
+            "spec",
+            "--no-input",
+        ];
+        args.extend(way.args());
+        let run = repo.run(&args);
+        run.expect_code(4);
+        assert_waiting_after_lld(&repo);
+        let commands = printed_commands(&run.stderr);
+        assert_eq!(
+            commands,
+            [
+                "git orchestrate approve 7",
+                "git orchestrate reject 7 -m \"what to change\""
+            ],
+            "{way:?}: {}",
+            run.stderr
+        );
+        if let TurnedOn::Config = way {
+            // What turned the gate on is gone: the branch alone carries the wait.
+            std::fs::remove_file(repo.root.join(".orchestrate.toml")).unwrap();
+            let drafter = repo.bin.join("drafter");
+            let reviewer = repo.bin.join("reviewer");
+            repo.config_models(
+                &format!("cmd:{}", drafter.display()),
+                &format!("cmd:{}", reviewer.display()),
+                "",
+            );
+        }
+
+        let status = repo.run(&["status", "7"]);
+        status
+            .expect_code(0)
+            .stdout_has("waiting at gate after_lld");
+        let lld_row = status
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("lld "))
+            .unwrap_or_else(|| panic!("{way:?}: no lld row:\n{}", status.stdout));
+        assert!(lld_row.contains("waiting"), "{way:?}: {}", status.stdout);
+
+        // A plain re-run does not slip past a gate that waits for a person.
+        let calls = repo.calls().len();
+        repo.run(&["7", "--until", "spec"])
+            .expect_code(4)
+            .stderr_has("git orchestrate approve 7");
+        assert_eq!(repo.calls().len(), calls, "{way:?}: nothing was called");
+        assert_eq!(
+            repo.subjects(BRANCH)[..2],
+            [WAITING_SUBJECT, LLD_SUBJECT],
+            "{way:?}: the wait is recorded once"
+        );
+
+        // Reject exactly as printed, with real feedback in place of the placeholder.
+        let reject = commands[1].replace("\"what to change\"", &format!("\"{FEEDBACK}\""));
+        let (code, out) = run_in_shell(&repo, &reject);
+        assert_eq!(code, 0, "{way:?}: {reject}: {out}");
+        assert_eq!(repo.subjects(BRANCH)[0], REJECT_SUBJECT);
+
+        // The next run, with no flag, revises the design and asks again.
+        let calls = repo.calls().len();
+        let run = repo.run(&["7", "--until", "spec"]);
+        run.expect_code(4).stderr_has("git orchestrate approve 7");
+        assert_eq!(
+            repo.call_roles()[calls..],
+            ["lld drafter 1", "lld reviewer 1"],
+            "{way:?}: the design was revised and reviewed, nothing else"
+        );
+        assert_eq!(
+            repo.subjects(BRANCH)[..3],
+            [WAITING_SUBJECT, LLD_SUBJECT, REJECT_SUBJECT]
+        );
+
+        // Approve exactly as printed; the next run goes on to the spec.
+        let (code, out) = run_in_shell(&repo, &commands[0]);
+        assert_eq!(code, 0, "{way:?}: {}: {out}", commands[0]);
+        assert_eq!(repo.subjects(BRANCH)[0], APPROVE_SUBJECT);
+        let calls = repo.calls().len();
+        repo.run(&["7", "--until", "spec"]).expect_code(0);
+        assert_eq!(
+            repo.call_roles()[calls..],
+            ["spec drafter 1", "spec reviewer 1"],
+            "{way:?}"
+        );
+        assert_eq!(repo.subjects(BRANCH)[..2], [SPEC_SUBJECT, APPROVE_SUBJECT]);
+    }
+}
+
+/// The wait is in the branch history, so another clone that has the branch knows it too.
+#[test]
+fn another_clone_with_the_branch_knows_the_issue_waits_at_the_gate() {
     let (repo, issue) = setup("");
-    let run = repo.run(&[
+    repo.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--until",
+        "spec",
+        "-c",
+        "gates.after_lld=true",
+    ])
+    .expect_code(4);
+    let clone = repo.base().join("clone");
+    repo.git(&[
+        "clone",
+        "-q",
+        repo.root.to_str().unwrap(),
+        clone.to_str().unwrap(),
+    ]);
+    let in_clone = |args: &[&str]| {
+        let mut cmd = repo.cmd();
+        cmd.current_dir(&clone);
+        crate::harness::Run::from(cmd.args(args).output().unwrap())
+    };
+    let git_in_clone = |args: &[&str]| {
+        let mut cmd = Command::new("git");
+        repo.apply_env(&mut cmd);
+        let out = cmd.args(args).current_dir(&clone).output().unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git_in_clone(&["branch", BRANCH, &format!("origin/{BRANCH}")]);
+    in_clone(&["status", "7"])
+        .expect_code(0)
+        .stdout_has("waiting at gate after_lld");
+    in_clone(&["approve", "7"]).expect_code(0);
+    assert_eq!(
+        git_in_clone(&["log", "-1", "--format=%s", BRANCH]),
+        APPROVE_SUBJECT
+    );
+}
+
+/// `--no-gate` turns a recorded wait off for one run, as it turns off a configured gate.
+#[test]
+fn no_gate_goes_past_a_recorded_wait() {
+    let (repo, issue) = setup("");
+    repo.run(&[
         "7",
         "--issue-file",
         &issue,
@@ -164,55 +361,15 @@ fn a_gate_turned_on_by_flag_prints_commands_with_the_flag_and_they_work() {
         "spec",
         "--gate",
         "after_lld",
-    ]);
-    run.expect_code(4)
-        .stderr_has("git orchestrate approve 7 --gate after_lld")
-        .stderr_has("git orchestrate reject 7 --gate after_lld -m");
-    assert_waiting_after_lld(&repo);
-
-    let commands = printed_commands(&run.stderr);
-    assert_eq!(commands.len(), 2, "{}", run.stderr);
-    let approve = &commands[0];
-    let reject = &commands[1];
-    assert_eq!(approve, "git orchestrate approve 7 --gate after_lld");
-    assert!(
-        reject.starts_with("git orchestrate reject 7 --gate after_lld -m "),
-        "{reject}"
-    );
-
-    // Reject exactly as printed, with real feedback in place of the placeholder.
-    let (_, placeholder) = reject.split_once(" -m ").unwrap();
-    let reject = reject.replace(placeholder, &format!("\"{FEEDBACK}\""));
-    let (code, out) = run_in_shell(&repo, &reject);
-    assert_eq!(code, 0, "{reject}: {out}");
-    assert_eq!(repo.subjects(BRANCH)[0], REJECT_SUBJECT);
-
-    // The next run (same flag) revises the design and waits again.
+    ])
+    .expect_code(4);
     let calls = repo.calls().len();
-    let run = repo.run(&["7", "--until", "spec", "--gate", "after_lld"]);
-    run.expect_code(4)
-        .stderr_has("git orchestrate approve 7 --gate after_lld");
+    repo.run(&["7", "--until", "spec", "--no-gate", "after_lld"])
+        .expect_code(0);
     assert_eq!(
         repo.call_roles()[calls..],
-        ["lld drafter 1", "lld reviewer 1"],
-        "the design was revised and reviewed, nothing else"
+        ["spec drafter 1", "spec reviewer 1"]
     );
-
-    // Approve exactly as printed; the next run goes on to the spec.
-    let (code, out) = run_in_shell(&repo, approve);
-    assert_eq!(code, 0, "{approve}: {out}");
-    assert_eq!(repo.subjects(BRANCH)[0], APPROVE_SUBJECT);
-    let calls = repo.calls().len();
-    repo.run(&["7", "--until", "spec", "--gate", "after_lld"])
-        .expect_code(0);
-    assert!(
-        repo.call_roles()[calls..]
-            .iter()
-            .all(|c| c.starts_with("spec ")),
-        "{:?}",
-        repo.call_roles()
-    );
-    assert_eq!(repo.subjects(BRANCH)[..2], [SPEC_SUBJECT, APPROVE_SUBJECT]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -261,7 +418,7 @@ fn approve_records_an_empty_gate_commit_and_the_next_run_goes_on_to_the_spec() {
     );
     assert_eq!(
         repo.subjects(BRANCH)[..4],
-        [SPEC_SUBJECT, APPROVE_SUBJECT, LLD_SUBJECT, TRIAGE_SUBJECT]
+        [SPEC_SUBJECT, APPROVE_SUBJECT, WAITING_SUBJECT, LLD_SUBJECT]
     );
     assert!(repo.show(BRANCH, "docs/specs/7.md").is_some());
 
@@ -360,7 +517,10 @@ fn reject_records_the_feedback_and_the_next_run_revises_the_design_and_asks_agai
     );
     assert!(prompt.contains(FEEDBACK), "{prompt}");
 
-    assert_eq!(repo.subjects(BRANCH)[..2], [LLD_SUBJECT, REJECT_SUBJECT]);
+    assert_eq!(
+        repo.subjects(BRANCH)[..3],
+        [WAITING_SUBJECT, LLD_SUBJECT, REJECT_SUBJECT]
+    );
     let revised = repo.show(BRANCH, "docs/lld/7.md").unwrap();
     assert_ne!(revised, first_design);
     assert!(repo.show(BRANCH, "docs/specs/7.md").is_none());
@@ -523,9 +683,9 @@ fn on_a_terminal_r_rejects_revises_and_asks_again() {
 
     assert_eq!(
         repo.subjects(BRANCH)[..4],
-        [LLD_SUBJECT, REJECT_SUBJECT, LLD_SUBJECT, TRIAGE_SUBJECT]
+        [WAITING_SUBJECT, LLD_SUBJECT, REJECT_SUBJECT, LLD_SUBJECT]
     );
-    let reject = format!("{BRANCH}~1");
+    let reject = format!("{BRANCH}~2");
     assert_eq!(
         repo.trailer(&reject, "Orchestrate-Verdict").as_deref(),
         Some("rejected")
@@ -637,6 +797,11 @@ fn on_a_terminal_ctrl_c_at_the_prompt_exits_130_and_releases_the_lock() {
     let (code, rest) = finish(&mut session);
     assert_eq!(code, 130, "{rest}");
     assert!(rest.contains("interrupted"), "{rest}");
-    assert_waiting_after_lld(&repo);
+    assert_eq!(
+        repo.subjects(BRANCH)[..2],
+        [LLD_SUBJECT, TRIAGE_SUBJECT],
+        "an interrupted run records no wait: the next run asks again"
+    );
+    assert_designed_not_specified(&repo);
     assert!(!repo.lock_path(7).exists(), "the lock is released");
 }

@@ -256,8 +256,9 @@ fn json_events_are_one_object_per_line_on_stdout() {
         ]
     );
     assert_eq!(events[0]["branch"], BRANCH);
-    assert_eq!(events[9]["verdict"], "APPROVED");
-    assert_eq!(events[12]["outcome"], "stopped");
+    assert_eq!(events[9]["verdict"], "approved");
+    assert_eq!(events[12]["outcome"], "stopped_after");
+    assert_eq!(events[12]["stage"], "lld");
     assert!(
         !run.stderr.contains("Starting"),
         "human lines leaked into --json: {}",

@@ -7,29 +7,30 @@
 
 use serde::Serialize;
 
+/// What a reviewer decided. (In events, a review without one is `null`: counted as revise.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Verdict {
+#[serde(rename_all = "snake_case")]
+pub enum ReviewVerdict {
     Approved,
     Revise,
     Blocked,
 }
 
-impl Verdict {
-    fn parse_word(word: &str) -> Option<Verdict> {
+impl ReviewVerdict {
+    fn parse_word(word: &str) -> Option<ReviewVerdict> {
         match word.trim().to_ascii_uppercase().as_str() {
-            "APPROVED" => Some(Verdict::Approved),
-            "REVISE" => Some(Verdict::Revise),
-            "BLOCKED" => Some(Verdict::Blocked),
+            "APPROVED" => Some(ReviewVerdict::Approved),
+            "REVISE" => Some(ReviewVerdict::Revise),
+            "BLOCKED" => Some(ReviewVerdict::Blocked),
             _ => None,
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
-            Verdict::Approved => "APPROVED",
-            Verdict::Revise => "REVISE",
-            Verdict::Blocked => "BLOCKED",
+            ReviewVerdict::Approved => "APPROVED",
+            ReviewVerdict::Revise => "REVISE",
+            ReviewVerdict::Blocked => "BLOCKED",
         }
     }
 }
@@ -38,14 +39,14 @@ impl Verdict {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Review {
     /// `None`: the reply carried no readable verdict (treated as REVISE).
-    pub verdict: Option<Verdict>,
+    pub verdict: Option<ReviewVerdict>,
     pub rationale: String,
     pub feedback: Vec<String>,
 }
 
 impl Review {
     pub fn verdict_name(&self) -> &'static str {
-        self.verdict.map(Verdict::name).unwrap_or("none")
+        self.verdict.map(ReviewVerdict::name).unwrap_or("none")
     }
 }
 
@@ -69,7 +70,7 @@ pub fn parse_review(reply: &str) -> Review {
     if let Some(&first) = lines.first() {
         if lines.iter().all(|v| *v == first) {
             let text = reply.trim().to_string();
-            let feedback = if first == Verdict::Approved {
+            let feedback = if first == ReviewVerdict::Approved {
                 Vec::new()
             } else {
                 vec![excerpt(&text)]
@@ -115,7 +116,7 @@ fn excerpt(text: &str) -> String {
 }
 
 struct Found {
-    verdict: Verdict,
+    verdict: ReviewVerdict,
     review: Review,
 }
 
@@ -147,7 +148,7 @@ fn from_object(value: &serde_json::Value) -> Option<Found> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("verdict"))
         .and_then(|(_, v)| v.as_str())
-        .and_then(Verdict::parse_word)?;
+        .and_then(ReviewVerdict::parse_word)?;
     let rationale = object
         .get("rationale")
         .map(|v| match v {
@@ -168,7 +169,7 @@ fn from_object(value: &serde_json::Value) -> Option<Found> {
         _ => Vec::new(),
     };
     let mut feedback = feedback;
-    if feedback.is_empty() && verdict != Verdict::Approved && !rationale.trim().is_empty() {
+    if feedback.is_empty() && verdict != ReviewVerdict::Approved && !rationale.trim().is_empty() {
         feedback.push(rationale.trim().to_string());
     }
     Some(Found {
@@ -182,7 +183,7 @@ fn from_object(value: &serde_json::Value) -> Option<Found> {
 }
 
 /// `Verdict: X` lines, with Markdown emphasis and list or quote markers stripped.
-fn line_verdicts(reply: &str) -> Vec<Verdict> {
+fn line_verdicts(reply: &str) -> Vec<ReviewVerdict> {
     let strip = |s: &str| -> String {
         s.chars()
             .filter(|c| !matches!(c, '*' | '_' | '`'))
@@ -202,7 +203,7 @@ fn line_verdicts(reply: &str) -> Vec<Verdict> {
                 .split(|c: char| !c.is_ascii_alphabetic())
                 .next()
                 .unwrap_or_default();
-            Verdict::parse_word(word)
+            ReviewVerdict::parse_word(word)
         })
         .collect()
 }
@@ -215,12 +216,12 @@ mod tests {
     fn bare_and_fenced_json() {
         let r =
             parse_review(r#"{"verdict": "APPROVED", "rationale": "fine", "feedback_items": []}"#);
-        assert_eq!(r.verdict, Some(Verdict::Approved));
+        assert_eq!(r.verdict, Some(ReviewVerdict::Approved));
         assert_eq!(r.rationale, "fine");
         let r = parse_review(
             "Looks close.\n\n```json\n{\"verdict\":\"REVISE\",\"rationale\":\"gaps\",\"feedback_items\":[\"add tests\",\"name files\"]}\n```\n",
         );
-        assert_eq!(r.verdict, Some(Verdict::Revise));
+        assert_eq!(r.verdict, Some(ReviewVerdict::Revise));
         assert_eq!(r.feedback, ["add tests", "name files"]);
     }
 
@@ -234,12 +235,12 @@ mod tests {
         ] {
             assert_eq!(
                 parse_review(text).verdict,
-                Some(Verdict::Approved),
+                Some(ReviewVerdict::Approved),
                 "{text}"
             );
         }
         let r = parse_review("Missing error handling.\nVerdict: REVISE");
-        assert_eq!(r.verdict, Some(Verdict::Revise));
+        assert_eq!(r.verdict, Some(ReviewVerdict::Revise));
         assert!(r.feedback[0].contains("Missing error handling"));
     }
 
@@ -264,7 +265,7 @@ mod tests {
     #[test]
     fn blocked_and_feedback_defaults_to_rationale() {
         let r = parse_review(r#"{"verdict":"BLOCKED","rationale":"the issue contradicts itself"}"#);
-        assert_eq!(r.verdict, Some(Verdict::Blocked));
+        assert_eq!(r.verdict, Some(ReviewVerdict::Blocked));
         assert_eq!(r.feedback, ["the issue contradicts itself"]);
     }
 }

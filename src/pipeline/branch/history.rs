@@ -1,44 +1,25 @@
-//! Where an issue stands, read from its branch history alone (DESIGN §3).
+//! Where an issue stands, read from its branch history alone.
 //!
 //! A stage is complete when its artifact is in the tip's tree and the last commit that changed
 //! the artifact is a person's (no `Orchestrate-Stage` trailer) or an orchestrate commit with
-//! verdict `approved`, `human-approved` or `passed`. Gate decisions are commits that change
-//! nothing, carrying `Orchestrate-Gate`; a decision counts only if it is newer than the last
-//! change to the artifact the gate looks at.
+//! verdict `approved`, `human-approved` or `passed`. Gate events are commits that change
+//! nothing: a person's decision (`Orchestrate-Gate` with verdict `human-approved` or
+//! `rejected`), or a run stopping to wait (`Orchestrate-Waiting`). Only the newest event since
+//! the last change to the artifact a gate looks at counts.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 
+use serde::Serialize;
+
 use super::cache::{Answer, HistoryCache, Key};
-use super::stage::{Gate, Stage};
-use crate::config::{Config, PathsConfig};
+use super::message::{
+    TRAILER_GATE, TRAILER_ISSUE, TRAILER_STAGE, TRAILER_VERDICT, TRAILER_WAITING, Verdict,
+};
+use crate::config::Config;
 use crate::git::{CommitInfo, GitError, ObjectId, Repo};
-
-pub const TRAILER_ISSUE: &str = "Orchestrate-Issue";
-pub const TRAILER_STAGE: &str = "Orchestrate-Stage";
-pub const TRAILER_VERDICT: &str = "Orchestrate-Verdict";
-pub const TRAILER_GATE: &str = "Orchestrate-Gate";
-pub const TRAILER_DRAFTER: &str = "Orchestrate-Drafter";
-pub const TRAILER_REVIEWER: &str = "Orchestrate-Reviewer";
-pub const TRAILER_ROUNDS: &str = "Orchestrate-Rounds";
-pub const TRAILER_TOKENS: &str = "Orchestrate-Tokens";
-pub const TRAILER_COST: &str = "Orchestrate-Cost";
-
-/// The artifact path of a stage that has one document.
-pub fn artifact_path(paths: &PathsConfig, stage: Stage, issue: u64) -> Option<String> {
-    let template = match stage {
-        Stage::Triage => &paths.brief,
-        Stage::Lld => &paths.lld,
-        Stage::Spec => &paths.spec,
-        Stage::Impl | Stage::Pr => return None,
-    };
-    Some(PathsConfig::render(template, issue, stage.name()))
-}
-
-/// The review log of a reviewed stage.
-pub fn reviews_path(paths: &PathsConfig, stage: Stage, issue: u64) -> String {
-    PathsConfig::render(&paths.reviews, issue, stage.name())
-}
+use crate::stage::{Gate, Stage};
 
 /// Where one stage stands.
 #[derive(Clone, Debug)]
@@ -49,11 +30,37 @@ pub enum StageState {
     Done { by_person: bool },
     /// Orchestrate committed it with verdict `blocked`.
     Blocked,
-    /// An artifact exists but is not trusted as finished: a hand-written one with
-    /// `skip_existing_* = false`, or an orchestrate commit with another verdict.
-    Draft { why: String },
+    /// An artifact exists but is not trusted as finished.
+    Draft(DraftWhy),
     /// Complete, but rejected at the gate after it; `feedback` is the person's reason.
     Rejected { feedback: String },
+}
+
+/// Why an artifact on the branch is only a draft.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DraftWhy {
+    /// A person wrote it, and `skip_existing_<stage> = false` sends it through review.
+    HandWritten { stage: Stage, commit: String },
+    /// Orchestrate committed it with a verdict that does not complete a stage.
+    Verdict { verdict: String, commit: String },
+    /// Orchestrate committed it without a verdict.
+    NoVerdict { commit: String },
+}
+
+impl fmt::Display for DraftWhy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DraftWhy::HandWritten { stage, commit } => write!(
+                f,
+                "written by hand in {commit} and skip_existing_{stage} = false: it goes through review"
+            ),
+            DraftWhy::Verdict { verdict, commit } => {
+                write!(f, "committed with verdict `{verdict}` in {commit}")
+            }
+            DraftWhy::NoVerdict { commit } => write!(f, "committed without a verdict in {commit}"),
+        }
+    }
 }
 
 impl StageState {
@@ -82,12 +89,44 @@ pub struct StageRecord {
     pub last_change: Option<CommitInfo>,
 }
 
-/// A gate decision found on the branch.
+impl StageRecord {
+    /// The state in words, with the commit: `done: written by hand in 1a2b3c4`.
+    pub fn describe(&self) -> String {
+        let at = self
+            .last_change
+            .as_ref()
+            .map(|c| format!(" in {}", c.id.short()))
+            .unwrap_or_default();
+        match &self.state {
+            StageState::Missing => "not started".into(),
+            StageState::Done { by_person: true } => format!("done: written by hand{at}"),
+            StageState::Done { by_person: false } => format!("done{at}"),
+            StageState::Blocked => format!("blocked{at}"),
+            StageState::Draft(why) => format!("a draft: {why}"),
+            StageState::Rejected { .. } => format!("rejected at its gate{at}"),
+        }
+    }
+
+    pub fn short_commit(&self) -> Option<String> {
+        self.last_change.as_ref().map(|c| c.id.short())
+    }
+}
+
+/// What happened at a gate: the newest gate commit since its stage's artifact last changed.
 #[derive(Clone, Debug)]
-pub struct GateDecision {
-    pub approved: bool,
-    pub feedback: String,
+pub struct GateEvent {
+    pub kind: GateEventKind,
     pub commit: CommitInfo,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GateEventKind {
+    /// A person approved.
+    Approved,
+    /// A person rejected, saying why.
+    Rejected { feedback: String },
+    /// A run stopped here to wait for a person.
+    Waiting,
 }
 
 /// Everything the branch says about an issue.
@@ -95,8 +134,8 @@ pub struct GateDecision {
 pub struct IssueState {
     pub tip: Option<ObjectId>,
     pub stages: BTreeMap<Stage, StageRecord>,
-    /// The newest decision at each gate that is newer than its stage's last artifact change.
-    pub gates: BTreeMap<Gate, GateDecision>,
+    /// The newest event at each gate since its stage's artifact last changed.
+    pub gates: BTreeMap<Gate, GateEvent>,
 }
 
 impl IssueState {
@@ -107,7 +146,7 @@ impl IssueState {
             .map(|stage| {
                 let record = StageRecord {
                     state: StageState::Missing,
-                    artifact: artifact_path(&config.paths, stage, issue),
+                    artifact: config.paths.artifact(stage, issue),
                     last_change: None,
                 };
                 (stage, record)
@@ -132,7 +171,16 @@ impl IssueState {
 
     /// Whether `gate` has been passed by a person since its stage's artifact last changed.
     pub fn gate_passed(&self, gate: Gate) -> bool {
-        self.gates.get(&gate).is_some_and(|d| d.approved)
+        self.gates
+            .get(&gate)
+            .is_some_and(|e| e.kind == GateEventKind::Approved)
+    }
+
+    /// Whether a run stopped at `gate` and nobody has decided since.
+    pub fn gate_waiting(&self, gate: Gate) -> bool {
+        self.gates
+            .get(&gate)
+            .is_some_and(|e| e.kind == GateEventKind::Waiting)
     }
 
     /// Read the state of `issue` from the branch at `tip`. `cache` (a file under the local
@@ -151,7 +199,7 @@ impl IssueState {
         let tracked: Vec<Tracked> = Stage::ALL
             .into_iter()
             .filter_map(|stage| {
-                let path = artifact_path(&config.paths, stage, issue)?;
+                let path = config.paths.artifact(stage, issue)?;
                 Some(Tracked {
                     stage,
                     key: Key {
@@ -166,7 +214,7 @@ impl IssueState {
         cache.save();
 
         for (t, answer) in tracked.iter().zip(found) {
-            let Some(Answer { change, decision }) = answer else {
+            let Some(Answer { change, event }) = answer else {
                 continue;
             };
             let Some(record) = state.stages.get_mut(&t.stage) else {
@@ -174,27 +222,22 @@ impl IssueState {
             };
             let change = repo.commit_info(change)?;
             record.state = classify(&change, t.stage, config);
-            if let (Some(gate), Some(decision)) = (t.stage.gate_after(), decision) {
-                let decision = repo.commit_info(decision)?;
-                let approved = decision
-                    .trailer(TRAILER_VERDICT)
-                    .is_some_and(|v| v.eq_ignore_ascii_case("human-approved"));
-                let feedback = decision.body();
-                if !approved && record.state.is_done() {
-                    record.state = StageState::Rejected {
-                        feedback: feedback.clone(),
-                    };
-                }
-                state.gates.insert(
-                    gate,
-                    GateDecision {
-                        approved,
-                        feedback,
-                        commit: decision,
-                    },
-                );
-            }
             record.last_change = Some(change);
+            let Some((gate, event)) = t.stage.gate_after().zip(event) else {
+                continue;
+            };
+            let commit = repo.commit_info(event)?;
+            let Some((_, kind)) = gate_event(&commit, &issue.to_string()) else {
+                continue;
+            };
+            if let GateEventKind::Rejected { feedback } = &kind
+                && record.state.is_done()
+            {
+                record.state = StageState::Rejected {
+                    feedback: feedback.clone(),
+                };
+            }
+            state.gates.insert(gate, GateEvent { kind, commit });
         }
         Ok(state)
     }
@@ -207,7 +250,7 @@ struct Tracked {
 }
 
 /// For each tracked artifact present at `tip`: the commit that last changed it, and the newest
-/// decision at its gate made after that change. One walk down the first-parent chain, which
+/// event at its gate after that change. One walk down the first-parent chain, which
 /// stops as soon as every artifact is answered, by its own history or by the cache.
 fn last_changes(
     repo: &Repo,
@@ -221,7 +264,7 @@ fn last_changes(
         .map(|t| repo.blob_id(tip, &t.key.path))
         .collect::<Result<_, _>>()?;
     let mut found: Vec<Option<Answer>> = vec![None; tracked.len()];
-    // The newest decision at each artifact's gate seen so far on the way down.
+    // The newest event at each artifact's gate seen so far on the way down.
     let mut seen: Vec<Option<ObjectId>> = vec![None; tracked.len()];
     let mut unresolved: Vec<usize> = (0..tracked.len())
         .filter(|&i| current[i].is_some())
@@ -234,7 +277,7 @@ fn last_changes(
             break;
         }
         let info = repo.commit_info(id)?;
-        if let Some(gate) = decision_gate(&info, &issue_text) {
+        if let Some((gate, _)) = gate_event(&info, &issue_text) {
             for &i in &unresolved {
                 if tracked[i].key.gate == Some(gate) && seen[i].is_none() {
                     seen[i] = Some(id);
@@ -247,7 +290,7 @@ fn last_changes(
             if let Some(cached) = cache.get(id, &tracked[i].key) {
                 found[i] = Some(Answer {
                     change: cached.change,
-                    decision: seen[i].or(cached.decision),
+                    event: seen[i].or(cached.event),
                 });
                 continue;
             }
@@ -258,7 +301,7 @@ fn last_changes(
             if before != current[i] {
                 found[i] = Some(Answer {
                     change: id,
-                    decision: seen[i],
+                    event: seen[i],
                 });
             } else {
                 still.push(i);
@@ -275,48 +318,46 @@ fn last_changes(
     Ok(found)
 }
 
-/// The gate of a decision commit for `issue` (verdict `human-approved` or `rejected`).
-fn decision_gate(info: &CommitInfo, issue: &str) -> Option<Gate> {
+/// The gate and kind of a gate event of `issue`: a decision (`Orchestrate-Gate` with verdict
+/// `human-approved` or `rejected`) or a run waiting (`Orchestrate-Waiting`).
+fn gate_event(info: &CommitInfo, issue: &str) -> Option<(Gate, GateEventKind)> {
     if info.trailer(TRAILER_ISSUE) != Some(issue) {
         return None;
     }
+    if let Some(gate) = info.trailer(TRAILER_WAITING).and_then(Gate::parse) {
+        return Some((gate, GateEventKind::Waiting));
+    }
     let gate = info.trailer(TRAILER_GATE).and_then(Gate::parse)?;
-    let verdict = info.trailer(TRAILER_VERDICT)?;
-    (verdict.eq_ignore_ascii_case("human-approved") || verdict.eq_ignore_ascii_case("rejected"))
-        .then_some(gate)
+    match info.trailer(TRAILER_VERDICT).and_then(Verdict::parse)? {
+        Verdict::HumanApproved => Some((gate, GateEventKind::Approved)),
+        Verdict::Rejected => Some((
+            gate,
+            GateEventKind::Rejected {
+                feedback: info.body(),
+            },
+        )),
+        _ => None,
+    }
 }
 
 fn classify(change: &CommitInfo, stage: Stage, config: &Config) -> StageState {
+    let commit = change.id.short();
     if change.trailer(TRAILER_STAGE).is_none() {
-        let trusted = match stage {
-            Stage::Lld => config.orchestrator.skip_existing_lld,
-            Stage::Spec => config.orchestrator.skip_existing_spec,
-            _ => true,
-        };
-        return if trusted {
+        return if config.trusts_hand_written(stage) {
             StageState::Done { by_person: true }
         } else {
-            StageState::Draft {
-                why: format!(
-                    "written by hand in {} and skip_existing_{} = false: it goes through review",
-                    change.id.short(),
-                    stage.name()
-                ),
-            }
+            StageState::Draft(DraftWhy::HandWritten { stage, commit })
         };
     }
-    match change
-        .trailer(TRAILER_VERDICT)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("approved" | "human-approved" | "passed") => StageState::Done { by_person: false },
-        Some("blocked") => StageState::Blocked,
-        Some(other) => StageState::Draft {
-            why: format!("committed with verdict `{other}` in {}", change.id.short()),
+    match change.trailer(TRAILER_VERDICT) {
+        Some(text) => match Verdict::parse(text) {
+            Some(verdict) if verdict.completes() => StageState::Done { by_person: false },
+            Some(Verdict::Blocked) => StageState::Blocked,
+            _ => StageState::Draft(DraftWhy::Verdict {
+                verdict: text.to_ascii_lowercase(),
+                commit,
+            }),
         },
-        None => StageState::Draft {
-            why: format!("committed without a verdict in {}", change.id.short()),
-        },
+        None => StageState::Draft(DraftWhy::NoVerdict { commit }),
     }
 }

@@ -15,13 +15,13 @@ pub const OVERRIDE_DIR: &str = ".orchestrate/prompts";
 
 /// The templates, by name.
 const BUILTIN: [(&str, &str); 7] = [
-    ("triage", include_str!("prompts/triage.md")),
-    ("lld-draft", include_str!("prompts/lld-draft.md")),
-    ("lld-revise", include_str!("prompts/lld-revise.md")),
-    ("lld-review", include_str!("prompts/lld-review.md")),
-    ("spec-draft", include_str!("prompts/spec-draft.md")),
-    ("spec-revise", include_str!("prompts/spec-revise.md")),
-    ("spec-review", include_str!("prompts/spec-review.md")),
+    ("triage", include_str!("triage.md")),
+    ("lld-draft", include_str!("lld-draft.md")),
+    ("lld-revise", include_str!("lld-revise.md")),
+    ("lld-review", include_str!("lld-review.md")),
+    ("spec-draft", include_str!("spec-draft.md")),
+    ("spec-revise", include_str!("spec-revise.md")),
+    ("spec-review", include_str!("spec-review.md")),
 ];
 
 /// Placeholders every template may use.
@@ -62,7 +62,7 @@ fn allowed(template: &str) -> Vec<&'static str> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
-    #[error("cannot read prompt template {}: {source}", .path.display())]
+    #[error("cannot read prompt template {}", .path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -73,14 +73,6 @@ pub enum PromptError {
         name: String,
         available: String,
     },
-}
-
-impl PromptError {
-    pub fn hints(&self) -> Vec<String> {
-        vec![format!(
-            "fix or remove the file; without it the built-in template is used ({OVERRIDE_DIR}/<name>.md)"
-        )]
-    }
 }
 
 /// The loaded templates.

@@ -1,9 +1,10 @@
 //! Model aliases: the original proposal's short names (`claude:opus-4.5`,
 //! `gemini:3-pro-preview`) and the vendors' families (`opus`, `sonnet`, `haiku`, `pro`,
 //! `flash`, `gpt`) resolve to vendor model ids. A name that is not an alias passes through
-//! unchanged. The resolved id is what is sent, shown and recorded in trailers.
+//! unchanged. Names are resolved once, when a model name is parsed ([`ModelSpec::parse`]), so
+//! the resolved id is what is sent, shown and recorded in trailers everywhere.
 
-use crate::config::{ModelSpec, ProviderKind};
+use super::{ModelSpec, ProviderKind};
 
 /// Families, by provider kind, and the vendor id each means today.
 const FAMILIES: [(ProviderKind, &str, &str); 10] = [
@@ -69,7 +70,7 @@ mod tests {
     use super::*;
 
     fn spec(text: &str) -> ModelSpec {
-        resolve(&ModelSpec::parse(text, &[]).unwrap())
+        ModelSpec::parse(text, &[]).unwrap()
     }
 
     #[test]
@@ -97,7 +98,7 @@ mod tests {
         assert_eq!(spec("ollama:llama3.2").model, "llama3.2");
         assert_eq!(spec("cmd:opus").model, "opus");
         let declared = vec![("local".to_string(), ProviderKind::OpenAi)];
-        let local = resolve(&ModelSpec::parse("local:gpt", &declared).unwrap());
+        let local = ModelSpec::parse("local:gpt", &declared).unwrap();
         assert_eq!(local.model, "gpt", "a declared server's names are its own");
     }
 }

@@ -2,8 +2,31 @@
 //! a Markdown heading (matched when the heading contains the name, case-insensitively, so
 //! numbering is ignored) with something under it.
 
-/// What is wrong with a draft, one line per problem; empty when the draft passes.
-pub fn check_sections(draft: &str, required: &[String]) -> Vec<String> {
+use std::fmt;
+
+use serde::Serialize;
+
+/// What is wrong with one required section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", content = "section", rename_all = "snake_case")]
+pub enum SectionProblem {
+    /// No heading names the section.
+    Missing(String),
+    /// Headings name it, but nothing is written under any of them.
+    Empty(String),
+}
+
+impl fmt::Display for SectionProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SectionProblem::Missing(name) => write!(f, "missing section: {name}"),
+            SectionProblem::Empty(name) => write!(f, "empty section: {name}"),
+        }
+    }
+}
+
+/// What is wrong with a draft, one problem per section; empty when the draft passes.
+pub fn check_sections(draft: &str, required: &[String]) -> Vec<SectionProblem> {
     let headings = headings(draft);
     let mut problems = Vec::new();
     for name in required {
@@ -13,9 +36,9 @@ pub fn check_sections(draft: &str, required: &[String]) -> Vec<String> {
             .filter(|h| h.text.to_lowercase().contains(&wanted))
             .collect();
         if matching.is_empty() {
-            problems.push(format!("missing section: {name}"));
+            problems.push(SectionProblem::Missing(name.clone()));
         } else if !matching.iter().any(|h| h.has_content) {
-            problems.push(format!("empty section: {name}"));
+            problems.push(SectionProblem::Empty(name.clone()));
         }
     }
     problems
@@ -123,6 +146,7 @@ mod tests {
     fn missing_and_empty_sections_are_named() {
         let doc = "## Context\n\n## Requirements\n- R1\n```\n## Test\n```\n";
         let problems = check_sections(doc, &req(&["Context", "Requirements", "Test"]));
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(
             problems,
             ["empty section: Context", "missing section: Test"]
@@ -140,7 +164,7 @@ mod tests {
         let doc = "## Test\n### Unit\n\n## Other\nx\n";
         assert_eq!(
             check_sections(doc, &req(&["Test"])),
-            ["empty section: Test"]
+            [SectionProblem::Empty("Test".into())]
         );
     }
 }

@@ -14,23 +14,12 @@ use std::path::{Path, PathBuf};
 pub enum LockError {
     #[error("issue #{issue} is already being worked on by another git orchestrate run{}", .pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     Busy { issue: u64, pid: Option<u32> },
-    #[error("could not lock issue #{issue} ({}): {source}", .path.display())]
+    #[error("could not lock issue #{issue} ({})", .path.display())]
     Io {
         issue: u64,
         path: PathBuf,
         source: std::io::Error,
     },
-}
-
-impl LockError {
-    pub fn hints(&self) -> Vec<String> {
-        match self {
-            LockError::Busy { issue, .. } => vec![format!(
-                "wait for that run to finish, or stop it; `git orchestrate status {issue}` shows its progress"
-            )],
-            LockError::Io { .. } => vec![],
-        }
-    }
 }
 
 /// A held lock; released (and its file removed) on drop.

@@ -8,37 +8,43 @@
 //! out, commits the last draft and every review with verdict `blocked`: nothing paid for is
 //! lost, and nothing unapproved is called done. A reply without a readable verdict is REVISE.
 
+mod feedback;
+pub mod sections;
+pub mod verdict;
+
 use std::collections::BTreeMap;
 
-use super::PipelineError;
-use super::events::Event;
-use super::history::{StageState, reviews_path};
-use super::message::Message;
-use super::plan::Start;
-use super::run::{Run, StageResult};
-use super::sections::check_sections;
-use super::stage::Stage;
-use super::verdict::{Review, Verdict, parse_review};
+use super::StageOutcome;
 use crate::config::ReviewStageConfig;
-use crate::git::FileChange;
-use crate::llm::Role;
+use crate::git::{FileChange, ObjectId};
+use crate::pipeline::PipelineError;
+use crate::pipeline::branch::{Message, StageState, Verdict};
+use crate::pipeline::context::StageContext;
+use crate::pipeline::events::Event;
+use crate::pipeline::plan::Start;
+use crate::stage::{Role, Stage};
+use feedback::{
+    bullets, dedup, last_review, longest_backtick_run, one_paragraph, plural, quote, remember, same,
+};
+use sections::{SectionProblem, check_sections};
+use verdict::{Review, ReviewVerdict, parse_review};
 
 /// How many times a draft that fails the section check goes back before the stage blocks.
 pub const SECTION_FIXES: u32 = 2;
 
-pub(super) async fn run(
-    run: &mut Run<'_>,
-    stage: Stage,
-    start: Start,
-) -> Result<StageResult, PipelineError> {
-    let mut state = Loop::new(run, stage, &start)?;
+/// Run the loop for the stage `cx` belongs to (`lld` or `spec`).
+pub async fn run(cx: &mut StageContext<'_>, start: Start) -> Result<StageOutcome, PipelineError> {
+    let mut state = Loop::new(cx, &start)?;
     match state.drive(start).await {
         // The budget ran out: a block, with what was paid for so far committed.
         Err(PipelineError::OverBudget { message, .. }) => state.block(message),
         Err(error @ PipelineError::Model { .. }) if state.paid => {
             // Keep what was paid for: the last draft and the reviews so far, as blocked. The
             // model's failure is still the error to report.
-            let reason = format!("stopped because a model call failed: {error}");
+            let reason = format!(
+                "stopped because a model call failed: {}",
+                crate::error_chain::chain(&error)
+            );
             let _ = state.block(reason);
             Err(error)
         }
@@ -47,7 +53,7 @@ pub(super) async fn run(
 }
 
 struct Loop<'r, 'a> {
-    run: &'r mut Run<'a>,
+    cx: &'r mut StageContext<'a>,
     stage: Stage,
     settings: ReviewStageConfig,
     drafter: String,
@@ -67,35 +73,31 @@ struct Loop<'r, 'a> {
 }
 
 impl<'r, 'a> Loop<'r, 'a> {
-    fn new(
-        run: &'r mut Run<'a>,
-        stage: Stage,
-        start: &Start,
-    ) -> Result<Loop<'r, 'a>, PipelineError> {
-        let config = &run.session.config;
-        let settings = match stage {
-            Stage::Spec => config.spec.clone(),
-            _ => config.lld.clone(),
-        };
-        // The models as trailers record them: aliases resolved.
-        let drafter = run.model(stage, Role::Drafter)?.label();
-        let reviewer = run.model(stage, Role::Reviewer)?.label();
-        let artifact = run.artifact(stage);
-        let reviews_file = reviews_path(&config.paths, stage, run.issue.number);
-        let brief = run
-            .read_artifact(&run.artifact(Stage::Triage))?
-            .unwrap_or_else(|| run.issue.normalised());
-        let lld = if stage == Stage::Spec && !run.opts.skip.contains(&Stage::Lld) {
-            run.read_artifact(&run.artifact(Stage::Lld))?
+    fn new(cx: &'r mut StageContext<'a>, start: &Start) -> Result<Loop<'r, 'a>, PipelineError> {
+        let stage = cx.stage();
+        let settings = cx
+            .settings()
+            .review()
+            .cloned()
+            .ok_or(PipelineError::StageUnavailable { stage, last: None })?;
+        let drafter = cx.model_label(Role::Drafter)?;
+        let reviewer = cx.model_label(Role::Reviewer)?;
+        let artifact = cx.artifact(stage);
+        let reviews_file = cx.reviews_path();
+        let brief = cx
+            .read_artifact(&cx.artifact(Stage::Triage))?
+            .unwrap_or_else(|| cx.issue().normalised());
+        let lld = if stage == Stage::Spec && !cx.skips(Stage::Lld) {
+            cx.read_artifact(&cx.artifact(Stage::Lld))?
         } else {
             None
         };
         let previous_log = match start {
             Start::Fresh => None,
-            Start::FromDraft | Start::FromFeedback(_) => run.read_artifact(&reviews_file)?,
+            Start::FromDraft | Start::FromFeedback(_) => cx.read_artifact(&reviews_file)?,
         };
         let noun = stage.artifact_noun();
-        let issue = run.issue.number;
+        let issue = cx.issue().number;
         let log = match previous_log {
             Some(text) if !text.trim().is_empty() => {
                 let attempt = text.matches("\n## Attempt ").count() + 1;
@@ -104,10 +106,10 @@ impl<'r, 'a> Loop<'r, 'a> {
             _ => format!("# Reviews: {noun} for #{issue}\n\n## Attempt 1\n"),
         };
         // A blocked draft came from the drafter in an earlier run; a hand-written one did not.
-        let drafter_used = matches!(run.state.stage(stage).state, StageState::Blocked)
-            && matches!(start, Start::FromDraft);
+        let drafter_used =
+            matches!(cx.record().state, StageState::Blocked) && matches!(start, Start::FromDraft);
         Ok(Loop {
-            run,
+            cx,
             stage,
             settings,
             drafter,
@@ -125,7 +127,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         })
     }
 
-    async fn drive(&mut self, start: Start) -> Result<StageResult, PipelineError> {
+    async fn drive(&mut self, start: Start) -> Result<StageOutcome, PipelineError> {
         let mut draft = match start {
             Start::Fresh => self.draft_fresh().await?,
             Start::FromDraft => {
@@ -156,29 +158,29 @@ impl<'r, 'a> Loop<'r, 'a> {
                 Err(problems) => {
                     return self.block(format!(
                         "the draft still lacks required sections after {SECTION_FIXES} requests to fix them ({})",
-                        problems.join("; ")
+                        join(&problems)
                     ));
                 }
             };
             self.draft = Some(draft.clone());
             let (review, reply) = self.review(&draft, round).await?;
             self.reviews += 1;
-            self.run.io.events.emit(Event::Verdict {
+            self.cx.emit(Event::Verdict {
                 stage: self.stage,
                 round,
-                verdict: review.verdict_name().into(),
+                verdict: review.verdict,
                 feedback_items: review.feedback.len(),
             });
             self.log_round(round, &review, &reply);
             match review.verdict {
-                Some(Verdict::Approved) => return self.approve(),
-                Some(Verdict::Blocked) => {
+                Some(ReviewVerdict::Approved) => return self.approve(),
+                Some(ReviewVerdict::Blocked) => {
                     return self.block(format!(
                         "the reviewer blocked it: {}",
                         one_paragraph(&review.rationale)
                     ));
                 }
-                Some(Verdict::Revise) | None => {
+                Some(ReviewVerdict::Revise) | None => {
                     if revisions >= self.settings.max_revisions {
                         return self.block(format!(
                             "not approved after {revisions} revision{} ({} review{}); {}",
@@ -201,7 +203,7 @@ impl<'r, 'a> Loop<'r, 'a> {
     }
 
     fn existing_draft(&self) -> Result<String, PipelineError> {
-        Ok(self.run.read_artifact(&self.artifact)?.unwrap_or_default())
+        Ok(self.cx.read_artifact(&self.artifact)?.unwrap_or_default())
     }
 
     /// The mechanical check, with at most [`SECTION_FIXES`] trips back to the drafter.
@@ -209,14 +211,14 @@ impl<'r, 'a> Loop<'r, 'a> {
         &mut self,
         mut draft: String,
         round: u32,
-    ) -> Result<Result<String, Vec<String>>, PipelineError> {
+    ) -> Result<Result<String, Vec<SectionProblem>>, PipelineError> {
         let mut fixes = 0;
         loop {
             let problems = check_sections(&draft, &self.settings.required_sections);
             if problems.is_empty() {
                 return Ok(Ok(draft));
             }
-            self.run.io.events.emit(Event::DraftIncomplete {
+            self.cx.emit(Event::DraftIncomplete {
                 stage: self.stage,
                 round,
                 problems: problems.clone(),
@@ -224,7 +226,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             if fixes == SECTION_FIXES {
                 self.note(&format!(
                     "Round {round}: the draft still failed the section check ({}).",
-                    problems.join("; ")
+                    join(&problems)
                 ));
                 self.draft = Some(draft);
                 return Ok(Err(problems));
@@ -232,26 +234,20 @@ impl<'r, 'a> Loop<'r, 'a> {
             fixes += 1;
             self.note(&format!(
                 "Round {round}: the draft failed the section check ({}); it went back to the drafter without a review.",
-                problems.join("; ")
+                join(&problems)
             ));
             let feedback = vec![format!(
                 "The document must have each of these sections as a Markdown heading with content under it: {}. Problems found: {}.",
                 self.settings.required_sections.join(", "),
-                problems.join("; ")
+                join(&problems)
             )];
             let earlier = self.feedback_seen.clone();
             draft = self.revise_with(&draft, &feedback, &earlier, round).await?;
         }
     }
 
-    fn base_vars(&self) -> Result<BTreeMap<&'static str, String>, PipelineError> {
-        let issue = &self.run.issue;
-        let mut vars = BTreeMap::new();
-        vars.insert("repo_name", self.run.session.repo.name());
-        vars.insert("repo_context", self.run.repo_context()?);
-        vars.insert("issue_number", issue.number.to_string());
-        vars.insert("issue_title", issue.title.clone());
-        vars.insert("stage", self.stage.name().to_string());
+    fn base_vars(&mut self) -> Result<BTreeMap<&'static str, String>, PipelineError> {
+        let mut vars = self.cx.prompt_vars()?;
         vars.insert(
             "required_sections",
             self.settings.required_sections.join(", "),
@@ -272,10 +268,7 @@ impl<'r, 'a> Loop<'r, 'a> {
 
     async fn draft_fresh(&mut self) -> Result<String, PipelineError> {
         let vars = self.base_vars()?;
-        let prompt = self
-            .run
-            .prompts
-            .render(&format!("{}-draft", self.stage), &vars);
+        let prompt = self.cx.prompt(&format!("{}-draft", self.stage), &vars);
         self.call_drafter(prompt, 1).await
     }
 
@@ -311,10 +304,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         vars.insert("feedback", bullets(&current, "None."));
         vars.insert("earlier_feedback", bullets(&earlier, "None."));
         vars.insert("round", round.to_string());
-        let prompt = self
-            .run
-            .prompts
-            .render(&format!("{}-revise", self.stage), &vars);
+        let prompt = self.cx.prompt(&format!("{}-revise", self.stage), &vars);
         self.call_drafter(prompt, round).await
     }
 
@@ -323,10 +313,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         prompt: crate::llm::Prompt,
         round: u32,
     ) -> Result<String, PipelineError> {
-        let reply = self
-            .run
-            .call(self.stage, Role::Drafter, round, prompt)
-            .await?;
+        let reply = self.cx.call(Role::Drafter, round, prompt).await?;
         self.paid = true;
         self.drafter_used = true;
         let text = format!("{}\n", reply.text.trim());
@@ -343,14 +330,8 @@ impl<'r, 'a> Loop<'r, 'a> {
         );
         vars.insert("round", round.to_string());
         vars.insert("feedback", String::new());
-        let prompt = self
-            .run
-            .prompts
-            .render(&format!("{}-review", self.stage), &vars);
-        let reply = self
-            .run
-            .call(self.stage, Role::Reviewer, round, prompt)
-            .await?;
+        let prompt = self.cx.prompt(&format!("{}-review", self.stage), &vars);
+        let reply = self.cx.call(Role::Reviewer, round, prompt).await?;
         self.paid = true;
         Ok((parse_review(&reply.text), reply.text))
     }
@@ -370,7 +351,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         if !review.rationale.trim().is_empty() {
             entry.push_str(&format!("\n{}\n", review.rationale.trim()));
         }
-        if review.verdict != Some(Verdict::Approved) && !review.feedback.is_empty() {
+        if review.verdict != Some(ReviewVerdict::Approved) && !review.feedback.is_empty() {
             entry.push_str(&format!(
                 "\nFeedback:\n\n{}\n",
                 bullets(&review.feedback, "")
@@ -402,9 +383,9 @@ impl<'r, 'a> Loop<'r, 'a> {
         self.drafter_used.then_some(self.drafter.as_str())
     }
 
-    fn approve(&mut self) -> Result<StageResult, PipelineError> {
-        let issue = &self.run.issue;
-        let mut message = Message::stage(self.stage, issue.number, &issue.title, "approved");
+    fn approve(&mut self) -> Result<StageOutcome, PipelineError> {
+        let issue = self.cx.issue();
+        let mut message = Message::stage(self.stage, issue.number, &issue.title, Verdict::Approved);
         let by = match self.drafter_label() {
             Some(d) => format!("Drafted by {d}"),
             None => "Written by hand".into(),
@@ -416,215 +397,63 @@ impl<'r, 'a> Loop<'r, 'a> {
             ))
             .models(self.drafter_label(), Some(&self.reviewer))
             .rounds(self.reviews)
-            .spend(self.run.take_spend(self.stage));
-        let files = self.files();
-        let commit = self.run.commit(self.stage.name(), &files, &message)?;
-        self.run.io.events.emit(Event::Committed {
-            stage: self.stage,
-            commit: commit.short(),
-            verdict: "approved".into(),
-            paths: files.iter().map(|f| f.path.clone()).collect(),
-        });
-        Ok(StageResult::Passed {
+            .spend(self.cx.take_spend());
+        let commit = self.commit(&message, Verdict::Approved)?;
+        Ok(StageOutcome::Passed {
             commit,
-            verdict: "approved".into(),
+            verdict: Verdict::Approved,
             rounds: self.reviews,
         })
     }
 
-    fn block(&mut self, reason: String) -> Result<StageResult, PipelineError> {
+    fn block(&mut self, reason: String) -> Result<StageOutcome, PipelineError> {
         if self.draft.is_none() {
-            return Ok(StageResult::Blocked {
+            return Ok(StageOutcome::Blocked {
                 commit: None,
                 reason,
                 rounds: self.reviews,
             });
         }
         self.note(&format!("Blocked: {reason}"));
-        let issue = &self.run.issue;
-        let mut message = Message::stage(self.stage, issue.number, &issue.title, "blocked");
+        let issue = self.cx.issue();
+        let mut message = Message::stage(self.stage, issue.number, &issue.title, Verdict::Blocked);
         message
             .paragraph(format!("Blocked: {reason}"))
-            .paragraph(format!(
-                "The last draft and every review are kept here. Run `git orchestrate {}` again to continue from this draft.",
-                issue.number
-            ))
-            .models(self.drafter_label(), (self.reviews > 0).then_some(self.reviewer.as_str()))
+            .paragraph(
+                "The last draft and every review are kept here; the next run continues from this draft.",
+            )
+            .models(
+                self.drafter_label(),
+                (self.reviews > 0).then_some(self.reviewer.as_str()),
+            )
             .rounds(self.reviews)
-            .spend(self.run.take_spend(self.stage));
-        let files = self.files();
-        let commit = self.run.commit(self.stage.name(), &files, &message)?;
-        self.run.io.events.emit(Event::Committed {
-            stage: self.stage,
-            commit: commit.short(),
-            verdict: "blocked".into(),
-            paths: files.iter().map(|f| f.path.clone()).collect(),
-        });
-        Ok(StageResult::Blocked {
+            .spend(self.cx.take_spend());
+        let commit = self.commit(&message, Verdict::Blocked)?;
+        Ok(StageOutcome::Blocked {
             commit: Some(commit),
             reason,
             rounds: self.reviews,
         })
     }
-}
 
-/// Feedback items compare equal when they differ only in case, spacing or final punctuation.
-fn normalise(item: &str) -> String {
-    item.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .trim_end_matches(['.', '!', ';'])
-        .to_lowercase()
-}
-
-fn same(a: &str, b: &str) -> bool {
-    normalise(a) == normalise(b)
-}
-
-fn dedup(items: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for item in items {
-        if !item.trim().is_empty() && !out.iter().any(|o| same(o, item)) {
-            out.push(item.trim().to_string());
-        }
-    }
-    out
-}
-
-fn remember(seen: &mut Vec<String>, items: &[String]) {
-    for item in items {
-        if !item.trim().is_empty() && !seen.iter().any(|s| same(s, item)) {
-            seen.push(item.trim().to_string());
-        }
+    /// Commit the draft and the review log, and say so.
+    fn commit(&mut self, message: &Message, verdict: Verdict) -> Result<ObjectId, PipelineError> {
+        let files = self.files();
+        let commit = self.cx.commit(&files, message)?;
+        self.cx.emit(Event::Committed {
+            stage: self.stage,
+            commit: commit.short(),
+            verdict,
+            paths: files.into_iter().map(|f| f.path).collect(),
+        });
+        Ok(commit)
     }
 }
 
-fn bullets(items: &[String], empty: &str) -> String {
-    if items.is_empty() {
-        return empty.to_string();
-    }
-    items
+fn join(problems: &[SectionProblem]) -> String {
+    problems
         .iter()
-        .map(|item| {
-            let mut lines = item.trim().lines();
-            let first = lines.next().unwrap_or_default();
-            let rest: Vec<String> = lines.map(|l| format!("  {l}")).collect();
-            if rest.is_empty() {
-                format!("- {first}")
-            } else {
-                format!("- {first}\n{}", rest.join("\n"))
-            }
-        })
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn quote(text: &str) -> String {
-    text.trim()
-        .lines()
-        .map(|l| format!("> {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn one_paragraph(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.is_empty() {
-        "(no rationale given)".into()
-    } else if joined.chars().count() > 300 {
-        format!("{}…", joined.chars().take(300).collect::<String>())
-    } else {
-        joined
-    }
-}
-
-/// What the last review said, in one line: its rationale, then what it asked for that the
-/// rationale does not already say. A review without a verdict says only that.
-fn last_review(review: &Review) -> String {
-    if review.verdict.is_none() {
-        return "the last review had no readable verdict".into();
-    }
-    let items: Vec<String> = review
-        .feedback
-        .iter()
-        .filter(|f| !same(f, &review.rationale))
-        .map(|f| one_paragraph(f))
-        .collect();
-    let said = format!("the last review said: {}", one_paragraph(&review.rationale));
-    if items.is_empty() {
-        return said;
-    }
-    let shown = items.len().min(3);
-    let more = match items.len() - shown {
-        0 => String::new(),
-        n => format!(" (and {n} more)"),
-    };
-    format!("{said}; it asked for: {}{more}", items[..shown].join("; "))
-}
-
-fn plural(n: u32) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-fn longest_backtick_run(text: &str) -> usize {
-    let mut longest = 0;
-    let mut current = 0;
-    for c in text.chars() {
-        if c == '`' {
-            current += 1;
-            longest = longest.max(current);
-        } else {
-            current = 0;
-        }
-    }
-    longest
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn feedback_dedup_ignores_case_spacing_and_final_punctuation() {
-        let items: Vec<String> = [
-            "Add tests.",
-            "add  tests",
-            "Name the files",
-            "name the files!",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        assert_eq!(dedup(&items), ["Add tests.", "Name the files"]);
-    }
-
-    #[test]
-    fn the_block_reason_says_each_thing_once() {
-        use super::super::verdict::parse_review;
-        let garbage = parse_review("LGTM!");
-        assert_eq!(
-            last_review(&garbage),
-            "the last review had no readable verdict"
-        );
-        let revise = parse_review(
-            r#"{"verdict": "REVISE", "rationale": "Vague.", "feedback_items": ["vague", "a", "b", "c", "d"]}"#,
-        );
-        assert_eq!(
-            last_review(&revise),
-            "the last review said: Vague.; it asked for: a; b; c (and 1 more)"
-        );
-        let only_rationale =
-            parse_review(r#"{"verdict": "REVISE", "rationale": "Name the files."}"#);
-        assert_eq!(
-            last_review(&only_rationale),
-            "the last review said: Name the files."
-        );
-    }
-
-    #[test]
-    fn multi_line_feedback_stays_in_its_bullet() {
-        let items = vec!["first\nsecond".to_string(), "third".to_string()];
-        assert_eq!(bullets(&items, "None."), "- first\n  second\n- third");
-        assert_eq!(bullets(&[], "None."), "None.");
-    }
+        .join("; ")
 }

@@ -1,12 +1,77 @@
-//! Commit messages with orchestrate's trailers (DESIGN §3), readable by
-//! `git interpret-trailers --parse`: the trailers are always the last paragraph.
+//! Commit messages with orchestrate's trailers, readable by `git interpret-trailers --parse`:
+//! the trailers are always the last paragraph. The trailer names and verdict values are a
+//! public interface: scripts and other clones read them.
 
-use super::history::{
-    TRAILER_COST, TRAILER_DRAFTER, TRAILER_GATE, TRAILER_ISSUE, TRAILER_REVIEWER, TRAILER_ROUNDS,
-    TRAILER_STAGE, TRAILER_TOKENS, TRAILER_VERDICT,
-};
-use super::spend::Spent;
-use super::stage::{Gate, Stage};
+use serde::Serialize;
+
+use crate::pipeline::spend::Spent;
+use crate::stage::{Gate, Stage};
+
+pub const TRAILER_ISSUE: &str = "Orchestrate-Issue";
+pub const TRAILER_STAGE: &str = "Orchestrate-Stage";
+pub const TRAILER_VERDICT: &str = "Orchestrate-Verdict";
+pub const TRAILER_GATE: &str = "Orchestrate-Gate";
+/// On the empty commit a run makes when it stops at a gate: the gate it waits at.
+pub const TRAILER_WAITING: &str = "Orchestrate-Waiting";
+pub const TRAILER_DRAFTER: &str = "Orchestrate-Drafter";
+pub const TRAILER_REVIEWER: &str = "Orchestrate-Reviewer";
+pub const TRAILER_ROUNDS: &str = "Orchestrate-Rounds";
+pub const TRAILER_TOKENS: &str = "Orchestrate-Tokens";
+pub const TRAILER_COST: &str = "Orchestrate-Cost";
+
+/// An `Orchestrate-Verdict` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// A reviewer approved the document.
+    Approved,
+    /// A person approved at a gate.
+    HumanApproved,
+    /// Done without review (triage, pr), or tests green (impl).
+    Passed,
+    /// The stage stopped; its last work is committed anyway.
+    Blocked,
+    /// A person rejected at a gate.
+    Rejected,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approved => "approved",
+            Verdict::HumanApproved => "human-approved",
+            Verdict::Passed => "passed",
+            Verdict::Blocked => "blocked",
+            Verdict::Rejected => "rejected",
+        }
+    }
+
+    /// Whether a stage whose artifact was last committed with this verdict is complete.
+    pub fn completes(self) -> bool {
+        matches!(
+            self,
+            Verdict::Approved | Verdict::HumanApproved | Verdict::Passed
+        )
+    }
+
+    pub fn parse(text: &str) -> Option<Verdict> {
+        [
+            Verdict::Approved,
+            Verdict::HumanApproved,
+            Verdict::Passed,
+            Verdict::Blocked,
+            Verdict::Rejected,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A commit message under construction.
 #[derive(Clone, Debug, Default)]
@@ -25,29 +90,61 @@ impl Message {
     }
 
     /// A stage commit: `orchestrate(lld): design for #7 Title`.
-    pub fn stage(stage: Stage, issue: u64, title: &str, verdict: &str) -> Message {
-        let blocked = if verdict == "blocked" { "blocked " } else { "" };
+    pub fn stage(stage: Stage, issue: u64, title: &str, verdict: Verdict) -> Message {
+        let blocked = if verdict == Verdict::Blocked {
+            "blocked "
+        } else {
+            ""
+        };
         let mut message = Message::new(format!(
             "orchestrate({stage}): {blocked}{} for #{issue} {title}",
             stage.artifact_noun()
         ));
         message.trailer(TRAILER_ISSUE, issue.to_string());
         message.trailer(TRAILER_STAGE, stage.name());
-        message.trailer(TRAILER_VERDICT, verdict);
+        message.trailer(TRAILER_VERDICT, verdict.as_str());
+        message
+    }
+
+    /// A person's edit of a stage's artifact at its gate: no `Orchestrate-Stage`, so the edit
+    /// is trusted as a person's work.
+    pub fn edit(stage: Stage, gate: Gate, issue: u64) -> Message {
+        let mut message = Message::new(format!(
+            "orchestrate({stage}): edit {} for #{issue} at {gate}",
+            stage.artifact_noun()
+        ));
+        message
+            .paragraph(format!("Edited by hand at the {gate} gate."))
+            .trailer(TRAILER_ISSUE, issue.to_string());
+        message
+    }
+
+    /// A run stopped at `gate`, waiting for a person: recorded so that `approve`, `reject` and
+    /// `status` know it on any clone, whatever turned the gate on.
+    pub fn waiting(gate: Gate, issue: u64) -> Message {
+        let mut message =
+            Message::new(format!("orchestrate(gate): waiting at {gate} for #{issue}"));
+        message
+            .paragraph(format!(
+                "The {} is ready for a person's decision at the {gate} gate.",
+                gate.stage().artifact_noun()
+            ))
+            .trailer(TRAILER_ISSUE, issue.to_string())
+            .trailer(TRAILER_WAITING, gate.name());
         message
     }
 
     /// A gate decision: `orchestrate(gate): approve after_lld for #7`.
     pub fn gate(gate: Gate, issue: u64, approved: bool) -> Message {
         let (word, verdict) = if approved {
-            ("approve", "human-approved")
+            ("approve", Verdict::HumanApproved)
         } else {
-            ("reject", "rejected")
+            ("reject", Verdict::Rejected)
         };
         let mut message = Message::new(format!("orchestrate(gate): {word} {gate} for #{issue}"));
         message.trailer(TRAILER_ISSUE, issue.to_string());
         message.trailer(TRAILER_GATE, gate.name());
-        message.trailer(TRAILER_VERDICT, verdict);
+        message.trailer(TRAILER_VERDICT, verdict.as_str());
         message
     }
 
@@ -135,7 +232,7 @@ mod tests {
 
     #[test]
     fn trailers_are_the_last_paragraph() {
-        let mut m = Message::stage(Stage::Lld, 7, "Add a\nflag", "approved");
+        let mut m = Message::stage(Stage::Lld, 7, "Add a\nflag", Verdict::Approved);
         m.paragraph("Drafted by a, approved by b in round 2.")
             .models(Some("cmd:a"), Some("cmd:b"))
             .rounds(2)

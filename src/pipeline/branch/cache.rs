@@ -1,5 +1,5 @@
 //! A cache of what the history below a commit says about an artifact: the commit that last
-//! changed it, and the newest gate decision since. Keyed by commit id, and history below a
+//! changed it, and the newest gate event (a decision, or a run waiting) since. Keyed by commit id, and history below a
 //! commit never changes, so an entry is never stale; a lost or damaged file only costs time.
 //!
 //! Without it, an artifact last changed long ago (a design written by hand on `main` thousands
@@ -9,14 +9,15 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::stage::Gate;
 use crate::git::ObjectId;
+use crate::stage::Gate;
 
 /// Lines kept when the file is compacted, and the size that triggers it.
 const KEEP: usize = 2048;
 const COMPACT_AT: usize = 2 * KEEP;
-/// The format of each line; lines of another version are ignored.
-const VERSION: &str = "v1";
+/// The format of each line; lines of another version are ignored. (v2: gate events include
+/// runs waiting at a gate, which v1 answers did not look for.)
+const VERSION: &str = "v2";
 
 /// What is asked about: one artifact of one issue, with the gate that follows its stage.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -27,11 +28,11 @@ pub struct Key {
 }
 
 /// The answer for a commit: the last change to the artifact at or below it, and the newest
-/// gate decision between the two (not counting the change itself).
+/// gate event between the two (not counting the change itself).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Answer {
     pub change: ObjectId,
-    pub decision: Option<ObjectId>,
+    pub event: Option<ObjectId>,
 }
 
 #[derive(Debug, Default)]
@@ -116,7 +117,7 @@ fn format_line(commit: ObjectId, key: &Key, answer: Answer) -> String {
         key.gate.map(Gate::name).unwrap_or("-"),
         answer.change,
         answer
-            .decision
+            .event
             .map(|d| d.to_string())
             .unwrap_or_else(|| "-".into()),
         key.path
@@ -135,7 +136,7 @@ fn parse(line: &str) -> Option<(ObjectId, Key, Answer)> {
         name => Some(Gate::parse(name)?),
     };
     let change = ObjectId::parse(parts.next()?)?;
-    let decision = match parts.next()? {
+    let event = match parts.next()? {
         "-" => None,
         hex => Some(ObjectId::parse(hex)?),
     };
@@ -143,11 +144,7 @@ fn parse(line: &str) -> Option<(ObjectId, Key, Answer)> {
     if path.is_empty() {
         return None;
     }
-    Some((
-        commit,
-        Key { issue, gate, path },
-        Answer { change, decision },
-    ))
+    Some((commit, Key { issue, gate, path }, Answer { change, event }))
 }
 
 #[cfg(test)]
@@ -169,7 +166,7 @@ mod tests {
         };
         let answer = Answer {
             change: id(1),
-            decision: Some(id(2)),
+            event: Some(id(2)),
         };
         let mut cache = HistoryCache::open(Some(&file));
         cache.put(id(3), &key, answer);
@@ -178,7 +175,7 @@ mod tests {
             .append(true)
             .open(&file)
             .unwrap()
-            .write_all(b"garbage line\nv1 nothex 7 - x - p\n")
+            .write_all(b"garbage line\nv2 nothex 7 - x - p\n")
             .unwrap();
         let again = HistoryCache::open(Some(&file));
         assert_eq!(again.get(id(3), &key), Some(answer));
@@ -198,7 +195,7 @@ mod tests {
         };
         let answer = Answer {
             change: id(1),
-            decision: None,
+            event: None,
         };
         let mut cache = HistoryCache::open(Some(&file));
         for n in 0..COMPACT_AT + 10 {

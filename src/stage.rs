@@ -1,4 +1,6 @@
-//! The pipeline's vocabulary: its stages, in order, and the gates between them.
+//! The pipeline's vocabulary: its stages in order, the gates between them, and the roles
+//! models play. Every layer names these (configuration keys, trailers, events, prompts), so
+//! they live below all of them and depend on nothing.
 
 use std::fmt;
 
@@ -60,6 +62,16 @@ impl Stage {
         matches!(self, Stage::Lld | Stage::Spec)
     }
 
+    /// The roles the stage calls models for, and whether each is required to run it.
+    pub fn roles(self) -> &'static [(Role, bool)] {
+        match self {
+            Stage::Triage => &[(Role::Triage, false)],
+            Stage::Lld | Stage::Spec => &[(Role::Drafter, true), (Role::Reviewer, true)],
+            Stage::Impl => &[(Role::Implementer, true)],
+            Stage::Pr => &[],
+        }
+    }
+
     /// The gate a run passes after this stage, before the next one.
     pub fn gate_after(self) -> Option<Gate> {
         match self {
@@ -112,6 +124,33 @@ impl Gate {
 }
 
 impl fmt::Display for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a model is being called; programs see it as `ORCHESTRATE_ROLE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Triage,
+    Drafter,
+    Reviewer,
+    Implementer,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Triage => "triage",
+            Role::Drafter => "drafter",
+            Role::Reviewer => "reviewer",
+            Role::Implementer => "implementer",
+        }
+    }
+}
+
+impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }

@@ -1,10 +1,19 @@
-//! The issue's branch: found by its prefix, or planned from the base; and committing to it so
-//! that a commit that cannot land (someone moved the branch) is saved locally, never lost.
+//! The issue's branch as the record of its progress: found by its prefix or planned from the
+//! base; committed to so that a commit that cannot land (someone moved the branch) is saved
+//! locally, never lost ([`IssueBranch`]); the commit messages and trailers written there
+//! ([`message`]); and where the issue stands, read back from that history ([`history`]).
 
-use super::PipelineError;
-use super::statedir::StateDir;
+mod cache;
+pub mod history;
+pub mod message;
+
+pub use history::{GateEvent, IssueState, StageRecord, StageState};
+pub use message::{Message, Verdict};
+
 use crate::git::{CommitRequest, FileChange, GitError, Head, ObjectId, Repo};
 use crate::issue::slug;
+use crate::pipeline::PipelineError;
+use crate::pipeline::local::StateDir;
 
 /// Where the issue's work goes.
 #[derive(Clone, Debug)]
@@ -104,10 +113,10 @@ impl IssueBranch {
                 self.tip = Some(id);
                 Ok(id)
             }
-            Err(source @ GitError::BranchMoved { .. }) => {
+            Err(moved @ GitError::BranchMoved { .. }) => {
                 let saved = state.save_recovery(issue, stage, files, message);
                 Err(PipelineError::BranchMoved {
-                    source,
+                    moved,
                     saved_to: saved.ok(),
                 })
             }

@@ -1,6 +1,9 @@
 //! Local run state under `<git-common-dir>/orchestrate/`: locks, transcripts of model
-//! exchanges (for debugging, and so a reply that could not be committed is not lost), and
-//! artifacts saved when a commit could not land. Deleting it loses nothing the branch holds.
+//! exchanges (for debugging, and so a reply that could not be committed is not lost),
+//! artifacts saved when a commit could not land, and the cache of answers read from history.
+//! Deleting it loses nothing the branch holds.
+
+pub mod lock;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,32 +35,16 @@ impl StateDir {
         self.root.join("cache").join("history")
     }
 
-    /// Where this run's transcripts go.
-    pub fn transcripts(&self, issue: u64, run_id: &str) -> PathBuf {
-        self.root
-            .join("transcripts")
-            .join(issue.to_string())
-            .join(run_id)
-    }
-
-    /// Save one model exchange.
-    pub fn save_transcript(
-        &self,
-        dir: &Path,
-        name: &str,
-        model: &str,
-        prompt: &str,
-        reply: Result<&str, &str>,
-    ) -> std::io::Result<PathBuf> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join(format!("{name}.md"));
-        let (heading, text) = match reply {
-            Ok(text) => ("Reply", text),
-            Err(error) => ("Error", error),
-        };
-        let body = format!("# Model\n\n{model}\n\n# Prompt\n\n{prompt}\n\n# {heading}\n\n{text}\n");
-        std::fs::write(&path, body)?;
-        Ok(path)
+    /// The transcripts of one run of `issue`, numbered in call order.
+    pub fn transcripts(&self, issue: u64) -> Transcripts {
+        Transcripts {
+            dir: self
+                .root
+                .join("transcripts")
+                .join(issue.to_string())
+                .join(run_id()),
+            calls: 0,
+        }
     }
 
     /// Save artifacts whose commit could not land, with the message they were to carry.
@@ -97,4 +84,37 @@ pub fn run_id() -> String {
             .to_string()
             .replace([':', '-'], "");
     format!("{stamp}-{}", std::process::id())
+}
+
+/// Where one run keeps its model exchanges: `transcripts/<issue>/<run>/NN-stage-role-roundN.md`.
+#[derive(Clone, Debug)]
+pub struct Transcripts {
+    dir: PathBuf,
+    calls: u32,
+}
+
+impl Transcripts {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Save one exchange; `reply` is the reply's text or what went wrong.
+    pub fn save(
+        &mut self,
+        label: &str,
+        model: &str,
+        prompt: &str,
+        reply: Result<&str, &str>,
+    ) -> std::io::Result<PathBuf> {
+        self.calls += 1;
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.dir.join(format!("{:02}-{label}.md", self.calls));
+        let (heading, text) = match reply {
+            Ok(text) => ("Reply", text),
+            Err(error) => ("Error", error),
+        };
+        let body = format!("# Model\n\n{model}\n\n# Prompt\n\n{prompt}\n\n# {heading}\n\n{text}\n");
+        std::fs::write(&path, body)?;
+        Ok(path)
+    }
 }

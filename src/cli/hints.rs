@@ -1,0 +1,286 @@
+//! Advice for each error a user can hit: the `hint:` lines under `error:`. Advice names
+//! commands, flags, configuration keys and variables, so it is chosen here, at the command
+//! line's edge, per error variant; the library's errors carry only what went wrong.
+
+use crate::config::{ConfigError, Origin, redact_command};
+use crate::git::GitError;
+use crate::issue::IssueError;
+use crate::llm::{FailureClass, LlmError};
+use crate::pipeline::PipelineError;
+use crate::pipeline::local::lock::LockError;
+use crate::pipeline::prompts::OVERRIDE_DIR;
+
+pub fn pipeline(error: &PipelineError) -> Vec<String> {
+    match error {
+        PipelineError::Git(e) => git(e),
+        PipelineError::Issue(e) => issue(e),
+        PipelineError::Lock(e) => lock(e),
+        PipelineError::Prompt(_) => prompt(),
+        PipelineError::Model { source, .. } | PipelineError::ModelSetup { source, .. } => {
+            llm(source)
+        }
+        PipelineError::NoDefaults { .. } => vec![
+            "or give models for one run: -c stages.lld.drafter=\"cmd:claude -p\" -c stages.lld.reviewer=\"cmd:gemini -p\"".into(),
+        ],
+        PipelineError::NoPrice { model, .. } => {
+            let id = model.split_once(':').map(|(_, m)| m).unwrap_or(model);
+            vec![
+                format!("give its price in USD per million tokens:\n[prices.\"{id}\"]\ninput = 1.0\noutput = 2.0"),
+                "programs run through cmd: report no tokens, so their cost cannot be counted: remove [budget] to use them".into(),
+            ]
+        }
+        PipelineError::OverBudget { .. } => vec![
+            "raise [budget] max_usd_per_issue or max_usd_per_stage (or [budget.stages]) to go on".into(),
+        ],
+        PipelineError::Llm(e) => llm(e),
+        PipelineError::NoModel { stage, role } => vec![
+            format!("name one in .orchestrate.toml, for example:\n[stages.{stage}]\n{} = \"cmd:claude -p\"", role.name()),
+            format!("or for this run only: -c stages.{stage}.{}=\"cmd:claude -p\"", role.name()),
+        ],
+        PipelineError::BareRepository { .. } => vec![
+            "run it in a clone with a work tree (`git clone` the repository, then run there)".into(),
+        ],
+        PipelineError::DetachedHead { .. } => vec![
+            "name the base branch: --base main (or switch to a branch first)".into(),
+        ],
+        PipelineError::UnbornHead { .. } => vec![
+            "make a first commit, or name a base that has commits: --base BRANCH".into(),
+        ],
+        PipelineError::BaseNotFound { .. } => {
+            vec!["list branches with `git branch -a`; fetch a remote one first if needed".into()]
+        }
+        PipelineError::AmbiguousBranch { branches, .. } => vec![format!(
+            "keep one and delete the others: git branch -D {}",
+            branches.iter().skip(1).cloned().collect::<Vec<_>>().join(" ")
+        )],
+        PipelineError::BranchCheckedOut { .. } => vec![
+            "switch that checkout to another branch (for example `git switch -`), then run again".into(),
+        ],
+        PipelineError::ResumeIncomplete { stage, .. } => vec![
+            "run without --resume-from to finish the earlier stages first".into(),
+            format!("or go on without it: --skip {stage}"),
+        ],
+        PipelineError::NoBranch { issue, prefix } => vec![format!(
+            "start the issue first: git orchestrate {issue} --issue-file ISSUE.md (its branch will be {prefix}{issue}-...)"
+        )],
+        PipelineError::StageUnavailable { last, .. } => match last {
+            Some(last) => vec![format!(
+                "the design stages are done; stop there with --until {last}"
+            )],
+            None => vec!["run up to the spec with --until spec".into()],
+        },
+        PipelineError::NoIssueSource { .. } => vec![
+            "write the issue to a Markdown file (first `# ` line is the title) and pass --issue-file PATH".into(),
+        ],
+        PipelineError::NotAtGate { issue, .. } => {
+            vec![format!("`git orchestrate status {issue}` shows where the issue stands")]
+        }
+        PipelineError::BranchMoved { moved, saved_to } => {
+            let mut hints = git(moved);
+            if let Some(dir) = saved_to {
+                hints.insert(
+                    0,
+                    format!("the work that could not be committed is saved in {}", dir.display()),
+                );
+            }
+            hints
+        }
+        PipelineError::Interrupted => vec![],
+    }
+}
+
+pub fn config(error: &ConfigError) -> Vec<String> {
+    match error {
+        ConfigError::Read { .. } => vec![],
+        ConfigError::Syntax { .. } => {
+            vec!["fix the TOML syntax at that line (https://toml.io)".into()]
+        }
+        ConfigError::BadOverride { .. } => vec![
+            "write -c KEY=VALUE with a dotted key, for example -c gates.after_lld=true".into(),
+        ],
+        ConfigError::Invalid {
+            wrong_type: true,
+            origin: Origin::Override { .. },
+            ..
+        } => vec![
+            "-c reads VALUE as TOML: numbers and true/false as written, anything else as a string"
+                .into(),
+        ],
+        ConfigError::Invalid {
+            wrong_type: true, ..
+        } => vec![
+            "write the value with the type the key expects (strings need quotes; see the configuration section of the README)".into(),
+        ],
+        ConfigError::Invalid { hint, .. } => hint.iter().cloned().collect(),
+    }
+}
+
+pub fn git(error: &GitError) -> Vec<String> {
+    match error {
+        GitError::NotARepository { .. } => vec![
+            "run git orchestrate inside a git repository (or create one with `git init`)"
+                .into(),
+        ],
+        GitError::Reftable { .. } => vec![
+            "convert the repository with `git refs migrate --ref-format=files`, or run in a clone that uses the files backend".into(),
+        ],
+        GitError::BranchMoved { branch, .. } => vec![
+            format!("someone else committed to {branch} during the run; nothing of theirs was overwritten"),
+            "look at the branch (`git log` it), then re-run: finished stages are kept and the run continues from the new tip".into(),
+        ],
+        GitError::Identity { .. } => vec![
+            "tell git who you are: git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
+        ],
+        GitError::Spawn { .. } => vec!["make sure the `git` program is on PATH".into()],
+        GitError::Open { .. } | GitError::Git { .. } | GitError::Command { .. } => vec![],
+    }
+}
+
+pub fn issue(error: &IssueError) -> Vec<String> {
+    match error {
+        IssueError::Read { .. } => {
+            vec!["check the path given to --issue-file (relative paths start at the current directory)".into()]
+        }
+        IssueError::Empty { .. } => {
+            vec!["write the issue in Markdown: a `# Title` line, then the description".into()]
+        }
+        IssueError::NotUtf8 { .. } => {
+            vec!["save the file as UTF-8 (for example `iconv -t UTF-8`)".into()]
+        }
+    }
+}
+
+fn lock(error: &LockError) -> Vec<String> {
+    match error {
+        LockError::Busy { issue, .. } => vec![format!(
+            "wait for that run to finish, or stop it; `git orchestrate status {issue}` shows its progress"
+        )],
+        LockError::Io { .. } => vec![],
+    }
+}
+
+fn prompt() -> Vec<String> {
+    vec![format!(
+        "fix or remove the file; without it the built-in template is used ({OVERRIDE_DIR}/<name>.md)"
+    )]
+}
+
+pub fn llm(error: &LlmError) -> Vec<String> {
+    match error {
+    LlmError::Retried { last: source, .. } => {
+        let mut hints = llm(source);
+        if source.class() == FailureClass::Transient {
+            hints.push("finished stages are kept: run the same command again later to go on".into());
+        }
+        hints
+    }
+    LlmError::Spawn { .. } => vec!["check that `sh` can run on this machine".into()],
+    LlmError::Exit {
+        command, not_found, ..
+    } => {
+        if *not_found {
+            let program = command.split_whitespace().next().unwrap_or(command);
+            vec![format!(
+                "`{program}` was not found: install it, put it on PATH, or fix the model in .orchestrate.toml"
+            )]
+        } else {
+            vec![format!(
+                "run `{}` by hand with the prompt on stdin to see what it does",
+                redact_command(command)
+            )]
+        }
+    }
+    LlmError::TimedOut { model, .. } => {
+        let provider = model.split(':').next().unwrap_or("cmd");
+        vec![format!(
+            "raise the limit with [providers.{provider}] timeout = \"40m\" if the model needs longer"
+        )]
+    }
+    LlmError::Empty { model, .. } if model.starts_with("cmd:") => vec![
+        "a model program must print its answer on stdout; check that it reads the prompt from stdin".into(),
+    ],
+    LlmError::Empty { .. } => {
+        vec!["the model produced no text; try again, or another model".into()]
+    }
+    LlmError::Unsupported { provider } => vec![format!(
+        "the {provider} provider comes with the impl stage; drafters and reviewers can use cmd:, anthropic:, gemini:, openai: or ollama:"
+    )],
+    LlmError::MissingKey { provider, vars } if vars.iter().any(|v| v.starts_with("api_key_env")) => vec![
+        format!("name the environment variable that holds its key: [providers.{provider}] api_key_env = \"MY_KEY_VAR\""),
+    ],
+    LlmError::MissingKey { provider, vars } => vec![
+        format!("export {}=... (the key is read from the environment, never from files)", vars[0]),
+        format!("or name the variable that holds it: [providers.{provider}] api_key_env = \"MY_KEY_VAR\""),
+    ],
+    LlmError::Http {
+        provider,
+        model,
+        status,
+        message,
+        ..
+    } => http_hints(provider, model, *status, message),
+    LlmError::Connect { provider, url, .. } => vec![
+        format!("check that {url} is right and the server is running ([providers.{provider}] base_url)"),
+    ],
+    LlmError::Idle { .. } | LlmError::Dropped { .. } => vec![
+        "the connection or the provider failed mid-reply; run again to retry (finished stages are kept)".into(),
+    ],
+    LlmError::Malformed { model, .. } => {
+        let provider = model.split(':').next().unwrap_or("the provider");
+        vec![format!(
+            "check that [providers.{provider}] base_url reaches the vendor's own API, or a proxy that passes its stream through unchanged"
+        )]
+    }
+    LlmError::Truncated { model, .. } => {
+        let provider = model.split(':').next().unwrap_or("the provider");
+        vec![format!(
+            "raise [providers.{provider}] max_output_tokens, or ask for a shorter document in the prompt templates"
+        )]
+    }
+    LlmError::Refused { .. } => vec![
+        "read the issue for content a provider may refuse, or use another model".into(),
+    ],
+    LlmError::Replay { .. } => vec![
+        "a replay must run the same command, in the same repository state, as the recording".into(),
+    ],
+    LlmError::Replayed { .. } => vec![],
+}
+}
+
+fn http_hints(provider: &str, model: &str, status: u16, message: &str) -> Vec<String> {
+    let key = match provider {
+        "anthropic" => "ANTHROPIC_API_KEY".to_string(),
+        "gemini" => "GEMINI_API_KEY (or GOOGLE_API_KEY)".to_string(),
+        "openai" => "OPENAI_API_KEY".to_string(),
+        other => format!("the key of [providers.{other}] (api_key_env)"),
+    };
+    // Gemini answers 400 to a bad key; OpenAI answers 429 to an account out of credit.
+    if message.to_ascii_lowercase().contains("api key") && matches!(status, 400 | 401 | 403) {
+        return vec![format!("the key was refused: check {key}")];
+    }
+    if message.contains("insufficient_quota") {
+        return vec![format!(
+            "the account behind {key} is out of credit: check its billing"
+        )];
+    }
+    match status {
+        401 => vec![format!("the key was refused: check {key}")],
+        403 => vec![format!(
+            "the key is valid but may not use {model}: check the key's permissions and {key}"
+        )],
+        404 => vec![format!(
+            "check the model name `{model}` in .orchestrate.toml (and the provider's base_url)"
+        )],
+        400 | 413 | 422 => vec![format!(
+            "the provider refused the request as invalid: check the model name `{model}` and [providers.{provider}] max_output_tokens"
+        )],
+        429 => vec![
+            "this is the provider's rate limit or your quota, not your credentials: wait, then run again".into(),
+            format!("or allow more retries: [providers.{provider}] max_retries"),
+        ],
+        500..=599 => vec![
+            "this is the provider's capacity or an outage, not your credentials: wait, then run again".into(),
+        ],
+        _ => vec![],
+    }
+}

@@ -1,0 +1,65 @@
+//! `run`: take one issue through the pipeline. The issue is read (from a file, or from the
+//! brief already on its branch), its branch located and claimed, and the run loop takes it
+//! from there.
+
+use super::claim;
+use crate::issue::{Issue, parse_issue, read_issue_file};
+use crate::pipeline::branch::IssueBranch;
+use crate::pipeline::events::{Event, Outcome};
+use crate::pipeline::run::Claim;
+use crate::pipeline::{PipelineError, RunIo, RunOptions, Session};
+use crate::stage::Stage;
+
+/// Run the pipeline for `opts.issue` in `session` (the run owns it from here).
+pub async fn run(
+    session: Session,
+    opts: &RunOptions,
+    io: &RunIo<'_>,
+) -> Result<Outcome, PipelineError> {
+    if session.repo.workdir().is_none() {
+        return Err(PipelineError::BareRepository {
+            path: session.repo.common_dir().to_path_buf(),
+        });
+    }
+    let issue = load_issue(&session, opts)?;
+    let located = IssueBranch::locate(
+        &session.repo,
+        &session.config.orchestrator.branch_prefix,
+        issue.number,
+        &issue.title,
+        opts.base.as_deref(),
+    )?;
+    let claimed = claim(&session, issue.number, located, !opts.dry_run)?;
+    if let Some(stale) = claimed.stale {
+        io.events.emit(Event::StaleLockTakenOver {
+            issue: issue.number,
+            pid: stale.pid,
+        });
+    }
+    let claim = Claim {
+        issue,
+        branch: claimed.branch,
+        state: claimed.state,
+        lock: claimed.lock,
+    };
+    crate::pipeline::run::run(session, claim, opts, io).await
+}
+
+/// The issue from `--issue-file`; else, on a re-run, from the brief already on the branch.
+fn load_issue(session: &Session, opts: &RunOptions) -> Result<Issue, PipelineError> {
+    let number = opts.issue.number;
+    if let Some(path) = &opts.issue_file {
+        return Ok(read_issue_file(number, path)?);
+    }
+    let prefix = &session.config.orchestrator.branch_prefix;
+    if let Some(branch) = IssueBranch::existing(&session.repo, prefix, number)?
+        && let Some(brief_path) = session.config.paths.artifact(Stage::Triage, number)
+        && let Some(bytes) = session.repo.read_file(branch.head(), &brief_path)?
+    {
+        let text = String::from_utf8_lossy(&bytes);
+        if !text.trim().is_empty() {
+            return Ok(parse_issue(number, &text));
+        }
+    }
+    Err(PipelineError::NoIssueSource { issue: number })
+}

@@ -1,0 +1,347 @@
+//! `status`: where each issue stands, read from its branch history alone (no network, no
+//! local state needed), as data the command line renders as a table or as JSON.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::git::ObjectId;
+use crate::llm::defaults::{self, Defaults};
+use crate::pipeline::branch::message::{
+    TRAILER_COST, TRAILER_DRAFTER, TRAILER_REVIEWER, TRAILER_ROUNDS, TRAILER_TOKENS,
+    TRAILER_VERDICT,
+};
+use crate::pipeline::branch::{IssueBranch, IssueState, StageState};
+use crate::pipeline::gate;
+use crate::pipeline::{PipelineError, Session};
+use crate::stage::{Gate, Stage};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IssueStatus {
+    pub issue: u64,
+    pub branch: String,
+    pub title: String,
+    pub stages: Vec<StageStatus>,
+    /// The gate the issue waits at, if any.
+    pub waiting_at: Option<Gate>,
+    /// What to do next.
+    pub next: NextAction,
+    /// The models a run would use where configuration names none, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_models: Option<DefaultModels>,
+}
+
+/// Zero-config model choices, as a run would make them now.
+#[derive(Clone, Debug, Serialize)]
+pub struct DefaultModels {
+    pub chosen: Option<Defaults>,
+    /// Why nothing could be chosen.
+    pub problem: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StageStatus {
+    pub stage: Stage,
+    pub state: StageLabel,
+    /// Whether this version can run the stage.
+    pub available: bool,
+    /// The `Orchestrate-Verdict` of the artifact's last change.
+    pub verdict: Option<String>,
+    /// The artifact was last changed by a person.
+    pub by_person: bool,
+    pub drafter: Option<String>,
+    pub reviewer: Option<String>,
+    pub rounds: Option<u32>,
+    /// Tokens the commit's trailer records (`Orchestrate-Tokens`).
+    pub tokens: Option<Tokens>,
+    /// USD the commit's trailer records (`Orchestrate-Cost`).
+    pub cost_usd: Option<f64>,
+    /// Commit date of the artifact's last change, UTC (`2026-11-24 10:01`).
+    pub date: Option<String>,
+    pub commit: Option<String>,
+    pub artifact: Option<String>,
+}
+
+/// Where a stage stands, in one word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageLabel {
+    Done,
+    /// Done, and a gate after it waits for a person.
+    Waiting,
+    Blocked,
+    Rejected,
+    Draft,
+    Pending,
+}
+
+impl StageLabel {
+    pub fn name(self) -> &'static str {
+        match self {
+            StageLabel::Done => "done",
+            StageLabel::Waiting => "waiting",
+            StageLabel::Blocked => "blocked",
+            StageLabel::Rejected => "rejected",
+            StageLabel::Draft => "draft",
+            StageLabel::Pending => "pending",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+}
+
+/// What comes next for an issue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum NextAction {
+    /// A person decides at `gate` about `artifact` (approve or reject).
+    Decide { gate: Gate, artifact: String },
+    /// `stage` is blocked: a run tries again from its draft, or a person edits `artifact`.
+    Retry { stage: Stage, artifact: String },
+    /// `stage` was rejected at its gate: a run revises it with the feedback.
+    Revise { stage: Stage },
+    /// A run goes on with `stage`.
+    Continue { stage: Stage },
+    /// Every stage this version runs is done.
+    Done,
+}
+
+impl IssueStatus {
+    /// The first stage that is not done, or the last one, for one-line summaries.
+    pub fn current(&self) -> String {
+        if let Some(gate) = self.waiting_at {
+            return format!("waiting at {gate}");
+        }
+        let available: Vec<&StageStatus> = self.stages.iter().filter(|s| s.available).collect();
+        match available.iter().find(|s| s.state != StageLabel::Done) {
+            Some(s) => format!("{} {}", s.stage, s.state.name()),
+            None => available
+                .last()
+                .map(|s| format!("{} done", s.stage))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The status of one issue, with the models a run would choose where none is configured;
+/// `None` when the issue has no branch.
+pub async fn issue(session: &Session, issue: u64) -> Result<Option<IssueStatus>, PipelineError> {
+    let prefix = &session.config.orchestrator.branch_prefix;
+    let Some(branch) = IssueBranch::existing(&session.repo, prefix, issue)? else {
+        return Ok(None);
+    };
+    let mut status = build(session, issue, &branch.name, branch.head())?;
+    status.default_models = default_models(session).await;
+    Ok(Some(status))
+}
+
+/// The status of every issue that has a branch, by issue number.
+pub fn all(session: &Session) -> Result<Vec<IssueStatus>, PipelineError> {
+    let prefix = &session.config.orchestrator.branch_prefix;
+    let mut out = Vec::new();
+    for (name, tip) in session.repo.branches_with_prefix(prefix)? {
+        let Some(issue) = issue_of(&name, prefix) else {
+            continue;
+        };
+        out.push(build(session, issue, &name, tip)?);
+    }
+    out.sort_by_key(|s| s.issue);
+    Ok(out)
+}
+
+/// What a run would choose for the design stages' unconfigured roles; `None` when
+/// configuration names every drafter and reviewer.
+async fn default_models(session: &Session) -> Option<DefaultModels> {
+    let config = &session.config;
+    let configured = [Stage::Lld, Stage::Spec].iter().all(|stage| {
+        stage
+            .roles()
+            .iter()
+            .all(|(role, _)| config.stage(*stage).model(*role).is_some())
+    });
+    if configured {
+        return None;
+    }
+    let client = crate::llm::client().ok()?;
+    let found = defaults::look(&session.env, config.providers.get("ollama"), &client).await;
+    Some(match defaults::choose(&found) {
+        Ok(chosen) => DefaultModels {
+            chosen: Some(chosen),
+            problem: None,
+        },
+        Err(problem) => DefaultModels {
+            chosen: None,
+            problem: Some(problem),
+        },
+    })
+}
+
+fn issue_of(branch: &str, prefix: &str) -> Option<u64> {
+    let rest = branch.strip_prefix(prefix)?;
+    let (number, _) = rest.split_once('-')?;
+    number.parse().ok()
+}
+
+fn build(
+    session: &Session,
+    issue: u64,
+    branch: &str,
+    tip: ObjectId,
+) -> Result<IssueStatus, PipelineError> {
+    let config = &session.config;
+    let cache = session.state.history_cache();
+    let state = IssueState::load(&session.repo, tip, config, issue, Some(&cache))?;
+    let gates = gate::effective(config.gates, &state, &Default::default());
+    let waiting_at = gate::waiting_gate(&state, &gates);
+    let stages = Stage::ALL
+        .into_iter()
+        .map(|stage| stage_status(&state, stage, waiting_at))
+        .collect();
+    let title = config
+        .paths
+        .artifact(Stage::Triage, issue)
+        .and_then(|path| session.repo.read_file(tip, &path).ok().flatten())
+        .and_then(|bytes| {
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_string()))
+        })
+        .unwrap_or_else(|| {
+            branch
+                .rsplit_once(&format!("{issue}-"))
+                .map(|(_, slug)| slug.replace('-', " "))
+                .unwrap_or_default()
+        });
+    Ok(IssueStatus {
+        issue,
+        branch: branch.to_string(),
+        title,
+        stages,
+        waiting_at,
+        next: next_action(&state, waiting_at),
+        default_models: None,
+    })
+}
+
+fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> StageStatus {
+    let record = state.stage(stage);
+    let change = record.last_change.as_ref();
+    let trailer = |key: &str| change.and_then(|c| c.trailer(key)).map(str::to_string);
+    let label = if waiting_at.is_some_and(|g| g.stage() == stage) {
+        StageLabel::Waiting
+    } else {
+        match record.state {
+            StageState::Missing => StageLabel::Pending,
+            StageState::Done { .. } => StageLabel::Done,
+            StageState::Blocked => StageLabel::Blocked,
+            StageState::Draft(_) => StageLabel::Draft,
+            StageState::Rejected { .. } => StageLabel::Rejected,
+        }
+    };
+    StageStatus {
+        stage,
+        state: label,
+        available: stage.is_available(),
+        verdict: trailer(TRAILER_VERDICT),
+        by_person: matches!(record.state, StageState::Done { by_person: true }),
+        drafter: trailer(TRAILER_DRAFTER),
+        reviewer: trailer(TRAILER_REVIEWER),
+        rounds: trailer(TRAILER_ROUNDS).and_then(|r| r.parse().ok()),
+        tokens: trailer(TRAILER_TOKENS).and_then(|t| parse_tokens(&t)),
+        cost_usd: trailer(TRAILER_COST).and_then(|c| c.trim().parse().ok()),
+        date: change.map(|c| format_date(c.time)),
+        commit: change.map(|c| c.id.short()),
+        artifact: record.artifact.clone(),
+    }
+}
+
+/// `in=18234 out=4410`.
+fn parse_tokens(text: &str) -> Option<Tokens> {
+    let mut tokens = Tokens {
+        input: 0,
+        output: 0,
+    };
+    let (mut input, mut output) = (false, false);
+    for part in text.split_whitespace() {
+        match part.split_once('=')? {
+            ("in", n) => {
+                tokens.input = n.parse().ok()?;
+                input = true;
+            }
+            ("out", n) => {
+                tokens.output = n.parse().ok()?;
+                output = true;
+            }
+            _ => {}
+        }
+    }
+    (input && output).then_some(tokens)
+}
+
+fn next_action(state: &IssueState, waiting_at: Option<Gate>) -> NextAction {
+    if let Some(gate) = waiting_at {
+        let artifact = state
+            .stage(gate.stage())
+            .artifact
+            .clone()
+            .unwrap_or_default();
+        return NextAction::Decide { gate, artifact };
+    }
+    for stage in Stage::ALL.into_iter().filter(|s| s.is_available()) {
+        let record = state.stage(stage);
+        match &record.state {
+            StageState::Done { .. } => continue,
+            StageState::Blocked => {
+                return NextAction::Retry {
+                    stage,
+                    artifact: record.artifact.clone().unwrap_or_default(),
+                };
+            }
+            StageState::Rejected { .. } => return NextAction::Revise { stage },
+            StageState::Draft { .. } | StageState::Missing => {
+                return NextAction::Continue { stage };
+            }
+        }
+    }
+    NextAction::Done
+}
+
+/// `2026-11-24 10:01` (UTC).
+pub fn format_date(secs: i64) -> String {
+    let Ok(secs) = u64::try_from(secs) else {
+        return "-".into();
+    };
+    let stamp =
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string();
+    // 2026-11-24T10:01:00Z
+    stamp
+        .get(..16)
+        .map(|s| s.replacen('T', " ", 1))
+        .unwrap_or(stamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_issue_numbers_and_tokens() {
+        assert_eq!(format_date(0), "1970-01-01 00:00");
+        assert_eq!(format_date(1_795_000_000), "2026-11-18 11:06");
+        assert_eq!(issue_of("orchestrate/12-fix-it", "orchestrate/"), Some(12));
+        assert_eq!(issue_of("orchestrate/x-fix", "orchestrate/"), None);
+        assert_eq!(
+            parse_tokens("in=18234 out=4410"),
+            Some(Tokens {
+                input: 18234,
+                output: 4410
+            })
+        );
+        assert_eq!(parse_tokens("in=1"), None);
+        assert_eq!(parse_tokens("lots"), None);
+    }
+}

@@ -1,0 +1,50 @@
+//! The stages, one module each, behind one interface: an entry point that takes the stage's
+//! [`StageContext`] and how to begin ([`Start`]), does the stage's work, commits it, and
+//! returns how the stage ended ([`StageOutcome`]). [`run`] is the one dispatch.
+//!
+//! - [`triage`]: the issue brief (written by a model, or the issue text normalised);
+//! - [`review`]: the draft → review → revise loop of the design stages, `lld` and `spec`.
+//!
+//! The `impl` stage (code in a worktree with a test loop) and the `pr` stage (push and pull
+//! request) are not built in this version; the plan marks them unavailable and the run stops
+//! before them. Each will be a module here with the same entry point.
+
+pub mod review;
+pub mod triage;
+
+use super::PipelineError;
+use super::branch::Verdict;
+use super::context::StageContext;
+use super::plan::Start;
+use crate::git::ObjectId;
+use crate::stage::Stage;
+
+/// How a stage ended.
+#[derive(Clone, Debug)]
+pub enum StageOutcome {
+    /// Its artifact is committed and the pipeline goes on.
+    Passed {
+        commit: ObjectId,
+        verdict: Verdict,
+        /// Review rounds (0 for stages without review).
+        rounds: u32,
+    },
+    /// The pipeline stops; what was produced is committed (`commit`) when there was any.
+    Blocked {
+        commit: Option<ObjectId>,
+        reason: String,
+        rounds: u32,
+    },
+}
+
+/// Run `stage`.
+pub async fn run(cx: &mut StageContext<'_>, start: Start) -> Result<StageOutcome, PipelineError> {
+    match cx.stage() {
+        Stage::Triage => triage::run(cx).await,
+        Stage::Lld | Stage::Spec => review::run(cx, start).await,
+        stage @ (Stage::Impl | Stage::Pr) => Err(PipelineError::StageUnavailable {
+            stage,
+            last: Some(Stage::Spec),
+        }),
+    }
+}

@@ -1,0 +1,100 @@
+//! The words for the pipeline's data: reasons, results, next actions and the commands that go
+//! on from them. Events and reports carry enums; this is the one place that turns them into
+//! what a person reads, so `--json` and the terminal never disagree about what happened.
+
+use crate::ops::status::NextAction;
+use crate::pipeline::branch::Verdict;
+use crate::pipeline::events::RowResult;
+use crate::pipeline::plan::Reason;
+use crate::stage::Gate;
+
+/// Why the plan does what it does with a stage.
+pub fn reason(reason: &Reason) -> String {
+    let at = |commit: &Option<String>| {
+        commit
+            .as_ref()
+            .map(|c| format!(" in {c}"))
+            .unwrap_or_default()
+    };
+    match reason {
+        Reason::Missing { stage } => format!("no {} yet", stage.artifact_noun()),
+        Reason::Done {
+            by_person: true,
+            commit,
+        } => format!("done: written by hand{}", at(commit)),
+        Reason::Done {
+            by_person: false,
+            commit,
+        } => format!("done{}", at(commit)),
+        Reason::Blocked { commit } => format!(
+            "blocked in {}: trying again from the blocked draft",
+            commit.clone().unwrap_or_default()
+        ),
+        Reason::Draft { draft } => draft.to_string(),
+        Reason::Rejected { gate } => format!("rejected at {gate}: revising with the feedback"),
+        Reason::Skipped { stage } => format!("--skip {stage}"),
+        Reason::AfterUntil { until } => format!("after --until {until}"),
+        Reason::ResumeFrom { from } => format!("--resume-from {from}"),
+        Reason::TakenAsIs => "taken as it is (--resume-from)".into(),
+        Reason::Unavailable => "not available in this version".into(),
+    }
+}
+
+/// `approved in 2 rounds`.
+pub fn rounds(verdict: Verdict, rounds: u32) -> String {
+    match rounds {
+        0 => verdict.to_string(),
+        1 => format!("{verdict} in 1 round"),
+        n => format!("{verdict} in {n} rounds"),
+    }
+}
+
+/// A summary row's result and detail columns.
+pub fn row(result: &RowResult, waiting_at: Option<Gate>) -> (String, String) {
+    let (word, detail) = match result {
+        RowResult::Done { verdict, rounds: n } => ("done".to_string(), rounds(*verdict, *n)),
+        RowResult::Skipped { reason: r } => ("skipped".into(), reason(r)),
+        RowResult::Blocked { reason } => ("blocked".into(), reason.clone()),
+        RowResult::NotRun { reason: r } => {
+            ("not run".into(), r.as_ref().map(reason).unwrap_or_default())
+        }
+    };
+    match waiting_at {
+        Some(gate) => (format!("{word}, waiting at {gate}"), detail),
+        None => (word, detail),
+    }
+}
+
+/// The commands that go on from a gate.
+pub fn gate_commands(issue: u64) -> [String; 2] {
+    [
+        format!("git orchestrate approve {issue}"),
+        format!("git orchestrate reject {issue} -m \"what to change\""),
+    ]
+}
+
+/// What to do next, as `status` says it: the first line, then more.
+pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
+    match action {
+        NextAction::Decide { gate, artifact } => {
+            let mut lines = vec![format!(
+                "waiting at gate {gate} for a decision on {artifact}:"
+            )];
+            lines.extend(gate_commands(issue));
+            lines
+        }
+        NextAction::Retry { stage, artifact } => vec![
+            format!(
+                "{stage} is blocked; `git orchestrate {issue}` tries again from the blocked draft"
+            ),
+            format!("or edit {artifact} by hand and commit it: a person's version counts as done"),
+        ],
+        NextAction::Revise { stage } => vec![format!(
+            "{stage} was rejected at its gate; `git orchestrate {issue}` revises it with the feedback"
+        )],
+        NextAction::Continue { stage } => {
+            vec![format!("`git orchestrate {issue}` continues with {stage}")]
+        }
+        NextAction::Done => vec!["the design documents are done".into()],
+    }
+}
