@@ -41,7 +41,6 @@ use git_orchestrate::env::Env;
 use git_orchestrate::git::{CommitRequest, FileChange, ObjectId, Repo};
 use git_orchestrate::llm::Usage;
 use git_orchestrate::pipeline::branch::{Message, Verdict};
-use git_orchestrate::pipeline::spend::Spent;
 use git_orchestrate::stage::Stage;
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
@@ -644,17 +643,15 @@ fn stage_message(stage: Stage, issue: u64) -> String {
         ))
         .models(Some(DRAFTER), Some(REVIEWER))
         .rounds(2)
-        .spend(Spent {
-            usage: Usage {
+        .spend(
+            Some(Usage {
                 input: 18_234,
                 output: 4_410,
                 cached_input: 0,
                 cache_write_input: 0,
-            },
-            usd: 0.2014,
-            reported: true,
-            unpriced: false,
-        });
+            }),
+            Some(0.2014),
+        );
     message.render()
 }
 

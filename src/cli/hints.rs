@@ -6,9 +6,7 @@ use crate::config::{ConfigError, Origin, redact_command};
 use crate::git::GitError;
 use crate::issue::IssueError;
 use crate::llm::{FailureClass, LlmError};
-use crate::pipeline::PipelineError;
-use crate::pipeline::local::lock::LockError;
-use crate::pipeline::prompts::OVERRIDE_DIR;
+use crate::pipeline::{LockError, OVERRIDE_DIR, PipelineError};
 
 pub fn pipeline(error: &PipelineError) -> Vec<String> {
     match error {

@@ -9,7 +9,7 @@ use super::{
 use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops;
-use crate::pipeline::gate::NoInput;
+use crate::pipeline::io::NoInput;
 use crate::pipeline::{EventSink, Interrupt, Outcome, RunIo, RunOptions};
 use crate::stage::{Gate, Stage};
 use crate::ui::{HumanRenderer, JsonRenderer, TerminalGatekeeper, Ui};

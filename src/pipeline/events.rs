@@ -4,14 +4,13 @@
 //! the human renderer chooses the words. The last event of every run is [`Event::Finished`],
 //! whose [`Outcome`] says how the run ended.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::branch::Verdict;
-use super::plan::{Action, Reason};
-use super::stages::review::sections::SectionProblem;
-use super::stages::review::verdict::ReviewVerdict;
+pub use super::branch::Verdict;
+pub use super::plan::{Action, Reason};
 use crate::llm::{FailureClass, Usage};
 use crate::stage::{Gate, Role, Stage};
 
@@ -265,4 +264,32 @@ pub enum RowResult {
     NotRun {
         reason: Option<Reason>,
     },
+}
+
+/// What a reviewer decided. (In events, a review without one is `null`: counted as revise.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewVerdict {
+    Approved,
+    Revise,
+    Blocked,
+}
+
+/// What is wrong with one required section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", content = "section", rename_all = "snake_case")]
+pub enum SectionProblem {
+    /// No heading names the section.
+    Missing(String),
+    /// Headings name it, but nothing is written under any of them.
+    Empty(String),
+}
+
+impl fmt::Display for SectionProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SectionProblem::Missing(name) => write!(f, "missing section: {name}"),
+            SectionProblem::Empty(name) => write!(f, "empty section: {name}"),
+        }
+    }
 }

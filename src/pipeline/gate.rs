@@ -12,54 +12,11 @@ use std::collections::BTreeMap;
 use super::branch::{IssueBranch, IssueState, Message, StageState};
 use super::context::RunState;
 use super::events::{Event, GateDecision};
-use super::run::RunIo;
+use super::io::{GateChoice, GatePrompt, RunIo};
 use super::{PipelineError, Session};
 use crate::config::GatesConfig;
 use crate::git::{FileChange, ObjectId};
-use crate::llm::BoxFuture;
 use crate::stage::Gate;
-
-/// What a person is shown at a gate.
-#[derive(Clone, Debug)]
-pub struct GatePrompt {
-    pub gate: Gate,
-    pub issue: u64,
-    pub title: String,
-    pub artifact_path: String,
-    pub artifact: String,
-    /// The editor git would use, if one could be found.
-    pub editor: Option<String>,
-}
-
-/// A person's answer at a gate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GateChoice {
-    Approve,
-    Reject(String),
-    /// The artifact as the person left it in the editor (only when it changed).
-    Edited(String),
-    Quit,
-}
-
-/// Whoever answers at gates.
-pub trait Gatekeeper: Sync {
-    /// Whether someone can answer (a terminal, and no `--no-input`).
-    fn can_ask(&self) -> bool;
-    fn ask<'a>(&'a self, prompt: &'a GatePrompt) -> BoxFuture<'a, GateChoice>;
-}
-
-/// Nobody: every gate stops the run.
-pub struct NoInput;
-
-impl Gatekeeper for NoInput {
-    fn can_ask(&self) -> bool {
-        false
-    }
-
-    fn ask<'a>(&'a self, _prompt: &'a GatePrompt) -> BoxFuture<'a, GateChoice> {
-        Box::pin(async { GateChoice::Quit })
-    }
-}
 
 /// The gates that are on: configuration; then every gate the branch has an event at since
 /// its stage last changed (a run waited there, or a person decided there: the person expects

@@ -15,6 +15,7 @@ pub mod events;
 pub mod gate;
 pub mod grounding;
 pub mod interrupt;
+pub mod io;
 pub mod local;
 pub mod models;
 pub mod plan;
@@ -29,7 +30,9 @@ use std::path::PathBuf;
 pub use context::StageContext;
 pub use events::{Event, EventSink, Outcome};
 pub use interrupt::Interrupt;
-pub use run::RunIo;
+pub use io::RunIo;
+pub use local::lock::LockError;
+pub use prompts::{OVERRIDE_DIR, PromptError};
 
 use crate::config::Config;
 use crate::env::Env;
@@ -38,8 +41,6 @@ use crate::issue::{IssueError, IssueRef};
 use crate::llm::LlmError;
 use crate::stage::{Gate, Role, Stage};
 use local::StateDir;
-use local::lock::LockError;
-use prompts::PromptError;
 
 /// An open repository with its configuration: what every operation works in.
 ///

@@ -12,11 +12,10 @@ use std::time::Instant;
 use super::branch::{IssueBranch, IssueState};
 use super::context::{RunState, StageContext};
 use super::events::{
-    Event, EventSink, Outcome, Plan, PlanGate, PlanModel, PlanStep, RowResult, Summary, SummaryRow,
-    Warning,
+    Event, Outcome, Plan, PlanGate, PlanModel, PlanStep, RowResult, Summary, SummaryRow, Warning,
 };
-use super::gate::{self, Gatekeeper, Held};
-use super::interrupt::Interrupt;
+use super::gate::{self, Held};
+use super::io::RunIo;
 use super::local::lock::IssueLock;
 use super::models::Models;
 use super::plan::{self, Planned, Reason, Start, Step};
@@ -29,13 +28,6 @@ use crate::issue::Issue;
 use crate::llm::ModelContext;
 use crate::llm::pricing::PriceBook;
 use crate::stage::{Gate, Stage};
-
-/// Who the run talks to.
-pub struct RunIo<'a> {
-    pub events: &'a dyn EventSink,
-    pub gatekeeper: &'a dyn Gatekeeper,
-    pub interrupt: &'a Interrupt,
-}
 
 /// An issue claimed for a run: its text, its branch (existing, or the one the run will
 /// create), the branch's state read under the issue's lock, and the lock (none for a dry run).

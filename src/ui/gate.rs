@@ -7,7 +7,7 @@ use std::process::Command;
 use tokio::sync::oneshot;
 
 use crate::llm::BoxFuture;
-use crate::pipeline::gate::{GateChoice, GatePrompt, Gatekeeper};
+use crate::pipeline::io::{GateChoice, GatePrompt, Gatekeeper};
 
 pub struct TerminalGatekeeper {
     enabled: bool,

@@ -9,9 +9,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::table::table;
 use super::words;
 use super::{BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed};
-use crate::pipeline::events::{Outcome, Plan, Summary, Warning};
-use crate::pipeline::plan::Action;
-use crate::pipeline::stages::review::verdict::ReviewVerdict;
+use crate::pipeline::events::{
+    Action, GateDecision, Outcome, Plan, ReviewVerdict, Summary, Warning,
+};
 use crate::pipeline::{Event, EventSink};
 
 /// How long a model works before the spinner appears.
@@ -445,8 +445,8 @@ impl EventSink for HumanRenderer<'_> {
                 commit,
             } => {
                 let decision = match decision {
-                    crate::pipeline::events::GateDecision::Approved => "approved",
-                    crate::pipeline::events::GateDecision::Rejected => "rejected",
+                    GateDecision::Approved => "approved",
+                    GateDecision::Rejected => "rejected",
                 };
                 self.line(
                     NOTE,

@@ -3,9 +3,7 @@
 //! what a person reads, so `--json` and the terminal never disagree about what happened.
 
 use crate::ops::status::NextAction;
-use crate::pipeline::branch::Verdict;
-use crate::pipeline::events::RowResult;
-use crate::pipeline::plan::Reason;
+use crate::pipeline::events::{Reason, RowResult, Verdict};
 use crate::stage::Gate;
 
 /// Why the plan does what it does with a stage.

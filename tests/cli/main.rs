@@ -8,6 +8,7 @@ mod harness;
 mod vendors;
 
 mod anthropic;
+mod architecture;
 mod defaults;
 mod faults;
 mod gates;

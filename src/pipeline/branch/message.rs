@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::pipeline::spend::Spent;
+use crate::llm::Usage;
 use crate::stage::{Gate, Stage};
 
 pub const TRAILER_ISSUE: &str = "Orchestrate-Issue";
@@ -178,11 +178,11 @@ impl Message {
 
     /// Tokens, when any model reported them, and their cost in USD when every model's price
     /// is known.
-    pub fn spend(&mut self, spent: Spent) -> &mut Message {
-        if let Some(u) = spent.usage() {
+    pub fn spend(&mut self, usage: Option<Usage>, cost_usd: Option<f64>) -> &mut Message {
+        if let Some(u) = usage {
             self.trailer(TRAILER_TOKENS, format!("in={} out={}", u.input, u.output));
         }
-        if let Some(usd) = spent.cost() {
+        if let Some(usd) = cost_usd {
             self.trailer(TRAILER_COST, format!("{usd:.4}"));
         }
         self
@@ -236,7 +236,7 @@ mod tests {
         m.paragraph("Drafted by a, approved by b in round 2.")
             .models(Some("cmd:a"), Some("cmd:b"))
             .rounds(2)
-            .spend(Spent::default());
+            .spend(None, None);
         let text = m.render();
         assert_eq!(
             text,

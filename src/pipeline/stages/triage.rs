@@ -33,6 +33,7 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
     } else {
         (issue.normalised(), None)
     };
+    let spent = cx.take_spend();
     let mut message = Message::stage(Stage::Triage, issue.number, &issue.title, Verdict::Passed);
     match &drafter {
         Some(label) => message.paragraph(format!("Brief written by {label} from the issue.")),
@@ -40,7 +41,7 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
     };
     message
         .models(drafter.as_deref(), None)
-        .spend(cx.take_spend());
+        .spend(spent.usage(), spent.cost());
     let files = [FileChange {
         path: path.clone(),
         content: brief.into_bytes(),

@@ -384,6 +384,7 @@ impl<'r, 'a> Loop<'r, 'a> {
     }
 
     fn approve(&mut self) -> Result<StageOutcome, PipelineError> {
+        let spent = self.cx.take_spend();
         let issue = self.cx.issue();
         let mut message = Message::stage(self.stage, issue.number, &issue.title, Verdict::Approved);
         let by = match self.drafter_label() {
@@ -397,7 +398,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             ))
             .models(self.drafter_label(), Some(&self.reviewer))
             .rounds(self.reviews)
-            .spend(self.cx.take_spend());
+            .spend(spent.usage(), spent.cost());
         let commit = self.commit(&message, Verdict::Approved)?;
         Ok(StageOutcome::Passed {
             commit,
@@ -415,6 +416,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             });
         }
         self.note(&format!("Blocked: {reason}"));
+        let spent = self.cx.take_spend();
         let issue = self.cx.issue();
         let mut message = Message::stage(self.stage, issue.number, &issue.title, Verdict::Blocked);
         message
@@ -427,7 +429,7 @@ impl<'r, 'a> Loop<'r, 'a> {
                 (self.reviews > 0).then_some(self.reviewer.as_str()),
             )
             .rounds(self.reviews)
-            .spend(self.cx.take_spend());
+            .spend(spent.usage(), spent.cost());
         let commit = self.commit(&message, Verdict::Blocked)?;
         Ok(StageOutcome::Blocked {
             commit: Some(commit),

@@ -2,28 +2,7 @@
 //! a Markdown heading (matched when the heading contains the name, case-insensitively, so
 //! numbering is ignored) with something under it.
 
-use std::fmt;
-
-use serde::Serialize;
-
-/// What is wrong with one required section.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "problem", content = "section", rename_all = "snake_case")]
-pub enum SectionProblem {
-    /// No heading names the section.
-    Missing(String),
-    /// Headings name it, but nothing is written under any of them.
-    Empty(String),
-}
-
-impl fmt::Display for SectionProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SectionProblem::Missing(name) => write!(f, "missing section: {name}"),
-            SectionProblem::Empty(name) => write!(f, "empty section: {name}"),
-        }
-    }
-}
+pub use crate::pipeline::events::SectionProblem;
 
 /// What is wrong with a draft, one problem per section; empty when the draft passes.
 pub fn check_sections(draft: &str, required: &[String]) -> Vec<SectionProblem> {

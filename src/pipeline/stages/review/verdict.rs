@@ -5,16 +5,7 @@
 //! `Verdict: APPROVED` (any case, Markdown emphasis allowed) is accepted. Anything else —
 //! including verdicts that contradict each other — is "no verdict", which is never an approval.
 
-use serde::Serialize;
-
-/// What a reviewer decided. (In events, a review without one is `null`: counted as revise.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewVerdict {
-    Approved,
-    Revise,
-    Blocked,
-}
+pub use crate::pipeline::events::ReviewVerdict;
 
 impl ReviewVerdict {
     fn parse_word(word: &str) -> Option<ReviewVerdict> {
