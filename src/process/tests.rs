@@ -11,6 +11,9 @@ use super::{Command, ProcessError};
 
 /// Bounds a failure, never a passing run: generous for a loaded 2-core machine.
 const DEADLINE: Duration = Duration::from_secs(15);
+/// A timeout long enough for a script to have started what it starts (and set its traps)
+/// before it fires, even on a loaded machine.
+const STARTUP: Duration = Duration::from_secs(2);
 
 /// Whether `pid` is running (a zombie nobody has reaped yet has exited: it counts as gone).
 fn running(pid: i32) -> bool {
@@ -72,14 +75,14 @@ async fn a_timeout_stops_the_program_and_what_it_started() {
     let dir = tempfile::tempdir().unwrap();
     let cmd = Command::shell("echo started; sleep 30 & echo $! > bg.pid; wait")
         .current_dir(dir.path())
-        .timeout(Duration::from_millis(500));
+        .timeout(STARTUP);
     let Err(ProcessError::TimedOut {
         timeout, partial, ..
     }) = run(cmd).await
     else {
         panic!("expected a timeout");
     };
-    assert_eq!(timeout, Duration::from_millis(500));
+    assert_eq!(timeout, STARTUP);
     assert_eq!(
         text(&partial.stdout),
         "started\n",
@@ -98,7 +101,7 @@ async fn a_timeout_kills_what_ignores_sigterm_after_the_grace() {
     // An ignored signal stays ignored in children: only SIGKILL stops either of them.
     let cmd = Command::shell("trap '' TERM; sleep 30 & echo $! > bg.pid; wait")
         .current_dir(dir.path())
-        .timeout(Duration::from_millis(300));
+        .timeout(STARTUP);
     let Err(ProcessError::TimedOut { partial, .. }) = run(cmd).await else {
         panic!("expected a timeout");
     };
