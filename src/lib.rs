@@ -5,8 +5,9 @@
 //! (ARCHITECTURE.md has the map): [`cli`] parses arguments and calls [`ops`], one function
 //! per user-visible operation; [`ops`] drives the [`pipeline`] (the run loop, its stages,
 //! events and gates), which works through [`git`] (the only module touching git2), [`llm`]
-//! (model providers behind one trait) and [`config`]; [`ui`] is everything a person sees.
-//! [`stage`] names the stages, gates and roles every layer shares.
+//! (model providers behind one trait), [`process`] (every child process: groups, timeouts,
+//! bounded output) and [`config`]; [`ui`] is everything a person sees. [`stage`] names the
+//! stages, gates and roles every layer shares.
 
 pub mod cli;
 pub mod config;
@@ -17,5 +18,6 @@ pub mod issue;
 pub mod llm;
 pub mod ops;
 pub mod pipeline;
+pub mod process;
 pub mod stage;
 pub mod ui;

@@ -165,84 +165,87 @@ fn prompt() -> Vec<String> {
 
 pub fn llm(error: &LlmError) -> Vec<String> {
     match error {
-    LlmError::Retried { last: source, .. } => {
-        let mut hints = llm(source);
-        if source.class() == FailureClass::Transient {
-            hints.push("finished stages are kept: run the same command again later to go on".into());
+        LlmError::Retried { last: source, .. } => {
+            let mut hints = llm(source);
+            if source.class() == FailureClass::Transient {
+                hints.push("finished stages are kept: run the same command again later to go on".into());
+            }
+            hints
         }
-        hints
-    }
-    LlmError::Spawn { .. } => vec!["check that `sh` can run on this machine".into()],
-    LlmError::Exit {
-        command, not_found, ..
-    } => {
-        if *not_found {
-            let program = command.split_whitespace().next().unwrap_or(command);
+        LlmError::Spawn { .. } => vec!["check that `sh` can run on this machine".into()],
+        LlmError::Exit {
+            command, not_found, ..
+        } => {
+            if *not_found {
+                let program = command.split_whitespace().next().unwrap_or(command);
+                vec![format!(
+                    "`{program}` was not found: install it, put it on PATH, or fix the model in .orchestrate.toml"
+                )]
+            } else {
+                vec![format!(
+                    "run `{}` by hand with the prompt on stdin to see what it does",
+                    redact_command(command)
+                )]
+            }
+        }
+        LlmError::TimedOut { model, .. } => {
+            let provider = model.split(':').next().unwrap_or("cmd");
             vec![format!(
-                "`{program}` was not found: install it, put it on PATH, or fix the model in .orchestrate.toml"
-            )]
-        } else {
-            vec![format!(
-                "run `{}` by hand with the prompt on stdin to see what it does",
-                redact_command(command)
+                "raise the limit with [providers.{provider}] timeout = \"40m\" if the model needs longer"
             )]
         }
+        LlmError::Empty { model, .. } if model.starts_with("cmd:") => vec![
+            "a model program must print its answer on stdout; check that it reads the prompt from stdin".into(),
+        ],
+        LlmError::Empty { .. } => {
+            vec!["the model produced no text; try again, or another model".into()]
+        }
+        LlmError::ReplyTooLarge { .. } => vec![
+            "a model program must print only its answer on stdout; send logs and progress to stderr".into(),
+        ],
+        LlmError::Unsupported { provider } => vec![format!(
+            "the {provider} provider comes with the impl stage; drafters and reviewers can use cmd:, anthropic:, gemini:, openai: or ollama:"
+        )],
+        LlmError::MissingKey { provider, vars } if vars.iter().any(|v| v.starts_with("api_key_env")) => vec![
+            format!("name the environment variable that holds its key: [providers.{provider}] api_key_env = \"MY_KEY_VAR\""),
+        ],
+        LlmError::MissingKey { provider, vars } => vec![
+            format!("export {}=... (the key is read from the environment, never from files)", vars[0]),
+            format!("or name the variable that holds it: [providers.{provider}] api_key_env = \"MY_KEY_VAR\""),
+        ],
+        LlmError::Http {
+            provider,
+            model,
+            status,
+            message,
+            ..
+        } => http_hints(provider, model, *status, message),
+        LlmError::Connect { provider, url, .. } => vec![
+            format!("check that {url} is right and the server is running ([providers.{provider}] base_url)"),
+        ],
+        LlmError::Idle { .. } | LlmError::Dropped { .. } => vec![
+            "the connection or the provider failed mid-reply; run again to retry (finished stages are kept)".into(),
+        ],
+        LlmError::Malformed { model, .. } => {
+            let provider = model.split(':').next().unwrap_or("the provider");
+            vec![format!(
+                "check that [providers.{provider}] base_url reaches the vendor's own API, or a proxy that passes its stream through unchanged"
+            )]
+        }
+        LlmError::Truncated { model, .. } => {
+            let provider = model.split(':').next().unwrap_or("the provider");
+            vec![format!(
+                "raise [providers.{provider}] max_output_tokens, or ask for a shorter document in the prompt templates"
+            )]
+        }
+        LlmError::Refused { .. } => vec![
+            "read the issue for content a provider may refuse, or use another model".into(),
+        ],
+        LlmError::Replay { .. } => vec![
+            "a replay must run the same command, in the same repository state, as the recording".into(),
+        ],
+        LlmError::Replayed { .. } => vec![],
     }
-    LlmError::TimedOut { model, .. } => {
-        let provider = model.split(':').next().unwrap_or("cmd");
-        vec![format!(
-            "raise the limit with [providers.{provider}] timeout = \"40m\" if the model needs longer"
-        )]
-    }
-    LlmError::Empty { model, .. } if model.starts_with("cmd:") => vec![
-        "a model program must print its answer on stdout; check that it reads the prompt from stdin".into(),
-    ],
-    LlmError::Empty { .. } => {
-        vec!["the model produced no text; try again, or another model".into()]
-    }
-    LlmError::Unsupported { provider } => vec![format!(
-        "the {provider} provider comes with the impl stage; drafters and reviewers can use cmd:, anthropic:, gemini:, openai: or ollama:"
-    )],
-    LlmError::MissingKey { provider, vars } if vars.iter().any(|v| v.starts_with("api_key_env")) => vec![
-        format!("name the environment variable that holds its key: [providers.{provider}] api_key_env = \"MY_KEY_VAR\""),
-    ],
-    LlmError::MissingKey { provider, vars } => vec![
-        format!("export {}=... (the key is read from the environment, never from files)", vars[0]),
-        format!("or name the variable that holds it: [providers.{provider}] api_key_env = \"MY_KEY_VAR\""),
-    ],
-    LlmError::Http {
-        provider,
-        model,
-        status,
-        message,
-        ..
-    } => http_hints(provider, model, *status, message),
-    LlmError::Connect { provider, url, .. } => vec![
-        format!("check that {url} is right and the server is running ([providers.{provider}] base_url)"),
-    ],
-    LlmError::Idle { .. } | LlmError::Dropped { .. } => vec![
-        "the connection or the provider failed mid-reply; run again to retry (finished stages are kept)".into(),
-    ],
-    LlmError::Malformed { model, .. } => {
-        let provider = model.split(':').next().unwrap_or("the provider");
-        vec![format!(
-            "check that [providers.{provider}] base_url reaches the vendor's own API, or a proxy that passes its stream through unchanged"
-        )]
-    }
-    LlmError::Truncated { model, .. } => {
-        let provider = model.split(':').next().unwrap_or("the provider");
-        vec![format!(
-            "raise [providers.{provider}] max_output_tokens, or ask for a shorter document in the prompt templates"
-        )]
-    }
-    LlmError::Refused { .. } => vec![
-        "read the issue for content a provider may refuse, or use another model".into(),
-    ],
-    LlmError::Replay { .. } => vec![
-        "a replay must run the same command, in the same repository state, as the recording".into(),
-    ],
-    LlmError::Replayed { .. } => vec![],
-}
 }
 
 fn http_hints(provider: &str, model: &str, status: u16, message: &str) -> Vec<String> {

@@ -35,6 +35,8 @@ pub enum LlmError {
     TimedOut { model: String, timeout: Duration },
     #[error("{model} replied with nothing")]
     Empty { model: String, usage: Option<Usage> },
+    #[error("{model} printed more than {} on stdout; the reply was not used", mebibytes(*.limit))]
+    ReplyTooLarge { model: String, limit: usize },
     #[error("the {provider} provider is not available in this version of git-orchestrate")]
     Unsupported { provider: String },
     #[error("no API key for {provider}: {} is not set", .vars.join(" or "))]
@@ -92,6 +94,16 @@ pub enum LlmError {
     },
 }
 
+/// A byte count as people read limits: `16 MiB`.
+fn mebibytes(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 fn stderr_suffix(tail: &str) -> String {
     if tail.trim().is_empty() {
         String::new()
@@ -129,6 +141,7 @@ impl LlmError {
             LlmError::Spawn { .. }
             | LlmError::Exit { .. }
             | LlmError::Empty { .. }
+            | LlmError::ReplyTooLarge { .. }
             | LlmError::Unsupported { .. }
             | LlmError::MissingKey { .. }
             | LlmError::Http { .. }

@@ -152,7 +152,6 @@ fn layer(module: &[String]) -> &str {
 
 /// Which layers each layer may import (besides itself).
 fn allowed(layer: &str) -> &'static [&'static str] {
-    const BELOW: &[&str] = &["config", "env", "error_chain", "issue", "stage"];
     match layer {
         "lib" | "main" => &["cli"],
         "cli" => &[
@@ -175,6 +174,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
             "git",
             "issue",
             "llm",
+            "process",
             "stage",
         ],
         "pipeline" => &[
@@ -184,14 +184,14 @@ fn allowed(layer: &str) -> &'static [&'static str] {
             "git",
             "issue",
             "llm",
+            "process",
             "stage",
         ],
         "ui" => &["pipeline", "ops", "config", "env", "llm", "stage"],
-        "llm" => &["config", "env", "error_chain", "stage"],
-        "git" => &["env"],
+        "llm" => &["config", "env", "error_chain", "process", "stage"],
+        "git" => &["env", "process"],
         "config" => &["env", "stage"],
-        "issue" | "env" | "stage" | "error_chain" => &[],
-        _ => BELOW,
+        _ => &[],
     }
 }
 

@@ -843,6 +843,40 @@ fn a_drafter_that_prints_nothing_is_an_error() {
     );
 }
 
+#[test]
+fn a_drafter_leaving_a_background_child_on_stdout_is_answered_and_the_child_stopped() {
+    // The drafter prints its reply and exits, but the `sleep` it leaves behind holds stdout
+    // open, so end-of-file never comes on its own.
+    let body = format!(
+        "{}\nsleep 1000 &\necho $! > \"$LOG/sleep.pid\"\nexit 0",
+        doc_body()
+    );
+    let (repo, issue) = setup_with_drafter(&body, "");
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
+    let sleeper = read_pid_file(&repo.logs.join("sleep.pid"));
+    let _cleanup = GroupGuard::of(sleeper);
+    run.expect_code(0);
+    let design = repo.show(BRANCH, "docs/lld/7.md").unwrap();
+    assert!(design.contains("lld round 1"), "{design}");
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
+        Some("approved")
+    );
+    wait_dead("the drafter's background sleep", sleeper);
+}
+
+#[test]
+fn a_drafter_reply_over_the_limit_is_refused_not_cut() {
+    // 16 MiB and one byte of `y` lines: one byte more than a reply may be.
+    let (repo, issue) = setup_with_drafter("yes | head -c 16777217", "");
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(1)
+        .stderr_has("more than 16 MiB")
+        .stderr_has("stderr");
+    assert_only_triage(&repo);
+    assert_eq!(repo.call_roles(), ["lld drafter 1"], "not retried");
+}
+
 /// A drafter that starts a background `sleep` and waits for it, recording both pids.
 const HANGING: &str =
     "sleep 300 &\necho $! > \"$LOG/sleep.pid.$N\"\necho $$ > \"$LOG/drafter.pid.$N\"\nwait";
