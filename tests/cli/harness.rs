@@ -15,6 +15,9 @@ use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_git-orchestrate");
 
+/// The branch of issue 7 ("Add a --verbose flag", the default issue).
+pub const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
+
 /// A complete design (every default lld and spec section), marked with `tag`.
 pub fn complete_doc(tag: &str) -> String {
     format!(
@@ -365,10 +368,51 @@ impl TestRepo {
         )
     }
 
+    /// Every file of the tool's local state (`.git/orchestrate/`: transcripts, recovered
+    /// work), with its contents, sorted by path.
+    pub fn state_files(&self) -> Vec<(String, String)> {
+        let mut files = files_under(&self.root.join(".git/orchestrate"));
+        files.sort();
+        files
+    }
+
+    /// The prompts of the kept transcripts, in call order.
+    pub fn transcript_prompts(&self) -> Vec<String> {
+        self.state_files()
+            .into_iter()
+            .filter(|(path, _)| path.contains("/transcripts/"))
+            .filter_map(|(_, text)| {
+                let start = text.find("\n\n# Prompt\n\n")? + "\n\n# Prompt\n\n".len();
+                let end = text.rfind("\n\n# Reply\n\n")?;
+                Some(text[start..end].to_string())
+            })
+            .collect()
+    }
+
     pub fn lock_path(&self, issue: u64) -> PathBuf {
         self.root
             .join(format!(".git/orchestrate/locks/{issue}.lock"))
     }
+}
+
+/// Every file under `dir`, with its contents (lossy); none if `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            found.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    found
 }
 
 /// The result of one run of the binary.

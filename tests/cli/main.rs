@@ -7,13 +7,10 @@
 mod harness;
 mod vendors;
 
-mod anthropic;
 mod defaults;
 mod faults;
 mod gates;
-mod gemini;
-mod ollama;
-mod openai;
+mod providers;
 mod replay;
 mod review;
 mod run;

@@ -7,7 +7,7 @@ use std::path::Path;
 use wiremock::Mock;
 use wiremock::matchers::{method, path};
 
-use crate::harness::TestRepo;
+use crate::harness::{TestRepo, files_under};
 use crate::vendors::*;
 
 const KEY: &str = "sk-ant-api03-SECRET-do-not-leak-7f3a9c1e5b";
@@ -39,26 +39,6 @@ fn run_loud(repo: &TestRepo, record: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// Every file under `dir`, with its contents (lossy).
-fn files_under(dir: &Path) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            found.push((
-                path.display().to_string(),
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ));
-        }
-    }
-    found
 }
 
 #[test]

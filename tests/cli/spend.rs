@@ -4,8 +4,8 @@
 use wiremock::Mock;
 use wiremock::matchers::{method, path};
 
-use crate::anthropic::{KEY, run_with_key};
 use crate::harness::{Run, TestRepo};
+use crate::providers::{ANTHROPIC_KEY as KEY, run_with_anthropic_key as run_with_key};
 use crate::vendors::*;
 
 const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
