@@ -18,10 +18,23 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_git-orchestrate");
 /// The branch of issue 7 ("Add a --verbose flag", the default issue).
 pub const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
 
+/// The subjects of the stage commits on [`BRANCH`].
+pub const TRIAGE_SUBJECT: &str = "orchestrate(triage): brief for #7 Add a --verbose flag";
+pub const LLD_SUBJECT: &str = "orchestrate(lld): design for #7 Add a --verbose flag";
+pub const SPEC_SUBJECT: &str = "orchestrate(spec): implementation spec for #7 Add a --verbose flag";
+
 /// A complete design (every default lld and spec section), marked with `tag`.
 pub fn complete_doc(tag: &str) -> String {
     format!(
         "# Document {tag}\n\n## Context and Goal\nWhy ({tag}).\n\n## Proposed Changes\n| File | Change | Why |\n|---|---|---|\n| src/lib.rs | modify | {tag} |\n\n## Requirements\n1. R1 ({tag})\n\n## Files to Change\nsrc/lib.rs\n\n## Changes\nfn x() ({tag})\n\n## Test Plan\n- T1 -> R1 ({tag})\n"
+    )
+}
+
+/// A model script body printing a complete document that names the stage and round.
+pub fn draft_script() -> String {
+    format!(
+        "cat <<DOC\n{}\nDOC",
+        complete_doc("$ORCHESTRATE_STAGE round $ORCHESTRATE_ROUND")
     )
 }
 
@@ -233,14 +246,30 @@ impl TestRepo {
 
     /// A drafter that answers every call with a complete document naming the round.
     pub fn good_drafter(&self) -> String {
-        self.model(
-            "drafter",
-            &format!(
-                "cat <<'DOC'\n{}\nDOC",
-                complete_doc("$ORCHESTRATE_STAGE round $ORCHESTRATE_ROUND")
-            )
-            .replace("'DOC'", "DOC"),
-        )
+        self.model("drafter", &draft_script())
+    }
+
+    /// A repository whose lld and spec drafter is [`TestRepo::good_drafter`] and whose
+    /// reviewer answers as [`TestRepo::reviewer`] with `replies`, `extra` added to the
+    /// configuration; and the default issue file.
+    pub fn reviewed(replies: &[&str], extra: &str) -> (TestRepo, String) {
+        let repo = TestRepo::new();
+        let issue = repo.use_models(replies, extra);
+        (repo, issue)
+    }
+
+    /// A repository with a good drafter and a reviewer that approves at once.
+    pub fn approving(extra: &str) -> (TestRepo, String) {
+        TestRepo::reviewed(&[approved()], extra)
+    }
+
+    /// Configure the good drafter and a reviewer answering `replies` for lld and spec, with
+    /// `extra`; returns the default issue file.
+    pub fn use_models(&self, replies: &[&str], extra: &str) -> String {
+        let drafter = self.good_drafter();
+        let reviewer = self.reviewer("reviewer", replies);
+        self.config_models(&drafter, &reviewer, extra);
+        self.default_issue()
     }
 
     /// A reviewer answering round N with `replies[N-1]` (the last one after that).

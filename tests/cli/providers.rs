@@ -174,7 +174,7 @@ impl Provider {
             drafter_id: "anthropic:claude-opus-4-5",
             reviewer_id: "anthropic:claude-sonnet-4-5",
             base_url: str::to_string,
-            path: |_| "/v1/messages".into(),
+            path: |_| ANTHROPIC_PATH.into(),
             query: None,
             model_of: model_in_body,
             // The prompt is one user message of text blocks: a cacheable prefix, then the rest.

@@ -1,15 +1,9 @@
 //! `status`, progress output, `--json` events and the command line itself.
 
-use crate::harness::{TestRepo, approved, revise};
-
-const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
+use crate::harness::{BRANCH, TestRepo, approved, revise};
 
 fn designed_repo() -> TestRepo {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[&revise(&["tighten"]), approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::reviewed(&[&revise(&["tighten"]), approved()], "");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(0);
     repo
@@ -145,11 +139,7 @@ fn status_json_is_machine_readable() {
 
 #[test]
 fn progress_lines_and_the_final_table() {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[&revise(&["tighten"]), approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::reviewed(&[&revise(&["tighten"]), approved()], "");
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
     run.expect_code(0);
     let stderr = normalise(&run.stderr, &repo);
@@ -178,11 +168,7 @@ fn progress_lines_and_the_final_table() {
     ");
 
     // --quiet keeps only the outcome.
-    let repo2 = TestRepo::new();
-    let drafter = repo2.good_drafter();
-    let reviewer = repo2.reviewer("reviewer", &[approved()]);
-    repo2.config_models(&drafter, &reviewer, "");
-    let issue = repo2.default_issue();
+    let (repo2, issue) = TestRepo::approving("");
     let quiet = repo2.run(&["7", "--issue-file", &issue, "--until", "lld", "-q"]);
     quiet.expect_code(0);
     assert_eq!(quiet.stderr, "", "quiet run printed: {}", quiet.stderr);
@@ -221,11 +207,7 @@ fn normalise(text: &str, repo: &TestRepo) -> String {
 
 #[test]
 fn json_events_are_one_object_per_line_on_stdout() {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::approving("");
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld", "--json"]);
     run.expect_code(0);
     let events: Vec<serde_json::Value> = run
@@ -320,22 +302,14 @@ fn a_spinner_shows_on_a_terminal_while_a_model_works() {
     let rest = session.exp_eof().unwrap();
     assert!(rest.contains("Finished lld: approved"), "{rest}");
     // Without a terminal (every other test) there is no spinner text at all.
-    let plain = TestRepo::new();
-    let drafter = plain.good_drafter();
-    let reviewer = plain.reviewer("reviewer", &[approved()]);
-    plain.config_models(&drafter, &reviewer, "");
-    let issue = plain.default_issue();
+    let (plain, issue) = TestRepo::approving("");
     let run = plain.run(&["7", "--issue-file", &issue, "--until", "lld"]);
     assert!(!run.stderr.contains("is working"), "{}", run.stderr);
 }
 
 #[test]
 fn answers_cached_from_history_keep_gate_decisions_below_them() {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[approved()]);
-    repo.config_models(&drafter, &reviewer, "[gates]\nafter_lld = true\n");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::approving("[gates]\nafter_lld = true\n");
     repo.run(&["7", "--issue-file", &issue, "--until", "spec"])
         .expect_code(4);
     repo.run(&["approve", "7"]).expect_code(0);

@@ -208,6 +208,9 @@ pub fn anthropic_events(
     events
 }
 
+/// Where Anthropic's Messages API takes calls.
+pub const ANTHROPIC_PATH: &str = "/v1/messages";
+
 pub fn anthropic_reply(text: &str) -> ResponseTemplate {
     sse_response(sse(&anthropic_events(text, USAGE, "end_turn")))
         .insert_header("request-id", "req_018EeWyXxfu5pfWkrYcMdjWG")
@@ -218,6 +221,17 @@ pub fn anthropic_error(status: u16, kind: &str, message: &str) -> ResponseTempla
         status,
         json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"}),
     )
+}
+
+/// A server answering as Anthropic does: a design to drafters, an approval to reviewers.
+pub fn approving_anthropic() -> Vendor {
+    let vendor = Vendor::start();
+    vendor.draft_and_review(
+        ANTHROPIC_PATH,
+        anthropic_reply(&design()),
+        anthropic_reply(&approval()),
+    );
+    vendor
 }
 
 // ---------------------------------------------------------------------------------------

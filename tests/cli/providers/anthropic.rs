@@ -14,7 +14,6 @@ use crate::harness::{Run, TestRepo, revise};
 use crate::vendors::*;
 
 pub const KEY: &str = "sk-ant-api03-test-key-0123456789abcdef";
-const ENDPOINT: &str = "/v1/messages";
 
 /// A repository whose lld drafter is Claude Opus and reviewer Claude Sonnet, both at `url`.
 fn setup(url: &str, extra: &str) -> (TestRepo, String) {
@@ -35,14 +34,14 @@ fn review_rounds_repeat_the_cached_prefix_byte_for_byte() {
     let first_review = anthropic_reply(&revise(&["name the config file"]));
     vendor.mount(
         Mock::given(method("POST"))
-            .and(path(ENDPOINT))
+            .and(path(ANTHROPIC_PATH))
             .and(wiremock::matchers::body_string_contains(REVIEW_MARKER))
             .respond_with(first_review)
             .up_to_n_times(1)
             .with_priority(1),
     );
     vendor.draft_and_review(
-        ENDPOINT,
+        ANTHROPIC_PATH,
         anthropic_reply(&design()),
         anthropic_reply(&approval()),
     );
@@ -104,12 +103,7 @@ fn a_stream_that_never_ends_hits_the_overall_timeout() {
 
 #[test]
 fn streamed_progress_is_reported_as_events() {
-    let vendor = Vendor::start();
-    vendor.draft_and_review(
-        ENDPOINT,
-        anthropic_reply(&design()),
-        anthropic_reply(&approval()),
-    );
+    let vendor = approving_anthropic();
     let (repo, issue) = setup(&vendor.url(), "");
     let run = run_with_key(
         &repo,
