@@ -15,5 +15,6 @@ mod replay;
 mod review;
 mod run;
 mod secrets;
+mod snapshots;
 mod spend;
 mod status;

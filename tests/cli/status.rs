@@ -1,6 +1,6 @@
 //! `status`, progress output, `--json` events and the command line itself.
 
-use crate::harness::{BRANCH, TestRepo, approved, revise};
+use crate::harness::{BRANCH, TestRepo, approved, normalise, revise};
 
 fn designed_repo() -> TestRepo {
     let (repo, issue) = TestRepo::reviewed(&[&revise(&["tighten"]), approved()], "");
@@ -142,28 +142,28 @@ fn progress_lines_and_the_final_table() {
     let (repo, issue) = TestRepo::reviewed(&[&revise(&["tighten"]), approved()], "");
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
     run.expect_code(0);
-    let stderr = normalise(&run.stderr, &repo);
-    insta::assert_snapshot!(stderr, @r"
-    Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
-    Starting triage: no brief yet
-    Committed triage (passed) [ID]: docs/issues/7.md
-    Finished triage: passed ([TIME], [ID])
-    Starting lld: no design yet
-    lld round 1: drafter cmd:[BIN]/drafter answered ([TIME])
-    lld round 1: reviewer cmd:[BIN]/reviewer answered ([TIME])
-    Reviewed lld round 1: REVISE (1 feedback item)
-    lld round 2: drafter cmd:[BIN]/drafter answered ([TIME])
-    lld round 2: reviewer cmd:[BIN]/reviewer answered ([TIME])
-    Reviewed lld round 2: APPROVED
-    Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
-    Finished lld: approved in 2 rounds ([TIME], [ID])
+    let stderr = normalise(&repo, &run.stderr);
+    insta::assert_snapshot!(stderr, @"
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:[TMP]/bin/drafter answered ([TIME])
+                 lld round 1: reviewer cmd:[TMP]/bin/reviewer answered ([TIME])
+        Reviewed lld round 1: REVISE (1 feedback item)
+                 lld round 2: drafter cmd:[TMP]/bin/drafter answered ([TIME])
+                 lld round 2: reviewer cmd:[TMP]/bin/reviewer answered ([TIME])
+        Reviewed lld round 2: APPROVED
+       Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+        Finished lld: approved in 2 rounds ([TIME], [ID])
 
-    stage   result   detail                commit   time
-    triage  done     passed                [ID]  [TIME]
-    lld     done     approved in 2 rounds  [ID]  [TIME]
-    spec    not run  after --until lld
-    impl    not run  after --until lld
-    pr      not run  after --until lld
+      stage   result   detail                commit   time
+      triage  done     passed                [ID]     [TIME]
+      lld     done     approved in 2 rounds  [ID]     [TIME]
+      spec    not run  after --until lld
+      impl    not run  after --until lld
+      pr      not run  after --until lld
     #7: stopped after lld, as asked (--until lld).
     ");
 
@@ -172,37 +172,6 @@ fn progress_lines_and_the_final_table() {
     let quiet = repo2.run(&["7", "--issue-file", &issue, "--until", "lld", "-q"]);
     quiet.expect_code(0);
     assert_eq!(quiet.stderr, "", "quiet run printed: {}", quiet.stderr);
-}
-
-/// Replace what changes from run to run: paths, object ids, durations; trim each line.
-fn normalise(text: &str, repo: &TestRepo) -> String {
-    let bin = repo.bin.display().to_string();
-    text.lines()
-        .map(|line| {
-            let line = line.replace(&bin, "[BIN]");
-            let words: Vec<String> = line
-                .split(' ')
-                .map(|w| {
-                    let core = w.trim_matches(|c| c == '(' || c == ')' || c == ',' || c == ':');
-                    let is_id = core.len() == 7 && core.chars().all(|c| c.is_ascii_hexdigit());
-                    let is_time = core.ends_with('s')
-                        && core.len() > 1
-                        && core[..core.len() - 1]
-                            .chars()
-                            .all(|c| c.is_ascii_digit() || c == '.');
-                    if is_id {
-                        w.replace(core, "[ID]")
-                    } else if is_time {
-                        w.replace(core, "[TIME]")
-                    } else {
-                        w.to_string()
-                    }
-                })
-                .collect();
-            words.join(" ").trim().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]
@@ -263,14 +232,6 @@ fn usage_errors_exit_2() {
     repo.run(&["--version"])
         .expect_code(0)
         .stdout_has("git-orchestrate");
-}
-
-#[test]
-fn help_text() {
-    let repo = TestRepo::new();
-    let run = repo.run(&["-h"]);
-    run.expect_code(0);
-    insta::assert_snapshot!("help", run.stdout);
 }
 
 #[test]
