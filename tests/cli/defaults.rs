@@ -8,10 +8,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::harness::{Run, TestRepo, approved};
+use crate::harness::{BRANCH, Run, TestRepo, approved};
 use crate::vendors::*;
-
-const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
 
 /// Run with exactly `keys` set and a PATH of git, sh and `extra_path`.
 fn run_on_machine(
@@ -35,7 +33,7 @@ fn with_both_keys_claude_drafts_and_gemini_reviews() {
     let anthropic = Vendor::start();
     anthropic.mount(
         Mock::given(method("POST"))
-            .and(path("/v1/messages"))
+            .and(path(ANTHROPIC_PATH))
             .respond_with(anthropic_reply(&design())),
     );
     let gemini = Vendor::start();
@@ -214,11 +212,7 @@ fn a_local_ollama_is_found_and_reviews_its_own_drafts_when_alone() {
 #[test]
 fn configured_models_are_used_without_looking_around() {
     // With every role configured nothing is probed: a key that would win is ignored.
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::approving("");
     let run = run_on_machine(
         &repo,
         &[("ANTHROPIC_API_KEY", "sk-ant-unused-0123456789")],

@@ -10,10 +10,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use crate::harness::{BIN, Run, TestRepo, approved, complete_doc, revise};
+use crate::harness::{BIN, BRANCH, Run, TRIAGE_SUBJECT, TestRepo, approved, draft_script, revise};
 
-const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
-const TRIAGE_SUBJECT: &str = "orchestrate(triage): brief for #7 Add a --verbose flag";
 /// How long a polling loop waits before it gives up. Generous: it bounds a failure, never a
 /// passing run.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -21,14 +19,6 @@ const DEADLINE: Duration = Duration::from_secs(20);
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// A script body that prints a complete document naming the stage and round.
-fn doc_body() -> String {
-    format!(
-        "cat <<DOC\n{}\nDOC",
-        complete_doc("$ORCHESTRATE_STAGE round $ORCHESTRATE_ROUND")
-    )
-}
 
 /// A repository whose lld drafter runs `drafter_body` and whose reviewer approves.
 fn setup_with_drafter(drafter_body: &str, extra: &str) -> (TestRepo, String) {
@@ -38,11 +28,6 @@ fn setup_with_drafter(drafter_body: &str, extra: &str) -> (TestRepo, String) {
     repo.config_models(&drafter, &reviewer, extra);
     let issue = repo.default_issue();
     (repo, issue)
-}
-
-/// A repository with a good drafter and an approving reviewer.
-fn setup() -> (TestRepo, String) {
-    setup_with_drafter(&doc_body(), "")
 }
 
 /// Local branches (refs/heads only, so a detached HEAD does not show up).
@@ -292,7 +277,7 @@ fn a_bare_repository_cannot_run_stages_but_has_a_status() {
 
 #[test]
 fn a_detached_head_needs_a_base_and_base_main_works() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     let main = repo.rev("main");
     repo.git(&["switch", "-q", "--detach"]);
     let before = repo.checkout_state();
@@ -332,10 +317,7 @@ fn a_detached_head_needs_a_base_and_base_main_works() {
 fn an_unborn_branch_has_nothing_to_start_from() {
     let repo = TestRepo::empty();
     repo.git(&["init", "-q", "-b", "main", "."]);
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let issue = repo.use_models(&[approved()], "");
 
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(1)
@@ -353,7 +335,7 @@ fn an_unborn_branch_has_nothing_to_start_from() {
 
 #[test]
 fn a_missing_issue_file_is_an_error() {
-    let (repo, _) = setup();
+    let (repo, _) = TestRepo::approving("");
     let missing = repo.base().join("no-such-issue.md");
     let run = repo.run(&["7", "--issue-file", missing.to_str().unwrap()]);
     run.expect_code(1)
@@ -372,7 +354,7 @@ fn a_missing_issue_file_is_an_error() {
 
 #[test]
 fn an_empty_issue_file_is_an_error() {
-    let (repo, _) = setup();
+    let (repo, _) = TestRepo::approving("");
     let issue = repo.issue("");
     repo.run(&["7", "--issue-file", &issue])
         .expect_code(1)
@@ -383,7 +365,7 @@ fn an_empty_issue_file_is_an_error() {
 
 #[test]
 fn a_whitespace_only_issue_file_is_empty_too() {
-    let (repo, _) = setup();
+    let (repo, _) = TestRepo::approving("");
     let issue = repo.issue("  \n\n\t\n");
     repo.run(&["7", "--issue-file", &issue])
         .expect_code(1)
@@ -393,7 +375,7 @@ fn a_whitespace_only_issue_file_is_empty_too() {
 
 #[test]
 fn an_issue_file_that_is_not_utf8_is_an_error() {
-    let (repo, _) = setup();
+    let (repo, _) = TestRepo::approving("");
     let path = repo.base().join("binary-issue.md");
     std::fs::write(&path, b"# Title\n\xff\xfe bad").unwrap();
     repo.run(&["7", "--issue-file", path.to_str().unwrap()])
@@ -423,7 +405,7 @@ fn expect_config_error(repo: &TestRepo, issue: &str, toml: &str, line: usize, ke
 
 #[test]
 fn config_an_unknown_key_names_file_line_and_key() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     let drafter = repo.good_drafter();
     let toml = format!("[stages.lld]\ndrafter = \"{drafter}\"\ndrafterr = \"{drafter}\"\n");
     expect_config_error(&repo, &issue, &toml, 3, "drafterr");
@@ -431,7 +413,7 @@ fn config_an_unknown_key_names_file_line_and_key() {
 
 #[test]
 fn config_a_wrong_type_names_file_line_and_key() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     let drafter = repo.good_drafter();
     let reviewer = repo.reviewer("reviewer", &[approved()]);
     let toml = format!(
@@ -442,7 +424,7 @@ fn config_a_wrong_type_names_file_line_and_key() {
 
 #[test]
 fn config_an_unknown_provider_names_file_line_and_key() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     let reviewer = repo.reviewer("reviewer", &[approved()]);
     let toml = format!("[stages.lld]\nreviewer = \"{reviewer}\"\ndrafter = \"acme:big\"\n");
     expect_config_error(&repo, &issue, &toml, 3, "drafter").stderr_has("acme");
@@ -450,7 +432,7 @@ fn config_an_unknown_provider_names_file_line_and_key() {
 
 #[test]
 fn config_an_unknown_provider_lists_each_known_provider_once() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     repo.config(
         "[providers.local]\nkind = \"openai\"\nbase_url = \"http://localhost:8080/v1\"\n\n[stages.lld]\ndrafter = \"acme:big\"\n",
     );
@@ -484,7 +466,7 @@ fn config_an_unknown_provider_lists_each_known_provider_once() {
 
 #[test]
 fn config_an_unknown_stage_table_names_file_line_and_key() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     let drafter = repo.good_drafter();
     let toml = format!("# my config\n\n[stages.review]\ndrafter = \"{drafter}\"\n");
     expect_config_error(&repo, &issue, &toml, 3, "review");
@@ -492,7 +474,7 @@ fn config_an_unknown_stage_table_names_file_line_and_key() {
 
 #[test]
 fn config_a_syntax_error_names_file_and_line() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     repo.config("[gates]\nafter_lld = true\n[stages.lld\ndrafter = \"cmd:x\"\n");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(1)
@@ -504,7 +486,7 @@ fn config_a_syntax_error_names_file_and_line() {
 
 #[test]
 fn config_a_bad_override_names_the_override() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     repo.run(&[
         "7",
         "--issue-file",
@@ -541,7 +523,7 @@ fn config_a_bad_override_names_the_override() {
 
 #[test]
 fn config_a_missing_config_file_is_an_error() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     repo.run(&[
         "7",
         "--issue-file",
@@ -603,8 +585,8 @@ fn config_an_override_beats_the_repo_file() {
 #[test]
 fn config_the_user_file_is_read_and_the_repo_file_overrides_it() {
     let repo = TestRepo::new();
-    let user_drafter = repo.model("user-drafter", &doc_body());
-    let repo_drafter = repo.model("repo-drafter", &doc_body());
+    let user_drafter = repo.model("user-drafter", &draft_script());
+    let repo_drafter = repo.model("repo-drafter", &draft_script());
     let reviewer = repo.reviewer("user-reviewer", &[approved()]);
     let user_file = repo.home.join(".config/git-orchestrate/config.toml");
     std::fs::create_dir_all(user_file.parent().unwrap()).unwrap();
@@ -651,7 +633,7 @@ fn config_the_user_file_is_read_and_the_repo_file_overrides_it() {
 
 #[test]
 fn config_an_error_in_the_user_file_names_that_file() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     let user_file = repo.home.join(".config/git-orchestrate/config.toml");
     std::fs::create_dir_all(user_file.parent().unwrap()).unwrap();
     std::fs::write(
@@ -676,7 +658,7 @@ fn a_second_run_on_the_same_issue_is_refused_while_another_issue_may_run() {
     // Issue 7's drafter waits for the test's go-ahead; other issues' drafters do not.
     let body = format!(
         "if [ \"$ORCHESTRATE_ISSUE\" = 7 ]; then while [ ! -f \"$TEST_LOGS/go\" ]; do sleep 0.1; done; fi\n{}",
-        doc_body()
+        draft_script()
     );
     let (repo, issue) = setup_with_drafter(&body, "");
     let first = Spawned::start(&repo, &["7", "--issue-file", &issue, "--until", "lld"]);
@@ -718,7 +700,7 @@ fn a_second_run_on_the_same_issue_is_refused_while_another_issue_may_run() {
 
 #[test]
 fn a_stale_lock_file_is_taken_over_with_a_warning() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     let pid = dead_pid();
     let lock = repo.lock_path(7);
     std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
@@ -741,7 +723,7 @@ fn a_lock_left_by_a_killed_run_is_taken_over() {
     // While `$LOG/hang` exists the drafter records its pid and hangs.
     let body = format!(
         "if [ -f \"$LOG/hang\" ]; then echo $$ > \"$LOG/drafter.pid\"; sleep 300; fi\n{}",
-        doc_body()
+        draft_script()
     );
     let (repo, issue) = setup_with_drafter(&body, "");
     std::fs::write(repo.logs.join("hang"), "").unwrap();
@@ -849,7 +831,7 @@ fn a_drafter_leaving_a_background_child_on_stdout_is_answered_and_the_child_stop
     // open, so end-of-file never comes on its own.
     let body = format!(
         "{}\nsleep 1000 &\necho $! > \"$LOG/sleep.pid\"\nexit 0",
-        doc_body()
+        draft_script()
     );
     let (repo, issue) = setup_with_drafter(&body, "");
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
@@ -1021,7 +1003,7 @@ fn a_branch_moved_during_a_stage_is_not_overwritten_and_the_work_is_saved() {
         "  echo \"$NEW\" > \"$LOG/foreign\"".to_string(),
         "fi".to_string(),
     ];
-    let body = format!("{}\n{}", move_branch.join("\n"), doc_body());
+    let body = format!("{}\n{}", move_branch.join("\n"), draft_script());
     let (repo, issue) = setup_with_drafter(&body, "");
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
     run.expect_code(1)
@@ -1071,7 +1053,7 @@ fn ctrl_c_during_a_model_call_stops_cleanly() {
     // While `$LOG/hang` exists the drafter records its pid and hangs.
     let body = format!(
         "if [ -f \"$LOG/hang\" ]; then echo $$ > \"$LOG/drafter.pid\"; sleep 300; fi\n{}",
-        doc_body()
+        draft_script()
     );
     let (repo, issue) = setup_with_drafter(&body, "");
     std::fs::write(repo.logs.join("hang"), "").unwrap();
@@ -1117,7 +1099,7 @@ fn a_drafter_failing_after_a_review_keeps_the_paid_work() {
         "drafter",
         &format!(
             "if [ \"$ORCHESTRATE_ROUND\" = 2 ]; then echo 'quota exceeded' >&2; exit 1; fi\n{}",
-            doc_body()
+            draft_script()
         ),
     );
     let reviewer = repo.reviewer("reviewer", &[&revise(&["name the files"]), approved()]);
@@ -1202,7 +1184,7 @@ fn a_reviewer_failing_after_a_paid_draft_keeps_the_draft() {
 
 #[test]
 fn the_issue_branch_checked_out_in_the_users_checkout_is_not_moved() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(0);
     repo.git(&["switch", "-q", BRANCH]);
@@ -1227,7 +1209,7 @@ fn the_issue_branch_checked_out_in_the_users_checkout_is_not_moved() {
 
 #[test]
 fn no_model_configured_or_found_stops_before_any_commit_listing_every_option() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     // Nothing on this machine: no keys, no model programs on PATH, no Ollama answering.
     repo.config("[providers.ollama]\nbase_url = \"http://127.0.0.1:9\"\n");
     let mut cmd = repo.cmd();
@@ -1253,7 +1235,7 @@ fn no_model_configured_or_found_stops_before_any_commit_listing_every_option() {
 
 #[test]
 fn an_http_provider_without_its_key_is_refused_before_any_request() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     let reviewer = repo.reviewer("reviewer", &[approved()]);
     repo.config_models("claude:opus-4.5", &reviewer, "");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
@@ -1269,7 +1251,7 @@ fn an_http_provider_without_its_key_is_refused_before_any_request() {
 
 #[test]
 fn usage_errors_exit_2_and_change_nothing() {
-    let (repo, issue) = setup();
+    let (repo, issue) = TestRepo::approving("");
     repo.run(&["7", "--issue-file", &issue, "--until", "bogus"])
         .expect_code(2)
         .stderr_has("bogus");

@@ -7,12 +7,10 @@ use std::process::Command;
 use rexpect::process::WaitStatus;
 use rexpect::session::PtySession;
 
-use crate::harness::{BIN, TestRepo, approved, complete_doc};
+use crate::harness::{
+    BIN, BRANCH, LLD_SUBJECT, SPEC_SUBJECT, TRIAGE_SUBJECT, TestRepo, approved, complete_doc,
+};
 
-const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
-const TRIAGE_SUBJECT: &str = "orchestrate(triage): brief for #7 Add a --verbose flag";
-const LLD_SUBJECT: &str = "orchestrate(lld): design for #7 Add a --verbose flag";
-const SPEC_SUBJECT: &str = "orchestrate(spec): implementation spec for #7 Add a --verbose flag";
 const APPROVE_SUBJECT: &str = "orchestrate(gate): approve after_lld for #7";
 const WAITING_SUBJECT: &str = "orchestrate(gate): waiting at after_lld for #7";
 const REJECT_SUBJECT: &str = "orchestrate(gate): reject after_lld for #7";

@@ -15,10 +15,26 @@ use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_git-orchestrate");
 
+/// The branch of issue 7 ("Add a --verbose flag", the default issue).
+pub const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
+
+/// The subjects of the stage commits on [`BRANCH`].
+pub const TRIAGE_SUBJECT: &str = "orchestrate(triage): brief for #7 Add a --verbose flag";
+pub const LLD_SUBJECT: &str = "orchestrate(lld): design for #7 Add a --verbose flag";
+pub const SPEC_SUBJECT: &str = "orchestrate(spec): implementation spec for #7 Add a --verbose flag";
+
 /// A complete design (every default lld and spec section), marked with `tag`.
 pub fn complete_doc(tag: &str) -> String {
     format!(
         "# Document {tag}\n\n## Context and Goal\nWhy ({tag}).\n\n## Proposed Changes\n| File | Change | Why |\n|---|---|---|\n| src/lib.rs | modify | {tag} |\n\n## Requirements\n1. R1 ({tag})\n\n## Files to Change\nsrc/lib.rs\n\n## Changes\nfn x() ({tag})\n\n## Test Plan\n- T1 -> R1 ({tag})\n"
+    )
+}
+
+/// A model script body printing a complete document that names the stage and round.
+pub fn draft_script() -> String {
+    format!(
+        "cat <<DOC\n{}\nDOC",
+        complete_doc("$ORCHESTRATE_STAGE round $ORCHESTRATE_ROUND")
     )
 }
 
@@ -152,6 +168,14 @@ impl TestRepo {
         dir
     }
 
+    /// `PATH` with the test's model programs first, so that `cmd:drafter` finds them as it
+    /// would find a program a user installed.
+    pub fn path_with_models(&self) -> std::ffi::OsString {
+        let mut dirs = vec![self.bin.clone()];
+        dirs.extend(std::env::split_paths(&host_path()));
+        std::env::join_paths(dirs).expect("PATH")
+    }
+
     /// The binary, ready to run in the repository.
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut std_cmd = Command::new(BIN);
@@ -230,14 +254,30 @@ impl TestRepo {
 
     /// A drafter that answers every call with a complete document naming the round.
     pub fn good_drafter(&self) -> String {
-        self.model(
-            "drafter",
-            &format!(
-                "cat <<'DOC'\n{}\nDOC",
-                complete_doc("$ORCHESTRATE_STAGE round $ORCHESTRATE_ROUND")
-            )
-            .replace("'DOC'", "DOC"),
-        )
+        self.model("drafter", &draft_script())
+    }
+
+    /// A repository whose lld and spec drafter is [`TestRepo::good_drafter`] and whose
+    /// reviewer answers as [`TestRepo::reviewer`] with `replies`, `extra` added to the
+    /// configuration; and the default issue file.
+    pub fn reviewed(replies: &[&str], extra: &str) -> (TestRepo, String) {
+        let repo = TestRepo::new();
+        let issue = repo.use_models(replies, extra);
+        (repo, issue)
+    }
+
+    /// A repository with a good drafter and a reviewer that approves at once.
+    pub fn approving(extra: &str) -> (TestRepo, String) {
+        TestRepo::reviewed(&[approved()], extra)
+    }
+
+    /// Configure the good drafter and a reviewer answering `replies` for lld and spec, with
+    /// `extra`; returns the default issue file.
+    pub fn use_models(&self, replies: &[&str], extra: &str) -> String {
+        let drafter = self.good_drafter();
+        let reviewer = self.reviewer("reviewer", replies);
+        self.config_models(&drafter, &reviewer, extra);
+        self.default_issue()
     }
 
     /// A reviewer answering round N with `replies[N-1]` (the last one after that).
@@ -365,10 +405,159 @@ impl TestRepo {
         )
     }
 
+    /// Every file of the tool's local state (`.git/orchestrate/`: transcripts, recovered
+    /// work), with its contents, sorted by path.
+    pub fn state_files(&self) -> Vec<(String, String)> {
+        let mut files = files_under(&self.root.join(".git/orchestrate"));
+        files.sort();
+        files
+    }
+
+    /// The prompts of the kept transcripts, in call order.
+    pub fn transcript_prompts(&self) -> Vec<String> {
+        self.state_files()
+            .into_iter()
+            .filter(|(path, _)| path.contains("/transcripts/"))
+            .filter_map(|(_, text)| {
+                let start = text.find("\n\n# Prompt\n\n")? + "\n\n# Prompt\n\n".len();
+                let end = text.rfind("\n\n# Reply\n\n")?;
+                Some(text[start..end].to_string())
+            })
+            .collect()
+    }
+
     pub fn lock_path(&self, issue: u64) -> PathBuf {
         self.root
             .join(format!(".git/orchestrate/locks/{issue}.lock"))
     }
+}
+
+/// `text` as a snapshot should hold it: what changes from run to run replaced by a marker.
+///
+/// - the test's temporary directory (either spelling of it) by `[TMP]`;
+/// - commit ids, short (7 hex digits) or full (40), by `[ID]` (padded to the id's width where
+///   a table column follows, so that the table stays aligned);
+/// - elapsed times (`0.4s`, `12ms`, `3m 04s`, `1h 02m`) by `[TIME]`;
+/// - a process id after `pid ` by `[PID]`;
+/// - white space at the end of a line is dropped (nobody sees it).
+pub fn normalise(repo: &TestRepo, text: &str) -> String {
+    let mut text = text.to_string();
+    for dir in [repo.root.parent().expect("base"), repo.base()] {
+        text = text.replace(&dir.display().to_string(), "[TMP]");
+    }
+    let text = replace_pids(&replace_times(&replace_ids(&text)));
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` with each word (a run of letters, digits and `_`) of 7 or 40 hex digits made `[ID]`.
+fn replace_ids(text: &str) -> String {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (head, tail) = rest.split_at(rest.find(|c| !is_word(c)).unwrap_or(rest.len()));
+        let hex = head
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+        if hex && (head.len() == 7 || head.len() == 40) {
+            out.push_str("[ID]");
+            if tail.starts_with("  ") {
+                out.push_str(&" ".repeat(head.len() - "[ID]".len()));
+            }
+        } else {
+            out.push_str(head);
+        }
+        let (gap, next) = tail.split_at(tail.find(is_word).unwrap_or(tail.len()));
+        out.push_str(gap);
+        rest = next;
+    }
+    out
+}
+
+/// `text` with every `pid N` made `pid [PID]`.
+fn replace_pids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("pid ") {
+        let (before, after) = rest.split_at(at + "pid ".len());
+        out.push_str(before);
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        let starts_word = at == 0 || !before[..at].ends_with(|c: char| c.is_ascii_alphanumeric());
+        if digits > 0 && starts_word {
+            out.push_str("[PID]");
+            rest = &after[digits..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with every elapsed time made `[TIME]`: a number standing on its own followed by
+/// `s` or `ms`, or a pair such as `3m 04s` and `1h 02m`.
+fn replace_times(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digits_from = |i: usize| chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let ends_word = |i: usize| chars.get(i).is_none_or(|c| !c.is_ascii_alphanumeric());
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_word = i == 0 || !(chars[i - 1].is_ascii_alphanumeric() || chars[i - 1] == '.');
+        let whole = digits_from(i);
+        if starts_word && whole > 0 {
+            let mut end = i + whole;
+            if chars.get(end) == Some(&'.') && digits_from(end + 1) > 0 {
+                end += 1 + digits_from(end + 1);
+            }
+            let unit: String = chars[end..].iter().take(2).collect();
+            let length = if unit == "ms" && ends_word(end + 2) {
+                Some(end + 2)
+            } else if unit.starts_with('s') && ends_word(end + 1) {
+                Some(end + 1)
+            } else if (unit.starts_with('m') || unit.starts_with('h'))
+                && chars.get(end + 1) == Some(&' ')
+                && digits_from(end + 2) > 0
+            {
+                let second = end + 2 + digits_from(end + 2);
+                let small = if unit.starts_with('m') { 's' } else { 'm' };
+                (chars.get(second) == Some(&small) && ends_word(second + 1)).then_some(second + 1)
+            } else {
+                None
+            };
+            if let Some(stop) = length {
+                out.push_str("[TIME]");
+                i = stop;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Every file under `dir`, with its contents (lossy); none if `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            found.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    found
 }
 
 /// The result of one run of the binary.

@@ -7,17 +7,15 @@
 mod harness;
 mod vendors;
 
-mod anthropic;
 mod architecture;
 mod defaults;
 mod faults;
 mod gates;
-mod gemini;
-mod ollama;
-mod openai;
+mod providers;
 mod replay;
 mod review;
 mod run;
 mod secrets;
+mod snapshots;
 mod spend;
 mod status;

@@ -5,16 +5,16 @@
 
 use std::path::Path;
 
-use crate::harness::{Run, TestRepo};
+use crate::harness::{BRANCH, Run, TestRepo};
+use crate::providers::Provider;
 use crate::vendors::*;
 
-const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
 const KEY: &str = "sk-ant-api03-recorded-run-0123456789";
 
+/// Claude Opus drafts and Claude Sonnet reviews, at `url`, with no retries.
 fn configure(repo: &TestRepo, url: &str) {
-    repo.config(&format!(
-        "[providers.anthropic]\nbase_url = \"{url}\"\nretry_delay = \"10ms\"\nmax_retries = 0\n\n[stages.lld]\ndrafter = \"claude:opus-4.5\"\nreviewer = \"claude:sonnet\"\n"
-    ));
+    let anthropic = Provider::anthropic();
+    anthropic.configure(repo, url, "max_retries = 0", anthropic.drafter, "");
 }
 
 fn run(repo: &TestRepo, vars: &[(&str, &Path)], key: bool, args: &[&str]) -> Run {
@@ -28,12 +28,7 @@ fn run(repo: &TestRepo, vars: &[(&str, &Path)], key: bool, args: &[&str]) -> Run
 
 /// Record one run of the design stage; returns the recording and the branch tip.
 fn record() -> (tempfile::TempDir, String) {
-    let vendor = Vendor::start();
-    vendor.draft_and_review(
-        "/v1/messages",
-        anthropic_reply(&design()),
-        anthropic_reply(&approval()),
-    );
+    let vendor = approving_anthropic();
     let repo = TestRepo::new();
     configure(&repo, &vendor.url());
     let issue = repo.default_issue();

@@ -1,17 +1,13 @@
 //! The pipeline end to end: branch, commits, trailers, re-runs, resume, skip, dry run.
 
-use crate::harness::{TestRepo, approved, revise};
+use crate::harness::{
+    BRANCH, LLD_SUBJECT, SPEC_SUBJECT, TRIAGE_SUBJECT, TestRepo, approved, blocked, revise,
+};
 
+/// A good drafter, and a reviewer that asks for one revision and then approves.
 fn setup() -> (TestRepo, String) {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[&revise(&["name the files"]), approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
-    (repo, issue)
+    TestRepo::reviewed(&[&revise(&["name the files"]), approved()], "")
 }
-
-const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
 
 #[test]
 fn until_spec_commits_brief_design_and_spec_with_trailers() {
@@ -32,11 +28,7 @@ fn until_spec_commits_brief_design_and_spec_with_trailers() {
     );
     assert_eq!(
         repo.subjects(BRANCH)[..3],
-        [
-            "orchestrate(spec): implementation spec for #7 Add a --verbose flag",
-            "orchestrate(lld): design for #7 Add a --verbose flag",
-            "orchestrate(triage): brief for #7 Add a --verbose flag",
-        ]
+        [SPEC_SUBJECT, LLD_SUBJECT, TRIAGE_SUBJECT]
     );
     assert_eq!(
         repo.rev(&format!("{BRANCH}~3")),
@@ -196,11 +188,7 @@ fn resume_from_spec_redoes_only_the_spec() {
 
 #[test]
 fn resume_from_a_stage_whose_predecessors_are_incomplete_is_refused() {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[&crate::harness::blocked("contradiction")]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::reviewed(&[&blocked("contradiction")], "");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(3);
     let tip = repo.rev(BRANCH);
@@ -215,9 +203,7 @@ fn resume_from_a_stage_whose_predecessors_are_incomplete_is_refused() {
     assert_eq!(repo.calls().len(), calls);
 
     // Before any branch exists, resuming past triage is refused too.
-    let fresh = TestRepo::new();
-    fresh.config_models(&drafter, &reviewer, "");
-    let issue = fresh.default_issue();
+    let (fresh, issue) = TestRepo::reviewed(&[&blocked("contradiction")], "");
     fresh
         .run(&["9", "--issue-file", &issue, "--resume-from", "lld"])
         .expect_code(1)

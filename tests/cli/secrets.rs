@@ -7,19 +7,15 @@ use std::path::Path;
 use wiremock::Mock;
 use wiremock::matchers::{method, path};
 
-use crate::harness::TestRepo;
+use crate::harness::{TestRepo, files_under};
+use crate::providers::Provider;
 use crate::vendors::*;
 
 const KEY: &str = "sk-ant-api03-SECRET-do-not-leak-7f3a9c1e5b";
-const ENDPOINT: &str = "/v1/messages";
 
+/// Claude Opus drafts and Claude Sonnet reviews, at `url`.
 fn setup(url: &str) -> (TestRepo, String) {
-    let repo = TestRepo::new();
-    repo.config(&format!(
-        "[providers.anthropic]\nbase_url = \"{url}\"\nretry_delay = \"10ms\"\n\n[stages.lld]\ndrafter = \"claude:opus-4.5\"\nreviewer = \"claude:sonnet\"\n"
-    ));
-    let issue = repo.default_issue();
-    (repo, issue)
+    Provider::anthropic().setup(url, "")
 }
 
 /// Run with the key, tracing at its most verbose, and recording exchanges to `record`.
@@ -41,34 +37,9 @@ fn run_loud(repo: &TestRepo, record: &Path, args: &[&str]) -> String {
     )
 }
 
-/// Every file under `dir`, with its contents (lossy).
-fn files_under(dir: &Path) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            found.push((
-                path.display().to_string(),
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ));
-        }
-    }
-    found
-}
-
 #[test]
 fn the_key_is_sent_to_the_vendor_and_written_nowhere() {
-    let vendor = Vendor::start();
-    vendor.draft_and_review(
-        ENDPOINT,
-        anthropic_reply(&design()),
-        anthropic_reply(&approval()),
-    );
+    let vendor = approving_anthropic();
     let (repo, issue) = setup(&vendor.url());
     let record = repo.base().join("recording");
 
@@ -121,7 +92,7 @@ fn a_key_echoed_back_by_the_vendor_is_scrubbed() {
     let vendor = Vendor::start();
     vendor.mount(
         Mock::given(method("POST"))
-            .and(path(ENDPOINT))
+            .and(path(ANTHROPIC_PATH))
             .respond_with(anthropic_error(
                 401,
                 "authentication_error",

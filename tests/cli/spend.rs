@@ -4,12 +4,9 @@
 use wiremock::Mock;
 use wiremock::matchers::{method, path};
 
-use crate::anthropic::{KEY, run_with_key};
-use crate::harness::{Run, TestRepo};
+use crate::harness::{BRANCH, Run, TestRepo};
+use crate::providers::{ANTHROPIC_KEY as KEY, run_with_anthropic_key as run_with_key};
 use crate::vendors::*;
-
-const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
-const ENDPOINT: &str = "/v1/messages";
 
 /// Claude Opus drafts and Claude Sonnet reviews, at `url`. One Opus call of 1200 in / 300 out
 /// costs 1200 × $5/M + 300 × $25/M = $0.0135; one Sonnet call $0.0081.
@@ -22,16 +19,6 @@ fn setup(url: &str, extra: &str) -> (TestRepo, String) {
     (repo, issue)
 }
 
-fn approving_vendor() -> Vendor {
-    let vendor = Vendor::start();
-    vendor.draft_and_review(
-        ENDPOINT,
-        anthropic_reply(&design()),
-        anthropic_reply(&approval()),
-    );
-    vendor
-}
-
 fn lld(repo: &TestRepo, issue: &str, extra: &[&str]) -> Run {
     let mut args = vec!["7", "--issue-file", issue, "--until", "lld"];
     args.extend_from_slice(extra);
@@ -40,7 +27,7 @@ fn lld(repo: &TestRepo, issue: &str, extra: &[&str]) -> Run {
 
 #[test]
 fn over_the_issue_budget_the_stage_blocks_saying_what_was_spent_where() {
-    let vendor = approving_vendor();
+    let vendor = approving_anthropic();
     let (repo, issue) = setup(&vendor.url(), "[budget]\nmax_usd_per_issue = 0.01\n");
     lld(&repo, &issue, &[])
         .expect_code(3)
@@ -69,7 +56,7 @@ fn over_the_issue_budget_the_stage_blocks_saying_what_was_spent_where() {
 
 #[test]
 fn a_stage_limit_applies_to_that_stage_only() {
-    let vendor = approving_vendor();
+    let vendor = approving_anthropic();
     let (repo, issue) = setup(&vendor.url(), "[budget.stages]\nspec = 0.01\n");
     let run = run_with_key(&repo, &["7", "--issue-file", &issue, "--until", "spec"]);
     run.expect_code(3)
@@ -91,7 +78,7 @@ fn a_stage_limit_applies_to_that_stage_only() {
     );
 
     // max_usd_per_stage applies to every stage.
-    let vendor = approving_vendor();
+    let vendor = approving_anthropic();
     let (repo, issue) = setup(&vendor.url(), "[budget]\nmax_usd_per_stage = 0.01\n");
     lld(&repo, &issue, &[])
         .expect_code(3)
@@ -100,7 +87,7 @@ fn a_stage_limit_applies_to_that_stage_only() {
 
 #[test]
 fn what_earlier_runs_spent_counts_from_the_branch_trailers() {
-    let vendor = approving_vendor();
+    let vendor = approving_anthropic();
     let (repo, issue) = setup(&vendor.url(), "");
     lld(&repo, &issue, &[]).expect_code(0);
     assert_eq!(
@@ -157,11 +144,7 @@ fn a_model_without_a_price_and_a_budget_is_an_error_before_any_call() {
     assert_eq!(repo.branches(), ["main"]);
 
     // A program reports no tokens at all: with a budget it cannot be counted either.
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[crate::harness::approved()]);
-    repo.config_models(&drafter, &reviewer, "[budget]\nmax_usd_per_issue = 5.0\n");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::approving("[budget]\nmax_usd_per_issue = 5.0\n");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(1)
         .stderr_has("has no known price, and a budget is set")
@@ -180,7 +163,7 @@ fn configured_prices_override_the_built_in_table_and_cached_input_is_cheaper() {
         output: 300,
     };
     let reply = |text: &str| sse_response(sse(&anthropic_events(text, usage, "end_turn")));
-    vendor.draft_and_review(ENDPOINT, reply(&design()), reply(&approval()));
+    vendor.draft_and_review(ANTHROPIC_PATH, reply(&design()), reply(&approval()));
     let (repo, issue) = setup(
         &vendor.url(),
         "[prices.\"claude-sonnet-4-5\"]\ninput = 10.0\noutput = 20.0\ncached_input = 1.0\n",
@@ -204,7 +187,7 @@ fn calls_whose_output_could_not_be_used_still_count() {
     // The first draft lacks its sections and goes back; both drafts were paid for.
     vendor.mount(
         Mock::given(method("POST"))
-            .and(path(ENDPOINT))
+            .and(path(ANTHROPIC_PATH))
             .and(wiremock::matchers::body_string_contains(
                 "Reply with the design document only",
             ))
@@ -212,7 +195,7 @@ fn calls_whose_output_could_not_be_used_still_count() {
             .with_priority(1),
     );
     vendor.draft_and_review(
-        ENDPOINT,
+        ANTHROPIC_PATH,
         anthropic_reply(&design()),
         anthropic_reply(&approval()),
     );
@@ -232,7 +215,7 @@ fn calls_whose_output_could_not_be_used_still_count() {
 
 #[test]
 fn the_run_says_what_each_call_stage_and_run_used() {
-    let vendor = approving_vendor();
+    let vendor = approving_anthropic();
     let (repo, issue) = setup(&vendor.url(), "");
     lld(&repo, &issue, &[])
         .expect_code(0)

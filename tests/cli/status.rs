@@ -1,15 +1,9 @@
 //! `status`, progress output, `--json` events and the command line itself.
 
-use crate::harness::{TestRepo, approved, revise};
-
-const BRANCH: &str = "orchestrate/7-add-a-verbose-flag";
+use crate::harness::{BRANCH, TestRepo, approved, normalise, revise};
 
 fn designed_repo() -> TestRepo {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[&revise(&["tighten"]), approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::reviewed(&[&revise(&["tighten"]), approved()], "");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(0);
     repo
@@ -145,87 +139,44 @@ fn status_json_is_machine_readable() {
 
 #[test]
 fn progress_lines_and_the_final_table() {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[&revise(&["tighten"]), approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::reviewed(&[&revise(&["tighten"]), approved()], "");
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
     run.expect_code(0);
-    let stderr = normalise(&run.stderr, &repo);
-    insta::assert_snapshot!(stderr, @r"
-    Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
-    Starting triage: no brief yet
-    Committed triage (passed) [ID]: docs/issues/7.md
-    Finished triage: passed ([TIME], [ID])
-    Starting lld: no design yet
-    lld round 1: drafter cmd:[BIN]/drafter answered ([TIME])
-    lld round 1: reviewer cmd:[BIN]/reviewer answered ([TIME])
-    Reviewed lld round 1: REVISE (1 feedback item)
-    lld round 2: drafter cmd:[BIN]/drafter answered ([TIME])
-    lld round 2: reviewer cmd:[BIN]/reviewer answered ([TIME])
-    Reviewed lld round 2: APPROVED
-    Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
-    Finished lld: approved in 2 rounds ([TIME], [ID])
+    let stderr = normalise(&repo, &run.stderr);
+    insta::assert_snapshot!(stderr, @"
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:[TMP]/bin/drafter answered ([TIME])
+                 lld round 1: reviewer cmd:[TMP]/bin/reviewer answered ([TIME])
+        Reviewed lld round 1: REVISE (1 feedback item)
+                 lld round 2: drafter cmd:[TMP]/bin/drafter answered ([TIME])
+                 lld round 2: reviewer cmd:[TMP]/bin/reviewer answered ([TIME])
+        Reviewed lld round 2: APPROVED
+       Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+        Finished lld: approved in 2 rounds ([TIME], [ID])
 
-    stage   result   detail                commit   time
-    triage  done     passed                [ID]  [TIME]
-    lld     done     approved in 2 rounds  [ID]  [TIME]
-    spec    not run  after --until lld
-    impl    not run  after --until lld
-    pr      not run  after --until lld
+      stage   result   detail                commit   time
+      triage  done     passed                [ID]     [TIME]
+      lld     done     approved in 2 rounds  [ID]     [TIME]
+      spec    not run  after --until lld
+      impl    not run  after --until lld
+      pr      not run  after --until lld
     #7: stopped after lld, as asked (--until lld).
     ");
 
     // --quiet keeps only the outcome.
-    let repo2 = TestRepo::new();
-    let drafter = repo2.good_drafter();
-    let reviewer = repo2.reviewer("reviewer", &[approved()]);
-    repo2.config_models(&drafter, &reviewer, "");
-    let issue = repo2.default_issue();
+    let (repo2, issue) = TestRepo::approving("");
     let quiet = repo2.run(&["7", "--issue-file", &issue, "--until", "lld", "-q"]);
     quiet.expect_code(0);
     assert_eq!(quiet.stderr, "", "quiet run printed: {}", quiet.stderr);
 }
 
-/// Replace what changes from run to run: paths, object ids, durations; trim each line.
-fn normalise(text: &str, repo: &TestRepo) -> String {
-    let bin = repo.bin.display().to_string();
-    text.lines()
-        .map(|line| {
-            let line = line.replace(&bin, "[BIN]");
-            let words: Vec<String> = line
-                .split(' ')
-                .map(|w| {
-                    let core = w.trim_matches(|c| c == '(' || c == ')' || c == ',' || c == ':');
-                    let is_id = core.len() == 7 && core.chars().all(|c| c.is_ascii_hexdigit());
-                    let is_time = core.ends_with('s')
-                        && core.len() > 1
-                        && core[..core.len() - 1]
-                            .chars()
-                            .all(|c| c.is_ascii_digit() || c == '.');
-                    if is_id {
-                        w.replace(core, "[ID]")
-                    } else if is_time {
-                        w.replace(core, "[TIME]")
-                    } else {
-                        w.to_string()
-                    }
-                })
-                .collect();
-            words.join(" ").trim().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn json_events_are_one_object_per_line_on_stdout() {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[approved()]);
-    repo.config_models(&drafter, &reviewer, "");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::approving("");
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld", "--json"]);
     run.expect_code(0);
     let events: Vec<serde_json::Value> = run
@@ -285,14 +236,6 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn help_text() {
-    let repo = TestRepo::new();
-    let run = repo.run(&["-h"]);
-    run.expect_code(0);
-    insta::assert_snapshot!("help", run.stdout);
-}
-
-#[test]
 fn a_spinner_shows_on_a_terminal_while_a_model_works() {
     let repo = TestRepo::new();
     let drafter = repo.model(
@@ -321,22 +264,14 @@ fn a_spinner_shows_on_a_terminal_while_a_model_works() {
     let rest = session.exp_eof().unwrap();
     assert!(rest.contains("Finished lld: approved"), "{rest}");
     // Without a terminal (every other test) there is no spinner text at all.
-    let plain = TestRepo::new();
-    let drafter = plain.good_drafter();
-    let reviewer = plain.reviewer("reviewer", &[approved()]);
-    plain.config_models(&drafter, &reviewer, "");
-    let issue = plain.default_issue();
+    let (plain, issue) = TestRepo::approving("");
     let run = plain.run(&["7", "--issue-file", &issue, "--until", "lld"]);
     assert!(!run.stderr.contains("is working"), "{}", run.stderr);
 }
 
 #[test]
 fn answers_cached_from_history_keep_gate_decisions_below_them() {
-    let repo = TestRepo::new();
-    let drafter = repo.good_drafter();
-    let reviewer = repo.reviewer("reviewer", &[approved()]);
-    repo.config_models(&drafter, &reviewer, "[gates]\nafter_lld = true\n");
-    let issue = repo.default_issue();
+    let (repo, issue) = TestRepo::approving("[gates]\nafter_lld = true\n");
     repo.run(&["7", "--issue-file", &issue, "--until", "spec"])
         .expect_code(4);
     repo.run(&["approve", "7"]).expect_code(0);

@@ -104,6 +104,38 @@ pub fn json_error(status: u16, body: Value) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(body)
 }
 
+/// Each event of a server-sent events stream on its own, as the frames a stream is cut at.
+pub fn sse_frames(events: &[(&str, Value)]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| sse(std::slice::from_ref(e)))
+        .collect()
+}
+
+/// The tokens of one call, which each vendor reports in its own fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Usage {
+    /// Prompt tokens in all, those read from the vendor's prompt cache included.
+    pub prompt: u64,
+    /// Of the prompt tokens, those read from the cache.
+    pub cached: u64,
+    /// Output tokens.
+    pub output: u64,
+    /// Thinking tokens, billed as output (Gemini's `thoughtsTokenCount`).
+    pub thoughts: u64,
+}
+
+impl Usage {
+    pub const fn new(prompt: u64, output: u64) -> Usage {
+        Usage {
+            prompt,
+            cached: 0,
+            output,
+            thoughts: 0,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Anthropic Messages API
 
@@ -114,6 +146,18 @@ pub struct AnthropicUsage {
     pub cache_read: u64,
     pub cache_write: u64,
     pub output: u64,
+}
+
+impl From<Usage> for AnthropicUsage {
+    /// Anthropic counts cached prompt tokens apart from `input_tokens`.
+    fn from(usage: Usage) -> AnthropicUsage {
+        AnthropicUsage {
+            input: usage.prompt - usage.cached,
+            cache_read: usage.cached,
+            cache_write: 0,
+            output: usage.output + usage.thoughts,
+        }
+    }
 }
 
 pub const USAGE: AnthropicUsage = AnthropicUsage {
@@ -164,6 +208,9 @@ pub fn anthropic_events(
     events
 }
 
+/// Where Anthropic's Messages API takes calls.
+pub const ANTHROPIC_PATH: &str = "/v1/messages";
+
 pub fn anthropic_reply(text: &str) -> ResponseTemplate {
     sse_response(sse(&anthropic_events(text, USAGE, "end_turn")))
         .insert_header("request-id", "req_018EeWyXxfu5pfWkrYcMdjWG")
@@ -176,48 +223,106 @@ pub fn anthropic_error(status: u16, kind: &str, message: &str) -> ResponseTempla
     )
 }
 
+/// A server answering as Anthropic does: a design to drafters, an approval to reviewers.
+pub fn approving_anthropic() -> Vendor {
+    let vendor = Vendor::start();
+    vendor.draft_and_review(
+        ANTHROPIC_PATH,
+        anthropic_reply(&design()),
+        anthropic_reply(&approval()),
+    );
+    vendor
+}
+
 // ---------------------------------------------------------------------------------------
 // Gemini
 
+/// `usageMetadata` as Gemini reports it on the last chunk of a stream.
+pub fn gemini_usage(usage: Usage) -> Value {
+    let mut metadata = json!({
+        "promptTokenCount": usage.prompt,
+        "candidatesTokenCount": usage.output,
+        "totalTokenCount": usage.prompt + usage.output + usage.thoughts,
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": usage.prompt}],
+    });
+    if usage.cached > 0 {
+        metadata["cachedContentTokenCount"] = json!(usage.cached);
+        metadata["cacheTokensDetails"] = json!([{"modality": "TEXT", "tokenCount": usage.cached}]);
+    }
+    if usage.thoughts > 0 {
+        metadata["thoughtsTokenCount"] = json!(usage.thoughts);
+    }
+    metadata
+}
+
+/// One `GenerateContentResponse` chunk.
+pub fn gemini_chunk(parts: Value, finish: Option<&str>, usage: Value) -> Value {
+    let mut candidate = json!({"content": {"parts": parts, "role": "model"}, "index": 0});
+    if let Some(reason) = finish {
+        candidate["finishReason"] = json!(reason);
+    }
+    json!({"candidates": [candidate], "usageMetadata": usage,
+           "modelVersion": "gemini-3-pro-preview", "responseId": "mAitaLmkHPPlz7IPvtfUqQ4"})
+}
+
+/// A streamed reply: an optional thought summary first, then the text in a few pieces, the
+/// last carrying `finish` and the full usage (earlier chunks carry the prompt count only, as
+/// Gemini's running totals do). A candidate stopped for `SAFETY` carries its ratings.
 pub fn gemini_events(
+    thought: Option<&str>,
     text: &str,
-    prompt_tokens: u64,
-    output_tokens: u64,
-    cached: u64,
+    usage: Usage,
     finish: &str,
 ) -> Vec<(&'static str, Value)> {
+    let running = json!({"promptTokenCount": usage.prompt, "totalTokenCount": usage.prompt});
+    let mut events = Vec::new();
+    if let Some(thought) = thought {
+        events.push((
+            "",
+            gemini_chunk(
+                json!([{"text": thought, "thought": true}]),
+                None,
+                running.clone(),
+            ),
+        ));
+    }
     let pieces = chunks(text);
-    let last = pieces.len().saturating_sub(1);
-    pieces
-        .iter()
-        .enumerate()
-        .map(|(i, piece)| {
-            let mut candidate = json!({"content": {"parts": [{"text": piece}], "role": "model"}, "index": 0});
-            let mut usage = json!({"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens});
-            if i == last {
-                candidate["finishReason"] = json!(finish);
-                usage = json!({"promptTokenCount": prompt_tokens, "candidatesTokenCount": output_tokens,
-                               "totalTokenCount": prompt_tokens + output_tokens,
-                               "cachedContentTokenCount": cached});
-            }
-            (
-                "",
-                json!({"candidates": [candidate], "usageMetadata": usage,
-                       "modelVersion": "gemini-3-pro-preview", "responseId": "mAitaLmkHPPlz7IPvtfUqQ4"}),
-            )
-        })
-        .collect()
+    let last = pieces.len() - 1;
+    for (i, piece) in pieces.iter().enumerate() {
+        let mut chunk = if i == last {
+            gemini_chunk(json!([{"text": piece}]), Some(finish), gemini_usage(usage))
+        } else {
+            gemini_chunk(json!([{"text": piece}]), None, running.clone())
+        };
+        if i == last && finish == "SAFETY" {
+            chunk["candidates"][0]["safetyRatings"] = json!([
+                {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}
+            ]);
+        }
+        events.push(("", chunk));
+    }
+    events
 }
 
 pub fn gemini_reply(text: &str) -> ResponseTemplate {
-    sse_response(sse(&gemini_events(text, 1000, 250, 0, "STOP")))
+    sse_response(sse(&gemini_events(
+        None,
+        text,
+        Usage::new(1000, 250),
+        "STOP",
+    )))
+}
+
+/// A Gemini error body, with the `details` the real API adds.
+pub fn gemini_error_body(status: u16, code_name: &str, message: &str) -> Value {
+    json!({"error": {"code": status, "message": message, "status": code_name,
+                     "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                  "reason": "REASON", "domain": "googleapis.com",
+                                  "metadata": {"service": "generativelanguage.googleapis.com"}}]}})
 }
 
 pub fn gemini_error(status: u16, code_name: &str, message: &str) -> ResponseTemplate {
-    json_error(
-        status,
-        json!({"error": {"code": status, "message": message, "status": code_name}}),
-    )
+    json_error(status, gemini_error_body(status, code_name, message))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -277,36 +382,51 @@ pub fn openai_error(status: u16, kind: &str, code: &str, message: &str) -> Respo
 // ---------------------------------------------------------------------------------------
 // Ollama
 
+/// The lines of an `/api/chat` stream: the text in a few pieces, then the `done` line with
+/// the token counts.
+pub fn ollama_frames(
+    text: &str,
+    prompt_tokens: u64,
+    output_tokens: u64,
+    done_reason: &str,
+) -> Vec<String> {
+    let mut lines: Vec<String> = chunks(text)
+        .into_iter()
+        .map(|piece| {
+            json!({"model": "llama3.2", "created_at": "2023-08-04T08:52:19.385406455-07:00",
+                   "message": {"role": "assistant", "content": piece}, "done": false})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    lines.push(
+        json!({"model": "llama3.2", "created_at": "2023-08-04T19:22:45.499127Z",
+               "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": done_reason,
+               "total_duration": 4883583458u64, "load_duration": 1334875, "prompt_eval_count": prompt_tokens,
+               "prompt_eval_duration": 342546000, "eval_count": output_tokens, "eval_duration": 4535599000u64})
+        .to_string()
+            + "\n",
+    );
+    lines
+}
+
 pub fn ollama_lines(
     text: &str,
     prompt_tokens: u64,
     output_tokens: u64,
     done_reason: &str,
 ) -> String {
-    let mut body = String::new();
-    for piece in chunks(text) {
-        body.push_str(
-            &json!({"model": "llama3.2", "created_at": "2023-08-04T08:52:19.385406455-07:00",
-                    "message": {"role": "assistant", "content": piece}, "done": false})
-            .to_string(),
-        );
-        body.push('\n');
-    }
-    body.push_str(
-        &json!({"model": "llama3.2", "created_at": "2023-08-04T19:22:45.499127Z",
-                "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": done_reason,
-                "total_duration": 4883583458u64, "load_duration": 1334875, "prompt_eval_count": prompt_tokens,
-                "prompt_eval_duration": 342546000, "eval_count": output_tokens, "eval_duration": 4535599000u64})
-        .to_string(),
-    );
-    body.push('\n');
-    body
+    ollama_frames(text, prompt_tokens, output_tokens, done_reason).concat()
+}
+
+pub fn lines_response(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "application/x-ndjson")
+        .set_body_raw(body, "application/x-ndjson")
 }
 
 pub fn ollama_reply(text: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .insert_header("content-type", "application/x-ndjson")
-        .set_body_raw(ollama_lines(text, 700, 150, "stop"), "application/x-ndjson")
+    lines_response(ollama_lines(text, 700, 150, "stop"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -387,12 +507,36 @@ fn read_request(stream: &mut std::net::TcpStream) -> String {
     String::from_utf8_lossy(&data).into_owned()
 }
 
-/// Start a chunked event-stream response and send `body` as one chunk, leaving it open.
-pub fn start_stream(stream: &mut std::net::TcpStream, body: &str) {
-    let head =
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+/// Start a chunked response of `content_type` and send `body` as one chunk, leaving it open.
+pub fn start_stream(stream: &mut std::net::TcpStream, content_type: &str, body: &str) {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(format!("{:x}\r\n{body}\r\n", body.len()).as_bytes());
+    let _ = stream.flush();
+}
+
+/// Answer a `RawServer` request with `body` sent as a chunked response in pieces of `piece`
+/// bytes, each flushed on its own, so that lines, events and characters arrive split.
+pub fn send_in_pieces(
+    stream: &mut std::net::TcpStream,
+    content_type: &str,
+    body: &str,
+    piece: usize,
+) {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    );
+    let _ = stream.write_all(head.as_bytes());
+    for bytes in body.as_bytes().chunks(piece) {
+        let _ = stream.write_all(format!("{:x}\r\n", bytes.len()).as_bytes());
+        let _ = stream.write_all(bytes);
+        let _ = stream.write_all(b"\r\n");
+        let _ = stream.flush();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
     let _ = stream.flush();
 }
 

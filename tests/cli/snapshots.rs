@@ -1,0 +1,521 @@
+//! What a person sees: the human output of runs, `status`, `--dry-run`, the main errors and
+//! every command's help, as inline snapshots. Temporary paths, commit ids, elapsed times and
+//! process ids are normalised ([`normalise`]); the harness fixes dates, identity and
+//! `NO_COLOR`, and there is no terminal, so no spinner.
+
+use crate::harness::{BRANCH, Run, TestRepo, approved, blocked, normalise};
+
+/// A repository whose drafter is the good drafter and whose reviewer answers `replies`, both
+/// named as installed programs are (`cmd:drafter`, found on `PATH`; see [`orchestrate`]), so that the
+/// output holds no temporary path; `extra` is more configuration. And the issue file.
+fn repo_with(replies: &[&str], extra: &str) -> (TestRepo, String) {
+    let repo = TestRepo::new();
+    repo.good_drafter();
+    repo.reviewer("reviewer", replies);
+    repo.config_models("cmd:drafter", "cmd:reviewer", extra);
+    let issue = repo.default_issue();
+    (repo, issue)
+}
+
+/// Run the binary with the test's model programs on `PATH`.
+fn orchestrate(repo: &TestRepo, args: &[&str]) -> Run {
+    repo.run_env(&[("PATH", repo.path_with_models())], args)
+}
+
+/// The exit code and the output of `run`, normalised: stdout where there is any, then stderr.
+fn seen(repo: &TestRepo, run: &Run) -> String {
+    let mut text = format!("exit {}\n", run.code);
+    for (name, output) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        if !output.is_empty() {
+            text.push_str(&format!("--- {name}\n{output}"));
+        }
+    }
+    normalise(repo, &text)
+}
+
+fn until_spec(repo: &TestRepo, issue: &str) -> Run {
+    orchestrate(repo, &["7", "--issue-file", issue, "--until", "spec"])
+}
+
+// ---------------------------------------------------------------------------------------
+// Runs
+
+#[test]
+fn a_run_to_the_spec() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    let run = until_spec(&repo, &issue);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 0
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:drafter answered ([TIME])
+                 lld round 1: reviewer cmd:reviewer answered ([TIME])
+        Reviewed lld round 1: APPROVED
+       Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+        Finished lld: approved in 1 round ([TIME], [ID])
+        Starting spec: no implementation spec yet
+                 spec round 1: drafter cmd:drafter answered ([TIME])
+                 spec round 1: reviewer cmd:reviewer answered ([TIME])
+        Reviewed spec round 1: APPROVED
+       Committed spec (approved) [ID]: docs/specs/7.md, docs/reviews/7-spec.md
+        Finished spec: approved in 1 round ([TIME], [ID])
+
+      stage   result   detail               commit   time
+      triage  done     passed               [ID]     [TIME]
+      lld     done     approved in 1 round  [ID]     [TIME]
+      spec    done     approved in 1 round  [ID]     [TIME]
+      impl    not run  after --until spec
+      pr      not run  after --until spec
+    #7: stopped after spec, as asked (--until spec).
+    ");
+}
+
+#[test]
+fn a_run_the_reviewer_blocks() {
+    let (repo, issue) = repo_with(
+        &[&blocked("the issue asks for two incompatible formats")],
+        "",
+    );
+    let run = until_spec(&repo, &issue);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 3
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:drafter answered ([TIME])
+                 lld round 1: reviewer cmd:reviewer answered ([TIME])
+        Reviewed lld round 1: BLOCKED (1 feedback item)
+       Committed lld (blocked) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+         Blocked lld in 1 round ([TIME], [ID]): the reviewer blocked it: the issue asks for two incompatible formats
+
+      stage   result   detail                                                                commit   time
+      triage  done     passed                                                                [ID]     [TIME]
+      lld     blocked  the reviewer blocked it: the issue asks for two incompatible formats  [ID]     [TIME]
+      spec    not run
+      impl    not run  after --until spec
+      pr      not run  after --until spec
+    error: #7 is blocked at lld: the reviewer blocked it: the issue asks for two incompatible formats
+    hint: the last draft and every review are committed: see docs/lld/7.md and docs/reviews/7-lld.md
+    hint: run `git orchestrate 7` to try again from that draft, or edit docs/lld/7.md by hand and commit it
+    ");
+}
+
+#[test]
+fn a_run_stopped_at_a_gate() {
+    let (repo, issue) = repo_with(&[approved()], "[gates]\nafter_lld = true\n");
+    let run = until_spec(&repo, &issue);
+    insta::assert_snapshot!(seen(&repo, &run), @r#"
+    exit 4
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:drafter answered ([TIME])
+                 lld round 1: reviewer cmd:reviewer answered ([TIME])
+        Reviewed lld round 1: APPROVED
+       Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+        Finished lld: approved in 1 round ([TIME], [ID])
+         Waiting at gate after_lld: review docs/lld/7.md, then go on with
+                   git orchestrate approve 7
+                   git orchestrate reject 7 -m "what to change"
+
+      stage   result                      detail               commit   time
+      triage  done                        passed               [ID]     [TIME]
+      lld     done, waiting at after_lld  approved in 1 round  [ID]     [TIME]
+      spec    not run
+      impl    not run                     after --until spec
+      pr      not run                     after --until spec
+    "#);
+}
+
+#[test]
+fn a_dry_run_of_a_new_issue() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    let run = orchestrate(
+        &repo,
+        &["7", "--issue-file", &issue, "--until", "spec", "--dry-run"],
+    );
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 0
+    --- stderr
+    Plan for #7 Add a --verbose flag
+      branch: orchestrate/7-add-a-verbose-flag (new, from main)
+
+      stage   action   why                         artifact          models                                      gate
+      triage  run      no brief yet                docs/issues/7.md  triage none (the issue text is the brief)
+      lld     run      no design yet               docs/lld/7.md     drafter cmd:drafter, reviewer cmd:reviewer  after_lld off
+      spec    run      no implementation spec yet  docs/specs/7.md   drafter cmd:drafter, reviewer cmd:reviewer  after_spec off
+      impl    not run  after --until spec
+      pr      not run  after --until spec
+
+    Nothing was changed (--dry-run).
+    ");
+}
+
+#[test]
+fn status_of_one_issue_and_of_all() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    until_spec(&repo, &issue).expect_code(0);
+    let issue = repo.issue("# Fix the widget's colours\n\nThey are wrong.\n");
+    orchestrate(&repo, &["8", "--issue-file", &issue, "--until", "triage"]).expect_code(0);
+
+    let one = orchestrate(&repo, &["status", "7"]);
+    insta::assert_snapshot!(seen(&repo, &one), @"
+    exit 0
+    --- stdout
+    #7 Add a --verbose flag
+    branch: orchestrate/7-add-a-verbose-flag
+
+    stage   state    verdict   rounds  drafter      reviewer      tokens  date              commit
+    triage  done     passed    -       -            -             -       2026-01-01 00:00  [ID]
+    lld     done     approved  1       cmd:drafter  cmd:reviewer  -       2026-01-01 00:00  [ID]
+    spec    done     approved  1       cmd:drafter  cmd:reviewer  -       2026-01-01 00:00  [ID]
+    impl    pending  -         -       -            -             -       -                 -
+    pr      pending  -         -       -            -             -       -                 -
+
+    next: the design documents are done
+    ");
+    let all = orchestrate(&repo, &["status"]);
+    insta::assert_snapshot!(seen(&repo, &all), @"
+    exit 0
+    --- stdout
+    issue  where        branch                                  title
+    #7     spec done    orchestrate/7-add-a-verbose-flag        Add a --verbose flag
+    #8     lld pending  orchestrate/8-fix-the-widget-s-colours  Fix the widget's colours
+    ");
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+#[test]
+fn no_issue_given() {
+    let repo = TestRepo::new();
+    let run = repo.run(&["run"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 2
+    --- stderr
+    error: which issue? give its number: git orchestrate 7 --issue-file issue.md
+    ");
+    // With no arguments at all: the root help (snapshotted below), on stderr, exit 2.
+    let bare_command = repo.run(&[]);
+    bare_command.expect_code(2);
+    assert_eq!(bare_command.stderr, repo.run(&["-h"]).stdout);
+}
+
+#[test]
+fn no_model_configured_and_none_found() {
+    let repo = TestRepo::new();
+    // Nothing on this machine: no keys, no model programs on PATH, no Ollama answering.
+    repo.config("[providers.ollama]\nbase_url = \"http://127.0.0.1:9\"\n");
+    let issue = repo.default_issue();
+    let run = repo.run_env(
+        &[("PATH", repo.minimal_path())],
+        &["7", "--issue-file", &issue, "--until", "lld"],
+    );
+    insta::assert_snapshot!(seen(&repo, &run), @r#"
+    exit 1
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+    error: no model is configured, and none was found on this machine. Any one of these works:
+      export ANTHROPIC_API_KEY=...   (Claude drafts; with GEMINI_API_KEY too, Gemini reviews)
+      export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)
+      export OPENAI_API_KEY=...
+      run a local Ollama (`ollama serve`, then `ollama pull llama3.2`)
+      install the `claude`, `gemini` or `codex` command-line programs
+    or name the models in .orchestrate.toml:
+      [stages.lld]
+      drafter = "claude:opus-4.5"
+      reviewer = "gemini:3-pro-preview"
+    hint: or give models for one run: -c stages.lld.drafter="cmd:claude -p" -c stages.lld.reviewer="cmd:gemini -p"
+    "#);
+}
+
+#[test]
+fn an_unknown_configuration_key() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    repo.config(
+        "[stages.lld]\ndrafter = \"cmd:drafter\"\nreviewer = \"cmd:reviewer\"\nmax_revison = 2\n",
+    );
+    let run = until_spec(&repo, &issue);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 1
+    --- stderr
+    error: invalid configuration in [TMP]/widget/.orchestrate.toml, line 4, key `stages.lld.max_revison`: unknown field `max_revison`, expected one of `drafter`, `reviewer`, `max_revisions`, `required_sections`
+    hint: check the spelling against the configuration section of the README
+    ");
+}
+
+#[test]
+fn approve_when_no_gate_waits() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    until_spec(&repo, &issue).expect_code(0);
+    let run = orchestrate(&repo, &["approve", "7"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 1
+    --- stderr
+    error: issue #7 is not waiting at a gate: no enabled gate has a finished stage waiting for a decision
+    hint: `git orchestrate status 7` shows where the issue stands
+    ");
+}
+
+#[test]
+fn the_issue_branch_checked_out_in_the_users_checkout() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    orchestrate(&repo, &["7", "--issue-file", &issue, "--until", "lld"]).expect_code(0);
+    repo.git(&["switch", "-q", BRANCH]);
+    let run = orchestrate(&repo, &["7", "--until", "spec"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 1
+    --- stderr
+    error: orchestrate/7-add-a-verbose-flag is checked out in [TMP]/widget/; orchestrate will not move a branch under a checkout
+    hint: switch that checkout to another branch (for example `git switch -`), then run again
+    ");
+}
+
+#[test]
+fn a_bare_repository() {
+    let repo = TestRepo::new();
+    let bare = repo.base().join("widget.git");
+    repo.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()]);
+    let issue = repo.default_issue();
+    let out = repo
+        .cmd()
+        .current_dir(&bare)
+        .args(["7", "--issue-file", &issue, "--until", "lld"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(seen(&repo, &Run::from(out)), @"
+    exit 1
+    --- stderr
+    error: git orchestrate needs a work tree, and [TMP]/widget.git/ is a bare repository
+    hint: run it in a clone with a work tree (`git clone` the repository, then run there)
+    ");
+}
+
+#[test]
+fn a_model_program_that_exits_non_zero() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    repo.model(
+        "drafter",
+        "echo 'boom: the model is not loaded' >&2; exit 3",
+    );
+    let run = until_spec(&repo, &issue);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 1
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+    error: lld: the drafter (cmd:drafter) failed: model program `drafter` failed (exit status 3):
+      | boom: the model is not loaded
+    hint: run `drafter` by hand with the prompt on stdin to see what it does
+    ");
+}
+
+// ---------------------------------------------------------------------------------------
+// Help
+
+#[test]
+fn help_of_every_command() {
+    let repo = TestRepo::new();
+    let help = |args: &[&str]| {
+        let run = repo.run(args);
+        run.expect_code(0);
+        seen(&repo, &run)
+    };
+    insta::assert_snapshot!(help(&["-h"]), @"
+    exit 0
+    --- stdout
+    Take an issue to a pull request through a design-first LLM pipeline
+
+    Usage: git orchestrate [OPTIONS] [ISSUE]...
+           git orchestrate <COMMAND>
+
+    Commands:
+      run      Run the pipeline for issues (the default command)
+      status   Show where issues stand, read from their branches
+      approve  Pass the gate an issue is waiting at
+      reject   Reject at the gate; the stage is revised with your feedback on the next run
+      help     Print this message or the help of the given subcommand(s)
+
+    Arguments:
+      [ISSUE]...  The issue: a number (99), #99, or a GitHub issue URL
+
+    Options:
+          --issue <N>            The issue, as an option (same as the positional ISSUE)
+          --issue-file <PATH>    Read the issue from a Markdown file (its first `# ` line is the title).
+                                 Needed until the issue has a brief on its branch
+          --until <STAGE>        Stop after this stage (triage, lld, spec, impl, pr); `--until spec`:
+                                 design documents only
+          --dry-run              Print the plan (each stage: run or skip and why, gates, models, branch,
+                                 paths) and change nothing; no model is called
+          --resume-from <STAGE>  Take earlier stages as they are on the branch; redo STAGE and
+                                 everything after it
+          --skip-lld             Do not run the lld stage, even if there is no design yet
+          --skip-spec            Do not run the spec stage, even if there is no spec yet
+          --skip <STAGE>         Do not run STAGE (repeatable)
+          --gate-before-pr       Ask for approval before the pull request, whatever the configuration
+                                 says
+          --no-gate-before-pr    Do not ask for approval before the pull request
+          --gate <NAME>          Turn on a gate for this run: after_lld, after_spec, before_pr
+                                 (repeatable)
+          --no-gate <NAME>       Turn off a gate for this run (repeatable)
+          --base <BRANCH>        Base branch for a new issue branch (default: the branch checked out
+                                 now)
+          --no-input             Never prompt; a gate stops the run (also when there is no terminal)
+          --json                 Machine-readable events, one JSON object per line, on stdout
+      -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else
+                                 as a string (-c gates.after_lld=true, -c
+                                 stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>        Use this configuration file instead of the repository's
+                                 .orchestrate.toml
+      -v, --verbose...           Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a
+                                 tracing filter
+      -q, --quiet                Say less: only errors, warnings and what a gate needs from you
+      -h, --help                 Print help (see more with '--help')
+      -V, --version              Print version
+    ");
+    insta::assert_snapshot!(help(&["run", "-h"]), @"
+    exit 0
+    --- stdout
+    Run the pipeline for issues (the default command)
+
+    Usage: git orchestrate run [OPTIONS] [ISSUE]...
+
+    Arguments:
+      [ISSUE]...  The issue: a number (99), #99, or a GitHub issue URL
+
+    Options:
+          --issue <N>            The issue, as an option (same as the positional ISSUE)
+          --issue-file <PATH>    Read the issue from a Markdown file (its first `# ` line is the title).
+                                 Needed until the issue has a brief on its branch
+          --until <STAGE>        Stop after this stage (triage, lld, spec, impl, pr); `--until spec`:
+                                 design documents only
+          --dry-run              Print the plan (each stage: run or skip and why, gates, models, branch,
+                                 paths) and change nothing; no model is called
+          --resume-from <STAGE>  Take earlier stages as they are on the branch; redo STAGE and
+                                 everything after it
+          --skip-lld             Do not run the lld stage, even if there is no design yet
+          --skip-spec            Do not run the spec stage, even if there is no spec yet
+          --skip <STAGE>         Do not run STAGE (repeatable)
+          --gate-before-pr       Ask for approval before the pull request, whatever the configuration
+                                 says
+          --no-gate-before-pr    Do not ask for approval before the pull request
+          --gate <NAME>          Turn on a gate for this run: after_lld, after_spec, before_pr
+                                 (repeatable)
+          --no-gate <NAME>       Turn off a gate for this run (repeatable)
+          --base <BRANCH>        Base branch for a new issue branch (default: the branch checked out
+                                 now)
+          --no-input             Never prompt; a gate stops the run (also when there is no terminal)
+          --json                 Machine-readable events, one JSON object per line, on stdout
+      -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else
+                                 as a string (-c gates.after_lld=true, -c
+                                 stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>        Use this configuration file instead of the repository's
+                                 .orchestrate.toml
+      -v, --verbose...           Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a
+                                 tracing filter
+      -q, --quiet                Say less: only errors, warnings and what a gate needs from you
+      -h, --help                 Print help
+    ");
+    insta::assert_snapshot!(help(&["status", "-h"]), @"
+    exit 0
+    --- stdout
+    Show where issues stand, read from their branches
+
+    Usage: git orchestrate status [OPTIONS] [ISSUE]
+
+    Arguments:
+      [ISSUE]  The issue (a number, #99, or a GitHub issue URL); without it, every issue with a branch
+
+    Options:
+          --json           Print JSON instead of a table
+      -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
+                           string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml
+      -v, --verbose...     Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing
+                           filter
+      -q, --quiet          Say less: only errors, warnings and what a gate needs from you
+      -h, --help           Print help
+    ");
+    insta::assert_snapshot!(help(&["approve", "-h"]), @"
+    exit 0
+    --- stdout
+    Pass the gate an issue is waiting at
+
+    Usage: git orchestrate approve [OPTIONS] <ISSUE>
+
+    Arguments:
+      <ISSUE>  The issue (a number, #99, or a GitHub issue URL)
+
+    Options:
+          --gate <GATE>    The gate to pass (after_lld, after_spec, before_pr); default: the one the
+                           issue waits at
+      -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
+                           string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml
+      -v, --verbose...     Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing
+                           filter
+      -q, --quiet          Say less: only errors, warnings and what a gate needs from you
+      -h, --help           Print help
+    ");
+    insta::assert_snapshot!(help(&["reject", "-h"]), @"
+    exit 0
+    --- stdout
+    Reject at the gate; the stage is revised with your feedback on the next run
+
+    Usage: git orchestrate reject [OPTIONS] --message <TEXT> <ISSUE>
+
+    Arguments:
+      <ISSUE>  The issue (a number, #99, or a GitHub issue URL)
+
+    Options:
+      -m, --message <TEXT>  What should change: given to the drafter when the stage is revised
+          --gate <GATE>     The gate to reject at; default: the one the issue waits at
+      -c <KEY=VALUE>        Override a configuration key for this run; VALUE is read as TOML, else as a
+                            string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>   Use this configuration file instead of the repository's .orchestrate.toml
+      -v, --verbose...      Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing
+                            filter
+      -q, --quiet           Say less: only errors, warnings and what a gate needs from you
+      -h, --help            Print help
+    ");
+}
+
+// ---------------------------------------------------------------------------------------
+// The normalisation itself
+
+#[test]
+fn normalise_replaces_only_what_changes_between_runs() {
+    let repo = TestRepo::new();
+    let text = format!(
+        "model {root}/bin/drafter in {base}/issue.md\n\
+         Committed lld 3c8a911: took 0.4s, 12ms, 3m 04s and 1h 02m   \n\
+         full id 86686dd0123456789abcdef0123456789abcdef0, lock held by pid 4242\n\
+         stage  commit   time\n\
+         lld    5e6f7a8  1.2s\n\
+         kept: 1,200 in / 300 out tokens, $0.0135, 2 rounds, facade, 1234567s, v0.1.0, idle 1s\n",
+        root = repo.root.parent().unwrap().display(),
+        base = repo.base().display(),
+    );
+    insta::assert_snapshot!(normalise(&repo, &text), @"
+    model [TMP]/bin/drafter in [TMP]/issue.md
+    Committed lld [ID]: took [TIME], [TIME], [TIME] and [TIME]
+    full id [ID], lock held by pid [PID]
+    stage  commit   time
+    lld    [ID]     [TIME]
+    kept: 1,200 in / 300 out tokens, $0.0135, 2 rounds, facade, [TIME], v0.1.0, idle [TIME]
+    ");
+}
