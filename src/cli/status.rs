@@ -4,6 +4,7 @@ use super::{CliError, Exit, GlobalArgs, open_session, parse_issue};
 use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops::status;
+use crate::ui::json::StatusDocument;
 use crate::ui::{Ui, render_issue_status, render_status_list};
 
 #[derive(Debug, clap::Args)]
@@ -41,7 +42,8 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
                 )));
             };
             if args.json {
-                ui.data(&format!("{}\n", json(&status)?))?;
+                let document = StatusDocument::Issue(Box::new(status));
+                ui.data(&format!("{}\n", json(&document)?))?;
             } else {
                 ui.data(&render_issue_status(&status))?;
             }
@@ -49,7 +51,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
         None => {
             let statuses = status::all(&session)?;
             if args.json {
-                ui.data(&format!("{}\n", json(&statuses)?))?;
+                ui.data(&format!("{}\n", json(&StatusDocument::All(statuses))?))?;
             } else {
                 ui.data(&render_status_list(&statuses))?;
             }

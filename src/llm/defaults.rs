@@ -20,7 +20,7 @@ use crate::env::Env;
 const OLLAMA_PROBE: Duration = Duration::from_millis(400);
 
 /// A model chosen by default, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Choice {
     /// The model as trailers record it (`anthropic:claude-opus-4-5`).
     pub model: String,
@@ -30,7 +30,7 @@ pub struct Choice {
 }
 
 /// The default drafter and reviewer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Defaults {
     pub drafter: Choice,
     pub reviewer: Choice,

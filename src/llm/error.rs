@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::Usage;
 
 /// Whether a failure is worth retrying.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum FailureClass {
     Transient,

@@ -74,7 +74,9 @@ pub struct Request {
 
 /// Tokens as the vendor reported them. `input` counts every input token, including those
 /// read from (`cached_input`) or written to (`cache_write_input`) the vendor's prompt cache.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Usage {
     pub input: u64,
     pub output: u64,

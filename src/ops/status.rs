@@ -16,7 +16,7 @@ use crate::pipeline::gate;
 use crate::pipeline::{PipelineError, Session};
 use crate::stage::{Gate, Stage};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct IssueStatus {
     pub issue: u64,
     pub branch: String,
@@ -32,14 +32,14 @@ pub struct IssueStatus {
 }
 
 /// Zero-config model choices, as a run would make them now.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct DefaultModels {
     pub chosen: Option<Defaults>,
     /// Why nothing could be chosen.
     pub problem: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct StageStatus {
     pub stage: Stage,
     pub state: StageLabel,
@@ -63,7 +63,7 @@ pub struct StageStatus {
 }
 
 /// Where a stage stands, in one word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StageLabel {
     Done,
@@ -88,14 +88,14 @@ impl StageLabel {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Tokens {
     pub input: u64,
     pub output: u64,
 }
 
 /// What comes next for an issue.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum NextAction {
     /// A person decides at `gate` about `artifact` (approve or reject).

@@ -26,7 +26,7 @@ impl EventSink for Silent {
     fn emit(&self, _event: Event) {}
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The plan, before anything runs; with `--dry-run`, all the run does.
@@ -137,7 +137,7 @@ pub enum Event {
 }
 
 /// A person's decision at a gate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GateDecision {
     Approved,
@@ -145,7 +145,7 @@ pub enum GateDecision {
 }
 
 /// Something the person should know that did not stop the run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(tag = "warning", rename_all = "snake_case")]
 pub enum Warning {
     /// A file in the prompt override directory matches no template.
@@ -155,7 +155,7 @@ pub enum Warning {
 }
 
 /// The plan of a run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     pub issue: u64,
     pub title: String,
@@ -168,7 +168,7 @@ pub struct Plan {
     pub dry_run: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PlanStep {
     pub stage: Stage,
     pub action: Action,
@@ -178,7 +178,7 @@ pub struct PlanStep {
     pub gate: Option<PlanGate>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PlanModel {
     pub role: Role,
     /// `None` when nothing is configured for the role (and, for a required role, nothing
@@ -188,7 +188,7 @@ pub struct PlanModel {
     pub why: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PlanGate {
     pub gate: Gate,
     pub enabled: bool,
@@ -196,7 +196,7 @@ pub struct PlanGate {
 }
 
 /// How a run ended, short of an error.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Every stage is done.
@@ -222,7 +222,7 @@ pub enum Outcome {
 }
 
 /// The end of a run: how it ended, one row per stage, and what the models cost.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub issue: u64,
     pub branch: String,
@@ -234,7 +234,7 @@ pub struct Summary {
     pub cost_usd: Option<f64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SummaryRow {
     pub stage: Stage,
     #[serde(flatten)]
@@ -246,7 +246,7 @@ pub struct SummaryRow {
 }
 
 /// What the run did with a stage.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum RowResult {
     /// Ran and finished: `verdict` after `rounds` review rounds (0 for unreviewed stages).
@@ -267,7 +267,7 @@ pub enum RowResult {
 }
 
 /// What a reviewer decided. (In events, a review without one is `null`: counted as revise.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewVerdict {
     Approved,
@@ -276,7 +276,7 @@ pub enum ReviewVerdict {
 }
 
 /// What is wrong with one required section.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "problem", content = "section", rename_all = "snake_case")]
 pub enum SectionProblem {
     /// No heading names the section.

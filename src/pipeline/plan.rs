@@ -32,7 +32,7 @@ pub enum Step {
 }
 
 /// What the plan does with a stage, as events report it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Run,
@@ -53,7 +53,7 @@ impl Step {
 }
 
 /// Why the plan does what it does with a stage.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum Reason {
     /// There is no artifact yet.

@@ -4,7 +4,7 @@
 
 mod gate;
 mod human;
-mod json;
+pub mod json;
 mod status;
 mod table;
 mod words;

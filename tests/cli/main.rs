@@ -15,6 +15,7 @@ mod providers;
 mod replay;
 mod review;
 mod run;
+mod schema;
 mod secrets;
 mod snapshots;
 mod spend;

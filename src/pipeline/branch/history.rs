@@ -37,7 +37,7 @@ pub enum StageState {
 }
 
 /// Why an artifact on the branch is only a draft.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DraftWhy {
     /// A person wrote it, and `skip_existing_<stage> = false` sends it through review.

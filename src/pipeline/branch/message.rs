@@ -20,7 +20,7 @@ pub const TRAILER_TOKENS: &str = "Orchestrate-Tokens";
 pub const TRAILER_COST: &str = "Orchestrate-Cost";
 
 /// An `Orchestrate-Verdict` value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// A reviewer approved the document.
