@@ -40,7 +40,7 @@ pub struct Cli {
     command: Option<Command>,
 
     #[command(flatten)]
-    run: run::Args,
+    pub(crate) run: run::Args,
 
     #[command(flatten)]
     global: GlobalArgs,
@@ -216,18 +216,28 @@ fn parse_issue(text: &str) -> Result<IssueRef, String> {
     text.parse()
 }
 
+/// A tokio runtime on this thread, for commands that wait on little (a probe or two).
+fn small_runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(runtime_failed)
+}
+
+fn runtime_failed(error: std::io::Error) -> CliError {
+    CliError::new(
+        Exit::Error,
+        format!("could not start the async runtime: {error}"),
+    )
+}
+
 /// A tokio runtime for commands that call models, with Ctrl-C wired to `interrupt`.
 fn runtime(interrupt: &Interrupt) -> Result<tokio::runtime::Runtime, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| {
-            CliError::new(
-                Exit::Error,
-                format!("could not start the async runtime: {e}"),
-            )
-        })?;
+        .map_err(runtime_failed)?;
     let interrupt = interrupt.clone();
     runtime.spawn(async move {
         let mut term =

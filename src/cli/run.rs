@@ -234,3 +234,37 @@ fn worse(a: Exit, b: Exit) -> Exit {
     };
     if rank(b) > rank(a) { b } else { a }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    fn args(argv: &[&str]) -> Args {
+        let cli = Cli::try_parse_from(argv).unwrap();
+        cli.run
+    }
+
+    #[test]
+    fn an_issue_url_keeps_its_repository_for_the_run() {
+        let args = args(&["g", "https://github.com/octo/widget/issues/7"]);
+        let options = args.options(args.issues[0].clone());
+        assert_eq!(options.issue.number, 7);
+        assert_eq!(options.issue.repo.as_deref(), Some("octo/widget"));
+    }
+
+    #[test]
+    fn gate_flags_become_overrides() {
+        let args = args(&["g", "7", "--gate", "after_spec", "--no-gate-before-pr"]);
+        let overrides = args.gate_overrides();
+        assert_eq!(overrides.get(&Gate::AfterSpec), Some(&true));
+        assert_eq!(overrides.get(&Gate::BeforePr), Some(&false));
+        assert_eq!(
+            overrides.get(&Gate::AfterLld),
+            None,
+            "unnamed gates follow the config"
+        );
+    }
+}

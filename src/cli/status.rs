@@ -1,6 +1,6 @@
 //! `git orchestrate status [ISSUE]`: where issues stand, from their branches alone.
 
-use super::{CliError, Exit, GlobalArgs, open_session, parse_issue};
+use super::{CliError, Exit, GlobalArgs, open_session, parse_issue, small_runtime};
 use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops::status;
@@ -22,15 +22,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     let session = open_session(global, env)?;
     match args.issue {
         Some(issue) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| {
-                    CliError::new(
-                        Exit::Error,
-                        format!("could not start the async runtime: {e}"),
-                    )
-                })?;
+            let runtime = small_runtime()?;
             let Some(status) = runtime.block_on(status::issue(&session, issue.number))? else {
                 return Err(CliError::new(
                     Exit::Error,
