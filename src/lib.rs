@@ -7,7 +7,8 @@
 //! events and gates), which works through [`git`] (the only module touching git2), [`llm`]
 //! (model providers behind one trait), [`process`] (every child process: groups, timeouts,
 //! bounded output) and [`config`]; [`ui`] is everything a person sees. [`stage`] names the
-//! stages, gates and roles every layer shares.
+//! stages, gates and roles every layer shares; [`redact`] removes secrets from everything
+//! written or shown.
 
 pub mod cli;
 pub mod config;
@@ -19,5 +20,6 @@ pub mod llm;
 pub mod ops;
 pub mod pipeline;
 pub mod process;
+pub mod redact;
 pub mod stage;
 pub mod ui;

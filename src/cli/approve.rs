@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
-    let session = open_session(global, env)?;
+    let session = open_session(global, env, ui)?;
     let issue = args.issue.number;
     let recorded = ops::gate::approve(&session, issue, args.gate)?;
     match recorded.commit {
@@ -33,6 +33,9 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
             "{} for #{issue} was already approved; nothing to do.",
             recorded.gate
         )),
+    }
+    for redaction in &recorded.redacted {
+        ui.redacted(redaction);
     }
     Ok(Exit::Ok)
 }

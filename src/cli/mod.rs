@@ -175,7 +175,7 @@ fn init_tracing(env: &Env, verbose: u8) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::ui::Diagnostics::new(env))
         .with_target(false)
         .try_init();
 }
@@ -189,9 +189,12 @@ impl GlobalArgs {
     }
 }
 
-/// Open the repository and its configuration.
-fn open_session(global: &GlobalArgs, env: &Env) -> Result<Session, CliError> {
-    Ok(ops::open(&global.open_options(), env)?)
+/// Open the repository and its configuration; from then on, the terminal is also kept clear
+/// of the configured providers' keys.
+fn open_session(global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Session, CliError> {
+    let session = ops::open(&global.open_options(), env)?;
+    ui.protect(&session.redactor);
+    Ok(session)
 }
 
 fn parse_stage(text: &str) -> Result<Stage, String> {

@@ -29,7 +29,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
             "the rejection needs feedback: -m \"what should change\"",
         ));
     }
-    let session = open_session(global, env)?;
+    let session = open_session(global, env, ui)?;
     let issue = args.issue.number;
     let recorded = ops::gate::reject(&session, issue, args.gate, &args.message)?;
     let commit = recorded.commit.map(|c| c.short()).unwrap_or_default();
@@ -37,5 +37,8 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
         "Rejected {} for #{issue} on {} ({commit}); `git orchestrate {issue}` revises it with your feedback.",
         recorded.gate, recorded.branch
     ));
+    for redaction in &recorded.redacted {
+        ui.redacted(redaction);
+    }
     Ok(Exit::Ok)
 }

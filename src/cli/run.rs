@@ -172,7 +172,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     let interrupt = Interrupt::new();
     let runtime = runtime(&interrupt)?;
     let human = HumanRenderer::new(ui);
-    let json = JsonRenderer::new();
+    let json = JsonRenderer::new(ui);
     let events: &dyn EventSink = if args.json { &json } else { &human };
     let ask = !args.no_input && !args.json && ui.interactive();
     let terminal = TerminalGatekeeper::new(ask);
@@ -185,7 +185,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     let mut worst = Exit::Ok;
     for issue in issues {
         // Each issue's run owns its own handle on the repository.
-        let session = open_session(global, env)?;
+        let session = open_session(global, env, ui)?;
         let options = args.options(issue);
         let exit = match runtime.block_on(ops::run::run(session, &options, &io)) {
             Ok(outcome) => exit_of(&outcome),

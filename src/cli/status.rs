@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
-    let session = open_session(global, env)?;
+    let session = open_session(global, env, ui)?;
     match args.issue {
         Some(issue) => {
             let runtime = small_runtime()?;

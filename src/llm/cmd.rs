@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{BoxFuture, CallObserver, LlmError, Model, Reply, Request};
+use crate::config::redact_command;
 use crate::process::{self, ProcessError};
 
 /// The most stdout a reply may be.
@@ -39,7 +40,7 @@ impl CmdModel {
 
     /// The model as messages name it, with secrets in the command masked.
     fn name(&self) -> String {
-        format!("cmd:{}", crate::config::redact_command(&self.command))
+        format!("cmd:{}", redact_command(&self.command))
     }
 
     async fn run(&self, request: &Request) -> Result<Reply, LlmError> {
@@ -58,7 +59,7 @@ impl CmdModel {
             .map_err(|error| match error {
                 ProcessError::Spawn { source, .. } | ProcessError::Wait { source, .. } => {
                     LlmError::Spawn {
-                        command: self.command.clone(),
+                        command: redact_command(&self.command),
                         source,
                     }
                 }
@@ -76,7 +77,8 @@ impl CmdModel {
 
         if !output.status.success() {
             return Err(LlmError::Exit {
-                command: self.command.clone(),
+                // Messages show the command line, so never with the secrets it may carry.
+                command: redact_command(&self.command),
                 status: output.status.to_string(),
                 signalled: output.status.signal().is_some(),
                 not_found: output.status.not_found(),

@@ -30,6 +30,7 @@ use serde::Serialize;
 
 use crate::config::{ModelSpec, ProviderConfig, ProviderKind};
 use crate::env::Env;
+use crate::redact::Redactor;
 
 pub use crate::stage::Role;
 pub use error::{FailureClass, LlmError};
@@ -143,9 +144,10 @@ pub struct ModelContext {
 }
 
 impl ModelContext {
-    pub fn new(workdir: PathBuf, env: Env) -> Result<ModelContext, LlmError> {
+    /// `redactor` removes secrets from recordings.
+    pub fn new(workdir: PathBuf, env: Env, redactor: Redactor) -> Result<ModelContext, LlmError> {
         let http = http::client()?;
-        let tapes = Tapes::from_env(&env)?.map(Arc::new);
+        let tapes = Tapes::from_env(&env, redactor)?.map(Arc::new);
         Ok(ModelContext {
             workdir,
             env,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{BoxFuture, CallObserver, FailureClass, LlmError, Model, Reply, Request, Usage};
 use crate::config::ModelSpec;
 use crate::env::Env;
+use crate::redact::Redactor;
 
 pub const RECORD_VAR: &str = "GIT_ORCHESTRATE_RECORD";
 pub const REPLAY_VAR: &str = "GIT_ORCHESTRATE_REPLAY";
@@ -59,15 +60,14 @@ enum Mode {
 pub struct Tapes {
     dir: PathBuf,
     mode: Mode,
-    secrets: Vec<String>,
+    redactor: Redactor,
 }
 
 impl Tapes {
     /// Recording or replaying, as the environment asks; `None` for neither.
-    pub fn from_env(env: &Env) -> Result<Option<Tapes>, LlmError> {
+    pub fn from_env(env: &Env, redactor: Redactor) -> Result<Option<Tapes>, LlmError> {
         let record = env.non_empty(RECORD_VAR);
         let replay = env.non_empty(REPLAY_VAR);
-        let secrets = credentials(env);
         match (record, replay) {
             (Some(_), Some(_)) => Err(LlmError::Replay {
                 detail: format!("{RECORD_VAR} and {REPLAY_VAR} are both set; set one"),
@@ -83,7 +83,7 @@ impl Tapes {
                     mode: Mode::Record {
                         counter: AtomicU32::new(existing),
                     },
-                    secrets,
+                    redactor,
                 }))
             }
             (None, Some(dir)) => {
@@ -94,7 +94,7 @@ impl Tapes {
                     mode: Mode::Replay {
                         tape: Mutex::new(tape.into_iter().map(|(p, e)| (p, e, false)).collect()),
                     },
-                    secrets,
+                    redactor,
                 }))
             }
             (None, None) => Ok(None),
@@ -119,7 +119,7 @@ impl Tapes {
     }
 
     fn scrub(&self, text: &str) -> String {
-        super::keys::scrub(text, &self.secrets)
+        self.redactor.clean(text)
     }
 
     fn record(&self, exchange: &Exchange) {
@@ -275,23 +275,6 @@ fn load(dir: &Path) -> Result<Vec<(PathBuf, Exchange)>, LlmError> {
 }
 
 /// Values of variables that look like credentials, to keep them off tape.
-fn credentials(env: &Env) -> Vec<String> {
-    let mut values: Vec<String> = env
-        .names()
-        .filter(|name| {
-            let upper = name.to_ascii_uppercase();
-            ["KEY", "TOKEN", "SECRET", "PASSWORD"]
-                .iter()
-                .any(|w| upper.contains(w))
-        })
-        .filter_map(|name| env.non_empty(&name).map(|v| v.trim().to_string()))
-        .filter(|v| v.len() >= 8)
-        .collect();
-    values.sort();
-    values.dedup();
-    values
-}
-
 fn first_difference(recorded: &str, now: &str) -> String {
     for (line, (a, b)) in (1..).zip(recorded.lines().zip(now.lines())) {
         if a != b {

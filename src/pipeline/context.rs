@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::PipelineError;
 use super::Session;
 use super::branch::{IssueBranch, IssueState, Message, StageRecord};
-use super::events::Event;
+use super::events::{Event, EventSink};
 use super::grounding::RepoContext;
 use super::io::RunIo;
 use super::models::{Call, Models};
@@ -79,21 +79,26 @@ impl RunState {
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
-    /// Commit `files` on the issue branch (compare-and-swap; work that cannot land is saved).
+    /// Commit `files` on the issue branch (redacted; compare-and-swap; work that cannot land
+    /// is saved), and say what was redacted.
     pub fn commit(
         &mut self,
         kind: &str,
         files: &[FileChange],
         message: &Message,
+        events: &dyn EventSink,
     ) -> Result<ObjectId, PipelineError> {
-        self.branch.commit(
-            &self.session.repo,
-            &self.session.state,
+        let committed = self.branch.commit(
+            &self.session,
             self.issue.number,
             kind,
             files,
             &message.render(),
-        )
+        )?;
+        for redaction in committed.redacted {
+            events.emit(Event::Redacted(redaction));
+        }
+        Ok(committed.id)
     }
 }
 
@@ -217,7 +222,8 @@ impl<'a> StageContext<'a> {
         files: &[FileChange],
         message: &Message,
     ) -> Result<ObjectId, PipelineError> {
-        self.run.commit(self.stage.name(), files, message)
+        self.run
+            .commit(self.stage.name(), files, message, self.io.events)
     }
 
     pub fn emit(&self, event: Event) {

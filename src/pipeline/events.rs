@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use super::branch::Verdict;
+pub use super::branch::{Redaction, Verdict};
 pub use super::plan::{Action, Reason};
 use crate::llm::{FailureClass, Usage};
 use crate::stage::{Gate, Role, Stage};
@@ -132,6 +132,9 @@ pub enum Event {
         commit: String,
     },
     Warning(Warning),
+    /// Secrets were removed from something written (a file, a commit message, a
+    /// transcript): which place, and which variables or kinds of token — never the values.
+    Redacted(Redaction),
     /// The last event of a run.
     Finished(Summary),
 }

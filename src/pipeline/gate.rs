@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::branch::{IssueBranch, IssueState, Message, StageState};
+use super::branch::{IssueBranch, IssueState, Message, Redaction, StageState};
 use super::context::RunState;
 use super::events::{Event, GateDecision};
 use super::io::{GateChoice, GatePrompt, RunIo};
@@ -64,6 +64,8 @@ pub struct Recorded {
     pub branch: String,
     /// `None` when the gate had been approved already and nothing was committed.
     pub commit: Option<ObjectId>,
+    /// Secrets removed from what was committed (the feedback, say).
+    pub redacted: Vec<Redaction>,
 }
 
 /// Record `decision` at `gate` (else the gate the issue waits at) as a commit on `branch`,
@@ -117,21 +119,16 @@ pub fn record(
             gate,
             branch: branch.name.clone(),
             commit: None,
+            redacted: Vec::new(),
         });
     }
     let message = decision_message(gate, issue, &decision);
-    let commit = branch.commit(
-        &session.repo,
-        &session.state,
-        issue,
-        "gate",
-        &[],
-        &message.render(),
-    )?;
+    let committed = branch.commit(session, issue, "gate", &[], &message.render())?;
     Ok(Recorded {
         gate,
         branch: branch.name.clone(),
-        commit: Some(commit),
+        commit: Some(committed.id),
+        redacted: committed.redacted,
     })
 }
 
@@ -187,7 +184,8 @@ pub async fn hold(
         };
         match choice {
             GateChoice::Approve => {
-                let commit = run.commit("gate", &[], &Message::gate(gate, issue, true))?;
+                let commit =
+                    run.commit("gate", &[], &Message::gate(gate, issue, true), io.events)?;
                 io.events.emit(Event::GateDecided {
                     gate,
                     decision: GateDecision::Approved,
@@ -197,7 +195,7 @@ pub async fn hold(
             }
             GateChoice::Reject(feedback) => {
                 let message = decision_message(gate, issue, &Decision::Reject(feedback.clone()));
-                let commit = run.commit("gate", &[], &message)?;
+                let commit = run.commit("gate", &[], &message, io.events)?;
                 io.events.emit(Event::GateDecided {
                     gate,
                     decision: GateDecision::Rejected,
@@ -210,8 +208,8 @@ pub async fn hold(
                     path: path.clone(),
                     content: text.into_bytes(),
                 }];
-                let commit =
-                    run.commit(stage.name(), &files, &Message::edit(stage, gate, issue))?;
+                let message = Message::edit(stage, gate, issue);
+                let commit = run.commit(stage.name(), &files, &message, io.events)?;
                 io.events.emit(Event::Edited {
                     stage,
                     gate,
@@ -235,7 +233,7 @@ fn wait(
     let commit = if waiting_recorded {
         None
     } else {
-        Some(run.commit("gate", &[], &Message::waiting(gate, issue))?)
+        Some(run.commit("gate", &[], &Message::waiting(gate, issue), io.events)?)
     };
     io.events.emit(Event::GateWaiting {
         gate,

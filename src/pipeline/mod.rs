@@ -39,6 +39,7 @@ use crate::env::Env;
 use crate::git::{GitError, Repo};
 use crate::issue::{IssueError, IssueRef};
 use crate::llm::LlmError;
+use crate::redact::Redactor;
 use crate::stage::{Gate, Role, Stage};
 use local::StateDir;
 
@@ -51,16 +52,26 @@ pub struct Session {
     pub config: Config,
     pub env: Env,
     pub state: StateDir,
+    /// Removes the credentials this process knows from everything written or shown.
+    pub redactor: Redactor,
 }
 
 impl Session {
     pub fn new(repo: Repo, config: Config, env: Env) -> Session {
         let state = StateDir::new(repo.common_dir());
+        let redactor = Redactor::new(
+            &env,
+            config
+                .providers
+                .values()
+                .filter_map(|p| p.api_key_env.clone()),
+        );
         Session {
             repo,
             config,
             env,
             state,
+            redactor,
         }
     }
 }

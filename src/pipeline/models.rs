@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::PipelineError;
-use super::events::{Event, EventSink, Warning};
+use super::events::{Event, EventSink, Redaction, Warning};
 use super::interrupt::Interrupt;
 use super::local::Transcripts;
 use super::plan::{Planned, Step};
@@ -278,11 +278,16 @@ impl Models {
             None => Err("interrupted"),
         };
         let label = format!("{stage}-{role}-round{round}");
-        if let Err(e) = transcripts.save(&label, model, prompt, reply) {
-            events.emit(Event::Warning(Warning::TranscriptNotSaved {
+        match transcripts.save(&label, model, prompt, reply) {
+            Ok((_, found)) if found.is_empty() => {}
+            Ok((path, found)) => events.emit(Event::Redacted(Redaction {
+                place: format!("the transcript {}", path.display()),
+                found,
+            })),
+            Err(e) => events.emit(Event::Warning(Warning::TranscriptNotSaved {
                 dir: transcripts.dir().to_path_buf(),
                 error: e.to_string(),
-            }));
+            })),
         }
     }
 }

@@ -60,7 +60,7 @@ pub async fn run(
     let plan = plan::plan(&state, opts, &branch.name)?;
     let gates = gate::effective(session.config.gates, &state, &opts.gate_overrides);
 
-    let ctx = ModelContext::new(workdir, session.env.clone())?;
+    let ctx = ModelContext::new(workdir, session.env.clone(), session.redactor.clone())?;
     let mut ledger = Ledger::new(
         PriceBook::new(&session.config.prices),
         session.config.budget.clone(),
@@ -89,7 +89,10 @@ pub async fn run(
     }
     models.build(&session.config, &plan)?;
     if !opts.dry_run {
-        models.keep_transcripts(session.state.transcripts(issue.number));
+        let transcripts = session
+            .state
+            .transcripts(issue.number, session.redactor.clone());
+        models.keep_transcripts(transcripts);
     }
     let mut run = Run {
         state: RunState::new(

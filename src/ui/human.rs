@@ -464,6 +464,7 @@ impl EventSink for HumanRenderer<'_> {
                     dir.display()
                 ),
             }),
+            Event::Redacted(redaction) => self.ui.redacted(&redaction),
             Event::Finished(summary) => self.summary(&summary),
         }
     }

@@ -3,42 +3,31 @@
 //! the schema cannot say one thing while the output says another. The schemas are committed
 //! under `docs/schema/` for readers, and a test fails when they are stale.
 
-use std::io::Write;
-use std::sync::Mutex;
-
 use serde::Serialize;
 use serde_json::Value;
 
+use super::Ui;
 use crate::ops::status::IssueStatus;
 use crate::pipeline::{Event, EventSink};
 
-pub struct JsonRenderer {
-    out: Mutex<std::io::Stdout>,
+pub struct JsonRenderer<'u> {
+    ui: &'u Ui,
 }
 
-impl Default for JsonRenderer {
-    fn default() -> Self {
-        JsonRenderer::new()
+impl<'u> JsonRenderer<'u> {
+    pub fn new(ui: &'u Ui) -> JsonRenderer<'u> {
+        JsonRenderer { ui }
     }
 }
 
-impl JsonRenderer {
-    pub fn new() -> JsonRenderer {
-        JsonRenderer {
-            out: Mutex::new(std::io::stdout()),
-        }
-    }
-}
-
-impl EventSink for JsonRenderer {
+impl EventSink for JsonRenderer<'_> {
     fn emit(&self, event: Event) {
         let Ok(line) = serde_json::to_string(&event) else {
             return;
         };
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        // A reader that went away is not the run's problem: the run finishes regardless.
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        // Through the Ui, so secrets are removed. A reader that went away is not the run's
+        // problem: the run finishes regardless.
+        let _ = self.ui.data(&format!("{line}\n"));
     }
 }
 

@@ -21,6 +21,8 @@ pub use json::JsonRenderer;
 pub use status::{render_issue_status, render_status_list};
 
 use crate::env::Env;
+use crate::pipeline::events::Redaction;
+use crate::redact::Redactor;
 
 pub const GOOD: Style = AnsiColor::Green.on_default().bold();
 pub const BAD: Style = AnsiColor::Red.on_default().bold();
@@ -40,6 +42,8 @@ pub enum Verbosity {
 pub struct Ui {
     out: Mutex<AutoStream<std::io::Stdout>>,
     err: Mutex<AutoStream<std::io::Stderr>>,
+    /// Every line written goes through it: no secret reaches the terminal or a pipe.
+    redactor: Mutex<Redactor>,
     pub verbosity: Verbosity,
     stderr_is_terminal: bool,
     stdin_is_terminal: bool,
@@ -55,10 +59,21 @@ impl Ui {
         Ui {
             out: Mutex::new(AutoStream::new(std::io::stdout(), choice)),
             err: Mutex::new(AutoStream::new(std::io::stderr(), choice)),
+            redactor: Mutex::new(Redactor::new(env, std::iter::empty::<String>())),
             verbosity,
             stderr_is_terminal: std::io::stderr().is_terminal(),
             stdin_is_terminal: std::io::stdin().is_terminal(),
         }
+    }
+
+    /// Also remove the secrets `redactor` knows (the configured providers' key variables,
+    /// once the configuration is read).
+    pub fn protect(&self, redactor: &Redactor) {
+        self.lock_redactor().extend(redactor);
+    }
+
+    fn lock_redactor(&self) -> std::sync::MutexGuard<'_, Redactor> {
+        self.redactor.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether a person can be asked something.
@@ -72,6 +87,7 @@ impl Ui {
 
     /// Data on stdout. A closed pipe comes back as an error for the caller to end quietly.
     pub fn data(&self, text: &str) -> std::io::Result<()> {
+        let text = self.lock_redactor().clean(text);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         out.write_all(text.as_bytes())?;
         out.flush()
@@ -86,6 +102,7 @@ impl Ui {
 
     /// A line on stderr, always.
     pub fn stderr(&self, text: &str) {
+        let text = self.lock_redactor().clean(text);
         let mut err = self.err.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(err, "{text}");
         let _ = err.flush();
@@ -93,6 +110,16 @@ impl Ui {
 
     pub fn warn(&self, message: &str) {
         self.stderr(&format!("{WARN}warning:{WARN:#} {message}"));
+    }
+
+    /// Say that secrets were removed from something written: where, and what (by name).
+    pub fn redacted(&self, redaction: &Redaction) {
+        self.warn(&format!(
+            "removed {} from {} (replaced with {})",
+            redaction.found.join(", "),
+            redaction.place,
+            crate::redact::MASK
+        ));
     }
 
     pub fn error(&self, message: &str, hints: &[String]) {
@@ -116,5 +143,62 @@ pub fn elapsed(ms: u64) -> String {
     } else {
         let secs = ms / 1000;
         format!("{}m {:02}s", secs / 60, secs % 60)
+    }
+}
+
+/// Where `tracing` diagnostics go (`-v`, `GIT_ORCHESTRATE_LOG`): stderr, each record with the
+/// credentials in the environment removed, like every other line.
+#[derive(Clone)]
+pub struct Diagnostics {
+    redactor: std::sync::Arc<Redactor>,
+}
+
+impl Diagnostics {
+    pub fn new(env: &Env) -> Diagnostics {
+        Diagnostics {
+            redactor: std::sync::Arc::new(Redactor::new(env, std::iter::empty::<String>())),
+        }
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Diagnostics {
+    type Writer = DiagnosticRecord;
+
+    fn make_writer(&'a self) -> DiagnosticRecord {
+        DiagnosticRecord {
+            redactor: self.redactor.clone(),
+            buffer: Vec::new(),
+        }
+    }
+}
+
+/// One diagnostic record, written (redacted) when it is complete.
+pub struct DiagnosticRecord {
+    redactor: std::sync::Arc<Redactor>,
+    buffer: Vec<u8>,
+}
+
+impl Write for DiagnosticRecord {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&self.buffer);
+        let clean = self.redactor.clean(&text);
+        self.buffer.clear();
+        let mut err = std::io::stderr().lock();
+        err.write_all(clean.as_bytes())?;
+        err.flush()
+    }
+}
+
+impl Drop for DiagnosticRecord {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }

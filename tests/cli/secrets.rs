@@ -7,7 +7,7 @@ use std::path::Path;
 use wiremock::Mock;
 use wiremock::matchers::{method, path};
 
-use crate::harness::{TestRepo, files_under};
+use crate::harness::{BRANCH, TestRepo, draft_script, files_under};
 use crate::providers::Provider;
 use crate::vendors::*;
 
@@ -114,5 +114,216 @@ fn a_key_echoed_back_by_the_vendor_is_scrubbed() {
         .chain(files_under(&record).iter())
     {
         assert!(!text.contains(KEY), "the key is in {path}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Every sink goes through one redaction step: a model that prints the environment, a command
+// line that carries a key, feedback that quotes a token.
+
+const ANTHROPIC: &str = "sk-ant-probe-SECRET-1a2b3c";
+const GITHUB: &str = "ghp_probeSECRET9z8y7x";
+const PASSWORD: &str = "hunter2-hunter2-probe";
+const SECRETS: [&str; 3] = [ANTHROPIC, GITHUB, PASSWORD];
+
+/// The credentials a user's shell might hold.
+fn credentials() -> [(&'static str, &'static str); 3] {
+    [
+        ("ANTHROPIC_API_KEY", ANTHROPIC),
+        ("GITHUB_TOKEN", GITHUB),
+        ("DEPLOY_PASSWORD", PASSWORD),
+    ]
+}
+
+#[track_caller]
+fn assert_no_secret(text: &str, what: &str) {
+    for secret in SECRETS {
+        assert!(!text.contains(secret), "{what} holds a secret:\n{text}");
+    }
+}
+
+/// A repository whose drafter and reviewer print the environment into their replies.
+fn leaky_models() -> (TestRepo, String) {
+    let repo = TestRepo::new();
+    let drafter = repo.model(
+        "drafter",
+        &format!("{}\necho '## Notes'\nenv", draft_script()),
+    );
+    let reviewer = repo.model(
+        "reviewer",
+        &format!("env\ncat <<'REPLY'\n{}\nREPLY", crate::harness::approved()),
+    );
+    repo.config_models(&drafter, &reviewer, "");
+    let issue = repo.default_issue();
+    (repo, issue)
+}
+
+#[test]
+fn secrets_a_model_prints_are_kept_out_of_commits_transcripts_and_output() {
+    let (repo, issue) = leaky_models();
+    let run = repo.run_env(
+        &credentials(),
+        &["7", "--issue-file", &issue, "--until", "lld"],
+    );
+    run.expect_code(0);
+
+    // The artifact and the review log are committed with the values masked.
+    let design = repo.show(BRANCH, "docs/lld/7.md").unwrap();
+    assert!(design.contains("ANTHROPIC_API_KEY=[REDACTED]"), "{design}");
+    assert!(design.contains("GITHUB_TOKEN=[REDACTED]"), "{design}");
+    assert!(design.contains("DEPLOY_PASSWORD=[REDACTED]"), "{design}");
+    let reviews = repo.show(BRANCH, "docs/reviews/7-lld.md").unwrap();
+    assert!(reviews.contains("GITHUB_TOKEN=[REDACTED]"), "{reviews}");
+    let history = repo.git(&["log", "--all", "-p", "--format=%H%n%B"]);
+    assert_no_secret(&history, "the history");
+
+    // Transcripts under the local state directory too.
+    let state = files_under(&repo.root.join(".git/orchestrate"));
+    assert!(state.iter().any(|(p, _)| p.contains("transcripts")));
+    for (path, text) in &state {
+        assert_no_secret(text, path);
+    }
+
+    // The run says what it removed and where, by name, never by value.
+    assert_no_secret(&run.stderr, "the output");
+    for place in ["docs/lld/7.md", "docs/reviews/7-lld.md", "the transcript"] {
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.contains("removed") && l.contains(place))
+            .unwrap_or_else(|| panic!("no redaction notice for {place}:\n{}", run.stderr));
+        assert!(line.contains("GITHUB_TOKEN"), "{line}");
+    }
+}
+
+#[test]
+fn json_events_say_what_was_redacted_and_never_carry_a_secret() {
+    let (repo, issue) = leaky_models();
+    let run = repo.run_env(
+        &credentials(),
+        &["7", "--issue-file", &issue, "--until", "lld", "--json"],
+    );
+    run.expect_code(0);
+    assert_no_secret(&run.stdout, "the --json events");
+    let redacted: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"] == "redacted")
+        .collect();
+    let design = redacted
+        .iter()
+        .find(|e| e["place"] == "docs/lld/7.md")
+        .unwrap_or_else(|| panic!("no redacted event for the design: {}", run.stdout));
+    let found: Vec<&str> = design["found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for name in ["ANTHROPIC_API_KEY", "GITHUB_TOKEN", "DEPLOY_PASSWORD"] {
+        assert!(found.contains(&name), "{found:?}");
+    }
+}
+
+#[test]
+fn credentials_in_a_command_line_are_masked_in_trailers_and_errors() {
+    let repo = TestRepo::new();
+    let drafter = repo.model("drafter", &draft_script());
+    let reviewer = repo.reviewer("reviewer", &[crate::harness::approved()]);
+    let with_secrets = format!(
+        "{drafter} --api-key plainvalue-1234 -k ghp_abcdefghij1234 --base https://alice:pw-123456@example.com/x"
+    );
+    repo.config_models(&with_secrets, &reviewer, "");
+    let issue = repo.default_issue();
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
+    run.expect_code(0);
+    let drafter_trailer = repo.trailer(BRANCH, "Orchestrate-Drafter").unwrap();
+    for secret in ["plainvalue-1234", "ghp_abcdefghij1234", "pw-123456"] {
+        assert!(!drafter_trailer.contains(secret), "{drafter_trailer}");
+        assert!(!run.stderr.contains(secret), "{}", run.stderr);
+    }
+    let history = repo.git(&["log", "--all", "--format=%B"]);
+    assert!(!history.contains("pw-123456"), "{history}");
+
+    // A program that fails: its command line is shown masked.
+    let failing = repo.run(&[
+        "8",
+        "--issue-file",
+        &issue,
+        "--until",
+        "lld",
+        "-c",
+        "stages.lld.drafter=\"cmd:false --api-key sk-xyzSECRET6\"",
+    ]);
+    failing.expect_code(1);
+    assert!(failing.stderr.contains("--api-key"), "{}", failing.stderr);
+    assert!(
+        !failing.stderr.contains("sk-xyzSECRET6"),
+        "{}",
+        failing.stderr
+    );
+}
+
+#[test]
+fn a_token_in_rejection_feedback_is_not_committed() {
+    let repo = TestRepo::new();
+    let drafter = repo.model("drafter", &draft_script());
+    let reviewer = repo.reviewer("reviewer", &[crate::harness::approved()]);
+    repo.config_models(&drafter, &reviewer, "[gates]\nafter_lld = true\n");
+    let issue = repo.default_issue();
+    repo.run(&["7", "--issue-file", &issue, "--until", "spec"])
+        .expect_code(4);
+    let run = repo.run_env(
+        &credentials(),
+        &[
+            "reject",
+            "7",
+            "-m",
+            &format!("call the API with {GITHUB} instead"),
+        ],
+    );
+    run.expect_code(0);
+    let body = repo.git(&["log", "-1", "--format=%B", BRANCH]);
+    assert!(
+        body.contains("call the API with [REDACTED] instead"),
+        "{body}"
+    );
+    assert!(
+        run.stderr
+            .contains("removed GITHUB_TOKEN from the commit message"),
+        "{}",
+        run.stderr
+    );
+    assert_no_secret(&run.stderr, "the output");
+}
+
+#[test]
+fn an_error_that_quotes_a_secret_is_shown_masked() {
+    let repo = TestRepo::new();
+    let drafter = repo.model("drafter", "env >&2\nexit 3");
+    let reviewer = repo.reviewer("reviewer", &[crate::harness::approved()]);
+    repo.config_models(&drafter, &reviewer, "");
+    let issue = repo.default_issue();
+    let run = repo.run_env(
+        &credentials(),
+        &["7", "--issue-file", &issue, "--until", "lld"],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("DEPLOY_PASSWORD=[REDACTED]"),
+        "{}",
+        run.stderr
+    );
+    assert_no_secret(&run.stderr, "the error");
+    let json = repo.run_env(
+        &credentials(),
+        &["7", "--issue-file", &issue, "--until", "lld", "--json"],
+    );
+    json.expect_code(1);
+    assert_no_secret(&json.stdout, "the --json output");
+    assert_no_secret(&json.stderr, "the error");
+    for (path, text) in files_under(&repo.root.join(".git/orchestrate")) {
+        assert_no_secret(&text, &path);
     }
 }

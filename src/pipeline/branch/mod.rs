@@ -12,8 +12,23 @@ pub use message::{Message, Verdict};
 
 use crate::git::{CommitRequest, FileChange, GitError, Head, ObjectId, Repo};
 use crate::issue::slug;
-use crate::pipeline::PipelineError;
 use crate::pipeline::local::StateDir;
+use crate::pipeline::{PipelineError, Session};
+
+/// A commit that landed, and what was redacted from it.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    pub id: ObjectId,
+    pub redacted: Vec<Redaction>,
+}
+
+/// Secrets removed from one place (a file, a commit message, a transcript): by variable name
+/// or token kind, never by value.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Redaction {
+    pub place: String,
+    pub found: Vec<String>,
+}
 
 /// Where the issue's work goes.
 #[derive(Clone, Debug)]
@@ -89,10 +104,55 @@ impl IssueBranch {
         self.tip.unwrap_or(self.base)
     }
 
-    /// Commit `files` with `message`, moving the branch compare-and-swap. If the branch moved
+    /// Commit `files` with `message`, moving the branch compare-and-swap. Every commit goes
+    /// through here, and everything in it goes through the session's redaction first: no
+    /// secret is ever committed (nor saved when the commit cannot land). If the branch moved
     /// under us, the files and message are saved under the state directory and the error says
     /// where.
     pub fn commit(
+        &mut self,
+        session: &Session,
+        issue: u64,
+        kind: &str,
+        files: &[FileChange],
+        message: &str,
+    ) -> Result<Committed, PipelineError> {
+        let mut redacted = Vec::new();
+        let files: Vec<FileChange> = files
+            .iter()
+            .map(|file| {
+                let (content, found) = session.redactor.redact_bytes(&file.content);
+                if !found.is_empty() {
+                    redacted.push(Redaction {
+                        place: file.path.clone(),
+                        found,
+                    });
+                }
+                FileChange {
+                    path: file.path.clone(),
+                    content: content.into_owned(),
+                }
+            })
+            .collect();
+        let message = session.redactor.redact(message);
+        if !message.found.is_empty() {
+            redacted.push(Redaction {
+                place: "the commit message".into(),
+                found: message.found,
+            });
+        }
+        let id = self.land(
+            &session.repo,
+            &session.state,
+            issue,
+            kind,
+            &files,
+            &message.text,
+        )?;
+        Ok(Committed { id, redacted })
+    }
+
+    fn land(
         &mut self,
         repo: &Repo,
         state: &StateDir,

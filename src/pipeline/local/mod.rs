@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::git::FileChange;
+use crate::redact::Redactor;
 
 #[derive(Clone, Debug)]
 pub struct StateDir {
@@ -35,8 +36,9 @@ impl StateDir {
         self.root.join("cache").join("history")
     }
 
-    /// The transcripts of one run of `issue`, numbered in call order.
-    pub fn transcripts(&self, issue: u64) -> Transcripts {
+    /// The transcripts of one run of `issue`, numbered in call order, with `redactor`'s
+    /// secrets removed.
+    pub fn transcripts(&self, issue: u64, redactor: Redactor) -> Transcripts {
         Transcripts {
             dir: self
                 .root
@@ -44,6 +46,7 @@ impl StateDir {
                 .join(issue.to_string())
                 .join(run_id()),
             calls: 0,
+            redactor,
         }
     }
 
@@ -91,6 +94,7 @@ pub fn run_id() -> String {
 pub struct Transcripts {
     dir: PathBuf,
     calls: u32,
+    redactor: Redactor,
 }
 
 impl Transcripts {
@@ -98,14 +102,15 @@ impl Transcripts {
         &self.dir
     }
 
-    /// Save one exchange; `reply` is the reply's text or what went wrong.
+    /// Save one exchange, secrets removed; `reply` is the reply's text or what went wrong.
+    /// Returns where, and what was removed.
     pub fn save(
         &mut self,
         label: &str,
         model: &str,
         prompt: &str,
         reply: Result<&str, &str>,
-    ) -> std::io::Result<PathBuf> {
+    ) -> std::io::Result<(PathBuf, Vec<String>)> {
         self.calls += 1;
         std::fs::create_dir_all(&self.dir)?;
         let path = self.dir.join(format!("{:02}-{label}.md", self.calls));
@@ -114,7 +119,8 @@ impl Transcripts {
             Err(error) => ("Error", error),
         };
         let body = format!("# Model\n\n{model}\n\n# Prompt\n\n{prompt}\n\n# {heading}\n\n{text}\n");
-        std::fs::write(&path, body)?;
-        Ok(path)
+        let body = self.redactor.redact(&body);
+        std::fs::write(&path, body.text.as_bytes())?;
+        Ok((path, body.found))
     }
 }
