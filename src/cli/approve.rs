@@ -5,7 +5,7 @@ use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops;
 use crate::stage::Gate;
-use crate::ui::Ui;
+use crate::ui::{Ui, words};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,10 +24,11 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     let recorded = ops::gate::approve(&session, issue, args.gate)?;
     match recorded.commit {
         Some(commit) => ui.status(&format!(
-            "Approved {} for #{issue} on {} ({}); run `git orchestrate {issue}` to go on.",
+            "Approved {} for #{issue} on {} ({}); run `{}` to go on.",
             recorded.gate,
             recorded.branch,
-            commit.short()
+            commit.short(),
+            words::run_command(issue, None)
         )),
         None => ui.status(&format!(
             "{} for #{issue} was already approved; nothing to do.",

@@ -59,6 +59,14 @@ impl CliError {
         self
     }
 
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn hints(&self) -> &[String] {
+        &self.hints
+    }
+
     pub fn report(&self, ui: &Ui) {
         if !self.silent {
             ui.error(&self.message, &self.hints);

@@ -43,7 +43,7 @@ pub struct Cli {
     pub(crate) run: run::Args,
 
     #[command(flatten)]
-    global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,7 +60,7 @@ enum Command {
 
 /// Options every command takes.
 #[derive(Debug, clap::Args)]
-struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Override a configuration key for this run; VALUE is read as TOML, else as a string
     /// (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh).
     #[arg(short = 'c', value_name = "KEY=VALUE", global = true)]

@@ -6,7 +6,7 @@ use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops;
 use crate::stage::Gate;
-use crate::ui::Ui;
+use crate::ui::{Ui, words};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,8 +34,10 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     let recorded = ops::gate::reject(&session, issue, args.gate, &args.message)?;
     let commit = recorded.commit.map(|c| c.short()).unwrap_or_default();
     ui.status(&format!(
-        "Rejected {} for #{issue} on {} ({commit}); `git orchestrate {issue}` revises it with your feedback.",
-        recorded.gate, recorded.branch
+        "Rejected {} for #{issue} on {} ({commit}); `{}` revises it with your feedback.",
+        recorded.gate,
+        recorded.branch,
+        words::run_command(issue, None)
     ));
     for redaction in &recorded.redacted {
         ui.redacted(redaction);

@@ -10,9 +10,9 @@ use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops;
 use crate::pipeline::io::NoInput;
-use crate::pipeline::{EventSink, Interrupt, Outcome, RunIo, RunOptions};
+use crate::pipeline::{Event, EventSink, Interrupt, Outcome, RunIo, RunOptions};
 use crate::stage::{Gate, Stage};
-use crate::ui::{HumanRenderer, JsonRenderer, TerminalGatekeeper, Ui};
+use crate::ui::{HumanRenderer, JsonRenderer, TerminalGatekeeper, Ui, words};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
@@ -151,6 +151,28 @@ impl Args {
         Ok(())
     }
 
+    /// The options that matter to run the same issues again, for advice that says how to go
+    /// on: where to stop (as given, else after the last stage this version runs), what to skip,
+    /// and the configuration given on the command line.
+    fn rerun_options(&self, global: &GlobalArgs) -> String {
+        let mut parts = Vec::new();
+        match self.until {
+            Some(until) => parts.push(format!("--until {until}")),
+            None => parts.push(words::default_options()),
+        }
+        for stage in self.skipped() {
+            parts.push(format!("--skip {stage}"));
+        }
+        if let Some(file) = &global.config_file {
+            parts.push(format!("--config {}", shell_word(&file.to_string_lossy())));
+        }
+        for value in &global.config_overrides {
+            parts.push(format!("-c {}", shell_word(value)));
+        }
+        parts.retain(|p| !p.is_empty());
+        parts.join(" ")
+    }
+
     fn options(&self, issue: IssueRef) -> RunOptions {
         RunOptions {
             issue,
@@ -168,12 +190,30 @@ impl Args {
 pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
     let mut issues = args.issues.clone();
     issues.extend(args.issue.clone());
-    args.check(&issues)?;
-    let interrupt = Interrupt::new();
-    let runtime = runtime(&interrupt)?;
-    let human = HumanRenderer::new(ui);
+    let human = HumanRenderer::new(ui).rerun_with(args.rerun_options(global));
     let json = JsonRenderer::new(ui);
     let events: &dyn EventSink = if args.json { &json } else { &human };
+    let fail = |error: CliError, issue: Option<u64>| -> Exit {
+        if error.exit == Exit::Interrupted {
+            ui.stderr(INTERRUPTED);
+        } else {
+            error.report(ui);
+        }
+        if args.json {
+            events.emit(Event::Error {
+                issue,
+                message: error.message().to_string(),
+                hints: error.hints().to_vec(),
+                exit_code: error.exit as u8,
+            });
+        }
+        error.exit
+    };
+    if let Err(error) = args.check(&issues) {
+        return Ok(fail(error, None));
+    }
+    let interrupt = Interrupt::new();
+    let runtime = runtime(&interrupt)?;
     let ask = !args.no_input && !args.json && ui.interactive();
     let terminal = TerminalGatekeeper::new(ask);
     let io = RunIo {
@@ -184,19 +224,16 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
 
     let mut worst = Exit::Ok;
     for issue in issues {
+        let number = issue.number;
         // Each issue's run owns its own handle on the repository.
-        let session = open_session(global, env, ui)?;
-        let options = args.options(issue);
-        let exit = match runtime.block_on(ops::run::run(session, &options, &io)) {
-            Ok(outcome) => exit_of(&outcome),
-            Err(error) => {
-                let error = CliError::from(error);
-                if error.exit == Exit::Interrupted {
-                    ui.stderr(INTERRUPTED);
-                } else {
-                    error.report(ui);
+        let exit = match open_session(global, env, ui) {
+            Err(error) => fail(error, Some(number)),
+            Ok(session) => {
+                let options = args.options(issue);
+                match runtime.block_on(ops::run::run(session, &options, &io)) {
+                    Ok(outcome) => exit_of(&outcome),
+                    Err(error) => fail(CliError::from(error), Some(number)),
                 }
-                error.exit
             }
         };
         worst = worse(worst, exit);
@@ -207,6 +244,18 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     // Model programs are killed with their calls; nothing else should hold the runtime.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     Ok(worst)
+}
+
+/// `word` as a shell reads it back: as it is when it is plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    match plain {
+        true => word.to_string(),
+        false => format!("'{}'", word.replace('\'', "'\\''")),
+    }
 }
 
 /// What an interrupted run says when it ends by an error rather than an outcome.
@@ -253,6 +302,26 @@ mod tests {
         let options = args.options(args.issues[0].clone());
         assert_eq!(options.issue.number, 7);
         assert_eq!(options.issue.repo.as_deref(), Some("octo/widget"));
+    }
+
+    #[test]
+    fn advice_repeats_the_options_that_matter() {
+        let argv = [
+            "g",
+            "7",
+            "--skip-lld",
+            "-c",
+            "stages.spec.drafter=cmd:my model",
+            "--dry-run",
+        ];
+        let cli = Cli::try_parse_from(argv).unwrap();
+        assert_eq!(
+            cli.run.rerun_options(&cli.global),
+            "--until spec --skip lld -c 'stages.spec.drafter=cmd:my model'"
+        );
+        let cli = Cli::try_parse_from(["g", "7", "--until", "lld"]).unwrap();
+        assert_eq!(cli.run.rerun_options(&cli.global), "--until lld");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
     #[test]

@@ -137,6 +137,15 @@ pub enum Event {
     Redacted(Redaction),
     /// The last event of a run.
     Finished(Summary),
+    /// The run failed: the last event of a run that ended in an error (emitted by the
+    /// command line, which chooses the advice and the exit code).
+    Error {
+        /// `None` when the failure is not about one issue (the options, the configuration).
+        issue: Option<u64>,
+        message: String,
+        hints: Vec<String>,
+        exit_code: u8,
+    },
 }
 
 /// A person's decision at a gate.

@@ -19,6 +19,9 @@ const SPINNER_DELAY: Duration = Duration::from_millis(300);
 
 pub struct HumanRenderer<'u> {
     ui: &'u Ui,
+    /// The options that matter to run the same issues again (`--until spec -c ...`), for the
+    /// advice at the end of a run.
+    rerun: Option<String>,
     /// The spinner, and its message without the token count.
     spinner: Mutex<Option<(ProgressBar, String)>>,
 }
@@ -27,8 +30,15 @@ impl<'u> HumanRenderer<'u> {
     pub fn new(ui: &'u Ui) -> HumanRenderer<'u> {
         HumanRenderer {
             ui,
+            rerun: None,
             spinner: Mutex::new(None),
         }
+    }
+
+    /// Advise running again with these options (`--until spec -c ...`).
+    pub fn rerun_with(mut self, options: String) -> HumanRenderer<'u> {
+        self.rerun = Some(options);
+        self
     }
 
     fn stop_spinner(&self) {
@@ -164,8 +174,10 @@ impl<'u> HumanRenderer<'u> {
             out.push_str(&chosen.join("\n"));
             out.push('\n');
         }
-        out.push_str("\nNothing was changed (--dry-run).");
-        self.ui.stderr(&out);
+        out.push_str("\nNothing was changed (--dry-run).\n");
+        // The plan is what a dry run is for: it is the command's output, on stdout. A reader
+        // that went away (`| head`) is not an error of the run.
+        let _ = self.ui.data(&out);
     }
 
     fn summary(&self, summary: &Summary) {
@@ -197,7 +209,8 @@ impl<'u> HumanRenderer<'u> {
                     &[
                         format!("the last draft and every review are committed: see {artifact} and {reviews}"),
                         format!(
-                            "run `git orchestrate {issue}` to try again from that draft, or edit {artifact} by hand and commit it"
+                            "run `{}` to try again from that draft, or edit {artifact} by hand and commit it",
+                            words::run_command(issue, self.rerun.as_deref())
                         ),
                     ],
                 );
@@ -466,6 +479,8 @@ impl EventSink for HumanRenderer<'_> {
             }),
             Event::Redacted(redaction) => self.ui.redacted(&redaction),
             Event::Finished(summary) => self.summary(&summary),
+            // The command line prints its errors itself, with their hints.
+            Event::Error { .. } => {}
         }
     }
 }

@@ -7,7 +7,7 @@ mod human;
 pub mod json;
 mod status;
 mod table;
-mod words;
+pub mod words;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;

@@ -4,7 +4,32 @@
 
 use crate::ops::status::NextAction;
 use crate::pipeline::events::{Reason, RowResult, Verdict};
-use crate::stage::Gate;
+use crate::stage::{Gate, Stage};
+
+/// The command that goes on with `issue`. `options` are those of the run that is being
+/// continued; when they are not known, the run is told to stop after the last stage this
+/// version can run, so that following the advice does not end in an error at a stage that
+/// is not built.
+pub fn run_command(issue: u64, options: Option<&str>) -> String {
+    let options = match options {
+        Some(options) => options.to_string(),
+        None => default_options(),
+    };
+    match options.is_empty() {
+        true => format!("git orchestrate {issue}"),
+        false => format!("git orchestrate {issue} {options}"),
+    }
+}
+
+/// `--until spec` while later stages are not available; nothing once every stage is.
+pub fn default_options() -> String {
+    match Stage::ALL.into_iter().rev().find(|s| s.is_available()) {
+        Some(last) if !Stage::ALL.into_iter().all(Stage::is_available) => {
+            format!("--until {last}")
+        }
+        _ => String::new(),
+    }
+}
 
 /// Why the plan does what it does with a stage.
 pub fn reason(reason: &Reason) -> String {
@@ -83,15 +108,20 @@ pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
         }
         NextAction::Retry { stage, artifact } => vec![
             format!(
-                "{stage} is blocked; `git orchestrate {issue}` tries again from the blocked draft"
+                "{stage} is blocked; `{}` tries again from the blocked draft",
+                run_command(issue, None)
             ),
             format!("or edit {artifact} by hand and commit it: a person's version counts as done"),
         ],
         NextAction::Revise { stage } => vec![format!(
-            "{stage} was rejected at its gate; `git orchestrate {issue}` revises it with the feedback"
+            "{stage} was rejected at its gate; `{}` revises it with the feedback",
+            run_command(issue, None)
         )],
         NextAction::Continue { stage } => {
-            vec![format!("`git orchestrate {issue}` continues with {stage}")]
+            vec![format!(
+                "`{}` continues with {stage}",
+                run_command(issue, None)
+            )]
         }
         NextAction::Done => vec!["the design documents are done".into()],
     }

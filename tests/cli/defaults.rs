@@ -64,9 +64,9 @@ fn with_both_keys_claude_drafts_and_gemini_reviews() {
         &["7", "--issue-file", &issue, "--until", "lld", "--dry-run"],
     );
     plan.expect_code(0)
-        .stderr_has("defaults were chosen")
-        .stderr_has("drafter anthropic:claude-opus-4-5: the original pairing: ANTHROPIC_API_KEY and GEMINI_API_KEY are set")
-        .stderr_has("reviewer gemini:gemini-3-pro-preview: the original pairing");
+        .stdout_has("defaults were chosen")
+        .stdout_has("drafter anthropic:claude-opus-4-5: the original pairing: ANTHROPIC_API_KEY and GEMINI_API_KEY are set")
+        .stdout_has("reviewer gemini:gemini-3-pro-preview: the original pairing");
 
     run_on_machine(
         &repo,
@@ -129,8 +129,8 @@ fn one_key_and_a_program_of_another_vendor_pair_up() {
 
     run_on_machine(&repo, &keys, Some(&programs), &["7", "--issue-file", &issue, "--until", "lld", "--dry-run"])
         .expect_code(0)
-        .stderr_has("drafter openai:gpt-5: OPENAI_API_KEY is set")
-        .stderr_has("reviewer cmd:claude -p: the `claude` program is on PATH; from another vendor than the drafter");
+        .stdout_has("drafter openai:gpt-5: OPENAI_API_KEY is set")
+        .stdout_has("reviewer cmd:claude -p: the `claude` program is on PATH; from another vendor than the drafter");
 
     run_on_machine(
         &repo,
@@ -190,8 +190,8 @@ fn a_local_ollama_is_found_and_reviews_its_own_drafts_when_alone() {
         &["7", "--issue-file", &issue, "--until", "lld", "--dry-run"],
     )
     .expect_code(0)
-    .stderr_has("drafter ollama:llama3.2:latest: Ollama answers at")
-    .stderr_has("no second vendor is available, so the drafter reviews too");
+    .stdout_has("drafter ollama:llama3.2:latest: Ollama answers at")
+    .stdout_has("no second vendor is available, so the drafter reviews too");
     run_on_machine(
         &repo,
         &[],

@@ -236,16 +236,21 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     let before = repo.checkout_state();
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld", "--dry-run"]);
     run.expect_code(0)
-        .stderr_has("Plan for #7 Add a --verbose flag")
-        .stderr_has("orchestrate/7-add-a-verbose-flag (new, from main)")
-        .stderr_has("docs/lld/7.md")
-        .stderr_has("after_lld on")
-        .stderr_has("after --until lld")
-        .stderr_has("/bin/reviewer")
-        .stderr_has("Nothing was changed (--dry-run).");
+        .stdout_has("Plan for #7 Add a --verbose flag")
+        .stdout_has("orchestrate/7-add-a-verbose-flag (new, from main)")
+        .stdout_has("docs/lld/7.md")
+        .stdout_has("after_lld on")
+        .stdout_has("after --until lld")
+        .stdout_has("/bin/reviewer")
+        .stdout_has("Nothing was changed (--dry-run).");
     assert!(
-        run.stderr.contains("triage  run") && run.stderr.contains("no brief yet"),
+        run.stdout.contains("triage  run") && run.stdout.contains("no brief yet"),
         "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stderr.contains("Plan for"),
+        "the plan is the command's output, on stdout only:\n{}",
         run.stderr
     );
     assert_eq!(repo.branches(), ["main"]);
@@ -335,4 +340,44 @@ fn prompts_are_grounded_in_the_target_repository() {
         repo.prompt(2).contains("\"verdict\""),
         "the reviewer is asked for the verdict JSON"
     );
+}
+
+/// The advice at the end of a blocked run repeats the options that matter, so following it
+/// goes on instead of ending in an error at a stage this version does not run.
+#[test]
+fn following_the_advice_of_a_blocked_run_goes_on() {
+    let repo = TestRepo::new();
+    let drafter = repo.model("drafter", &crate::harness::draft_script());
+    // Blocks the first review only.
+    let reviewer = repo.model(
+        "reviewer",
+        &format!(
+            "if [ -e \"$LOG/blocked-once\" ]; then\ncat <<'REPLY'\n{}\nREPLY\nelse\ntouch \"$LOG/blocked-once\"\ncat <<'REPLY'\n{}\nREPLY\nfi",
+            approved(),
+            crate::harness::blocked("not yet")
+        ),
+    );
+    repo.config_models(&drafter, &reviewer, "");
+    let issue = repo.default_issue();
+    for until in [None, Some("spec")] {
+        let _ = std::fs::remove_file(repo.logs.join("blocked-once"));
+        let number = if until.is_some() { "8" } else { "7" };
+        let mut args = vec![number, "--issue-file", issue.as_str()];
+        args.extend(until.map(|u| ["--until", u]).into_iter().flatten());
+        let run = repo.run(&args);
+        run.expect_code(3);
+        let command = run
+            .stderr
+            .lines()
+            .find_map(|l| {
+                l.split('`')
+                    .nth(1)
+                    .filter(|c| c.starts_with("git orchestrate"))
+            })
+            .unwrap_or_else(|| panic!("no command in the advice:\n{}", run.stderr))
+            .to_string();
+        assert_eq!(command, format!("git orchestrate {number} --until spec"));
+        let args: Vec<&str> = command.split_whitespace().skip(2).collect();
+        repo.run(&args).expect_code(0);
+    }
 }

@@ -242,3 +242,42 @@ fn a_run_stopped_at_a_gate_emits_events_that_match_the_schema() {
     assert_eq!(status["next"]["action"], "decide");
     assert_eq!(status["next"]["gate"], "after_lld");
 }
+
+/// A run that fails says so on stdout too: its last line is an error event with the message,
+/// the hints and the exit code — also for options that contradict each other.
+#[test]
+fn a_failed_run_ends_with_an_error_event() {
+    let repo = TestRepo::new();
+    let drafter = repo.model("drafter", "echo 'no such model' >&2\nexit 3");
+    let reviewer = repo.reviewer("reviewer", &[approved()]);
+    repo.config_models(&drafter, &reviewer, "");
+    let issue = repo.default_issue();
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "spec", "--json"]);
+    run.expect_code(1);
+    let schema = events_schema();
+    let events: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for event in &events {
+        assert_valid(&schema, event, "a failed run");
+    }
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "error", "{last}");
+    assert_eq!(last["issue"], 7);
+    assert_eq!(last["exit_code"], 1);
+    assert!(
+        last["message"].as_str().unwrap().contains("exit status 3"),
+        "{last}"
+    );
+    assert!(!last["hints"].as_array().unwrap().is_empty(), "{last}");
+
+    let usage = repo.run(&["7", "--until", "lld", "--resume-from", "spec", "--json"]);
+    usage.expect_code(2);
+    let last: Value = serde_json::from_str(usage.stdout.lines().last().unwrap()).unwrap();
+    assert_valid(&schema, &last, "a usage error");
+    assert_eq!(last["event"], "error");
+    assert_eq!(last["issue"], Value::Null);
+    assert_eq!(last["exit_code"], 2);
+}

@@ -103,7 +103,7 @@ fn a_run_the_reviewer_blocks() {
       pr      not run  after --until spec
     error: #7 is blocked at lld: the reviewer blocked it: the issue asks for two incompatible formats
     hint: the last draft and every review are committed: see docs/lld/7.md and docs/reviews/7-lld.md
-    hint: run `git orchestrate 7` to try again from that draft, or edit docs/lld/7.md by hand and commit it
+    hint: run `git orchestrate 7 --until spec` to try again from that draft, or edit docs/lld/7.md by hand and commit it
     ");
 }
 
@@ -146,7 +146,7 @@ fn a_dry_run_of_a_new_issue() {
     );
     insta::assert_snapshot!(seen(&repo, &run), @"
     exit 0
-    --- stderr
+    --- stdout
     Plan for #7 Add a --verbose flag
       branch: orchestrate/7-add-a-verbose-flag (new, from main)
 
