@@ -82,6 +82,10 @@ pub enum GitError {
         expected: Option<ObjectId>,
         found: Option<ObjectId>,
     },
+    /// The branch is checked out in a work tree, so moving it would change that checkout
+    /// under its owner (its index and files would no longer match `HEAD`).
+    #[error("branch {branch} is checked out in {}", .path.display())]
+    CheckedOut { branch: String, path: PathBuf },
     #[error("`git {args}` failed: {detail}")]
     Command { args: String, detail: String },
     #[error("could not run `git`")]
@@ -305,12 +309,11 @@ impl Repo {
                 return Err(GitError::Open { source });
             }
         };
+        // libgit2 spells directories with a trailing slash; people read them without.
+        let tidy = |path: &Path| path.components().collect::<PathBuf>();
         if head_is(&main, &full) && !main.is_bare() {
-            let path = main
-                .workdir()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| main.path().to_path_buf());
-            return Ok(Some(path));
+            let path = main.workdir().unwrap_or_else(|| main.path());
+            return Ok(Some(tidy(path)));
         }
         let names = main
             .worktrees()
@@ -323,7 +326,7 @@ impl Repo {
                 continue;
             };
             if head_is(&repo, &full) {
-                return Ok(Some(worktree.path().to_path_buf()));
+                return Ok(Some(tidy(worktree.path())));
             }
         }
         Ok(None)

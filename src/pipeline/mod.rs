@@ -166,6 +166,21 @@ pub enum PipelineError {
     NoIssueSource { issue: u64 },
     #[error("issue #{issue} is not waiting at a gate: {detail}")]
     NotAtGate { issue: u64, detail: String },
+    /// The branch was checked out in a work tree while the run worked, so the `kind` commit
+    /// (a stage name, or `gate`) was not made; its `files` and message are saved in
+    /// `saved_to`.
+    #[error(
+        "{branch} was checked out in {} during the run, so orchestrate did not move it under that checkout; the {kind} commit {}",
+        .path.display(),
+        .saved_to.as_ref().map(|d| format!("is saved in {}", d.display())).unwrap_or_else(|| "could not be saved".into())
+    )]
+    CheckedOutDuringRun {
+        branch: String,
+        path: PathBuf,
+        kind: String,
+        files: Vec<String>,
+        saved_to: Option<PathBuf>,
+    },
     /// A commit could not land; `moved` says why, and the work is saved in `saved_to`.
     #[error("{moved}")]
     BranchMoved {

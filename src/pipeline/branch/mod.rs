@@ -90,8 +90,8 @@ impl IssueBranch {
     }
 
     /// Commit `files` with `message`, moving the branch compare-and-swap. If the branch moved
-    /// under us, the files and message are saved under the state directory and the error says
-    /// where.
+    /// under us, or someone checked it out meanwhile, the files and message are saved under
+    /// the state directory and the error says where.
     pub fn commit(
         &mut self,
         repo: &Repo,
@@ -117,6 +117,16 @@ impl IssueBranch {
                 let saved = state.save_recovery(issue, stage, files, message);
                 Err(PipelineError::BranchMoved {
                     moved,
+                    saved_to: saved.ok(),
+                })
+            }
+            Err(GitError::CheckedOut { branch, path }) => {
+                let saved = state.save_recovery(issue, stage, files, message);
+                Err(PipelineError::CheckedOutDuringRun {
+                    branch,
+                    path,
+                    kind: stage.to_string(),
+                    files: files.iter().map(|f| f.path.clone()).collect(),
                     saved_to: saved.ok(),
                 })
             }
