@@ -649,6 +649,52 @@ fn config_an_error_in_the_user_file_names_that_file() {
     assert_nothing_done(&repo);
 }
 
+#[test]
+fn config_bad_artifact_paths_are_refused_before_any_model_is_called() {
+    let (repo, issue) = TestRepo::approving("");
+    // The models are configured: without the check they would be called, and paid.
+    let models = repo.read(".orchestrate.toml");
+    let paths_line = models.lines().count() + 2;
+    for (paths, line, key, names) in [
+        ("lld = \"docs/.git/x\"", 1, "paths.lld", "`.git` part"),
+        (
+            "spec = \"docs/.GIT/{issue}.md\"",
+            1,
+            "paths.spec",
+            "`.git` part",
+        ),
+        (
+            "brief = \"docs/lld/{issue}.md\"",
+            1,
+            "paths.brief",
+            "`paths.lld` (the design",
+        ),
+        (
+            "lld = \"docs/reviews/{issue}-lld.md\"",
+            1,
+            "paths.lld",
+            "`paths.reviews` (the lld review log",
+        ),
+        (
+            "lld = \"docs/x.md\"\nspec = \"docs/x.md/y.md\"",
+            2,
+            "paths.spec",
+            "needs `docs/x.md` to be a folder",
+        ),
+        (
+            "lld = \"docs/{nope}/{issue}.md\"",
+            1,
+            "paths.lld",
+            "`{nope}`",
+        ),
+    ] {
+        let toml = format!("{models}\n[paths]\n{paths}\n");
+        expect_config_error(&repo, &issue, &toml, paths_line + line, key)
+            .stderr_has(names)
+            .stderr_has("hint:");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // 7. The per-issue lock
 // ---------------------------------------------------------------------------------------
