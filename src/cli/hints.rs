@@ -56,6 +56,17 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         PipelineError::BranchCheckedOut { .. } => vec![
             "switch that checkout to another branch (for example `git switch -`), then run again".into(),
         ],
+        PipelineError::BranchBlocked {
+            blocking, prefix, ..
+        } => vec![
+            format!(
+                "rename that branch, for example: git branch -m {blocking} {}-old",
+                blocking.replace('/', "-")
+            ),
+            format!(
+                "or change orchestrator.branch_prefix (now \"{prefix}\") in .orchestrate.toml, for example to \"issues/\"; issue branches under the old prefix are then no longer found"
+            ),
+        ],
         PipelineError::CheckedOutDuringRun {
             branch,
             path,

@@ -297,6 +297,28 @@ impl Repo {
         Ok(found)
     }
 
+    /// An existing branch that stops git from creating `branch`: refs are files and folders,
+    /// so `orchestrate` blocks `orchestrate/7-x` (a file where a folder must go), and
+    /// `orchestrate/7-x/old` blocks it too (a folder where the file must go).
+    pub fn blocking_branch(&self, branch: &str) -> Result<Option<String>> {
+        let mut refs = self
+            .inner
+            .references()
+            .context(|| "could not list branches".into())?;
+        for name in refs.names() {
+            let Ok(name) = name else { continue };
+            let Some(short) = name.strip_prefix("refs/heads/") else {
+                continue;
+            };
+            let folder_of =
+                |a: &str, b: &str| b.strip_prefix(a).is_some_and(|rest| rest.starts_with('/'));
+            if folder_of(short, branch) || folder_of(branch, short) {
+                return Ok(Some(short.to_string()));
+            }
+        }
+        Ok(None)
+    }
+
     /// The work tree that has `branch` checked out, if any (this one or a linked worktree).
     ///
     /// Moving a branch that is checked out would change what that checkout's `HEAD` means,

@@ -149,6 +149,14 @@ pub enum PipelineError {
     AmbiguousBranch { issue: u64, branches: Vec<String> },
     #[error("{branch} is checked out in {}; orchestrate will not move a branch under a checkout", .path.display())]
     BranchCheckedOut { branch: String, path: PathBuf },
+    #[error(
+        "cannot create branch {branch}: branch {blocking} exists, and git cannot keep both (one name would be a branch and a folder of branches)"
+    )]
+    BranchBlocked {
+        branch: String,
+        blocking: String,
+        prefix: String,
+    },
     #[error("cannot resume from {from}: {stage} is not complete on {branch} ({state})")]
     ResumeIncomplete {
         from: Stage,

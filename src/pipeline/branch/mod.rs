@@ -28,13 +28,16 @@ pub struct IssueBranch {
 }
 
 impl IssueBranch {
-    /// The existing branch of `issue`: `{prefix}{issue}-...`.
+    /// The existing branch of `issue`: `{prefix}{issue}-...`, the slug one path part (a
+    /// branch in a folder below it, `orchestrate/7-x/old`, is someone else's).
     pub fn existing(
         repo: &Repo,
         prefix: &str,
         issue: u64,
     ) -> Result<Option<IssueBranch>, PipelineError> {
-        let mut found = repo.branches_with_prefix(&format!("{prefix}{issue}-"))?;
+        let start = format!("{prefix}{issue}-");
+        let mut found = repo.branches_with_prefix(&start)?;
+        found.retain(|(name, _)| !name[start.len()..].contains('/'));
         match found.len() {
             0 => Ok(None),
             1 => {
@@ -65,6 +68,14 @@ impl IssueBranch {
             return Ok(existing);
         }
         let name = format!("{prefix}{issue}-{}", slug(title));
+        // Found here, before any model is called, rather than when the first commit fails.
+        if let Some(blocking) = repo.blocking_branch(&name)? {
+            return Err(PipelineError::BranchBlocked {
+                branch: name,
+                blocking,
+                prefix: prefix.to_string(),
+            });
+        }
         let (base_id, base_name) = match base {
             Some(spec) => match repo.resolve_commit(spec)? {
                 Some(id) => (id, spec.to_string()),
