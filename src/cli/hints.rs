@@ -2,6 +2,8 @@
 //! commands, flags, configuration keys and variables, so it is chosen here, at the command
 //! line's edge, per error variant; the library's errors carry only what went wrong.
 
+use std::path::Path;
+
 use crate::config::{ConfigError, Origin, redact_command};
 use crate::git::GitError;
 use crate::issue::IssueError;
@@ -54,6 +56,35 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         PipelineError::BranchCheckedOut { .. } => vec![
             "switch that checkout to another branch (for example `git switch -`), then run again".into(),
         ],
+        PipelineError::BranchBlocked {
+            blocking, prefix, ..
+        } => vec![
+            format!(
+                "rename that branch, for example: git branch -m {blocking} {}-old",
+                blocking.replace('/', "-")
+            ),
+            format!(
+                "or change orchestrator.branch_prefix (now \"{prefix}\") in .orchestrate.toml, for example to \"issues/\"; issue branches under the old prefix are then no longer found"
+            ),
+        ],
+        PipelineError::CheckedOutDuringRun {
+            branch,
+            path,
+            files,
+            saved_to,
+            ..
+        } => match saved_to {
+            Some(dir) => vec![
+                format!(
+                    "to commit the saved work on {branch} in that checkout, run:\n{}",
+                    apply_saved(path, dir, files)
+                ),
+                "or switch that checkout to another branch (`git switch -`) and run again: finished stages are kept, this one runs again".into(),
+            ],
+            None => vec![
+                "switch that checkout to another branch (`git switch -`), then run again: finished stages are kept".into(),
+            ],
+        },
         PipelineError::ResumeIncomplete { stage, .. } => vec![
             "run without --resume-from to finish the earlier stages first".into(),
             format!("or go on without it: --skip {stage}"),
@@ -84,6 +115,44 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
             hints
         }
         PipelineError::Interrupted => vec![],
+    }
+}
+
+/// Shell commands that commit work saved under `dir` (its `files` and `COMMIT_MESSAGE`) on the
+/// branch checked out in `checkout`, committing only those files whatever else is staged there.
+/// One command per line, joined by `&&` so that pasting them stops at the first failure.
+fn apply_saved(checkout: &Path, dir: &Path, files: &[String]) -> String {
+    let quote = |path: &Path| sh_quote(&path.display().to_string());
+    let cd = format!("cd {}", quote(checkout));
+    let message = quote(&dir.join("COMMIT_MESSAGE"));
+    if files.is_empty() {
+        return format!("{cd} &&\ngit commit --only --allow-empty -F {message}");
+    }
+    let mut tops: Vec<&str> = files
+        .iter()
+        .map(|f| f.split('/').next().unwrap_or(f))
+        .collect();
+    tops.sort_unstable();
+    tops.dedup();
+    let sources: Vec<String> = tops.iter().map(|top| quote(&dir.join(top))).collect();
+    let paths: Vec<String> = files.iter().map(|f| sh_quote(f)).collect();
+    let paths = paths.join(" ");
+    format!(
+        "{cd} &&\ncp -R {} . &&\ngit add -- {paths} &&\ngit commit -F {message} -- {paths}",
+        sources.join(" ")
+    )
+}
+
+/// `text` as one word for `sh`: single-quoted unless it is plainly safe.
+fn sh_quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -128,6 +197,9 @@ pub fn git(error: &GitError) -> Vec<String> {
         ],
         GitError::Identity { .. } => vec![
             "tell git who you are: git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
+        ],
+        GitError::CheckedOut { .. } => vec![
+            "switch that checkout to another branch (for example `git switch -`), then run again".into(),
         ],
         GitError::Spawn { .. } => vec!["make sure the `git` program is on PATH".into()],
         GitError::Open { .. } | GitError::Git { .. } | GitError::Command { .. } => vec![],

@@ -52,6 +52,11 @@ impl Origins {
         }
     }
 
+    /// Whether some layer other than the defaults set `key` itself (not only its table).
+    pub fn is_set(&self, key: &str) -> bool {
+        self.by_key.contains_key(key)
+    }
+
     fn set(&mut self, key: String, origin: Origin) {
         self.by_key.insert(key, origin);
     }

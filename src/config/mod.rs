@@ -10,6 +10,7 @@ pub mod aliases;
 mod budget;
 mod layers;
 mod model;
+mod paths;
 mod providers;
 mod raw;
 
@@ -397,14 +398,15 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             })
         };
     let paths = raw.paths;
-    for (key, template) in [
-        ("paths.brief", &paths.brief),
-        ("paths.lld", &paths.lld),
-        ("paths.spec", &paths.spec),
-        ("paths.reviews", &paths.reviews),
-    ] {
-        check_path(key, template, origins)?;
-    }
+    paths::check(
+        &[
+            ("paths.brief", &paths.brief),
+            ("paths.lld", &paths.lld),
+            ("paths.spec", &paths.spec),
+            ("paths.reviews", &paths.reviews),
+        ],
+        origins,
+    )?;
     let prefix = raw.orchestrator.branch_prefix;
     if prefix.is_empty()
         || prefix.contains(['~', '^', ':', '?', '*', '[', '\\', ' '])
@@ -456,35 +458,6 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
         prices,
         files: Vec::new(),
     })
-}
-
-/// Artifact paths must stay inside the repository and out of `.git`.
-fn check_path(key: &str, template: &str, origins: &Origins) -> Result<(), ConfigError> {
-    let bad = |why: &str| {
-        Err(invalid(
-            origins,
-            key,
-            format!("`{template}` {why}"),
-            Some("use a path relative to the repository root, such as \"docs/lld/{issue}.md\""),
-        ))
-    };
-    if template.trim().is_empty() {
-        return bad("is empty");
-    }
-    if template.starts_with('/') || template.contains('\\') {
-        return bad("must be a relative path with / separators");
-    }
-    let parts: Vec<&str> = template.split('/').collect();
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || *p == "." || *p == "..")
-    {
-        return bad("must not contain empty, `.` or `..` parts");
-    }
-    if parts[0].eq_ignore_ascii_case(".git") {
-        return bad("must not point into .git");
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -679,5 +652,131 @@ max_revisions = \"3\"\n",
             let err = load_text(&format!("[paths]\nlld = \"{bad}\"\n"), &[]).unwrap_err();
             assert!(err.to_string().contains("paths.lld"), "{bad}: {err}");
         }
+    }
+
+    /// The error for `[paths]` written as `toml`, as text, with its hint.
+    fn paths_error(toml: &str) -> (String, String) {
+        match load_text(&format!("[paths]\n{toml}"), &[]) {
+            Err(err) => match &err {
+                ConfigError::Invalid {
+                    hint: Some(hint), ..
+                } => (err.to_string(), hint.clone()),
+                other => panic!("{toml}: expected an error with a hint, got {other:?}"),
+            },
+            Ok(_) => panic!("{toml}: expected an error"),
+        }
+    }
+
+    #[test]
+    fn paths_have_no_git_part_at_any_depth_in_any_case() {
+        for bad in ["docs/.git/x", "docs/.GIT/x", ".Git/{issue}.md", "a/b/.git"] {
+            let (err, _) = paths_error(&format!("spec = \"{bad}\"\n"));
+            assert!(err.contains("line 2, key `paths.spec`"), "{bad}: {err}");
+            assert!(err.contains("`.git` part"), "{bad}: {err}");
+        }
+        // A part that only starts with .git is an ordinary name.
+        load_text("[paths]\nspec = \"docs/.github/{issue}.md\"\n", &[]).unwrap();
+    }
+
+    #[test]
+    fn paths_use_only_known_placeholders() {
+        let (err, hint) = paths_error("lld = \"docs/{nope}/{issue}.md\"\n");
+        assert!(err.contains("line 2, key `paths.lld`"), "{err}");
+        assert!(
+            err.contains("`{nope}`, which is not a placeholder"),
+            "{err}"
+        );
+        assert!(
+            hint.contains("{issue}") && hint.contains("{stage}"),
+            "{hint}"
+        );
+        for bad in [
+            "docs/{issue.md",
+            "docs/issue}.md",
+            "docs/{{issue}}.md",
+            "docs/{}.md",
+        ] {
+            let (err, _) = paths_error(&format!("lld = \"{bad}\"\n"));
+            assert!(err.contains("key `paths.lld`"), "{bad}: {err}");
+        }
+        // {stage} is known everywhere: each file is rendered for its own stage.
+        let config = load_text(
+            "[paths]\nlld = \"docs/{stage}/{issue}.md\"\nspec = \"docs/{stage}/{issue}.md\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            config.paths.artifact(Stage::Lld, 7).unwrap(),
+            "docs/lld/7.md"
+        );
+        assert_eq!(
+            config.paths.artifact(Stage::Spec, 7).unwrap(),
+            "docs/spec/7.md"
+        );
+    }
+
+    #[test]
+    fn two_artifacts_in_one_file_are_refused_naming_both_keys() {
+        // The brief set to the design's default path.
+        let (err, hint) = paths_error("brief = \"docs/lld/{issue}.md\"\n");
+        assert!(err.contains("line 2, key `paths.brief`"), "{err}");
+        assert!(
+            err.contains("`paths.lld` (the design, set in the built-in defaults)"),
+            "{err}"
+        );
+        assert!(hint.contains("its own file"), "{hint}");
+
+        // Both set in the file: reported at the later key, naming the earlier one's line.
+        let (err, _) = paths_error("brief = \"docs/{issue}.md\"\nlld = \"docs/{issue}.md\"\n");
+        assert!(err.contains("line 3, key `paths.lld`"), "{err}");
+        assert!(err.contains("`paths.brief` (the brief, set in "), "{err}");
+        assert!(err.contains(".orchestrate.toml, line 2)"), "{err}");
+    }
+
+    #[test]
+    fn an_artifact_in_the_file_of_a_review_log_is_refused() {
+        let (err, _) = paths_error("lld = \"docs/reviews/{issue}-lld.md\"\n");
+        assert!(err.contains("key `paths.lld`"), "{err}");
+        assert!(err.contains("`paths.reviews` (the lld review log"), "{err}");
+        let (err, _) = paths_error("reviews = \"docs/{stage}s/{issue}.md\"\n");
+        assert!(err.contains("key `paths.reviews`"), "{err}");
+        assert!(
+            err.contains("`paths.spec` (the implementation spec"),
+            "{err}"
+        );
+
+        // Without {stage}, the two review logs are one file.
+        let (err, hint) = paths_error("reviews = \"docs/reviews/{issue}.md\"\n");
+        assert!(err.contains("key `paths.reviews`"), "{err}");
+        assert!(err.contains("the lld and the spec review logs"), "{err}");
+        assert!(hint.contains("{stage}"), "{hint}");
+    }
+
+    #[test]
+    fn an_artifact_where_another_needs_a_folder_is_refused() {
+        let (err, _) = paths_error("lld = \"docs/x.md\"\nspec = \"docs/x.md/y.md\"\n");
+        assert!(err.contains("line 3, key `paths.spec`"), "{err}");
+        assert!(err.contains("needs `docs/x.md` to be a folder"), "{err}");
+        assert!(err.contains("`paths.lld` (the design"), "{err}");
+        let (err, _) = paths_error("brief = \"docs/lld\"\n");
+        assert!(err.contains("key `paths.brief`"), "{err}");
+        assert!(err.contains("`docs/lld` is a file"), "{err}");
+        // Sharing the start of a name is not sharing a folder.
+        load_text(
+            "[paths]\nlld = \"docs/x.md\"\nspec = \"docs/x.mdx/y.md\"\n",
+            &[],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn paths_set_by_an_override_name_the_override() {
+        let err = load_text("", &["paths.spec=docs/lld/{issue}.md"]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("`-c paths.spec=docs/lld/{issue}.md`"),
+            "{text}"
+        );
+        assert!(text.contains("key `paths.spec`"), "{text}");
     }
 }

@@ -32,7 +32,8 @@ impl Repo {
     ///
     /// An empty `files` makes a commit with the parent's tree (gate decisions are recorded
     /// that way). If the branch is not where `expected_tip` says, nothing is changed and
-    /// [`GitError::BranchMoved`] reports where it is.
+    /// [`GitError::BranchMoved`] reports where it is; if it is checked out in a work tree,
+    /// nothing is changed either and [`GitError::CheckedOut`] says where.
     pub fn commit_files(&self, req: &CommitRequest<'_>) -> Result<ObjectId> {
         let parent_id = req.expected_tip.unwrap_or(req.base);
         let parent = self
@@ -69,6 +70,15 @@ impl Repo {
     }
 
     fn move_branch(&self, req: &CommitRequest<'_>, new: Oid) -> Result<()> {
+        // Checked here, right before the compare-and-swap, and not only when a run starts:
+        // someone may check the branch out while models work. The window left between this
+        // check and the ref update is the one `git branch -f` has too.
+        if let Some(path) = self.checked_out_at(req.branch)? {
+            return Err(GitError::CheckedOut {
+                branch: req.branch.to_string(),
+                path,
+            });
+        }
         let refname = format!("refs/heads/{}", req.branch);
         let summary = req.message.lines().next().unwrap_or("commit");
         let reflog = format!("git-orchestrate: {summary}");

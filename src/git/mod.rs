@@ -82,6 +82,10 @@ pub enum GitError {
         expected: Option<ObjectId>,
         found: Option<ObjectId>,
     },
+    /// The branch is checked out in a work tree, so moving it would change that checkout
+    /// under its owner (its index and files would no longer match `HEAD`).
+    #[error("branch {branch} is checked out in {}", .path.display())]
+    CheckedOut { branch: String, path: PathBuf },
     #[error("`git {args}` failed: {detail}")]
     Command { args: String, detail: String },
     #[error("could not run `git`")]
@@ -293,6 +297,28 @@ impl Repo {
         Ok(found)
     }
 
+    /// An existing branch that stops git from creating `branch`: refs are files and folders,
+    /// so `orchestrate` blocks `orchestrate/7-x` (a file where a folder must go), and
+    /// `orchestrate/7-x/old` blocks it too (a folder where the file must go).
+    pub fn blocking_branch(&self, branch: &str) -> Result<Option<String>> {
+        let mut refs = self
+            .inner
+            .references()
+            .context(|| "could not list branches".into())?;
+        for name in refs.names() {
+            let Ok(name) = name else { continue };
+            let Some(short) = name.strip_prefix("refs/heads/") else {
+                continue;
+            };
+            let folder_of =
+                |a: &str, b: &str| b.strip_prefix(a).is_some_and(|rest| rest.starts_with('/'));
+            if folder_of(short, branch) || folder_of(branch, short) {
+                return Ok(Some(short.to_string()));
+            }
+        }
+        Ok(None)
+    }
+
     /// The work tree that has `branch` checked out, if any (this one or a linked worktree).
     ///
     /// Moving a branch that is checked out would change what that checkout's `HEAD` means,
@@ -305,12 +331,11 @@ impl Repo {
                 return Err(GitError::Open { source });
             }
         };
+        // libgit2 spells directories with a trailing slash; people read them without.
+        let tidy = |path: &Path| path.components().collect::<PathBuf>();
         if head_is(&main, &full) && !main.is_bare() {
-            let path = main
-                .workdir()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| main.path().to_path_buf());
-            return Ok(Some(path));
+            let path = main.workdir().unwrap_or_else(|| main.path());
+            return Ok(Some(tidy(path)));
         }
         let names = main
             .worktrees()
@@ -323,7 +348,7 @@ impl Repo {
                 continue;
             };
             if head_is(&repo, &full) {
-                return Ok(Some(worktree.path().to_path_buf()));
+                return Ok(Some(tidy(worktree.path())));
             }
         }
         Ok(None)

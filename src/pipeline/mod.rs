@@ -160,6 +160,14 @@ pub enum PipelineError {
     AmbiguousBranch { issue: u64, branches: Vec<String> },
     #[error("{branch} is checked out in {}; orchestrate will not move a branch under a checkout", .path.display())]
     BranchCheckedOut { branch: String, path: PathBuf },
+    #[error(
+        "cannot create branch {branch}: branch {blocking} exists, and git cannot keep both (one name would be a branch and a folder of branches)"
+    )]
+    BranchBlocked {
+        branch: String,
+        blocking: String,
+        prefix: String,
+    },
     #[error("cannot resume from {from}: {stage} is not complete on {branch} ({state})")]
     ResumeIncomplete {
         from: Stage,
@@ -177,6 +185,21 @@ pub enum PipelineError {
     NoIssueSource { issue: u64 },
     #[error("issue #{issue} is not waiting at a gate: {detail}")]
     NotAtGate { issue: u64, detail: String },
+    /// The branch was checked out in a work tree while the run worked, so the `kind` commit
+    /// (a stage name, or `gate`) was not made; its `files` and message are saved in
+    /// `saved_to`.
+    #[error(
+        "{branch} was checked out in {} during the run, so orchestrate did not move it under that checkout; the {kind} commit {}",
+        .path.display(),
+        .saved_to.as_ref().map(|d| format!("is saved in {}", d.display())).unwrap_or_else(|| "could not be saved".into())
+    )]
+    CheckedOutDuringRun {
+        branch: String,
+        path: PathBuf,
+        kind: String,
+        files: Vec<String>,
+        saved_to: Option<PathBuf>,
+    },
     /// A commit could not land; `moved` says why, and the work is saved in `saved_to`.
     #[error("{moved}")]
     BranchMoved {

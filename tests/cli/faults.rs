@@ -649,6 +649,101 @@ fn config_an_error_in_the_user_file_names_that_file() {
     assert_nothing_done(&repo);
 }
 
+#[test]
+fn config_bad_artifact_paths_are_refused_before_any_model_is_called() {
+    let (repo, issue) = TestRepo::approving("");
+    // The models are configured: without the check they would be called, and paid.
+    let models = repo.read(".orchestrate.toml");
+    let paths_line = models.lines().count() + 2;
+    for (paths, line, key, names) in [
+        ("lld = \"docs/.git/x\"", 1, "paths.lld", "`.git` part"),
+        (
+            "spec = \"docs/.GIT/{issue}.md\"",
+            1,
+            "paths.spec",
+            "`.git` part",
+        ),
+        (
+            "brief = \"docs/lld/{issue}.md\"",
+            1,
+            "paths.brief",
+            "`paths.lld` (the design",
+        ),
+        (
+            "lld = \"docs/reviews/{issue}-lld.md\"",
+            1,
+            "paths.lld",
+            "`paths.reviews` (the lld review log",
+        ),
+        (
+            "lld = \"docs/x.md\"\nspec = \"docs/x.md/y.md\"",
+            2,
+            "paths.spec",
+            "needs `docs/x.md` to be a folder",
+        ),
+        (
+            "lld = \"docs/{nope}/{issue}.md\"",
+            1,
+            "paths.lld",
+            "`{nope}`",
+        ),
+    ] {
+        let toml = format!("{models}\n[paths]\n{paths}\n");
+        expect_config_error(&repo, &issue, &toml, paths_line + line, key)
+            .stderr_has(names)
+            .stderr_has("hint:");
+    }
+}
+
+#[test]
+fn a_branch_named_like_the_prefix_is_found_before_any_model_is_called() {
+    let (repo, issue) = TestRepo::approving("");
+    repo.git(&["branch", "orchestrate"]);
+    let tips = (repo.rev("main"), repo.rev("orchestrate"));
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(1)
+        .stderr_has(&format!(
+            "error: cannot create branch {BRANCH}: branch orchestrate exists"
+        ))
+        .stderr_has(
+            "hint: rename that branch, for example: git branch -m orchestrate orchestrate-old",
+        )
+        .stderr_has("hint: or change orchestrator.branch_prefix (now \"orchestrate/\")");
+    assert_eq!(
+        heads(&repo),
+        ["main", "orchestrate"],
+        "no branch is created"
+    );
+    assert_eq!((repo.rev("main"), repo.rev("orchestrate")), tips);
+    assert!(
+        repo.calls().is_empty(),
+        "no model is called: {:?}",
+        repo.calls()
+    );
+    assert!(!repo.lock_path(7).exists());
+
+    // As the hint says; then a branch in a folder named like the issue branch blocks it too,
+    // and is not taken for it.
+    repo.git(&["branch", "-m", "orchestrate", "orchestrate-old"]);
+    let nested = format!("{BRANCH}/old");
+    repo.git(&["branch", &nested]);
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(1)
+        .stderr_has(&format!(
+            "error: cannot create branch {BRANCH}: branch {nested} exists"
+        ));
+    assert!(
+        repo.calls().is_empty(),
+        "no model is called: {:?}",
+        repo.calls()
+    );
+
+    repo.git(&["branch", "-D", &nested]);
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(0);
+    assert_eq!(repo.subjects(BRANCH)[1], TRIAGE_SUBJECT);
+}
+
 // ---------------------------------------------------------------------------------------
 // 7. The per-issue lock
 // ---------------------------------------------------------------------------------------

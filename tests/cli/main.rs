@@ -8,6 +8,7 @@ mod harness;
 mod vendors;
 
 mod architecture;
+mod checkout;
 mod defaults;
 mod faults;
 mod gates;

@@ -274,8 +274,8 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     .expect_code(0);
     repo.run(&["7", "--until", "spec", "--dry-run"])
         .expect_code(0)
-        .stderr_has("(existing)")
-        .stderr_has("done in");
+        .stdout_has("(existing)")
+        .stdout_has("done in");
 }
 
 #[test]

@@ -277,7 +277,7 @@ fn the_issue_branch_checked_out_in_the_users_checkout() {
     insta::assert_snapshot!(seen(&repo, &run), @"
     exit 1
     --- stderr
-    error: orchestrate/7-add-a-verbose-flag is checked out in [TMP]/widget/; orchestrate will not move a branch under a checkout
+    error: orchestrate/7-add-a-verbose-flag is checked out in [TMP]/widget; orchestrate will not move a branch under a checkout
     hint: switch that checkout to another branch (for example `git switch -`), then run again
     ");
 }

@@ -43,13 +43,16 @@ pub struct IssueBranch {
 }
 
 impl IssueBranch {
-    /// The existing branch of `issue`: `{prefix}{issue}-...`.
+    /// The existing branch of `issue`: `{prefix}{issue}-...`, the slug one path part (a
+    /// branch in a folder below it, `orchestrate/7-x/old`, is someone else's).
     pub fn existing(
         repo: &Repo,
         prefix: &str,
         issue: u64,
     ) -> Result<Option<IssueBranch>, PipelineError> {
-        let mut found = repo.branches_with_prefix(&format!("{prefix}{issue}-"))?;
+        let start = format!("{prefix}{issue}-");
+        let mut found = repo.branches_with_prefix(&start)?;
+        found.retain(|(name, _)| !name[start.len()..].contains('/'));
         match found.len() {
             0 => Ok(None),
             1 => {
@@ -80,6 +83,14 @@ impl IssueBranch {
             return Ok(existing);
         }
         let name = format!("{prefix}{issue}-{}", slug(title));
+        // Found here, before any model is called, rather than when the first commit fails.
+        if let Some(blocking) = repo.blocking_branch(&name)? {
+            return Err(PipelineError::BranchBlocked {
+                branch: name,
+                blocking,
+                prefix: prefix.to_string(),
+            });
+        }
         let (base_id, base_name) = match base {
             Some(spec) => match repo.resolve_commit(spec)? {
                 Some(id) => (id, spec.to_string()),
@@ -107,8 +118,8 @@ impl IssueBranch {
     /// Commit `files` with `message`, moving the branch compare-and-swap. Every commit goes
     /// through here, and everything in it goes through the session's redaction first: no
     /// secret is ever committed (nor saved when the commit cannot land). If the branch moved
-    /// under us, the files and message are saved under the state directory and the error says
-    /// where.
+    /// under us, or someone checked it out meanwhile, the files and message are saved under
+    /// the state directory and the error says where.
     pub fn commit(
         &mut self,
         session: &Session,
@@ -177,6 +188,16 @@ impl IssueBranch {
                 let saved = state.save_recovery(issue, stage, files, message);
                 Err(PipelineError::BranchMoved {
                     moved,
+                    saved_to: saved.ok(),
+                })
+            }
+            Err(GitError::CheckedOut { branch, path }) => {
+                let saved = state.save_recovery(issue, stage, files, message);
+                Err(PipelineError::CheckedOutDuringRun {
+                    branch,
+                    path,
+                    kind: stage.to_string(),
+                    files: files.iter().map(|f| f.path.clone()).collect(),
                     saved_to: saved.ok(),
                 })
             }
