@@ -1274,3 +1274,38 @@ fn usage_errors_exit_2_and_change_nothing() {
     .stderr_has("--until");
     assert_nothing_done(&repo);
 }
+
+#[test]
+fn a_gate_turned_both_on_and_off_is_a_usage_error() {
+    let (repo, issue) = TestRepo::approving("");
+    for flags in [
+        ["--gate-before-pr", "--no-gate-before-pr"],
+        ["--no-gate-before-pr", "--gate-before-pr"],
+    ] {
+        repo.run(&["7", "--issue-file", &issue, flags[0], flags[1]])
+            .expect_code(2)
+            .stderr_has("--gate-before-pr and --no-gate-before-pr contradict each other");
+    }
+    // The long spelling and the short one contradict each other too.
+    repo.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--gate",
+        "before_pr",
+        "--no-gate-before-pr",
+    ])
+    .expect_code(2)
+    .stderr_has("--gate before_pr and --no-gate-before-pr contradict each other");
+    repo.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--gate-before-pr",
+        "--no-gate",
+        "before_pr",
+    ])
+    .expect_code(2)
+    .stderr_has("--gate-before-pr and --no-gate before_pr contradict each other");
+    assert_nothing_done(&repo);
+}
