@@ -2,7 +2,12 @@
 //! branch slug made from its title. Issue text is untrusted data; nothing here interprets it.
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// The most an issue file may be: far more than any issue's text, and small enough that a
+/// wrong path (a log, an image, `/dev/zero`) is refused at once rather than read into memory.
+pub const ISSUE_FILE_LIMIT: u64 = 1024 * 1024;
 
 /// An issue as the pipeline sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +90,8 @@ pub enum IssueError {
     },
     #[error("issue file {} is empty", .path.display())]
     Empty { path: PathBuf },
+    #[error("issue file {} is larger than {}, the most an issue file may be", .path.display(), mebibytes(*.limit))]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("issue file {} is not UTF-8 text (invalid byte at offset {offset})", .path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
 }
@@ -94,10 +101,7 @@ pub enum IssueError {
 /// Without such a heading the first non-empty line is the title, as a commit message's
 /// first line is its subject.
 pub fn read_issue_file(number: u64, path: &Path) -> Result<Issue, IssueError> {
-    let bytes = std::fs::read(path).map_err(|source| IssueError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_limited(path, ISSUE_FILE_LIMIT)?;
     let text = String::from_utf8(bytes).map_err(|e| IssueError::NotUtf8 {
         path: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),
@@ -109,6 +113,37 @@ pub fn read_issue_file(number: u64, path: &Path) -> Result<Issue, IssueError> {
         });
     }
     Ok(parse_issue(number, text))
+}
+
+/// At most `limit` bytes of the file at `path`; one byte more is an error, so a file that
+/// never ends (`/dev/zero`, a pipe) is given up as soon as it passes the limit.
+fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, IssueError> {
+    let read_error = |source| IssueError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(IssueError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+/// A byte count as people read limits: `1 MiB`.
+fn mebibytes(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// An issue from Markdown text (a file, or a brief already on the branch).
@@ -215,6 +250,20 @@ mod tests {
         assert!(long.len() <= 40, "{long}");
         assert!(!long.ends_with('-'));
         assert_eq!(slug(&"x".repeat(60)).len(), 40);
+    }
+
+    #[test]
+    fn an_issue_file_may_be_exactly_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("issue.md");
+        let mut text = String::from("# At the limit\n\n");
+        text.push_str(&"x".repeat(ISSUE_FILE_LIMIT as usize - text.len()));
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read_issue_file(1, &path).unwrap().title, "At the limit");
+        text.push('x');
+        std::fs::write(&path, &text).unwrap();
+        let error = read_issue_file(1, &path).unwrap_err();
+        assert!(matches!(error, IssueError::TooLarge { .. }), "{error}");
     }
 
     #[test]

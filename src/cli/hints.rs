@@ -142,6 +142,9 @@ pub fn issue(error: &IssueError) -> Vec<String> {
         IssueError::Empty { .. } => {
             vec!["write the issue in Markdown: a `# Title` line, then the description".into()]
         }
+        IssueError::TooLarge { .. } => vec![
+            "an issue is a title and a description: check that --issue-file names the issue's Markdown file, and link large material (logs, data) rather than pasting it".into(),
+        ],
         IssueError::NotUtf8 { .. } => {
             vec!["save the file as UTF-8 (for example `iconv -t UTF-8`)".into()]
         }

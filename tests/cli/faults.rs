@@ -385,6 +385,34 @@ fn an_issue_file_that_is_not_utf8_is_an_error() {
     assert_nothing_done(&repo);
 }
 
+#[test]
+fn an_issue_file_over_one_mebibyte_is_refused_naming_the_limit() {
+    let (repo, _) = TestRepo::approving("");
+    let path = repo.base().join("huge-issue.md");
+    let mut text = String::from("# Huge\n\n");
+    text.push_str(&"x".repeat(1024 * 1024 + 1 - text.len()));
+    std::fs::write(&path, &text).unwrap();
+    repo.run(&["7", "--issue-file", path.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has(path.to_str().unwrap())
+        .stderr_has("larger than 1 MiB")
+        .stderr_has("hint:");
+    assert_nothing_done(&repo);
+
+    // A file that never ends is refused as soon as it passes the limit.
+    let started = Instant::now();
+    repo.run(&["7", "--issue-file", "/dev/zero"])
+        .expect_code(1)
+        .stderr_has("/dev/zero")
+        .stderr_has("larger than 1 MiB");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_nothing_done(&repo);
+}
+
 // ---------------------------------------------------------------------------------------
 // 6. Configuration
 // ---------------------------------------------------------------------------------------
