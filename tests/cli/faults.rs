@@ -413,6 +413,35 @@ fn an_issue_file_over_one_mebibyte_is_refused_naming_the_limit() {
     assert_nothing_done(&repo);
 }
 
+#[test]
+fn escape_and_control_characters_in_the_title_reach_no_commit_or_branch() {
+    let (repo, _) = TestRepo::approving("");
+    let issue = repo.issue("# Fix \x1b[31mRed\x1b[0m alert\x07 now\r\n\nThe alert is red.\n");
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(0);
+    let branch = "orchestrate/7-fix-red-alert-now";
+    assert_eq!(heads(&repo), ["main", branch]);
+    assert_eq!(
+        repo.subjects(branch)[..2],
+        [
+            "orchestrate(lld): design for #7 Fix Red alert now",
+            "orchestrate(triage): brief for #7 Fix Red alert now",
+        ]
+    );
+    let messages = repo.git_output(&["log", "--format=%B", branch]).stdout;
+    assert!(
+        !messages
+            .iter()
+            .any(|b| *b == 0x1b || *b == 0x07 || *b == b'\r'),
+        "{}",
+        String::from_utf8_lossy(&messages)
+    );
+    let brief = repo.show(branch, "docs/issues/7.md").unwrap();
+    assert!(brief.starts_with("# Fix Red alert now\n"), "{brief:?}");
+    // The prompts name the clean title too.
+    assert!(!repo.prompt(1).contains('\x1b'));
+}
+
 // ---------------------------------------------------------------------------------------
 // 6. Configuration
 // ---------------------------------------------------------------------------------------
