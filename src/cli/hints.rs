@@ -206,6 +206,12 @@ pub fn llm(error: &LlmError) -> Vec<String> {
         LlmError::ReplyTooLarge { .. } => vec![
             "a model program must print only its answer on stdout; send logs and progress to stderr".into(),
         ],
+        LlmError::NotText { model, .. } if model.starts_with("cmd:") => vec![
+            "a model program must print its answer on stdout as UTF-8 text; check what it prints with `... | od -c | head`".into(),
+        ],
+        LlmError::NotText { .. } => vec![
+            "the model sent something that is no document; try again, or another model".into(),
+        ],
         LlmError::Unsupported { provider } => vec![format!(
             "the {provider} provider comes with the impl stage; drafters and reviewers can use cmd:, anthropic:, gemini:, openai: or ollama:"
         )],

@@ -916,6 +916,24 @@ fn a_drafter_reply_over_the_limit_is_refused_not_cut() {
     assert_eq!(repo.call_roles(), ["lld drafter 1"], "not retried");
 }
 
+#[test]
+fn a_drafter_reply_that_is_not_text_is_an_error_naming_the_model() {
+    // A NUL byte in the middle of a document, and bytes that are not UTF-8.
+    for (body, what) in [
+        ("printf '# Design\\n\\0binary\\n'", "a NUL character"),
+        ("printf '# Design\\n\\377\\376\\n'", "not UTF-8"),
+    ] {
+        let (repo, issue) = setup_with_drafter(body, "");
+        repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+            .expect_code(1)
+            .stderr_has(&format!("cmd:{}", repo.bin.join("drafter").display()))
+            .stderr_has(what)
+            .stderr_has("hint:");
+        assert_only_triage(&repo);
+        assert_eq!(repo.call_roles(), ["lld drafter 1"], "not retried");
+    }
+}
+
 /// A drafter that starts a background `sleep` and waits for it, recording both pids.
 const HANGING: &str =
     "sleep 300 &\necho $! > \"$LOG/sleep.pid.$N\"\necho $$ > \"$LOG/drafter.pid.$N\"\nwait";

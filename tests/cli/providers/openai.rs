@@ -79,6 +79,24 @@ fn a_compatible_server_echoing_the_whole_key_has_it_scrubbed() {
     assert_never_shown(&repo, &run, KEY);
 }
 
+#[test]
+fn a_reply_carrying_a_nul_character_is_no_document() {
+    let vendor = Vendor::start();
+    let binary = format!("{}\0\u{1}binary", design());
+    openai().mount(
+        &vendor,
+        sse_response(openai_body(&openai_events(&binary, 900, 200, 0, "stop"))),
+        openai_reply(&approval()),
+    );
+    let (repo, issue) = setup(&vendor.url(), "");
+    lld(&repo, &issue)
+        .expect_code(1)
+        .stderr_has("openai:gpt-5 replied with a NUL character")
+        .stderr_has("hint:");
+    assert_eq!(vendor.requests().len(), 1, "not retried, not reviewed");
+    assert!(repo.show(BRANCH, "docs/lld/7.md").is_none());
+}
+
 // ---------------------------------------------------------------------------------------
 // Declared OpenAI-compatible providers
 
