@@ -22,11 +22,16 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         ],
         PipelineError::NoPrice { model, .. } => {
             let id = model.split_once(':').map(|(_, m)| m).unwrap_or(model);
-            vec![
-                format!("give its price in USD per million tokens:\n[prices.\"{id}\"]\ninput = 1.0\noutput = 2.0"),
-                "programs run through cmd: report no tokens, so their cost cannot be counted: remove [budget] to use them".into(),
-            ]
+            vec![format!(
+                "give its price in USD per million tokens:\n[prices.\"{id}\"]\ninput = 1.0\noutput = 2.0"
+            )]
         }
+        PipelineError::Unmetered { model, .. } => vec![
+            "remove [budget] to use it: programs run through cmd: never report tokens".into(),
+            format!(
+                "or, if its calls cost nothing (a subscription, a local model), declare it free:\n[prices.\"{model}\"]\ninput = 0.0\noutput = 0.0"
+            ),
+        ],
         PipelineError::OverBudget { .. } => vec![
             "raise [budget] max_usd_per_issue or max_usd_per_stage (or [budget.stages]) to go on".into(),
         ],

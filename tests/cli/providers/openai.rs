@@ -165,6 +165,50 @@ fn a_declared_server_without_a_price_is_refused_under_a_budget() {
     assert!(vendor.requests().is_empty(), "an unknown price is not $0");
 }
 
+/// A reply streamed as llama.cpp's server streams it: no usage chunk at the end.
+fn reply_without_usage(text: &str) -> wiremock::ResponseTemplate {
+    let mut events = openai_events(text, 0, 0, 0, "stop");
+    let usage = events.pop().unwrap();
+    assert!(usage.1["usage"].is_object());
+    sse_response(openai_body(&events))
+}
+
+#[test]
+fn under_a_budget_a_priced_server_that_reports_no_usage_gets_no_further_call() {
+    let vendor = Vendor::start();
+    openai().mount(
+        &vendor,
+        reply_without_usage(&design()),
+        reply_without_usage(&approval()),
+    );
+    let priced = "[prices.\"qwen2.5-coder\"]\ninput = 0.5\noutput = 1.0\n\n[budget]\nmax_usd_per_issue = 1.0\n";
+    let (repo, issue) = setup_local(&vendor.url(), "", priced);
+    repo.run(&lld_args(&issue))
+        .expect_code(3)
+        .stderr_has("local:qwen2.5-coder reported no token usage")
+        .stderr_has("no further call");
+    assert_eq!(vendor.requests().len(), 1, "the review was not asked for");
+    // The draft that was paid for is kept, as blocked, and no cost is claimed for it.
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
+        Some("blocked")
+    );
+    assert_design_from_the_vendor(&repo);
+    assert_eq!(repo.trailer(BRANCH, "Orchestrate-Cost"), None);
+
+    // A server declared free needs no token counts to keep within a budget.
+    let vendor = Vendor::start();
+    openai().mount(
+        &vendor,
+        reply_without_usage(&design()),
+        reply_without_usage(&approval()),
+    );
+    let free = "[prices.\"qwen2.5-coder\"]\ninput = 0.0\noutput = 0.0\n\n[budget]\nmax_usd_per_issue = 1.0\n";
+    let (repo, issue) = setup_local(&vendor.url(), "", free);
+    repo.run(&lld_args(&issue)).expect_code(0);
+    assert_eq!(vendor.requests().len(), 2);
+}
+
 #[test]
 fn a_declared_server_naming_an_unset_key_variable_fails_before_any_request() {
     let vendor = Vendor::start();
