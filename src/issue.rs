@@ -2,7 +2,12 @@
 //! branch slug made from its title. Issue text is untrusted data; nothing here interprets it.
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// The most an issue file may be: far more than any issue's text, and small enough that a
+/// wrong path (a log, an image, `/dev/zero`) is refused at once rather than read into memory.
+pub const ISSUE_FILE_LIMIT: u64 = 1024 * 1024;
 
 /// An issue as the pipeline sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +90,8 @@ pub enum IssueError {
     },
     #[error("issue file {} is empty", .path.display())]
     Empty { path: PathBuf },
+    #[error("issue file {} is larger than {}, the most an issue file may be", .path.display(), mebibytes(*.limit))]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("issue file {} is not UTF-8 text (invalid byte at offset {offset})", .path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
 }
@@ -94,10 +101,7 @@ pub enum IssueError {
 /// Without such a heading the first non-empty line is the title, as a commit message's
 /// first line is its subject.
 pub fn read_issue_file(number: u64, path: &Path) -> Result<Issue, IssueError> {
-    let bytes = std::fs::read(path).map_err(|source| IssueError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_limited(path, ISSUE_FILE_LIMIT)?;
     let text = String::from_utf8(bytes).map_err(|e| IssueError::NotUtf8 {
         path: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),
@@ -111,13 +115,56 @@ pub fn read_issue_file(number: u64, path: &Path) -> Result<Issue, IssueError> {
     Ok(parse_issue(number, text))
 }
 
+/// At most `limit` bytes of the file at `path`; one byte more is an error, so a file that
+/// never ends (`/dev/zero`, a pipe) is given up as soon as it passes the limit.
+fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, IssueError> {
+    let read_error = |source| IssueError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(IssueError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+/// A byte count as people read limits: `1 MiB`.
+fn mebibytes(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// An issue from Markdown text (a file, or a brief already on the branch).
+///
+/// The title is [`plain_line`]: it becomes commit subjects, the branch name and the brief's
+/// heading, so no escape sequence or invisible character in it survives.
 pub fn parse_issue(number: u64, text: &str) -> Issue {
     let lines: Vec<&str> = text.lines().collect();
+    let title_of = |line: &str| {
+        let line = plain_line(line);
+        line.strip_prefix("# ")
+            .unwrap_or(&line)
+            .trim()
+            .trim_end_matches('#')
+            .trim()
+            .to_string()
+    };
     let heading = lines
         .iter()
-        .position(|l| l.starts_with("# ") && !l[2..].trim().is_empty());
-    let title_at = heading.or_else(|| lines.iter().position(|l| !l.trim().is_empty()));
+        .position(|l| l.starts_with("# ") && !title_of(l).is_empty());
+    let title_at = heading.or_else(|| lines.iter().position(|l| !title_of(l).is_empty()));
     let Some(at) = title_at else {
         return Issue {
             number,
@@ -125,14 +172,7 @@ pub fn parse_issue(number: u64, text: &str) -> Issue {
             body: String::new(),
         };
     };
-    let raw = lines[at];
-    let title = raw
-        .strip_prefix("# ")
-        .unwrap_or(raw)
-        .trim()
-        .trim_end_matches('#')
-        .trim()
-        .to_string();
+    let title = title_of(lines[at]);
     let mut body_lines: Vec<&str> = lines[..at].to_vec();
     body_lines.extend_from_slice(&lines[at + 1..]);
     Issue {
@@ -161,11 +201,116 @@ pub fn normalise_text(text: &str) -> String {
     out.join("\n")
 }
 
+/// `text` as one line of plain characters, for commit subjects, trailers and titles: escape
+/// sequences and invisible characters removed (see [`plain_text`]), every run of whitespace,
+/// line breaks included, one space.
+pub fn plain_line(text: &str) -> String {
+    strip_controls(text, false)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `text` without what a terminal or an editor would act on or hide rather than show:
+/// terminal escape sequences (CSI such as colours, OSC such as titles and hyperlinks, and the
+/// other ESC sequences, in their 7-bit and 8-bit forms) with their parameters, C0 and C1
+/// control characters (tabs and line breaks stay; a lone carriage return, a vertical tab or
+/// a form feed becomes a space), bidirectional embeddings, overrides and isolates, and
+/// zero-width spaces. Joiners (U+200C, U+200D) stay: scripts and emoji need them.
+pub fn plain_text(text: &str) -> String {
+    strip_controls(text, true)
+}
+
+fn strip_controls(text: &str, keep_lines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\n' | '\t' if keep_lines => out.push(c),
+            '\r' if keep_lines && chars.peek() == Some(&'\n') => {}
+            '\t' | '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                out.push(' ')
+            }
+            c if c.is_control() || is_invisible(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// After ESC: a control sequence, a control string, or a two-character sequence (`ESC c`,
+/// `ESC ( B`).
+fn skip_escape(chars: &mut Chars<'_>) {
+    match chars.peek() {
+        Some('[') => {
+            chars.next();
+            skip_csi(chars);
+        }
+        Some(']' | 'P' | 'X' | '^' | '_') => {
+            chars.next();
+            skip_string(chars);
+        }
+        _ => {
+            while chars
+                .next_if(|c| ('\u{20}'..='\u{2f}').contains(c))
+                .is_some()
+            {}
+            chars.next_if(|c| ('\u{30}'..='\u{7e}').contains(c));
+        }
+    }
+}
+
+/// A control sequence's parameters and intermediates, then its final character.
+fn skip_csi(chars: &mut Chars<'_>) {
+    while chars
+        .next_if(|c| ('\u{20}'..='\u{3f}').contains(c))
+        .is_some()
+    {}
+    chars.next_if(|c| ('\u{40}'..='\u{7e}').contains(c));
+}
+
+/// A control string (OSC, DCS, ...) up to its terminator: BEL, ST (`ESC \` or U+009C), or
+/// another ESC. An unterminated one ends at the line's end, so the text after it is kept.
+fn skip_string(chars: &mut Chars<'_>) {
+    while let Some(c) = chars.next_if(|c| *c != '\n') {
+        match c {
+            '\u{07}' | '\u{9c}' => return,
+            '\u{1b}' => {
+                chars.next_if_eq(&'\\');
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Characters that change how text around them is shown without showing themselves.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
 /// The branch slug of a title: its lowercase ASCII words joined by `-`, at most 40 characters,
-/// cut at a word boundary.
+/// cut at a word boundary. Escape sequences are no words (`\x1b[31m` adds no `31m`).
 pub fn slug(title: &str) -> String {
     const MAX: usize = 40;
     let mut slug = String::new();
+    let title = plain_line(title);
     let words = title
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -215,6 +360,60 @@ mod tests {
         assert!(long.len() <= 40, "{long}");
         assert!(!long.ends_with('-'));
         assert_eq!(slug(&"x".repeat(60)).len(), 40);
+    }
+
+    #[test]
+    fn an_issue_file_may_be_exactly_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("issue.md");
+        let mut text = String::from("# At the limit\n\n");
+        text.push_str(&"x".repeat(ISSUE_FILE_LIMIT as usize - text.len()));
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read_issue_file(1, &path).unwrap().title, "At the limit");
+        text.push('x');
+        std::fs::write(&path, &text).unwrap();
+        let error = read_issue_file(1, &path).unwrap_err();
+        assert!(matches!(error, IssueError::TooLarge { .. }), "{error}");
+    }
+
+    #[test]
+    fn escapes_and_invisible_characters_leave_titles_and_slugs() {
+        let issue = parse_issue(7, "# Fix \x1b[31mRed\x1b[0m alert\x07 now\r\nbody");
+        assert_eq!(issue.title, "Fix Red alert now");
+        assert_eq!(
+            slug("Fix \x1b[31mRed\x1b[0m alert\x07 now"),
+            "fix-red-alert-now"
+        );
+        for (raw, clean) in [
+            // A lone carriage return would let the rest overwrite the start on a terminal.
+            ("Safe\rEvil", "Safe Evil"),
+            // OSC: a window title, and a hyperlink whose target is hidden.
+            ("A\x1b]0;owned\x07B", "AB"),
+            (
+                "\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ text",
+                "link text",
+            ),
+            // 8-bit CSI, other C0 and C1 controls, DEL.
+            ("a\u{9b}1mb\x00c\x7fd\u{85}e", "abcd e"),
+            // Bidirectional overrides and isolates, zero-width spaces, a BOM.
+            (
+                "abc\u{202e}fed\u{202c} \u{2066}x\u{2069}\u{200b}y\u{feff}",
+                "abcfed xy",
+            ),
+            // Two-character escapes (reset, charset), and an escape at the very end.
+            ("\x1bc\x1b(Bok\x1b", "ok"),
+            // Joiners are part of scripts and emoji; ordinary text is untouched.
+            (
+                "Émile \u{1f469}\u{200d}\u{1f4bb} کتاب\u{200c}ها",
+                "Émile \u{1f469}\u{200d}\u{1f4bb} کتاب\u{200c}ها",
+            ),
+        ] {
+            assert_eq!(plain_line(raw), clean, "{raw:?}");
+        }
+        // A title that is nothing but escapes is no title.
+        assert_eq!(parse_issue(8, "# \x1b[1m\x1b[0m\n").title, "Issue 8");
+        // Text keeps its lines and tabs; an unterminated string ends with its line.
+        assert_eq!(plain_text("a\r\n\tb\x1b]2;x\nc\x1b[2J"), "a\n\tb\nc");
     }
 
     #[test]

@@ -24,11 +24,16 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         ],
         PipelineError::NoPrice { model, .. } => {
             let id = model.split_once(':').map(|(_, m)| m).unwrap_or(model);
-            vec![
-                format!("give its price in USD per million tokens:\n[prices.\"{id}\"]\ninput = 1.0\noutput = 2.0"),
-                "programs run through cmd: report no tokens, so their cost cannot be counted: remove [budget] to use them".into(),
-            ]
+            vec![format!(
+                "give its price in USD per million tokens:\n[prices.\"{id}\"]\ninput = 1.0\noutput = 2.0"
+            )]
         }
+        PipelineError::Unmetered { model, .. } => vec![
+            "remove [budget] to use it: programs run through cmd: never report tokens".into(),
+            format!(
+                "or, if its calls cost nothing (a subscription, a local model), declare it free:\n[prices.\"{model}\"]\ninput = 0.0\noutput = 0.0"
+            ),
+        ],
         PipelineError::OverBudget { .. } => vec![
             "raise [budget] max_usd_per_issue or max_usd_per_stage (or [budget.stages]) to go on".into(),
         ],
@@ -214,6 +219,9 @@ pub fn issue(error: &IssueError) -> Vec<String> {
         IssueError::Empty { .. } => {
             vec!["write the issue in Markdown: a `# Title` line, then the description".into()]
         }
+        IssueError::TooLarge { .. } => vec![
+            "an issue is a title and a description: check that --issue-file names the issue's Markdown file, and link large material (logs, data) rather than pasting it".into(),
+        ],
         IssueError::NotUtf8 { .. } => {
             vec!["save the file as UTF-8 (for example `iconv -t UTF-8`)".into()]
         }
@@ -274,6 +282,12 @@ pub fn llm(error: &LlmError) -> Vec<String> {
         }
         LlmError::ReplyTooLarge { .. } => vec![
             "a model program must print only its answer on stdout; send logs and progress to stderr".into(),
+        ],
+        LlmError::NotText { model, .. } if model.starts_with("cmd:") => vec![
+            "a model program must print its answer on stdout as UTF-8 text; check what it prints with `... | od -c | head`".into(),
+        ],
+        LlmError::NotText { .. } => vec![
+            "the model sent something that is no document; try again, or another model".into(),
         ],
         LlmError::Unsupported { provider } => vec![format!(
             "the {provider} provider comes with the impl stage; drafters and reviewers can use cmd:, anthropic:, gemini:, openai: or ollama:"

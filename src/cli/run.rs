@@ -55,11 +55,11 @@ pub struct Args {
     skip: Vec<Stage>,
 
     /// Ask for approval before the pull request, whatever the configuration says.
-    #[arg(long, overrides_with = "no_gate_before_pr")]
+    #[arg(long)]
     gate_before_pr: bool,
 
     /// Do not ask for approval before the pull request.
-    #[arg(long, overrides_with = "gate_before_pr")]
+    #[arg(long)]
     no_gate_before_pr: bool,
 
     /// Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable).
@@ -106,6 +106,24 @@ impl Args {
         gates
     }
 
+    /// The flag that turns `gate` on for this run, as the user wrote it.
+    fn turned_on(&self, gate: Gate) -> Option<String> {
+        if gate == Gate::BeforePr && self.gate_before_pr {
+            return Some("--gate-before-pr".into());
+        }
+        self.gate.contains(&gate).then(|| format!("--gate {gate}"))
+    }
+
+    /// The flag that turns `gate` off for this run, as the user wrote it.
+    fn turned_off(&self, gate: Gate) -> Option<String> {
+        if gate == Gate::BeforePr && self.no_gate_before_pr {
+            return Some("--no-gate-before-pr".into());
+        }
+        self.no_gate
+            .contains(&gate)
+            .then(|| format!("--no-gate {gate}"))
+    }
+
     fn skipped(&self) -> BTreeSet<Stage> {
         let mut skip: BTreeSet<Stage> = self.skip.iter().copied().collect();
         if self.skip_lld {
@@ -129,10 +147,12 @@ impl Args {
                 "--issue-file holds one issue; run one issue at a time with it",
             ));
         }
-        if let Some(gate) = self.gate.iter().find(|g| self.no_gate.contains(g)) {
-            return Err(CliError::usage(format!(
-                "--gate {gate} and --no-gate {gate} contradict each other"
-            )));
+        for gate in Gate::ALL {
+            if let (Some(on), Some(off)) = (self.turned_on(gate), self.turned_off(gate)) {
+                return Err(CliError::usage(format!(
+                    "{on} and {off} contradict each other"
+                )));
+            }
         }
         if let (Some(from), Some(until)) = (self.resume_from, self.until)
             && from > until

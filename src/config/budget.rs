@@ -39,6 +39,15 @@ pub struct Price {
     pub cache_write: f64,
 }
 
+impl Price {
+    /// Whether every token is free, so that what a call cost is known without its usage.
+    pub fn is_free(&self) -> bool {
+        [self.input, self.output, self.cached_input, self.cache_write]
+            .iter()
+            .all(|rate| *rate == 0.0)
+    }
+}
+
 pub fn resolve_budget(raw: RawBudget, origins: &Origins) -> Result<BudgetConfig, ConfigError> {
     let check = |key: &str, value: Option<f64>| -> Result<Option<f64>, ConfigError> {
         match value {

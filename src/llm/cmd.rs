@@ -8,7 +8,8 @@
 //! stdout open is answered with what it printed; the child is killed after a short grace.
 //!
 //! A reply may be at most [`REPLY_LIMIT`] (16 MiB, far beyond any document a model writes):
-//! a program printing more is reported as an error naming the limit, never cut silently.
+//! a program printing more is reported as an error naming the limit, never cut silently. It
+//! must be UTF-8: anything else is an error, never a document decoded lossily.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -91,7 +92,11 @@ impl CmdModel {
                 limit: REPLY_LIMIT,
             });
         }
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let text = String::from_utf8(output.stdout).map_err(|e| LlmError::NotText {
+            model: self.name(),
+            what: "bytes that are not UTF-8",
+            offset: e.utf8_error().valid_up_to(),
+        })?;
         if text.trim().is_empty() {
             return Err(LlmError::Empty {
                 model: self.name(),

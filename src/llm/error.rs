@@ -39,6 +39,15 @@ pub enum LlmError {
     Empty { model: String, usage: Option<Usage> },
     #[error("{model} printed more than {} on stdout; the reply was not used", mebibytes(*.limit))]
     ReplyTooLarge { model: String, limit: usize },
+    #[error(
+        "{model} replied with {what} at byte {offset}, so the reply is not text; it was not used"
+    )]
+    NotText {
+        model: String,
+        /// `a NUL character`, `bytes that are not UTF-8`.
+        what: &'static str,
+        offset: usize,
+    },
     #[error("the {provider} provider is not available in this version of git-orchestrate")]
     Unsupported { provider: String },
     #[error("no API key for {provider}: {} is not set", .vars.join(" or "))]
@@ -144,6 +153,7 @@ impl LlmError {
             | LlmError::Exit { .. }
             | LlmError::Empty { .. }
             | LlmError::ReplyTooLarge { .. }
+            | LlmError::NotText { .. }
             | LlmError::Unsupported { .. }
             | LlmError::MissingKey { .. }
             | LlmError::Http { .. }

@@ -198,7 +198,17 @@ impl ModelHandle {
             max_retries: self.max_retries,
             base_delay: self.retry_delay,
         };
-        retry::with_retries(self.model.as_ref(), request, policy, observer).await
+        let reply = retry::with_retries(self.model.as_ref(), request, policy, observer).await?;
+        // What the call cost is already reported; a reply that is not text is still no
+        // document, whichever provider sent it (JSON can carry `\u0000` as well as a program).
+        if let Some(offset) = reply.text.find('\0') {
+            return Err(LlmError::NotText {
+                model: self.label(),
+                what: "a NUL character",
+                offset,
+            });
+        }
+        Ok(reply)
     }
 }
 

@@ -208,7 +208,7 @@ fn build(
         .and_then(|bytes| {
             String::from_utf8_lossy(&bytes)
                 .lines()
-                .find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_string()))
+                .find_map(|l| l.strip_prefix("# ").map(crate::issue::plain_line))
         })
         .unwrap_or_else(|| {
             branch

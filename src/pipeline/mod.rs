@@ -144,6 +144,12 @@ pub enum PipelineError {
         role: Role,
         model: String,
     },
+    #[error("{stage}: {model} reports no tokens, so its cost cannot be counted against the budget")]
+    Unmetered {
+        stage: Stage,
+        role: Role,
+        model: String,
+    },
     #[error("{message}")]
     OverBudget { stage: Stage, message: String },
     #[error(transparent)]

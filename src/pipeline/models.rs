@@ -1,6 +1,6 @@
 //! The models of one run: which model plays each role of each stage (configured, else a
 //! zero-config default, chosen once), each client built before anything is called, the budget
-//! checked before every call, every call raced against Ctrl-C, what each attempt cost
+//! checked before every call (and a reply that reported no usage recorded as such), every call raced against Ctrl-C, what each attempt cost
 //! recorded, and a transcript of every exchange kept under the local state directory.
 
 use std::collections::BTreeMap;
@@ -123,12 +123,23 @@ impl Models {
                     })
                 })?;
                 let handle = llm::build(spec, provider, &self.ctx).map_err(setup)?;
-                if self.ledger.budget().is_set() && self.ledger.book().price(spec).is_none() {
-                    return Err(PipelineError::NoPrice {
-                        stage,
-                        role: *role,
-                        model: spec.label(),
-                    });
+                if self.ledger.budget().is_set() {
+                    let price = self.ledger.book().price(spec);
+                    // A program never reports tokens: a per-token price would count $0.
+                    if spec.kind.is_program() && !price.is_some_and(|p| p.is_free()) {
+                        return Err(PipelineError::Unmetered {
+                            stage,
+                            role: *role,
+                            model: spec.label(),
+                        });
+                    }
+                    if price.is_none() {
+                        return Err(PipelineError::NoPrice {
+                            stage,
+                            role: *role,
+                            model: spec.label(),
+                        });
+                    }
                 }
                 self.handles.insert((stage, *role), handle);
             }
@@ -221,6 +232,11 @@ impl Models {
         let attempts = std::mem::take(&mut *observer.lock_attempts());
         for usage in attempts {
             spent.add(self.ledger.record(stage, &model.spec, usage));
+        }
+        if let Some(Ok(reply)) = &outcome
+            && reply.usage.is_none_or(|u| u.is_zero())
+        {
+            self.ledger.unreported(stage, &model.spec);
         }
         self.save_transcript(
             stage,

@@ -5,6 +5,12 @@
 //! trailers then say what that commit's work cost, failed calls included). Before each call,
 //! what the branch's trailers say was spent before this run, plus what this run spent, is
 //! checked against `[budget]`.
+//!
+//! A call that reports no usage (a `cmd:` program; an OpenAI-compatible server that streams
+//! none, as llama.cpp's does) to a model that is not free has an unknown cost: its stage and
+//! the run claim no cost from then on, and where a limit depends on it no further call is
+//! made: the stage blocks, keeping what was produced. Programs, which never report usage, are
+//! refused under a budget before any call unless declared free (see `Models::build`).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +32,8 @@ pub struct Spent {
     pub reported: bool,
     /// Some call's model has no known price, so `usd` is a lower bound.
     pub unpriced: bool,
+    /// Some call to a model that is not free reported no usage, so `usd` is a lower bound.
+    pub unmetered: bool,
 }
 
 impl Spent {
@@ -34,11 +42,12 @@ impl Spent {
         self.usd += other.usd;
         self.reported |= other.reported;
         self.unpriced |= other.unpriced;
+        self.unmetered |= other.unmetered;
     }
 
-    /// The cost, when every call was priced.
+    /// The cost, when every call was priced and reported its usage.
     pub fn cost(&self) -> Option<f64> {
-        (self.reported && !self.unpriced).then_some(self.usd)
+        (self.reported && !self.unpriced && !self.unmetered).then_some(self.usd)
     }
 
     pub fn usage(&self) -> Option<Usage> {
@@ -61,6 +70,8 @@ pub struct Ledger {
     earlier: BTreeMap<Stage, f64>,
     run: BTreeMap<Stage, Spent>,
     pending: BTreeMap<Stage, Spent>,
+    /// Stages whose spend is unknown in this run, with the model whose call reported no usage.
+    unmetered: BTreeMap<Stage, String>,
 }
 
 impl Ledger {
@@ -72,6 +83,7 @@ impl Ledger {
             earlier: BTreeMap::new(),
             run: BTreeMap::new(),
             pending: BTreeMap::new(),
+            unmetered: BTreeMap::new(),
         }
     }
 
@@ -126,10 +138,27 @@ impl Ledger {
             usd: usd.unwrap_or(0.0),
             reported: true,
             unpriced: usd.is_none(),
+            unmetered: false,
         };
         self.run.entry(stage).or_default().add(spent);
         self.pending.entry(stage).or_default().add(spent);
         spent
+    }
+
+    /// A call to `model` for `stage` reported no usage. Unless the model is free, what the
+    /// stage spent is unknown from now on: no cost is claimed for it, and a limit that
+    /// depends on it allows no further call.
+    pub fn unreported(&mut self, stage: Stage, model: &ModelSpec) {
+        if self.book.price(model).is_some_and(|p| p.is_free()) {
+            return;
+        }
+        self.unmetered.entry(stage).or_insert_with(|| model.label());
+        let unknown = Spent {
+            unmetered: true,
+            ..Spent::default()
+        };
+        self.run.entry(stage).or_default().add(unknown);
+        self.pending.entry(stage).or_default().add(unknown);
     }
 
     /// What the stage spent since its last commit; the next commit records it.
@@ -161,6 +190,21 @@ impl Ledger {
 
     /// Whether another call for `stage` is within the budget.
     pub fn check(&self, stage: Stage) -> Result<(), OverBudget> {
+        let unknown = |model: &str, what: String| OverBudget {
+            message: format!(
+                "{model} reported no token usage, so what {what} has cost is unknown; with a budget set, no further call is made"
+            ),
+        };
+        if self.budget.per_issue.is_some()
+            && let Some(model) = self.unmetered.values().next()
+        {
+            return Err(unknown(model, format!("#{}", self.issue)));
+        }
+        if self.budget.for_stage(stage.name()).is_some()
+            && let Some(model) = self.unmetered.get(&stage)
+        {
+            return Err(unknown(model, stage.to_string()));
+        }
         if let Some(limit) = self.budget.per_issue
             && self.spent_in_all() >= limit
         {
@@ -207,5 +251,65 @@ impl Ledger {
         } else {
             parts.join(", ")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger_with(budget: BudgetConfig, prices: &[(&str, f64)]) -> Ledger {
+        let prices = prices
+            .iter()
+            .map(|(model, rate)| {
+                let price = crate::config::Price {
+                    input: *rate,
+                    output: *rate,
+                    cached_input: *rate,
+                    cache_write: *rate,
+                };
+                (model.to_string(), price)
+            })
+            .collect();
+        Ledger::new(PriceBook::new(&prices), budget, 7)
+    }
+
+    fn spec(text: &str) -> ModelSpec {
+        ModelSpec::parse(text, &[]).unwrap()
+    }
+
+    #[test]
+    fn an_unreported_call_stops_only_the_limits_that_cover_it() {
+        let spec_only = BudgetConfig {
+            stages: [("spec".to_string(), 1.0)].into(),
+            ..BudgetConfig::default()
+        };
+        let mut ledger = ledger_with(spec_only, &[("gpt-5", 1.0)]);
+        ledger.unreported(Stage::Lld, &spec("openai:gpt-5"));
+        assert_eq!(ledger.take_pending(Stage::Lld).cost(), None);
+        assert!(ledger.check(Stage::Lld).is_ok(), "lld has no limit");
+        assert!(ledger.check(Stage::Spec).is_ok(), "spec's spend is known");
+        ledger.unreported(Stage::Spec, &spec("openai:gpt-5"));
+        let over = ledger.check(Stage::Spec).unwrap_err();
+        assert!(
+            over.message
+                .starts_with("openai:gpt-5 reported no token usage, so what spec has cost"),
+            "{}",
+            over.message
+        );
+
+        let per_issue = BudgetConfig {
+            per_issue: Some(5.0),
+            ..BudgetConfig::default()
+        };
+        let mut ledger = ledger_with(per_issue, &[("free-model", 0.0)]);
+        // A free model's cost is known without its usage.
+        ledger.unreported(Stage::Lld, &spec("openai:free-model"));
+        assert!(ledger.check(Stage::Spec).is_ok());
+        ledger.unreported(Stage::Lld, &spec("openai:gpt-5"));
+        assert!(
+            ledger.check(Stage::Spec).is_err(),
+            "the issue's spend is unknown"
+        );
     }
 }

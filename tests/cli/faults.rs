@@ -385,6 +385,63 @@ fn an_issue_file_that_is_not_utf8_is_an_error() {
     assert_nothing_done(&repo);
 }
 
+#[test]
+fn an_issue_file_over_one_mebibyte_is_refused_naming_the_limit() {
+    let (repo, _) = TestRepo::approving("");
+    let path = repo.base().join("huge-issue.md");
+    let mut text = String::from("# Huge\n\n");
+    text.push_str(&"x".repeat(1024 * 1024 + 1 - text.len()));
+    std::fs::write(&path, &text).unwrap();
+    repo.run(&["7", "--issue-file", path.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has(path.to_str().unwrap())
+        .stderr_has("larger than 1 MiB")
+        .stderr_has("hint:");
+    assert_nothing_done(&repo);
+
+    // A file that never ends is refused as soon as it passes the limit.
+    let started = Instant::now();
+    repo.run(&["7", "--issue-file", "/dev/zero"])
+        .expect_code(1)
+        .stderr_has("/dev/zero")
+        .stderr_has("larger than 1 MiB");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_nothing_done(&repo);
+}
+
+#[test]
+fn escape_and_control_characters_in_the_title_reach_no_commit_or_branch() {
+    let (repo, _) = TestRepo::approving("");
+    let issue = repo.issue("# Fix \x1b[31mRed\x1b[0m alert\x07 now\r\n\nThe alert is red.\n");
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(0);
+    let branch = "orchestrate/7-fix-red-alert-now";
+    assert_eq!(heads(&repo), ["main", branch]);
+    assert_eq!(
+        repo.subjects(branch)[..2],
+        [
+            "orchestrate(lld): design for #7 Fix Red alert now",
+            "orchestrate(triage): brief for #7 Fix Red alert now",
+        ]
+    );
+    let messages = repo.git_output(&["log", "--format=%B", branch]).stdout;
+    assert!(
+        !messages
+            .iter()
+            .any(|b| *b == 0x1b || *b == 0x07 || *b == b'\r'),
+        "{}",
+        String::from_utf8_lossy(&messages)
+    );
+    let brief = repo.show(branch, "docs/issues/7.md").unwrap();
+    assert!(brief.starts_with("# Fix Red alert now\n"), "{brief:?}");
+    // The prompts name the clean title too.
+    assert!(!repo.prompt(1).contains('\x1b'));
+}
+
 // ---------------------------------------------------------------------------------------
 // 6. Configuration
 // ---------------------------------------------------------------------------------------
@@ -954,6 +1011,24 @@ fn a_drafter_reply_over_the_limit_is_refused_not_cut() {
     assert_eq!(repo.call_roles(), ["lld drafter 1"], "not retried");
 }
 
+#[test]
+fn a_drafter_reply_that_is_not_text_is_an_error_naming_the_model() {
+    // A NUL byte in the middle of a document, and bytes that are not UTF-8.
+    for (body, what) in [
+        ("printf '# Design\\n\\0binary\\n'", "a NUL character"),
+        ("printf '# Design\\n\\377\\376\\n'", "not UTF-8"),
+    ] {
+        let (repo, issue) = setup_with_drafter(body, "");
+        repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+            .expect_code(1)
+            .stderr_has(&format!("cmd:{}", repo.bin.join("drafter").display()))
+            .stderr_has(what)
+            .stderr_has("hint:");
+        assert_only_triage(&repo);
+        assert_eq!(repo.call_roles(), ["lld drafter 1"], "not retried");
+    }
+}
+
 /// A drafter that starts a background `sleep` and waits for it, recording both pids.
 const HANGING: &str =
     "sleep 300 &\necho $! > \"$LOG/sleep.pid.$N\"\necho $$ > \"$LOG/drafter.pid.$N\"\nwait";
@@ -1367,5 +1442,40 @@ fn usage_errors_exit_2_and_change_nothing() {
     .expect_code(2)
     .stderr_has("--resume-from")
     .stderr_has("--until");
+    assert_nothing_done(&repo);
+}
+
+#[test]
+fn a_gate_turned_both_on_and_off_is_a_usage_error() {
+    let (repo, issue) = TestRepo::approving("");
+    for flags in [
+        ["--gate-before-pr", "--no-gate-before-pr"],
+        ["--no-gate-before-pr", "--gate-before-pr"],
+    ] {
+        repo.run(&["7", "--issue-file", &issue, flags[0], flags[1]])
+            .expect_code(2)
+            .stderr_has("--gate-before-pr and --no-gate-before-pr contradict each other");
+    }
+    // The long spelling and the short one contradict each other too.
+    repo.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--gate",
+        "before_pr",
+        "--no-gate-before-pr",
+    ])
+    .expect_code(2)
+    .stderr_has("--gate before_pr and --no-gate-before-pr contradict each other");
+    repo.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--gate-before-pr",
+        "--no-gate",
+        "before_pr",
+    ])
+    .expect_code(2)
+    .stderr_has("--gate-before-pr and --no-gate before_pr contradict each other");
     assert_nothing_done(&repo);
 }

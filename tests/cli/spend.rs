@@ -4,7 +4,7 @@
 use wiremock::Mock;
 use wiremock::matchers::{method, path};
 
-use crate::harness::{BRANCH, Run, TestRepo};
+use crate::harness::{BRANCH, Run, TestRepo, approved};
 use crate::providers::{ANTHROPIC_KEY as KEY, run_with_anthropic_key as run_with_key};
 use crate::vendors::*;
 
@@ -147,9 +147,39 @@ fn a_model_without_a_price_and_a_budget_is_an_error_before_any_call() {
     let (repo, issue) = TestRepo::approving("[budget]\nmax_usd_per_issue = 5.0\n");
     repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
         .expect_code(1)
-        .stderr_has("has no known price, and a budget is set")
-        .stderr_has("cmd:");
+        .stderr_has("reports no tokens, so its cost cannot be counted against the budget")
+        .stderr_has("cmd:")
+        .stderr_has("remove [budget]");
     assert!(repo.calls().is_empty());
+}
+
+#[test]
+fn under_a_budget_a_program_must_be_declared_free_a_per_token_price_counts_nothing() {
+    // A per-token price for a program would count $0 for every call: refused before any call.
+    let repo = TestRepo::new();
+    let drafter = repo.good_drafter();
+    let reviewer = repo.reviewer("reviewer", &[approved()]);
+    let prices = |price: f64| {
+        format!(
+            "[prices.\"{drafter}\"]\ninput = {price:.1}\noutput = {price:.1}\n\n[prices.\"{reviewer}\"]\ninput = {price:.1}\noutput = {price:.1}\n\n[budget]\nmax_usd_per_issue = 5.0\n"
+        )
+    };
+    repo.config_models(&drafter, &reviewer, &prices(1.0));
+    let issue = repo.default_issue();
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(1)
+        .stderr_has(&format!(
+            "lld: {drafter} reports no tokens, so its cost cannot be counted against the budget"
+        ))
+        .stderr_has("input = 0.0");
+    assert!(repo.calls().is_empty());
+    assert_eq!(repo.branches(), ["main"]);
+
+    // Declared free, it runs under the budget.
+    repo.config_models(&drafter, &reviewer, &prices(0.0));
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(0);
+    assert_eq!(repo.call_roles(), ["lld drafter 1", "lld reviewer 1"]);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::issue::{plain_line, plain_text};
 use crate::llm::Usage;
 use crate::stage::{Gate, Stage};
 
@@ -149,7 +150,7 @@ impl Message {
     }
 
     pub fn paragraph(&mut self, text: impl Into<String>) -> &mut Message {
-        let text = text.into();
+        let text = plain_text(&text.into());
         let text = text.trim();
         if !text.is_empty() {
             self.body.push(text.to_string());
@@ -206,8 +207,10 @@ impl Message {
     }
 }
 
+/// Subjects and trailer values are one line of plain text: a title or a model's words with
+/// an escape sequence in them must not reach `git log` on someone's terminal.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    plain_line(text)
 }
 
 /// A body paragraph that happens to look like trailers would become the trailer block if it
@@ -244,6 +247,17 @@ mod tests {
         );
         let parsed = crate::git::parse_trailers(&text);
         assert_eq!(parsed.len(), 6);
+    }
+
+    #[test]
+    fn escape_sequences_reach_no_part_of_a_message() {
+        let mut m = Message::stage(Stage::Lld, 7, "Red \x1b[31malert\x07", Verdict::Blocked);
+        m.paragraph("Blocked: the reviewer said \x1b]0;owned\x07no\r\nsecond line")
+            .models(Some("cmd:a\x1b[2J"), None);
+        assert_eq!(
+            m.render(),
+            "orchestrate(lld): blocked design for #7 Red alert\n\nBlocked: the reviewer said no\nsecond line\n\nOrchestrate-Issue: 7\nOrchestrate-Stage: lld\nOrchestrate-Verdict: blocked\nOrchestrate-Drafter: cmd:a\n"
+        );
     }
 
     #[test]

@@ -79,6 +79,24 @@ fn a_compatible_server_echoing_the_whole_key_has_it_scrubbed() {
     assert_never_shown(&repo, &run, KEY);
 }
 
+#[test]
+fn a_reply_carrying_a_nul_character_is_no_document() {
+    let vendor = Vendor::start();
+    let binary = format!("{}\0\u{1}binary", design());
+    openai().mount(
+        &vendor,
+        sse_response(openai_body(&openai_events(&binary, 900, 200, 0, "stop"))),
+        openai_reply(&approval()),
+    );
+    let (repo, issue) = setup(&vendor.url(), "");
+    lld(&repo, &issue)
+        .expect_code(1)
+        .stderr_has("openai:gpt-5 replied with a NUL character")
+        .stderr_has("hint:");
+    assert_eq!(vendor.requests().len(), 1, "not retried, not reviewed");
+    assert!(repo.show(BRANCH, "docs/lld/7.md").is_none());
+}
+
 // ---------------------------------------------------------------------------------------
 // Declared OpenAI-compatible providers
 
@@ -145,6 +163,50 @@ fn a_declared_server_without_a_price_is_refused_under_a_budget() {
         .stderr_has("local:qwen2.5-coder has no known price, and a budget is set")
         .stderr_has("[prices.\"qwen2.5-coder\"]");
     assert!(vendor.requests().is_empty(), "an unknown price is not $0");
+}
+
+/// A reply streamed as llama.cpp's server streams it: no usage chunk at the end.
+fn reply_without_usage(text: &str) -> wiremock::ResponseTemplate {
+    let mut events = openai_events(text, 0, 0, 0, "stop");
+    let usage = events.pop().unwrap();
+    assert!(usage.1["usage"].is_object());
+    sse_response(openai_body(&events))
+}
+
+#[test]
+fn under_a_budget_a_priced_server_that_reports_no_usage_gets_no_further_call() {
+    let vendor = Vendor::start();
+    openai().mount(
+        &vendor,
+        reply_without_usage(&design()),
+        reply_without_usage(&approval()),
+    );
+    let priced = "[prices.\"qwen2.5-coder\"]\ninput = 0.5\noutput = 1.0\n\n[budget]\nmax_usd_per_issue = 1.0\n";
+    let (repo, issue) = setup_local(&vendor.url(), "", priced);
+    repo.run(&lld_args(&issue))
+        .expect_code(3)
+        .stderr_has("local:qwen2.5-coder reported no token usage")
+        .stderr_has("no further call");
+    assert_eq!(vendor.requests().len(), 1, "the review was not asked for");
+    // The draft that was paid for is kept, as blocked, and no cost is claimed for it.
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
+        Some("blocked")
+    );
+    assert_design_from_the_vendor(&repo);
+    assert_eq!(repo.trailer(BRANCH, "Orchestrate-Cost"), None);
+
+    // A server declared free needs no token counts to keep within a budget.
+    let vendor = Vendor::start();
+    openai().mount(
+        &vendor,
+        reply_without_usage(&design()),
+        reply_without_usage(&approval()),
+    );
+    let free = "[prices.\"qwen2.5-coder\"]\ninput = 0.0\noutput = 0.0\n\n[budget]\nmax_usd_per_issue = 1.0\n";
+    let (repo, issue) = setup_local(&vendor.url(), "", free);
+    repo.run(&lld_args(&issue)).expect_code(0);
+    assert_eq!(vendor.requests().len(), 2);
 }
 
 #[test]
