@@ -195,6 +195,42 @@ fn status_of_one_issue_and_of_all() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Model command lines
+
+#[test]
+fn a_model_command_line_shows_what_is_not_a_secret() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    repo.config_models(
+        "cmd:LLM_USER_PATH=/opt/llm OPENAI_API_KEY=sk-proj-abcdefghijklmnop drafter",
+        "cmd:reviewer",
+        "",
+    );
+    let run = orchestrate(&repo, &["7", "--issue-file", &issue, "--until", "lld"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 0
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:LLM_USER_PATH=/opt/llm OPENAI_API_KEY=*** drafter answered ([TIME])
+                 lld round 1: reviewer cmd:reviewer answered ([TIME])
+        Reviewed lld round 1: APPROVED
+       Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+        Finished lld: approved in 1 round ([TIME], [ID])
+
+      stage   result   detail               commit   time
+      triage  done     passed               [ID]     [TIME]
+      lld     done     approved in 1 round  [ID]     [TIME]
+      spec    not run  after --until lld
+      impl    not run  after --until lld
+      pr      not run  after --until lld
+    #7: stopped after lld, as asked (--until lld).
+    ");
+}
+
+// ---------------------------------------------------------------------------------------
 // Errors
 
 #[test]
