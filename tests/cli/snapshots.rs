@@ -194,6 +194,23 @@ fn status_of_one_issue_and_of_all() {
     ");
 }
 
+#[test]
+fn status_after_a_skipped_stage_names_the_blocked_one() {
+    let (repo, issue) = repo_with(&[&blocked("the spec cannot follow the brief")], "");
+    orchestrate(
+        &repo,
+        &["7", "--issue-file", &issue, "--skip-lld", "--until", "spec"],
+    )
+    .expect_code(3);
+    let all = orchestrate(&repo, &["status"]);
+    insta::assert_snapshot!(seen(&repo, &all), @"
+    exit 0
+    --- stdout
+    issue  where         branch                            title
+    #7     spec blocked  orchestrate/7-add-a-verbose-flag  Add a --verbose flag
+    ");
+}
+
 // ---------------------------------------------------------------------------------------
 // Model command lines
 
