@@ -267,12 +267,25 @@ pub enum RowResult {
 }
 
 /// What a reviewer decided. (In events, a review without one is `null`: counted as revise.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewVerdict {
     Approved,
     Revise,
     Blocked,
+}
+
+/// Why a review has no verdict that could be taken (it counts as revise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictProblem {
+    /// No verdict could be read.
+    Missing,
+    /// Verdicts that contradict each other.
+    Conflicting,
+    /// An approval with conditions or doubts attached (`approved with changes`, `approved
+    /// if ...`, `conditionally approved`).
+    Qualified,
 }
 
 /// What is wrong with one required section.

@@ -9,6 +9,7 @@
 //! lost, and nothing unapproved is called done. A reply without a readable verdict is REVISE.
 
 mod feedback;
+mod markdown;
 pub mod sections;
 pub mod verdict;
 
@@ -342,20 +343,30 @@ impl<'r, 'a> Loop<'r, 'a> {
         self.log.push('\n');
     }
 
+    /// A review in the log, each thing once: the verdict, the rationale (or why the reply
+    /// has no verdict), the changes the reviewer listed, and the reply itself.
     fn log_round(&mut self, round: u32, review: &Review, reply: &str) {
+        let verdict = review
+            .verdict
+            .map(ReviewVerdict::name)
+            .unwrap_or("no verdict, counted as REVISE");
         let mut entry = format!(
-            "\n### Round {round}: {}\n\nReviewer: {}\n",
-            review.verdict_name(),
+            "\n### Round {round}: {verdict}\n\nReviewer: {}\n",
             self.reviewer
         );
-        if !review.rationale.trim().is_empty() {
-            entry.push_str(&format!("\n{}\n", review.rationale.trim()));
+        let rationale = review.rationale.trim();
+        // A verdict read from a line has the whole reply as its rationale: it is shown below.
+        if !rationale.is_empty() && rationale != reply.trim() {
+            entry.push_str(&format!("\n{rationale}\n"));
         }
-        if review.verdict != Some(ReviewVerdict::Approved) && !review.feedback.is_empty() {
-            entry.push_str(&format!(
-                "\nFeedback:\n\n{}\n",
-                bullets(&review.feedback, "")
-            ));
+        let items: Vec<String> = review
+            .items
+            .iter()
+            .filter(|item| !same(item, rationale))
+            .cloned()
+            .collect();
+        if !items.is_empty() {
+            entry.push_str(&format!("\nFeedback:\n\n{}\n", bullets(&items, "")));
         }
         let fence = "`".repeat(longest_backtick_run(reply).max(2) + 1);
         entry.push_str(&format!(
