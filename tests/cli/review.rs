@@ -294,14 +294,15 @@ fn a_draft_missing_sections_goes_back_without_spending_a_review() {
     repo.config_models(&drafter, &reviewer, "");
     run_lld(&repo, &[])
         .expect_code(0)
-        .stderr_has("missing section: Proposed Changes");
+        .stderr_has("missing sections: Proposed Changes, Requirements, Test; the draft goes back to the drafter (fix 1 of 2)");
     assert_eq!(
         repo.call_roles(),
         ["lld drafter 1", "lld drafter 1", "lld reviewer 1"]
     );
     let fix = repo.prompt(2);
     assert!(
-        fix.contains("missing section: Requirements") && fix.contains("only context"),
+        fix.contains("missing sections: Proposed Changes, Requirements, Test")
+            && fix.contains("only context"),
         "{fix}"
     );
     let log = repo.show(BRANCH, "docs/reviews/7-lld.md").unwrap();
