@@ -151,7 +151,11 @@ impl fmt::Display for ModelSpec {
     }
 }
 
-/// Mask the parts of a command line that look like credentials.
+/// Mask the parts of a command line that are credentials: the value of an assignment to a
+/// variable that holds one (`OPENAI_API_KEY=...`, `GH_TOKEN=...`: see [`is_secret_variable`]),
+/// the word after a flag that names one (`--api-key X`, `--token=X`), and words or values that
+/// look like tokens (`sk-...`, `ghp_...`). Other assignments (`LLM_USER_PATH=/opt/llm`) are
+/// not secrets, and are shown as they are.
 pub fn redact_command(command: &str) -> String {
     const MASK: &str = "***";
     let mut out: Vec<String> = Vec::new();
@@ -162,14 +166,13 @@ pub fn redact_command(command: &str) -> String {
             mask_next = false;
             continue;
         }
-        if let Some((name, _)) = word.split_once('=') {
-            let flag = name.trim_start_matches('-');
-            let is_env = !name.starts_with('-')
-                && !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-            if is_env || (name.starts_with('-') && is_secret_name(flag)) {
+        if let Some((name, value)) = word.split_once('=') {
+            let secret = if name.starts_with('-') {
+                is_secret_name(name.trim_start_matches('-'))
+            } else {
+                is_secret_variable(name)
+            };
+            if secret || looks_like_key(value) {
                 out.push(format!("{name}={MASK}"));
                 continue;
             }
@@ -186,6 +189,24 @@ pub fn redact_command(command: &str) -> String {
         out.push(word.to_string());
     }
     out.join(" ")
+}
+
+/// An environment variable that holds a credential: its name ends in `_KEY`, `_TOKEN`,
+/// `_SECRET` or `_PASSWORD` (in any case), or it is a well-known one named otherwise.
+fn is_secret_variable(name: &str) -> bool {
+    const SUFFIXES: [&str; 4] = ["_KEY", "_TOKEN", "_SECRET", "_PASSWORD"];
+    const KNOWN: [&str; 8] = [
+        "KEY",
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "AWS_ACCESS_KEY_ID",
+        "PGPASSWORD",
+        "MYSQL_PWD",
+        "GITHUB_PAT",
+    ];
+    let name = name.to_ascii_uppercase();
+    SUFFIXES.iter().any(|s| name.ends_with(s)) || KNOWN.contains(&name.as_str())
 }
 
 fn is_secret_name(name: &str) -> bool {
@@ -255,8 +276,27 @@ mod tests {
         );
         assert_eq!(redact_command("tool sk-ant-api03-aaaaaaaaaaaa"), "tool ***");
         assert_eq!(
+            redact_command("GH_TOKEN=ghp_x anthropic_api_key=a DB_SECRET=s PGPASSWORD=p tool"),
+            "GH_TOKEN=*** anthropic_api_key=*** DB_SECRET=*** PGPASSWORD=*** tool"
+        );
+        assert_eq!(
+            redact_command("AUTH=sk-abcdefghijklmnopqrst tool --x=ghp_abcdefghijklmnopqrst"),
+            "AUTH=*** tool --x=***"
+        );
+        assert_eq!(
             redact_command("claude -p --model opus"),
             "claude -p --model opus"
         );
+    }
+
+    #[test]
+    fn assignments_that_hold_no_credential_are_shown() {
+        for command in [
+            "LLM_USER_PATH=/opt/llm llm -m smollm2",
+            "HOME=/tmp OLLAMA_HOST=127.0.0.1:11434 DEBUG=1 tool",
+            "KEYBOARD=us TOKENIZER=bpe MONKEY=1 tool",
+        ] {
+            assert_eq!(redact_command(command), command);
+        }
     }
 }

@@ -111,13 +111,26 @@ pub enum NextAction {
 }
 
 impl IssueStatus {
-    /// The first stage that is not done, or the last one, for one-line summaries.
+    /// The first stage that is not done, or the last one, for one-line summaries. A pending
+    /// stage with work on a later stage was skipped (`--skip`) or not needed: the later stage
+    /// is where the issue stands (`spec blocked` after `--skip-lld`, not `lld pending`).
     pub fn current(&self) -> String {
         if let Some(gate) = self.waiting_at {
             return format!("waiting at {gate}");
         }
         let available: Vec<&StageStatus> = self.stages.iter().filter(|s| s.available).collect();
-        match available.iter().find(|s| s.state != StageLabel::Done) {
+        let passed_over = |i: usize| {
+            available[i].state == StageLabel::Pending
+                && available[i + 1..]
+                    .iter()
+                    .any(|later| later.state != StageLabel::Pending)
+        };
+        let standing = available
+            .iter()
+            .enumerate()
+            .find(|(i, s)| s.state != StageLabel::Done && !passed_over(*i))
+            .map(|(_, s)| s);
+        match standing {
             Some(s) => format!("{} {}", s.stage, s.state.name()),
             None => available
                 .last()
@@ -327,6 +340,65 @@ pub fn format_date(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status(states: &[(Stage, StageLabel)]) -> IssueStatus {
+        let stages = states
+            .iter()
+            .map(|&(stage, state)| StageStatus {
+                stage,
+                state,
+                available: stage.is_available(),
+                verdict: None,
+                by_person: false,
+                drafter: None,
+                reviewer: None,
+                rounds: None,
+                tokens: None,
+                cost_usd: None,
+                date: None,
+                commit: None,
+                artifact: None,
+            })
+            .collect();
+        IssueStatus {
+            issue: 7,
+            branch: "orchestrate/7-x".into(),
+            title: "x".into(),
+            stages,
+            waiting_at: None,
+            next: NextAction::Done,
+            default_models: None,
+        }
+    }
+
+    #[test]
+    fn the_one_line_summary_passes_over_skipped_stages() {
+        use StageLabel::*;
+        let skipped_lld = status(&[
+            (Stage::Triage, Done),
+            (Stage::Lld, Pending),
+            (Stage::Spec, Blocked),
+        ]);
+        assert_eq!(skipped_lld.current(), "spec blocked");
+        let skipped_lld_done = status(&[
+            (Stage::Triage, Done),
+            (Stage::Lld, Pending),
+            (Stage::Spec, Done),
+        ]);
+        assert_eq!(skipped_lld_done.current(), "spec done");
+        let fresh = status(&[
+            (Stage::Triage, Done),
+            (Stage::Lld, Pending),
+            (Stage::Spec, Pending),
+        ]);
+        assert_eq!(fresh.current(), "lld pending");
+        let blocked = status(&[
+            (Stage::Triage, Done),
+            (Stage::Lld, Blocked),
+            (Stage::Spec, Pending),
+        ]);
+        assert_eq!(blocked.current(), "lld blocked");
+    }
 
     #[test]
     fn dates_issue_numbers_and_tokens() {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::PipelineError;
 use super::Session;
 use super::branch::{IssueBranch, IssueState, Message, StageRecord};
-use super::events::{Event, EventSink};
+use super::events::{Event, EventSink, SectionFix};
 use super::grounding::RepoContext;
 use super::io::RunIo;
 use super::models::{Call, Models};
@@ -193,17 +193,20 @@ impl<'a> StageContext<'a> {
         self.run.prompts.render(name, vars)
     }
 
-    /// Call the model of `role`; `round` is the 1-based review round or attempt.
+    /// Call the model of `role`; `round` is the 1-based review round or attempt, `fix` set
+    /// when the call asks the drafter to fix a draft's sections.
     pub async fn call(
         &mut self,
         role: Role,
         round: u32,
+        fix: Option<SectionFix>,
         prompt: Prompt,
     ) -> Result<Reply, PipelineError> {
         let call = Call {
             stage: self.stage,
             role,
             round,
+            fix,
             issue: self.run.issue.number,
             events: self.io.events,
             interrupt: self.io.interrupt,

@@ -50,6 +50,8 @@ pub enum Event {
         role: Role,
         model: String,
         round: u32,
+        /// Set when the call asks the drafter to fix a draft's missing sections.
+        fix: Option<SectionFix>,
     },
     /// Streamed output is arriving (about `tokens` so far).
     ModelProgress {
@@ -62,6 +64,8 @@ pub enum Event {
         role: Role,
         model: String,
         round: u32,
+        /// Set when the call asked the drafter to fix a draft's missing sections.
+        fix: Option<SectionFix>,
         elapsed_ms: u64,
         /// Tokens as the vendor reported them, retried attempts included.
         usage: Option<Usage>,
@@ -79,17 +83,22 @@ pub enum Event {
         class: FailureClass,
         delay_ms: u64,
     },
-    /// A draft lacked required sections and goes back to the drafter without a review.
+    /// A draft lacked required sections: it goes back to the drafter without a review (`fix`),
+    /// or, when the requests to fix it are used up (`fix` is `null`), the stage blocks.
     DraftIncomplete {
         stage: Stage,
         round: u32,
         problems: Vec<SectionProblem>,
+        fix: Option<SectionFix>,
     },
-    /// A reviewer's verdict (`null` when the reply had none readable: counted as revise).
+    /// A reviewer's verdict (`null` when the reply had none that could be taken: counted as
+    /// revise, and `problem` says why).
     Verdict {
         stage: Stage,
         round: u32,
         verdict: Option<ReviewVerdict>,
+        problem: Option<VerdictProblem>,
+        /// The changes the reviewer listed.
         feedback_items: usize,
     },
     /// A stage's work was committed.
@@ -225,6 +234,10 @@ pub enum Outcome {
         /// The stage's artifact and review log, where the last work is committed.
         artifact: Option<String>,
         reviews: Option<String>,
+        /// Whether the stage's last work was committed (nothing is when no draft was written).
+        committed: bool,
+        /// How many reviews the stage had in this run.
+        rounds: u32,
     },
     /// Waiting for a person at a gate.
     Waiting {
@@ -279,12 +292,33 @@ pub enum RowResult {
 }
 
 /// What a reviewer decided. (In events, a review without one is `null`: counted as revise.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewVerdict {
     Approved,
     Revise,
     Blocked,
+}
+
+/// Why a review has no verdict that could be taken (it counts as revise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictProblem {
+    /// No verdict could be read.
+    Missing,
+    /// Verdicts that contradict each other.
+    Conflicting,
+    /// An approval with conditions or doubts attached (`approved with changes`, `approved
+    /// if ...`, `conditionally approved`).
+    Qualified,
+}
+
+/// A request to the drafter to fix a draft's missing or empty sections: the `attempt`th of at
+/// most `of`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct SectionFix {
+    pub attempt: u32,
+    pub of: u32,
 }
 
 /// What is wrong with one required section.
@@ -295,6 +329,45 @@ pub enum SectionProblem {
     Missing(String),
     /// Headings name it, but nothing is written under any of them.
     Empty(String),
+}
+
+impl SectionProblem {
+    /// The problems of a draft in one phrase, each kind once: `missing sections: Context,
+    /// Test; empty: Requirements`.
+    pub fn summary(problems: &[SectionProblem]) -> String {
+        let missing: Vec<&str> = problems
+            .iter()
+            .filter_map(|p| match p {
+                SectionProblem::Missing(name) => Some(name.as_str()),
+                SectionProblem::Empty(_) => None,
+            })
+            .collect();
+        let empty: Vec<&str> = problems
+            .iter()
+            .filter_map(|p| match p {
+                SectionProblem::Empty(name) => Some(name.as_str()),
+                SectionProblem::Missing(_) => None,
+            })
+            .collect();
+        let plural = |names: &[&str]| if names.len() == 1 { "" } else { "s" };
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!(
+                "missing section{}: {}",
+                plural(&missing),
+                missing.join(", ")
+            ));
+        }
+        if !empty.is_empty() {
+            let label = if missing.is_empty() {
+                format!("empty section{}", plural(&empty))
+            } else {
+                "empty".to_string()
+            };
+            parts.push(format!("{label}: {}", empty.join(", ")));
+        }
+        parts.join("; ")
+    }
 }
 
 impl fmt::Display for SectionProblem {

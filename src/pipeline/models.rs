@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::PipelineError;
-use super::events::{Event, EventSink, Redaction, Warning};
+use super::events::{Event, EventSink, Redaction, SectionFix, Warning};
 use super::interrupt::Interrupt;
 use super::local::Transcripts;
 use super::plan::{Planned, Step};
@@ -187,6 +187,7 @@ impl Models {
             stage,
             role,
             round,
+            fix,
             issue,
             events,
             interrupt,
@@ -207,6 +208,7 @@ impl Models {
             role,
             model: label.clone(),
             round,
+            fix,
         });
         let request = Request {
             prompt,
@@ -261,6 +263,7 @@ impl Models {
                     role,
                     model: label,
                     round,
+                    fix,
                     elapsed_ms: started.elapsed().as_millis() as u64,
                     usage: spent.usage(),
                     cost_usd: spent.cost(),
@@ -314,6 +317,8 @@ pub struct Call<'a> {
     pub role: Role,
     /// 1-based review round or attempt.
     pub round: u32,
+    /// Set when the call asks the drafter to fix a draft's missing sections.
+    pub fix: Option<SectionFix>,
     pub issue: u64,
     pub events: &'a dyn EventSink,
     pub interrupt: &'a Interrupt,

@@ -269,6 +269,7 @@ impl Run<'_> {
         });
         // A stage run again after a rejection replaces its row.
         self.rows.retain(|r| r.stage != stage);
+        let committed = commit.is_some();
         let commit = commit.map(|c| c.short());
         match reason {
             None => {
@@ -288,6 +289,8 @@ impl Run<'_> {
                     reason,
                     artifact: paths.artifact(stage, issue),
                     reviews: stage.is_reviewed().then(|| paths.reviews(stage, issue)),
+                    committed,
+                    rounds,
                 }))
             }
         }

@@ -10,7 +10,8 @@ use super::table::table;
 use super::words;
 use super::{BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed};
 use crate::pipeline::events::{
-    Action, GateDecision, Outcome, Plan, ReviewVerdict, Summary, Warning,
+    Action, GateDecision, Outcome, Plan, ReviewVerdict, SectionFix, SectionProblem, Summary,
+    VerdictProblem, Warning,
 };
 use crate::pipeline::{Event, EventSink};
 
@@ -201,20 +202,19 @@ impl<'u> HumanRenderer<'u> {
                 reason,
                 artifact,
                 reviews,
-            } => {
-                let artifact = artifact.clone().unwrap_or_default();
-                let reviews = reviews.clone().unwrap_or_default();
-                self.ui.error(
-                    &format!("#{issue} is blocked at {stage}: {reason}"),
-                    &[
-                        format!("the last draft and every review are committed: see {artifact} and {reviews}"),
-                        format!(
-                            "run `{}` to try again from that draft, or edit {artifact} by hand and commit it",
-                            words::run_command(issue, self.rerun.as_deref())
-                        ),
-                    ],
-                );
-            }
+                committed,
+                rounds,
+            } => self.ui.error(
+                &format!("#{issue} is blocked at {stage}: {reason}"),
+                &blocked_hints(
+                    &words::run_command(issue, self.rerun.as_deref()),
+                    *stage,
+                    artifact,
+                    reviews.as_deref(),
+                    *committed,
+                    *rounds,
+                ),
+            ),
             Outcome::Interrupted => self.ui.stderr(
                 "interrupted: the branch is at its last commit and the lock is released; run again to continue",
             ),
@@ -248,6 +248,52 @@ impl<'u> HumanRenderer<'u> {
             self.ui
                 .stderr(&format!("  models used {words} in this run"));
         }
+    }
+}
+
+/// What a blocked stage left on the branch, and how to go on: a draft and its reviews, a
+/// draft no reviewer saw, or nothing at all.
+/// The advice under a blocked run's error; `command` runs the issue again.
+fn blocked_hints(
+    command: &str,
+    stage: crate::stage::Stage,
+    artifact: &Option<String>,
+    reviews: Option<&str>,
+    committed: bool,
+    rounds: u32,
+) -> Vec<String> {
+    let artifact = artifact.as_deref().unwrap_or("the artifact");
+    if !committed {
+        return vec![
+            format!("nothing new was committed for {stage}: no draft was written in this run"),
+            format!("run `{command}` to try again, or commit {artifact} written by hand"),
+        ];
+    }
+    let kept = match (reviews, rounds) {
+        (None, _) => format!("the last draft is committed: see {artifact}"),
+        (Some(reviews), 0) => format!(
+            "the last draft is committed, with no review: see {artifact} ({reviews} says why)"
+        ),
+        (Some(reviews), 1) => {
+            format!("the last draft and its review are committed: see {artifact} and {reviews}")
+        }
+        (Some(reviews), _) => {
+            format!("the last draft and its reviews are committed: see {artifact} and {reviews}")
+        }
+    };
+    vec![
+        kept,
+        format!(
+            "run `{command}` to try again from that draft, or edit {artifact} by hand and commit it"
+        ),
+    ]
+}
+
+/// `lld round 2`, or `lld round 1, fix 1 of 2` for a request to fix a draft's sections.
+fn turn(stage: crate::stage::Stage, round: u32, fix: Option<SectionFix>) -> String {
+    match fix {
+        Some(fix) => format!("{stage} round {round}, fix {} of {}", fix.attempt, fix.of),
+        None => format!("{stage} round {round}"),
     }
 }
 
@@ -304,8 +350,13 @@ impl EventSink for HumanRenderer<'_> {
                 role,
                 model,
                 round,
+                fix,
             } => {
-                let what = format!("{stage} round {round}: {} {model} is working", role.name());
+                let what = format!(
+                    "{}: {} {model} is working",
+                    turn(stage, round, fix),
+                    role.name()
+                );
                 if self.ui.verbosity == Verbosity::Verbose {
                     self.line(DIM, "Calling", &what);
                 }
@@ -317,6 +368,7 @@ impl EventSink for HumanRenderer<'_> {
                 role,
                 model,
                 round,
+                fix,
                 elapsed_ms,
                 usage,
                 cost_usd,
@@ -325,8 +377,9 @@ impl EventSink for HumanRenderer<'_> {
                     .map(|s| format!(", {s}"))
                     .unwrap_or_default();
                 self.ui.status(&format!(
-                    "{:>12} {stage} round {round}: {} {model} answered ({}{tokens})",
+                    "{:>12} {}: {} {model} answered ({}{tokens})",
                     "",
+                    turn(stage, round, fix),
                     role.name(),
                     elapsed(elapsed_ms)
                 ));
@@ -346,22 +399,29 @@ impl EventSink for HumanRenderer<'_> {
                 stage,
                 round,
                 problems,
-            } => self.line(
-                WARN,
-                "Incomplete",
-                &format!(
-                    "{stage} round {round}: {}; the draft goes back to the drafter",
-                    problems
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
+                fix,
+            } => {
+                let then = match fix {
+                    Some(fix) => format!(
+                        "the draft goes back to the drafter (fix {} of {})",
+                        fix.attempt, fix.of
+                    ),
+                    None => "the requests to fix it are used up, so the stage blocks".into(),
+                };
+                self.line(
+                    WARN,
+                    "Incomplete",
+                    &format!(
+                        "{stage} round {round}: {}; {then}",
+                        SectionProblem::summary(&problems)
+                    ),
+                )
+            }
             Event::Verdict {
                 stage,
                 round,
                 verdict,
+                problem,
                 feedback_items,
             } => {
                 let style = match verdict {
@@ -374,9 +434,15 @@ impl EventSink for HumanRenderer<'_> {
                     1 => " (1 feedback item)".into(),
                     n => format!(" ({n} feedback items)"),
                 };
-                let word = match verdict {
-                    Some(verdict) => verdict.name(),
-                    None => "no verdict, counted as REVISE",
+                let word = match (verdict, problem) {
+                    (Some(verdict), _) => verdict.name(),
+                    (None, Some(VerdictProblem::Conflicting)) => {
+                        "verdicts that contradict each other, counted as REVISE"
+                    }
+                    (None, Some(VerdictProblem::Qualified)) => {
+                        "an approval with conditions, counted as REVISE"
+                    }
+                    (None, Some(VerdictProblem::Missing) | None) => "no verdict, counted as REVISE",
                 };
                 self.line(
                     style,

@@ -152,18 +152,24 @@ fn a_blocked_verdict_stops_at_once() {
 
 #[test]
 fn replies_without_a_verdict_are_never_approvals() {
-    for garbage in [
-        "LGTM, ship it!",
-        "I approve of this design.",
-        "{\"verdict\": \"APPROVED-ish\"}",
-        "Verdict: APPROVED\n\nVerdict: REVISE",
-        "{\"verdict\": \"APPROVED\"}\n{\"verdict\": \"BLOCKED\"}",
+    const NONE: &str = "had no readable verdict";
+    const CONFLICT: &str = "gave verdicts that contradict each other";
+    const QUALIFIED: &str = "did not approve without conditions";
+    for (garbage, why) in [
+        ("LGTM, ship it!", NONE),
+        ("I approve of this design.", NONE),
+        ("{\"verdict\": \"APPROVED-ish\"}", QUALIFIED),
+        ("Verdict: APPROVED\n\nVerdict: REVISE", CONFLICT),
+        (
+            "{\"verdict\": \"APPROVED\"}\n{\"verdict\": \"BLOCKED\"}",
+            CONFLICT,
+        ),
     ] {
         let (repo, _) = TestRepo::reviewed(&[garbage], "");
         let run = run_lld(&repo, &["-c", "stages.lld.max_revisions=1"]);
-        run.expect_code(3).stderr_has(
-            "#7 is blocked at lld: not approved after 1 revision (2 reviews); the last review had no readable verdict\n",
-        );
+        run.expect_code(3).stderr_has(&format!(
+            "#7 is blocked at lld: not approved after 1 revision (2 reviews); the last review {why}\n",
+        ));
         assert_eq!(
             repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
             Some("blocked"),
@@ -175,6 +181,61 @@ fn replies_without_a_verdict_are_never_approvals() {
             "{garbage:?}"
         );
     }
+}
+
+/// The two reproductions: a quoted approval the reviewer then disagrees with, and an approval
+/// with conditions. Neither approves: with no revision allowed, the stage blocks.
+#[test]
+fn a_quoted_or_qualified_approval_is_not_an_approval() {
+    for (reply, logged) in [
+        (
+            "> Verdict: APPROVED\n\nI disagree: Verdict: REVISE\n",
+            "### Round 1: REVISE",
+        ),
+        (
+            "Verdict: approved with changes: add tests first\n",
+            "The review did not approve without conditions (“Verdict: approved with changes: add tests first”), so it was not taken as an approval.",
+        ),
+    ] {
+        let (repo, _) = TestRepo::reviewed(&[reply], "");
+        run_lld(&repo, &["-c", "stages.lld.max_revisions=0"])
+            .expect_code(3)
+            .stderr_has("#7 is blocked at lld: not approved after 0 revisions (1 review)");
+        assert_eq!(
+            repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
+            Some("blocked"),
+            "{reply:?} was taken as an approval"
+        );
+        let log = repo.show(BRANCH, "docs/reviews/7-lld.md").unwrap();
+        assert_eq!(log.matches(logged).count(), 1, "{log}");
+        assert_eq!(
+            log.matches(&format!("```text\n{}\n```", reply.trim()))
+                .count(),
+            1,
+            "the reply once: {log}"
+        );
+    }
+}
+
+#[test]
+fn why_an_approval_was_not_taken_goes_to_the_drafter() {
+    let (repo, _) = TestRepo::reviewed(&["Verdict: APPROVED, but add tests first", approved()], "");
+    run_lld(&repo, &[]).expect_code(0);
+    assert_eq!(
+        repo.call_roles(),
+        [
+            "lld drafter 1",
+            "lld reviewer 1",
+            "lld drafter 2",
+            "lld reviewer 2"
+        ]
+    );
+    let revision = repo.prompt(3);
+    assert!(
+        revision.contains("did not approve without conditions")
+            && revision.contains("add tests first"),
+        "{revision}"
+    );
 }
 
 #[test]
@@ -233,14 +294,15 @@ fn a_draft_missing_sections_goes_back_without_spending_a_review() {
     repo.config_models(&drafter, &reviewer, "");
     run_lld(&repo, &[])
         .expect_code(0)
-        .stderr_has("missing section: Proposed Changes");
+        .stderr_has("missing sections: Proposed Changes, Requirements, Test; the draft goes back to the drafter (fix 1 of 2)");
     assert_eq!(
         repo.call_roles(),
         ["lld drafter 1", "lld drafter 1", "lld reviewer 1"]
     );
     let fix = repo.prompt(2);
     assert!(
-        fix.contains("missing section: Requirements") && fix.contains("only context"),
+        fix.contains("missing sections: Proposed Changes, Requirements, Test")
+            && fix.contains("only context"),
         "{fix}"
     );
     let log = repo.show(BRANCH, "docs/reviews/7-lld.md").unwrap();

@@ -91,7 +91,7 @@ fn a_run_the_reviewer_blocks() {
         Starting lld: no design yet
                  lld round 1: drafter cmd:drafter answered ([TIME])
                  lld round 1: reviewer cmd:reviewer answered ([TIME])
-        Reviewed lld round 1: BLOCKED (1 feedback item)
+        Reviewed lld round 1: BLOCKED
        Committed lld (blocked) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
          Blocked lld in 1 round ([TIME], [ID]): the reviewer blocked it: the issue asks for two incompatible formats
 
@@ -102,7 +102,7 @@ fn a_run_the_reviewer_blocks() {
       impl    not run  after --until spec
       pr      not run  after --until spec
     error: #7 is blocked at lld: the reviewer blocked it: the issue asks for two incompatible formats
-    hint: the last draft and every review are committed: see docs/lld/7.md and docs/reviews/7-lld.md
+    hint: the last draft and its review are committed: see docs/lld/7.md and docs/reviews/7-lld.md
     hint: run `git orchestrate 7 --until spec` to try again from that draft, or edit docs/lld/7.md by hand and commit it
     ");
 }
@@ -191,6 +191,222 @@ fn status_of_one_issue_and_of_all() {
     issue  where        branch                                  title
     #7     spec done    orchestrate/7-add-a-verbose-flag        Add a --verbose flag
     #8     lld pending  orchestrate/8-fix-the-widget-s-colours  Fix the widget's colours
+    ");
+}
+
+// ---------------------------------------------------------------------------------------
+// After a weak model: drafts without their sections, reviews without a verdict
+
+#[test]
+fn a_drafter_that_never_writes_the_sections() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    repo.model(
+        "drafter",
+        "printf '# Design\\n\\n## Context\\nWhy.\\n\\n## Requirements\\n\\n## Notes\\nSome.\\n'",
+    );
+    let run = orchestrate(&repo, &["7", "--issue-file", &issue, "--until", "lld"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 3
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:drafter answered ([TIME])
+      Incomplete lld round 1: missing sections: Proposed Changes, Test; empty: Requirements; the draft goes back to the drafter (fix 1 of 2)
+                 lld round 1, fix 1 of 2: drafter cmd:drafter answered ([TIME])
+      Incomplete lld round 1: missing sections: Proposed Changes, Test; empty: Requirements; the draft goes back to the drafter (fix 2 of 2)
+                 lld round 1, fix 2 of 2: drafter cmd:drafter answered ([TIME])
+      Incomplete lld round 1: missing sections: Proposed Changes, Test; empty: Requirements; the requests to fix it are used up, so the stage blocks
+       Committed lld (blocked) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+         Blocked lld ([TIME], [ID]): the draft still lacks required sections after 2 requests to fix them (missing sections: Proposed Changes, Test; empty: Requirements)
+
+      stage   result   detail                                                                    commit   time
+      triage  done     passed                                                                    [ID]     [TIME]
+      lld     blocked  the draft still lacks required sections after 2 requests to fix them (m…  [ID]     [TIME]
+      spec    not run  after --until lld
+      impl    not run  after --until lld
+      pr      not run  after --until lld
+    error: #7 is blocked at lld: the draft still lacks required sections after 2 requests to fix them (missing sections: Proposed Changes, Test; empty: Requirements)
+    hint: the last draft is committed, with no review: see docs/lld/7.md (docs/reviews/7-lld.md says why)
+    hint: run `git orchestrate 7 --until lld` to try again from that draft, or edit docs/lld/7.md by hand and commit it
+    ");
+}
+
+#[test]
+fn reviews_without_a_verdict_and_the_review_log() {
+    let (repo, issue) = repo_with(
+        &["LGTM!", "Verdict: approved with changes: add tests first"],
+        "",
+    );
+    let run = orchestrate(
+        &repo,
+        &[
+            "7",
+            "--issue-file",
+            &issue,
+            "--until",
+            "lld",
+            "-c",
+            "stages.lld.max_revisions=1",
+        ],
+    );
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 3
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:drafter answered ([TIME])
+                 lld round 1: reviewer cmd:reviewer answered ([TIME])
+        Reviewed lld round 1: no verdict, counted as REVISE
+                 lld round 2: drafter cmd:drafter answered ([TIME])
+                 lld round 2: reviewer cmd:reviewer answered ([TIME])
+        Reviewed lld round 2: an approval with conditions, counted as REVISE
+       Committed lld (blocked) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+         Blocked lld in 2 rounds ([TIME], [ID]): not approved after 1 revision (2 reviews); the last review did not approve without conditions
+
+      stage   result   detail                                                                    commit   time
+      triage  done     passed                                                                    [ID]     [TIME]
+      lld     blocked  not approved after 1 revision (2 reviews); the last review did not appr…  [ID]     [TIME]
+      spec    not run  after --until lld
+      impl    not run  after --until lld
+      pr      not run  after --until lld
+    error: #7 is blocked at lld: not approved after 1 revision (2 reviews); the last review did not approve without conditions
+    hint: the last draft and its reviews are committed: see docs/lld/7.md and docs/reviews/7-lld.md
+    hint: run `git orchestrate 7 --until lld -c stages.lld.max_revisions=1` to try again from that draft, or edit docs/lld/7.md by hand and commit it
+    ");
+    let log = repo.show(BRANCH, "docs/reviews/7-lld.md").unwrap();
+    insta::assert_snapshot!(normalise(&repo, &log), @"
+    # Reviews: design for #7
+
+    ## Attempt 1
+
+    ### Round 1: no verdict, counted as REVISE
+
+    Reviewer: cmd:reviewer
+
+    The review had no verdict that could be read, so it was not taken as an approval.
+
+    <details><summary>The reviewer's reply</summary>
+
+    ```text
+    LGTM!
+    ```
+
+    </details>
+
+    ### Round 2: no verdict, counted as REVISE
+
+    Reviewer: cmd:reviewer
+
+    The review did not approve without conditions (“Verdict: approved with changes: add tests first”), so it was not taken as an approval.
+
+    <details><summary>The reviewer's reply</summary>
+
+    ```text
+    Verdict: approved with changes: add tests first
+    ```
+
+    </details>
+
+    Blocked: not approved after 1 revision (2 reviews); the last review did not approve without conditions
+    ");
+}
+
+#[test]
+fn a_stage_blocked_before_anything_was_written() {
+    // Claude at a loopback server: the first run spends $0.0216 on lld; the second, asked to
+    // redo lld within $0.02, is over budget before its first call.
+    let vendor = crate::vendors::approving_anthropic();
+    let repo = TestRepo::new();
+    repo.config(&format!(
+        "[providers.anthropic]\nbase_url = \"{}\"\n\n[stages.lld]\ndrafter = \"claude:opus-4.5\"\nreviewer = \"claude:sonnet\"\n",
+        vendor.url()
+    ));
+    let issue = repo.default_issue();
+    let lld = |extra: &[&str]| {
+        let mut args = vec!["7", "--issue-file", &issue, "--until", "lld"];
+        args.extend_from_slice(extra);
+        crate::providers::run_with_anthropic_key(&repo, &args)
+    };
+    lld(&[]).expect_code(0);
+    let run = lld(&[
+        "--resume-from",
+        "lld",
+        "-c",
+        "budget.max_usd_per_issue=0.02",
+    ]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 3
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (existing)
+        Skipping triage: taken as it is (--resume-from)
+        Starting lld: --resume-from lld
+         Blocked lld ([TIME]): over budget: $0.0216 spent on #7 of its max_usd_per_issue $0.02 (lld $0.0216 of which earlier runs $0.0216)
+
+      stage   result   detail                                                                    commit   time
+      triage  skipped  taken as it is (--resume-from)                                            [ID]
+      lld     blocked  over budget: $0.0216 spent on #7 of its max_usd_per_issue $0.02 (lld $0…           [TIME]
+      spec    not run  after --until lld
+      impl    not run  after --until lld
+      pr      not run  after --until lld
+    error: #7 is blocked at lld: over budget: $0.0216 spent on #7 of its max_usd_per_issue $0.02 (lld $0.0216 of which earlier runs $0.0216)
+    hint: nothing new was committed for lld: no draft was written in this run
+    hint: run `git orchestrate 7 --until lld -c budget.max_usd_per_issue=0.02` to try again, or commit docs/lld/7.md written by hand
+    ");
+}
+
+#[test]
+fn a_model_command_line_shows_what_is_not_a_secret() {
+    let (repo, issue) = repo_with(&[approved()], "");
+    repo.config_models(
+        "cmd:LLM_USER_PATH=/opt/llm OPENAI_API_KEY=sk-proj-abcdefghijklmnop drafter",
+        "cmd:reviewer",
+        "",
+    );
+    let run = orchestrate(&repo, &["7", "--issue-file", &issue, "--until", "lld"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+    exit 0
+    --- stderr
+           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        Starting triage: no brief yet
+       Committed triage (passed) [ID]: docs/issues/7.md
+        Finished triage: passed ([TIME], [ID])
+        Starting lld: no design yet
+                 lld round 1: drafter cmd:LLM_USER_PATH=/opt/llm OPENAI_API_KEY=*** drafter answered ([TIME])
+                 lld round 1: reviewer cmd:reviewer answered ([TIME])
+        Reviewed lld round 1: APPROVED
+       Committed lld (approved) [ID]: docs/lld/7.md, docs/reviews/7-lld.md
+        Finished lld: approved in 1 round ([TIME], [ID])
+
+      stage   result   detail               commit   time
+      triage  done     passed               [ID]     [TIME]
+      lld     done     approved in 1 round  [ID]     [TIME]
+      spec    not run  after --until lld
+      impl    not run  after --until lld
+      pr      not run  after --until lld
+    #7: stopped after lld, as asked (--until lld).
+    ");
+}
+
+#[test]
+fn status_after_a_skipped_stage_names_the_blocked_one() {
+    let (repo, issue) = repo_with(&[&blocked("the spec cannot follow the brief")], "");
+    orchestrate(
+        &repo,
+        &["7", "--issue-file", &issue, "--skip-lld", "--until", "spec"],
+    )
+    .expect_code(3);
+    let all = orchestrate(&repo, &["status"]);
+    insta::assert_snapshot!(seen(&repo, &all), @"
+    exit 0
+    --- stdout
+    issue  where         branch                            title
+    #7     spec blocked  orchestrate/7-add-a-verbose-flag  Add a --verbose flag
     ");
 }
 

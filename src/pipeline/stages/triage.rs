@@ -17,7 +17,7 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
         let mut vars = cx.prompt_vars()?;
         vars.insert("issue", issue.normalised());
         let prompt = cx.prompt("triage", &vars);
-        let reply = match cx.call(Role::Triage, 1, prompt).await {
+        let reply = match cx.call(Role::Triage, 1, None, prompt).await {
             Ok(reply) => reply,
             // Nothing was produced, so there is nothing to commit: the stage is blocked.
             Err(PipelineError::OverBudget { message, .. }) => {

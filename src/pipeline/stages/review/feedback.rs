@@ -2,7 +2,7 @@
 //! deduplicated (items that differ only in case, spacing or final punctuation are one),
 //! written as bullets, quoted, and summed up in one line when a stage blocks.
 
-use super::verdict::Review;
+use super::verdict::{Review, VerdictProblem};
 
 /// Feedback items compare equal when they differ only in case, spacing or final punctuation.
 fn normalise(item: &str) -> String {
@@ -75,13 +75,20 @@ pub fn one_paragraph(text: &str) -> String {
 }
 
 /// What the last review said, in one line: its rationale, then what it asked for that the
-/// rationale does not already say. A review without a verdict says only that.
+/// rationale does not already say. A review without a verdict says only why it has none.
 pub fn last_review(review: &Review) -> String {
-    if review.verdict.is_none() {
-        return "the last review had no readable verdict".into();
+    match review.problem {
+        Some(VerdictProblem::Missing) => return "the last review had no readable verdict".into(),
+        Some(VerdictProblem::Conflicting) => {
+            return "the last review gave verdicts that contradict each other".into();
+        }
+        Some(VerdictProblem::Qualified) => {
+            return "the last review did not approve without conditions".into();
+        }
+        None => {}
     }
     let items: Vec<String> = review
-        .feedback
+        .items
         .iter()
         .filter(|f| !same(f, &review.rationale))
         .map(|f| one_paragraph(f))

@@ -9,6 +9,7 @@
 //! lost, and nothing unapproved is called done. A reply without a readable verdict is REVISE.
 
 mod feedback;
+mod markdown;
 pub mod sections;
 pub mod verdict;
 
@@ -20,7 +21,7 @@ use crate::git::{FileChange, ObjectId};
 use crate::pipeline::PipelineError;
 use crate::pipeline::branch::{Message, StageState, Verdict};
 use crate::pipeline::context::StageContext;
-use crate::pipeline::events::Event;
+use crate::pipeline::events::{Event, SectionFix};
 use crate::pipeline::plan::Start;
 use crate::stage::{Role, Stage};
 use feedback::{
@@ -158,7 +159,7 @@ impl<'r, 'a> Loop<'r, 'a> {
                 Err(problems) => {
                     return self.block(format!(
                         "the draft still lacks required sections after {SECTION_FIXES} requests to fix them ({})",
-                        join(&problems)
+                        SectionProblem::summary(&problems)
                     ));
                 }
             };
@@ -169,7 +170,8 @@ impl<'r, 'a> Loop<'r, 'a> {
                 stage: self.stage,
                 round,
                 verdict: review.verdict,
-                feedback_items: review.feedback.len(),
+                problem: review.problem,
+                feedback_items: review.items.len(),
             });
             self.log_round(round, &review, &reply);
             match review.verdict {
@@ -194,7 +196,7 @@ impl<'r, 'a> Loop<'r, 'a> {
                     let earlier = self.feedback_seen.clone();
                     remember(&mut self.feedback_seen, &review.feedback);
                     draft = self
-                        .revise_with(&draft, &review.feedback, &earlier, round + 1)
+                        .revise_with(&draft, &review.feedback, &earlier, round + 1, None)
                         .await?;
                     self.draft = Some(draft.clone());
                 }
@@ -218,31 +220,37 @@ impl<'r, 'a> Loop<'r, 'a> {
             if problems.is_empty() {
                 return Ok(Ok(draft));
             }
+            let summary = SectionProblem::summary(&problems);
+            let fix = (fixes < SECTION_FIXES).then_some(SectionFix {
+                attempt: fixes + 1,
+                of: SECTION_FIXES,
+            });
             self.cx.emit(Event::DraftIncomplete {
                 stage: self.stage,
                 round,
                 problems: problems.clone(),
+                fix,
             });
-            if fixes == SECTION_FIXES {
+            let Some(fix) = fix else {
                 self.note(&format!(
-                    "Round {round}: the draft still failed the section check ({}).",
-                    join(&problems)
+                    "Round {round}: the draft still failed the section check ({summary})."
                 ));
                 self.draft = Some(draft);
                 return Ok(Err(problems));
-            }
+            };
             fixes += 1;
             self.note(&format!(
-                "Round {round}: the draft failed the section check ({}); it went back to the drafter without a review.",
-                join(&problems)
+                "Round {round}: the draft failed the section check ({summary}); it went back to the drafter without a review (fix {} of {}).",
+                fix.attempt, fix.of
             ));
             let feedback = vec![format!(
-                "The document must have each of these sections as a Markdown heading with content under it: {}. Problems found: {}.",
+                "The document must have each of these sections as a Markdown heading with content under it: {}. Problems found: {summary}.",
                 self.settings.required_sections.join(", "),
-                join(&problems)
             )];
             let earlier = self.feedback_seen.clone();
-            draft = self.revise_with(&draft, &feedback, &earlier, round).await?;
+            draft = self
+                .revise_with(&draft, &feedback, &earlier, round, Some(fix))
+                .await?;
         }
     }
 
@@ -269,7 +277,7 @@ impl<'r, 'a> Loop<'r, 'a> {
     async fn draft_fresh(&mut self) -> Result<String, PipelineError> {
         let vars = self.base_vars()?;
         let prompt = self.cx.prompt(&format!("{}-draft", self.stage), &vars);
-        self.call_drafter(prompt, 1).await
+        self.call_drafter(prompt, 1, None).await
     }
 
     async fn revise(
@@ -284,7 +292,8 @@ impl<'r, 'a> Loop<'r, 'a> {
             .filter(|f| !feedback.contains(f))
             .cloned()
             .collect();
-        self.revise_with(draft, feedback, &earlier, round).await
+        self.revise_with(draft, feedback, &earlier, round, None)
+            .await
     }
 
     async fn revise_with(
@@ -293,6 +302,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         feedback: &[String],
         earlier: &[String],
         round: u32,
+        fix: Option<SectionFix>,
     ) -> Result<String, PipelineError> {
         let current: Vec<String> = dedup(feedback);
         let earlier: Vec<String> = dedup(earlier)
@@ -305,15 +315,16 @@ impl<'r, 'a> Loop<'r, 'a> {
         vars.insert("earlier_feedback", bullets(&earlier, "None."));
         vars.insert("round", round.to_string());
         let prompt = self.cx.prompt(&format!("{}-revise", self.stage), &vars);
-        self.call_drafter(prompt, round).await
+        self.call_drafter(prompt, round, fix).await
     }
 
     async fn call_drafter(
         &mut self,
         prompt: crate::llm::Prompt,
         round: u32,
+        fix: Option<SectionFix>,
     ) -> Result<String, PipelineError> {
-        let reply = self.cx.call(Role::Drafter, round, prompt).await?;
+        let reply = self.cx.call(Role::Drafter, round, fix, prompt).await?;
         self.paid = true;
         self.drafter_used = true;
         let text = format!("{}\n", reply.text.trim());
@@ -331,7 +342,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         vars.insert("round", round.to_string());
         vars.insert("feedback", String::new());
         let prompt = self.cx.prompt(&format!("{}-review", self.stage), &vars);
-        let reply = self.cx.call(Role::Reviewer, round, prompt).await?;
+        let reply = self.cx.call(Role::Reviewer, round, None, prompt).await?;
         self.paid = true;
         Ok((parse_review(&reply.text), reply.text))
     }
@@ -342,20 +353,30 @@ impl<'r, 'a> Loop<'r, 'a> {
         self.log.push('\n');
     }
 
+    /// A review in the log, each thing once: the verdict, the rationale (or why the reply
+    /// has no verdict), the changes the reviewer listed, and the reply itself.
     fn log_round(&mut self, round: u32, review: &Review, reply: &str) {
+        let verdict = review
+            .verdict
+            .map(ReviewVerdict::name)
+            .unwrap_or("no verdict, counted as REVISE");
         let mut entry = format!(
-            "\n### Round {round}: {}\n\nReviewer: {}\n",
-            review.verdict_name(),
+            "\n### Round {round}: {verdict}\n\nReviewer: {}\n",
             self.reviewer
         );
-        if !review.rationale.trim().is_empty() {
-            entry.push_str(&format!("\n{}\n", review.rationale.trim()));
+        let rationale = review.rationale.trim();
+        // A verdict read from a line has the whole reply as its rationale: it is shown below.
+        if !rationale.is_empty() && rationale != reply.trim() {
+            entry.push_str(&format!("\n{rationale}\n"));
         }
-        if review.verdict != Some(ReviewVerdict::Approved) && !review.feedback.is_empty() {
-            entry.push_str(&format!(
-                "\nFeedback:\n\n{}\n",
-                bullets(&review.feedback, "")
-            ));
+        let items: Vec<String> = review
+            .items
+            .iter()
+            .filter(|item| !same(item, rationale))
+            .cloned()
+            .collect();
+        if !items.is_empty() {
+            entry.push_str(&format!("\nFeedback:\n\n{}\n", bullets(&items, "")));
         }
         let fence = "`".repeat(longest_backtick_run(reply).max(2) + 1);
         entry.push_str(&format!(
@@ -450,12 +471,4 @@ impl<'r, 'a> Loop<'r, 'a> {
         });
         Ok(commit)
     }
-}
-
-fn join(problems: &[SectionProblem]) -> String {
-    problems
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
 }

@@ -133,6 +133,24 @@ mod tests {
     }
 
     #[test]
+    fn problems_are_summed_up_each_kind_once() {
+        let missing = |n: &str| SectionProblem::Missing(n.into());
+        let empty = |n: &str| SectionProblem::Empty(n.into());
+        assert_eq!(
+            SectionProblem::summary(&[missing("Context"), empty("Requirements"), missing("Test")]),
+            "missing sections: Context, Test; empty: Requirements"
+        );
+        assert_eq!(
+            SectionProblem::summary(&[missing("Test")]),
+            "missing section: Test"
+        );
+        assert_eq!(
+            SectionProblem::summary(&[empty("A"), empty("B")]),
+            "empty sections: A, B"
+        );
+    }
+
+    #[test]
     fn setext_headings_count() {
         let doc = "Context\n-------\ntext\n\nTest\n====\nmore\n";
         assert!(check_sections(doc, &req(&["context", "TEST"])).is_empty());
