@@ -161,9 +161,36 @@ pub fn redact_command(command: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut mask_next = false;
     for word in command.split_whitespace() {
+        let bare = word.trim_matches(|c| c == '"' || c == '\'');
         if mask_next {
+            // `Authorization: Bearer TOKEN`: the scheme stays, the credential goes.
+            if matches!(
+                bare.to_ascii_lowercase().as_str(),
+                "bearer" | "basic" | "token"
+            ) {
+                out.push(word.to_string());
+                continue;
+            }
             out.push(MASK.into());
             mask_next = false;
+            continue;
+        }
+        // A header given as an argument: `x-api-key: VALUE`, `Authorization: Bearer VALUE`,
+        // or `x-api-key:VALUE` in one word.
+        if let Some((name, value)) = bare.split_once(':')
+            && !name.is_empty()
+            && !name.contains('=')
+            && !name.starts_with('-')
+            && !value.starts_with("//")
+            && is_secret_name(name)
+        {
+            let quote = &word[..word.len() - word.trim_start_matches(['"', '\'']).len()];
+            if value.trim().is_empty() {
+                out.push(word.to_string());
+                mask_next = true;
+            } else {
+                out.push(format!("{quote}{name}:{MASK}"));
+            }
             continue;
         }
         if let Some((name, value)) = word.split_once('=') {
@@ -188,7 +215,9 @@ pub fn redact_command(command: &str) -> String {
         }
         out.push(word.to_string());
     }
-    out.join(" ")
+    // Token shapes anywhere in the line (`ghp_…` after a flag of any name, the password in
+    // `https://user:pass@host`), as every other text the tool shows is cleaned.
+    crate::redact::Redactor::default().clean(&out.join(" "))
 }
 
 /// An environment variable that holds a credential: its name ends in `_KEY`, `_TOKEN`,
@@ -286,6 +315,32 @@ mod tests {
         assert_eq!(
             redact_command("claude -p --model opus"),
             "claude -p --model opus"
+        );
+    }
+
+    #[test]
+    fn headers_tokens_and_urls_in_command_lines_are_masked() {
+        assert_eq!(
+            redact_command(
+                "curl -H 'x-api-key: abc123def456' -H 'Authorization: Bearer tok-98765432' https://api"
+            ),
+            "curl -H 'x-api-key: *** -H 'Authorization: Bearer *** https://api"
+        );
+        assert_eq!(
+            redact_command("tool -H x-api-key:abc123def456 run"),
+            "tool -H x-api-key:*** run"
+        );
+        assert_eq!(
+            redact_command("tool -k ghp_abcdefghij1234 --api-key=abc:def"),
+            "tool -k *** --api-key=***"
+        );
+        assert_eq!(
+            redact_command("llm --base https://alice:pw-123456@example.com/v1"),
+            "llm --base https://[REDACTED]@example.com/v1"
+        );
+        assert_eq!(
+            redact_command("tool --url http://localhost:8080/v1"),
+            "tool --url http://localhost:8080/v1"
         );
     }
 

@@ -194,7 +194,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "llm" => &["config", "env", "error_chain", "process", "redact", "stage"],
         "redact" => &["env"],
         "git" => &["env", "process"],
-        "config" => &["env", "stage"],
+        "config" => &["env", "redact", "stage"],
         _ => &[],
     }
 }

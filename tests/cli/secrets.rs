@@ -232,14 +232,20 @@ fn credentials_in_a_command_line_are_masked_in_trailers_and_errors() {
     let drafter = repo.model("drafter", &draft_script());
     let reviewer = repo.reviewer("reviewer", &[crate::harness::approved()]);
     let with_secrets = format!(
-        "{drafter} --api-key plainvalue-1234 -k ghp_abcdefghij1234 --base https://alice:pw-123456@example.com/x"
+        "{drafter} --api-key plainvalue-1234 -k ghp_abcdefghij1234 --base https://alice:pw-123456@example.com/x -H 'x-api-key: hdrvalue-5678' -H 'Authorization: Bearer bearervalue-9012'"
     );
     repo.config_models(&with_secrets, &reviewer, "");
     let issue = repo.default_issue();
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
     run.expect_code(0);
     let drafter_trailer = repo.trailer(BRANCH, "Orchestrate-Drafter").unwrap();
-    for secret in ["plainvalue-1234", "ghp_abcdefghij1234", "pw-123456"] {
+    for secret in [
+        "plainvalue-1234",
+        "ghp_abcdefghij1234",
+        "pw-123456",
+        "hdrvalue-5678",
+        "bearervalue-9012",
+    ] {
         assert!(!drafter_trailer.contains(secret), "{drafter_trailer}");
         assert!(!run.stderr.contains(secret), "{}", run.stderr);
     }
