@@ -34,33 +34,11 @@ pub struct RunState {
     pub models: Models,
     /// Stages this run skips.
     pub skip: BTreeSet<Stage>,
-    /// The repository as prompts describe it, read once per run.
-    repo_context: Option<String>,
+    /// The repository as prompts describe it, read once per run (`None` until then).
+    pub repo_context: Option<String>,
 }
 
 impl RunState {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        session: Session,
-        issue: Issue,
-        branch: IssueBranch,
-        state: IssueState,
-        prompts: Prompts,
-        models: Models,
-        skip: BTreeSet<Stage>,
-    ) -> RunState {
-        RunState {
-            session,
-            issue,
-            branch,
-            state,
-            prompts,
-            models,
-            skip,
-            repo_context: None,
-        }
-    }
-
     /// The artifact path of `stage` for this issue (empty for stages without one).
     pub fn artifact(&self, stage: Stage) -> String {
         self.session

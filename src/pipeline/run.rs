@@ -95,15 +95,16 @@ pub async fn run(
         models.keep_transcripts(transcripts);
     }
     let mut run = Run {
-        state: RunState::new(
+        state: RunState {
             session,
             issue,
             branch,
             state,
             prompts,
             models,
-            opts.skip.clone(),
-        ),
+            skip: opts.skip.clone(),
+            repo_context: None,
+        },
         gates,
         opts,
         io,
