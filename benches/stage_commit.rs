@@ -520,10 +520,10 @@ fn issue_branch(repo: &Repo, branch: &str, base: ObjectId, issue: u64) -> BenchR
 
 /// The first commit of an issue branch: the brief, verdict `passed`; creates the branch.
 fn triage_commit(repo: &Repo, branch: &str, base: ObjectId, issue: u64) -> BenchResult<ObjectId> {
-    let files = [FileChange {
-        path: format!("docs/issues/{issue}.md"),
-        content: brief(issue).into_bytes(),
-    }];
+    let files = [FileChange::file(
+        format!("docs/issues/{issue}.md"),
+        brief(issue),
+    )];
     let message = Message::stage(Stage::Triage, issue, TITLE, Verdict::Passed).render();
     Ok(repo.commit_files(&CommitRequest {
         branch,
@@ -657,27 +657,21 @@ fn stage_message(stage: Stage, issue: u64) -> String {
 
 fn lld_files(issue: u64) -> Vec<FileChange> {
     vec![
-        FileChange {
-            path: format!("docs/lld/{issue}.md"),
-            content: lld(issue).into_bytes(),
-        },
-        FileChange {
-            path: format!("docs/reviews/{issue}-lld.md"),
-            content: review_log(issue, "lld").into_bytes(),
-        },
+        FileChange::file(format!("docs/lld/{issue}.md"), lld(issue)),
+        FileChange::file(
+            format!("docs/reviews/{issue}-lld.md"),
+            review_log(issue, "lld"),
+        ),
     ]
 }
 
 fn spec_files(issue: u64) -> Vec<FileChange> {
     vec![
-        FileChange {
-            path: format!("docs/specs/{issue}.md"),
-            content: spec(issue).into_bytes(),
-        },
-        FileChange {
-            path: format!("docs/reviews/{issue}-spec.md"),
-            content: review_log(issue, "spec").into_bytes(),
-        },
+        FileChange::file(format!("docs/specs/{issue}.md"), spec(issue)),
+        FileChange::file(
+            format!("docs/reviews/{issue}-spec.md"),
+            review_log(issue, "spec"),
+        ),
     ]
 }
 

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod edit;
 pub mod env;
 pub mod error_chain;
 pub mod git;
@@ -21,5 +22,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod process;
 pub mod redact;
+pub mod repomap;
 pub mod stage;
+pub mod testing;
 pub mod ui;

@@ -82,6 +82,14 @@ pub struct ImplConfig {
     pub max_test_retries: u32,
     pub test_command: Option<String>,
     pub test_timeout: Duration,
+    /// Globs of paths the implementer may not change (`.git/` is always protected too).
+    pub protected: Vec<String>,
+    /// Token budget for the repository map and file contents sent to a text implementer.
+    pub context_tokens: u64,
+    /// Failures already on the base are known; only new failures count.
+    pub allow_red_baseline: bool,
+    /// Variables the test command may see even though their names look like credentials.
+    pub test_env: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,6 +359,22 @@ pub(crate) fn invalid(
     }
 }
 
+/// `stages.impl.protected`, each glob checked so a typo is an error here rather than a
+/// protection that silently matches nothing.
+fn protected_globs(globs: Vec<String>, origins: &Origins) -> Result<Vec<String>, ConfigError> {
+    for glob in &globs {
+        if let Err(e) = globset::Glob::new(glob) {
+            return Err(invalid(
+                origins,
+                "stages.impl.protected",
+                format!("`{glob}` is not a glob: {}", e.kind()),
+                Some("write globs as in .gitignore: `.github/workflows/**`, `*.lock`"),
+            ));
+        }
+    }
+    Ok(globs)
+}
+
 fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
     let providers = providers::resolve(raw.providers, origins)?;
     let budget = budget::resolve_budget(raw.budget, origins)?;
@@ -435,6 +459,10 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             max_test_retries: raw.stages.implement.max_test_retries,
             test_command: raw.stages.implement.test_command,
             test_timeout: raw.stages.implement.test_timeout.0,
+            protected: protected_globs(raw.stages.implement.protected, origins)?,
+            context_tokens: raw.stages.implement.context_tokens,
+            allow_red_baseline: raw.stages.implement.allow_red_baseline,
+            test_env: raw.stages.implement.test_env,
         },
         gates: GatesConfig {
             after_lld: raw.gates.after_lld,

@@ -94,6 +94,10 @@ pub struct RawImpl {
     pub max_test_retries: u32,
     pub test_command: Option<String>,
     pub test_timeout: DurationValue,
+    pub protected: Vec<String>,
+    pub context_tokens: u64,
+    pub allow_red_baseline: bool,
+    pub test_env: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

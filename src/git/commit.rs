@@ -6,12 +6,49 @@ use git2::{ErrorCode, FileMode, Oid, build::TreeUpdateBuilder};
 
 use super::{Context, GitError, ObjectId, Repo, Result};
 
-/// A file to write in the new commit, replacing whatever is at `path`.
+/// One path's change in a new commit: a file written (replacing whatever is at `path`), or
+/// the path deleted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileChange {
     /// Slash-separated, relative to the repository root.
     pub path: String,
+    /// The file's bytes (a symlink's target for [`FileKind::Symlink`]; empty for a delete).
     pub content: Vec<u8>,
+    pub kind: FileKind,
+}
+
+/// What a [`FileChange`] leaves at its path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FileKind {
+    /// A regular file (mode 100644).
+    #[default]
+    Regular,
+    /// An executable file (mode 100755).
+    Executable,
+    /// A symbolic link whose target is the content (mode 120000).
+    Symlink,
+    /// Nothing: the path is removed.
+    Deleted,
+}
+
+impl FileChange {
+    /// A regular file at `path` with `content`.
+    pub fn file(path: impl Into<String>, content: impl Into<Vec<u8>>) -> FileChange {
+        FileChange {
+            path: path.into(),
+            content: content.into(),
+            kind: FileKind::Regular,
+        }
+    }
+
+    /// `path` removed.
+    pub fn deleted(path: impl Into<String>) -> FileChange {
+        FileChange {
+            path: path.into(),
+            content: Vec::new(),
+            kind: FileKind::Deleted,
+        }
+    }
 }
 
 /// One commit on a branch.
@@ -46,11 +83,20 @@ impl Repo {
 
         let mut update = TreeUpdateBuilder::new();
         for file in req.files {
+            let mode = match file.kind {
+                FileKind::Deleted => {
+                    update.remove(file.path.as_str());
+                    continue;
+                }
+                FileKind::Regular => FileMode::Blob,
+                FileKind::Executable => FileMode::BlobExecutable,
+                FileKind::Symlink => FileMode::Link,
+            };
             let blob = self
                 .inner
                 .blob(&file.content)
                 .context(|| format!("could not write {} to the object database", file.path))?;
-            update.upsert(file.path.as_str(), blob, FileMode::Blob);
+            update.upsert(file.path.as_str(), blob, mode);
         }
         let tree_id = update
             .create_updated(&self.inner, &base_tree)

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Oid, Repository};
 
-pub use commit::{CommitRequest, FileChange};
+pub use commit::{CommitRequest, FileChange, FileKind};
 pub use history::{CommitInfo, parse_trailers};
 pub use identity::Identity;
 

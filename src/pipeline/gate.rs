@@ -204,10 +204,7 @@ pub async fn hold(
                 return Ok(Held::Rejected(feedback));
             }
             GateChoice::Edited(text) => {
-                let files = [FileChange {
-                    path: path.clone(),
-                    content: text.into_bytes(),
-                }];
+                let files = [FileChange::file(path.clone(), text)];
                 let message = Message::edit(stage, gate, issue);
                 let commit = run.commit(stage.name(), &files, &message, io.events)?;
                 io.events.emit(Event::Edited {

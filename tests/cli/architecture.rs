@@ -159,6 +159,9 @@ fn allowed(layer: &str) -> &'static [&'static str] {
             "pipeline",
             "ui",
             "config",
+            "edit",
+            "repomap",
+            "testing",
             "env",
             "error_chain",
             "git",
@@ -170,6 +173,9 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "ops" => &[
             "pipeline",
             "config",
+            "edit",
+            "repomap",
+            "testing",
             "env",
             "error_chain",
             "git",
@@ -181,6 +187,9 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         ],
         "pipeline" => &[
             "config",
+            "edit",
+            "repomap",
+            "testing",
             "env",
             "error_chain",
             "git",
@@ -195,6 +204,9 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "redact" => &["env"],
         "git" => &["env", "process"],
         "config" => &["env", "redact", "stage"],
+        "edit" => &[],
+        "repomap" => &[],
+        "testing" => &["env", "process", "redact"],
         _ => &[],
     }
 }

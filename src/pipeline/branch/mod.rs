@@ -142,6 +142,7 @@ impl IssueBranch {
                 FileChange {
                     path: file.path.clone(),
                     content: content.into_owned(),
+                    kind: file.kind,
                 }
             })
             .collect();

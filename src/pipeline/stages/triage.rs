@@ -42,10 +42,7 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
     message
         .models(drafter.as_deref(), None)
         .spend(spent.usage(), spent.cost());
-    let files = [FileChange {
-        path: path.clone(),
-        content: brief.into_bytes(),
-    }];
+    let files = [FileChange::file(path.clone(), brief)];
     let commit = cx.commit(&files, &message)?;
     cx.emit(Event::Committed {
         stage: Stage::Triage,

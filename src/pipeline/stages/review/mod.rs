@@ -389,14 +389,8 @@ impl<'r, 'a> Loop<'r, 'a> {
     fn files(&self) -> Vec<FileChange> {
         let draft = self.draft.clone().unwrap_or_default();
         vec![
-            FileChange {
-                path: self.artifact.clone(),
-                content: draft.into_bytes(),
-            },
-            FileChange {
-                path: self.reviews_file.clone(),
-                content: self.log.clone().into_bytes(),
-            },
+            FileChange::file(self.artifact.clone(), draft),
+            FileChange::file(self.reviews_file.clone(), self.log.clone()),
         ]
     }
 
