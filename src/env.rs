@@ -5,7 +5,7 @@
 //! to look when asking "which variables does this tool read?".
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 /// The variables this process was started with.
@@ -53,6 +53,13 @@ impl Env {
         self.vars
             .keys()
             .filter_map(|k| k.to_str().map(str::to_string))
+    }
+
+    /// Every variable, names and values as they are (not necessarily UTF-8), by name.
+    pub fn vars_os(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> + '_ {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
     }
 
     pub fn is_set(&self, name: &str) -> bool {

@@ -10,10 +10,11 @@
 //!   [`ProcessError::TimedOut`] with what had been printed so far;
 //! - dropping the future of [`Command::run`] (a `tokio::select!` that Ctrl-C won) SIGKILLs the
 //!   group, so an abandoned call leaves nothing running;
-//! - stdout is kept up to a limit the caller sets; past it nothing more is stored, the output
-//!   is marked truncated and the pipe is still drained, so the program never blocks on it and
-//!   memory stays bounded whatever it prints. Of stderr only a bounded tail is kept: it is for
-//!   error messages;
+//! - stdout is kept up to a limit the caller sets (or, for output read from its end such as a
+//!   test run's, a bounded head and tail); past it nothing more is stored, the output is
+//!   marked truncated and counted, and the pipe is still drained, so the program never blocks
+//!   on it and memory stays bounded whatever it prints. Of stderr only a bounded tail is kept:
+//!   it is for error messages;
 //! - when the program exits, everything already read is kept; output still flowing from
 //!   children it left behind is read for a short grace, then the group is killed. A program's
 //!   reply is never lost to a background process that holds the pipe.
@@ -64,6 +65,7 @@ pub struct Command {
     stdin: Option<Vec<u8>>,
     timeout: Option<Duration>,
     stdout_limit: usize,
+    stdout_head: Option<usize>,
     stderr_tail: usize,
     exit_grace: Duration,
 }
@@ -101,6 +103,7 @@ impl Command {
             stdin: None,
             timeout: None,
             stdout_limit: STDOUT_LIMIT,
+            stdout_head: None,
             stderr_tail: STDERR_TAIL,
             exit_grace: EXIT_GRACE,
         }
@@ -174,6 +177,16 @@ impl Command {
     /// [`Output::stdout_truncated`].
     pub fn stdout_limit(mut self, bytes: usize) -> Command {
         self.stdout_limit = bytes;
+        self.stdout_head = None;
+        self
+    }
+
+    /// Keep the first `head` bytes of stdout and its last `tail`, instead of a prefix: for
+    /// output whose end says the most (a summary) and whose start may say what went wrong
+    /// first. What falls between is read and thrown away; [`Output::stdout_cut`] says where.
+    pub fn stdout_head_and_tail(mut self, head: usize, tail: usize) -> Command {
+        self.stdout_head = Some(head);
+        self.stdout_limit = tail;
         self
     }
 
@@ -243,7 +256,11 @@ impl Command {
             source,
         })?;
         let mut group = Group::of(&child);
-        let mut out = Capture::new(Keep::Head, self.stdout_limit);
+        let keep = match self.stdout_head {
+            Some(head) => Keep::HeadAndTail(head),
+            None => Keep::Head,
+        };
+        let mut out = Capture::new(keep, self.stdout_limit);
         let mut err = Capture::new(Keep::Tail, self.stderr_tail);
         let (stdin, stdout, stderr) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take());
@@ -270,13 +287,15 @@ impl Command {
             ending
         };
 
-        let (stderr, stderr_truncated) = err.finish();
+        let (out, err) = (out.finish(), err.finish());
         let output = |status, left_behind| Output {
             status: Status(status),
-            stdout_truncated: out.dropped,
+            stdout_truncated: out.cut.is_some(),
+            stdout_cut: out.cut,
+            stdout_total: out.total,
             stdout: out.bytes,
-            stderr,
-            stderr_truncated,
+            stderr: err.bytes,
+            stderr_truncated: err.cut.is_some(),
             left_behind,
             elapsed: started.elapsed(),
         };
@@ -323,6 +342,11 @@ pub struct Output {
     pub stdout: Vec<u8>,
     /// The program printed more than the limit; the rest was read and thrown away.
     pub stdout_truncated: bool,
+    /// Where in `stdout` the bytes thrown away were: its end, or between the head and the tail
+    /// kept with [`Command::stdout_head_and_tail`]. `None` if everything was kept.
+    pub stdout_cut: Option<usize>,
+    /// How many bytes the program wrote to stdout, kept or not.
+    pub stdout_total: u64,
     /// The last bytes of stderr (see [`Command::stderr_tail`]).
     pub stderr: Vec<u8>,
     /// Stderr was longer than what is kept.

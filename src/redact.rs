@@ -168,7 +168,9 @@ impl Redactor {
     }
 }
 
-fn is_credential_name(name: &str) -> bool {
+/// Whether a variable's name says it holds a credential: `GITHUB_TOKEN`, `GH_TOKEN`, or a name
+/// ending in `_KEY`, `_TOKEN`, `_SECRET`, `_PASSWORD`, `_PASSWD` or `_CREDENTIALS`, in any case.
+pub fn is_credential_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     KNOWN.contains(&upper.as_str()) || SUFFIXES.iter().any(|s| upper.ends_with(s))
 }

@@ -99,27 +99,46 @@ async fn pump<R: AsyncRead + Unpin>(pipe: Option<R>, into: &mut Capture) {
 pub(super) enum Keep {
     Head,
     Tail,
+    /// The first this-many bytes, then the last `limit`.
+    HeadAndTail(usize),
 }
 
-/// Output kept within a bound: its first `limit` bytes, or its last.
+/// Output kept within a bound: its first `limit` bytes, its last, or a head and a tail.
 pub(super) struct Capture {
-    pub(super) bytes: Vec<u8>,
+    /// The head (with [`Keep::HeadAndTail`]).
+    head: Vec<u8>,
+    bytes: Vec<u8>,
     limit: usize,
     keep: Keep,
-    pub(super) dropped: bool,
+    dropped: bool,
+    total: u64,
+}
+
+/// What a [`Capture`] kept.
+pub(super) struct Kept {
+    pub(super) bytes: Vec<u8>,
+    /// Where in `bytes` the bytes not kept were, if any were dropped.
+    pub(super) cut: Option<usize>,
+    /// Every byte read, kept or not.
+    pub(super) total: u64,
 }
 
 impl Capture {
     pub(super) fn new(keep: Keep, limit: usize) -> Capture {
         Capture {
+            head: Vec::new(),
             bytes: Vec::new(),
             limit,
             keep,
             dropped: false,
+            total: 0,
         }
     }
 
     fn push(&mut self, chunk: &[u8]) {
+        self.total = self
+            .total
+            .saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
         match self.keep {
             Keep::Head => {
                 let room = self.limit.saturating_sub(self.bytes.len());
@@ -127,13 +146,21 @@ impl Capture {
                 self.bytes.extend_from_slice(kept);
                 self.dropped |= !rest.is_empty();
             }
-            Keep::Tail => {
-                self.bytes.extend_from_slice(chunk);
-                // Trim in batches, not on every chunk: at most twice the bound is held.
-                if self.bytes.len() > self.limit.saturating_mul(2) {
-                    self.trim();
-                }
+            Keep::Tail => self.push_tail(chunk),
+            Keep::HeadAndTail(head) => {
+                let room = head.saturating_sub(self.head.len());
+                let (kept, rest) = chunk.split_at(room.min(chunk.len()));
+                self.head.extend_from_slice(kept);
+                self.push_tail(rest);
             }
+        }
+    }
+
+    fn push_tail(&mut self, chunk: &[u8]) {
+        self.bytes.extend_from_slice(chunk);
+        // Trim in batches, not on every chunk: at most twice the bound is held.
+        if self.bytes.len() > self.limit.saturating_mul(2) {
+            self.trim();
         }
     }
 
@@ -145,9 +172,21 @@ impl Capture {
         }
     }
 
-    /// The bytes kept, and whether any were dropped.
-    pub(super) fn finish(mut self) -> (Vec<u8>, bool) {
+    /// The bytes kept, where the dropped ones were, and how many were read.
+    pub(super) fn finish(mut self) -> Kept {
         self.trim();
-        (self.bytes, self.dropped)
+        let at = match self.keep {
+            Keep::Head => self.bytes.len(),
+            Keep::Tail => 0,
+            Keep::HeadAndTail(_) => self.head.len(),
+        };
+        let cut = self.dropped.then_some(at);
+        let mut bytes = self.head;
+        bytes.append(&mut self.bytes);
+        Kept {
+            bytes,
+            cut,
+            total: self.total,
+        }
     }
 }

@@ -144,6 +144,28 @@ async fn output_at_the_limit_is_not_truncated() {
 }
 
 #[tokio::test]
+async fn a_head_and_a_tail_are_kept_and_everything_is_counted() {
+    let cmd =
+        Command::shell("echo first; yes | head -c 10000000; echo last").stdout_head_and_tail(8, 6);
+    let out = run(cmd).await.unwrap();
+    assert_eq!(text(&out.stdout), "first\ny\n\nlast\n");
+    assert_eq!(out.stdout_cut, Some(8), "dropped between head and tail");
+    assert!(out.stdout_truncated);
+    assert_eq!(out.stdout_total, 6 + 10_000_000 + 5);
+    assert!(out.stdout.capacity() <= 8 + 2 * 6 + 64 * 1024);
+
+    let out = run(Command::shell("printf 12345678").stdout_head_and_tail(4, 4))
+        .await
+        .unwrap();
+    assert_eq!(text(&out.stdout), "12345678");
+    assert_eq!((out.stdout_cut, out.stdout_total), (None, 8));
+    let out = run(Command::shell("printf 123456789").stdout_limit(4))
+        .await
+        .unwrap();
+    assert_eq!((out.stdout_cut, out.stdout_total), (Some(4), 9));
+}
+
+#[tokio::test]
 async fn stderr_keeps_a_bounded_tail() {
     let cmd =
         Command::shell("yes noise | head -n 1000000 >&2; echo second-last >&2; echo last >&2")
