@@ -1,2 +1,32 @@
 //! Edits from text models: SEARCH/REPLACE blocks parsed from a reply and applied inside a
 //! work tree, all or nothing.
+//!
+//! A text implementer answers with blocks like this one (the file's path alone on the line
+//! before it):
+//!
+//! ```text
+//! src/lib.rs
+//! <<<<<<< SEARCH
+//! fn old() {}
+//! =======
+//! fn new() {}
+//! >>>>>>> REPLACE
+//! ```
+//!
+//! [`parse`] reads them out of whatever surrounds them (`blocks.rs`); [`apply`] checks each
+//! path (`paths.rs`: relative, below the work tree, not in `.git`, not [`Protected`]), finds
+//! each SEARCH text in its file (`matching.rs`: exactly, then ignoring trailing whitespace,
+//! then indentation) and writes the files only when every block is fine (`apply.rs`).
+//! Otherwise the attempt is [`Rejected`] with every [`Problem`] as data, and [`feedback`]
+//! turns them into the words the model reads next (`feedback.rs`).
+
+mod apply;
+mod blocks;
+mod feedback;
+mod matching;
+mod paths;
+
+pub use apply::{Applied, AppliedFile, Problem, ProblemKind, Rejected, apply, apply_parsed};
+pub use blocks::{EditBlock, Format, ParseProblem, ParseProblemKind, Parsed, parse};
+pub use feedback::{EXPECTED_FORMAT, feedback};
+pub use paths::{Protected, ProtectedError, Refusal, check_path};
