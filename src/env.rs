@@ -5,7 +5,7 @@
 //! to look when asking "which variables does this tool read?".
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 /// The variables this process was started with.
@@ -46,6 +46,14 @@ impl Env {
     /// The value of `name` if set and not empty.
     pub fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// Every variable, as the operating system gives them: for starting child processes with
+    /// exactly this environment.
+    pub fn pairs(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> + '_ {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
     }
 
     /// The names of all variables that are valid UTF-8.
