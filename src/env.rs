@@ -48,6 +48,14 @@ impl Env {
         self.get(name).filter(|v| !v.is_empty())
     }
 
+    /// Every variable, as the operating system gives them: for starting child processes with
+    /// exactly this environment.
+    pub fn pairs(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> + '_ {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
+    }
+
     /// The names of all variables that are valid UTF-8.
     pub fn names(&self) -> impl Iterator<Item = String> + '_ {
         self.vars

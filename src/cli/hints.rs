@@ -119,6 +119,10 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
             }
             hints
         }
+        PipelineError::UnpushedBranch { issue, branch, .. } => vec![
+            format!("push it first (git push -u origin {branch}), or delete it anyway: git orchestrate clean {issue} --branch --force"),
+        ],
+        PipelineError::RemoveState { .. } => vec![],
         PipelineError::Interrupted => vec![],
     }
 }
@@ -207,6 +211,11 @@ pub fn git(error: &GitError) -> Vec<String> {
             "switch that checkout to another branch (for example `git switch -`), then run again".into(),
         ],
         GitError::Spawn { .. } => vec!["make sure the `git` program is on PATH".into()],
+        GitError::NotOurWorktree { issue, path } => vec![format!(
+            "that place belongs to the issue's worktree: move {} elsewhere if you need it, or delete it with `git orchestrate clean {issue}`, then run again",
+            path.display()
+        )],
+        GitError::WorktreeIo { .. } => vec![],
         GitError::Open { .. } | GitError::Git { .. } | GitError::Command { .. } => vec![],
     }
 }

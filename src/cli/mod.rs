@@ -2,6 +2,7 @@
 //! errors into `error:` / `hint:` lines. Below this module nothing knows about clap.
 
 mod approve;
+mod clean;
 mod error;
 mod hints;
 mod reject;
@@ -56,6 +57,8 @@ enum Command {
     Approve(approve::Args),
     /// Reject at the gate; the stage is revised with your feedback on the next run.
     Reject(reject::Args),
+    /// Remove an issue's worktree and local run state; with --branch, its branch too.
+    Clean(clean::Args),
 }
 
 /// Options every command takes.
@@ -107,6 +110,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Status(args)) => status::run(args, &cli.global, &env, &ui),
         Some(Command::Approve(args)) => approve::run(args, &cli.global, &env, &ui),
         Some(Command::Reject(args)) => reject::run(args, &cli.global, &env, &ui),
+        Some(Command::Clean(args)) => clean::run(args, &cli.global, &env, &ui),
         None if cli.run.is_empty() => {
             // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -285,7 +289,7 @@ mod tests {
 
     #[test]
     fn every_subcommand_is_recognised_before_global_options_move() {
-        for name in ["run", "status", "approve", "reject", "help"] {
+        for name in ["run", "status", "approve", "reject", "clean", "help"] {
             assert!(is_subcommand(name), "{name}");
         }
         assert!(!is_subcommand("7"));

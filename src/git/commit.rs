@@ -115,6 +115,39 @@ impl Repo {
         Ok(ObjectId(commit))
     }
 
+    /// Delete branch `branch` if it still points at `expected` (compare-and-swap) and no work
+    /// tree has it checked out.
+    pub fn delete_branch(&self, branch: &str, expected: ObjectId) -> Result<()> {
+        if let Some(path) = self.checked_out_at(branch)? {
+            return Err(GitError::CheckedOut {
+                branch: branch.to_string(),
+                path,
+            });
+        }
+        let refname = format!("refs/heads/{branch}");
+        let deleted = self
+            .git_in(self.common_dir())
+            .args(["update-ref", "-m", "git-orchestrate: clean", "-d"])
+            .arg(&refname)
+            .arg(expected.to_string())
+            .output();
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let found = self.branch_tip(branch)?;
+                if found != Some(expected) {
+                    Err(GitError::BranchMoved {
+                        branch: branch.to_string(),
+                        expected: Some(expected),
+                        found,
+                    })
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
     fn move_branch(&self, req: &CommitRequest<'_>, new: Oid) -> Result<()> {
         // Checked here, right before the compare-and-swap, and not only when a run starts:
         // someone may check the branch out while models work. The window left between this

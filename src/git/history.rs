@@ -80,6 +80,36 @@ impl Repo {
         Ok(commit.parent_ids().next().map(ObjectId))
     }
 
+    /// Whether some remote-tracking branch contains `commit` (it has been pushed, or fetched).
+    pub fn on_remote(&self, commit: ObjectId) -> Result<bool> {
+        let refs = self
+            .inner
+            .references_glob("refs/remotes/*")
+            .context(|| "could not list remote-tracking branches".into())?;
+        for reference in refs {
+            let reference =
+                reference.context(|| "could not read a remote-tracking branch".into())?;
+            // `origin/HEAD` names another remote-tracking branch, which is looked at anyway.
+            if reference.kind() == Some(git2::ReferenceType::Symbolic) {
+                continue;
+            }
+            let Ok(tip) = reference.peel_to_commit() else {
+                continue;
+            };
+            let contains = tip.id() == commit.0
+                || self
+                    .inner
+                    .graph_descendant_of(tip.id(), commit.0)
+                    .context(|| {
+                        format!("could not compare {} with a remote branch", commit.short())
+                    })?;
+            if contains {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Walk the first-parent chain from `tip` (newest first).
     pub fn first_parent_chain(&self, tip: ObjectId) -> FirstParentChain<'_> {
         FirstParentChain {

@@ -4,12 +4,15 @@
 //! branch, reading files and trailers from history, and committing artifacts *without touching
 //! the user's checkout* — trees are built in memory from the branch tip and the branch ref is
 //! moved with a compare-and-swap, so a branch that moved under us is reported, never overwritten.
+//! The impl stage's code is written in a worktree of the issue's own ([`Worktree`]), detached,
+//! so that too leaves the user's checkout alone.
 //! Not-found is an `Option`; every failure carries what we were doing when it happened.
 
 mod commit;
 mod history;
 mod identity;
 mod runner;
+mod worktree;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,6 +22,7 @@ use git2::{ErrorCode, Oid, Repository};
 pub use commit::{CommitRequest, FileChange, FileKind};
 pub use history::{CommitInfo, parse_trailers};
 pub use identity::Identity;
+pub use worktree::{Prepared, Worktree};
 
 use crate::env::Env;
 
@@ -92,6 +96,15 @@ pub enum GitError {
     Spawn { source: std::io::Error },
     #[error("git has no identity to commit with: {detail}")]
     Identity { detail: String },
+    /// Something is at the place of an issue's worktree that git does not know as one.
+    #[error("{} is in the way of the worktree of issue #{issue}: it is not a worktree of this repository", .path.display())]
+    NotOurWorktree { issue: u64, path: PathBuf },
+    #[error("could not {action} {}", .path.display())]
+    WorktreeIo {
+        action: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 pub type Result<T, E = GitError> = std::result::Result<T, E>;
@@ -116,6 +129,8 @@ pub struct Repo {
     identity: std::cell::OnceCell<Identity>,
     fixed_author_date: bool,
     fixed_committer_date: bool,
+    /// The environment `git` runs with: the one this process was given (see `runner`).
+    child_env: runner::ChildEnv,
 }
 
 impl Repo {
@@ -163,6 +178,10 @@ impl Repo {
             identity: std::cell::OnceCell::new(),
             fixed_author_date: env.non_empty("GIT_AUTHOR_DATE").is_some(),
             fixed_committer_date: env.non_empty("GIT_COMMITTER_DATE").is_some(),
+            child_env: env
+                .pairs()
+                .map(|(k, v)| (k.to_os_string(), v.to_os_string()))
+                .collect(),
         })
     }
 

@@ -1,16 +1,74 @@
-//! The one place that runs the `git` program, for what libgit2 does not do as git does
-//! (identity resolution today; push, fetch and worktrees later).
+//! The one place that runs the `git` program, for what libgit2 does not do as git does:
+//! identity resolution, and worktrees (checking files out, reading a work tree's status, and
+//! staging it as `git add` would, with the user's filters and attributes).
+//!
+//! `git` runs with the environment the repository was opened with ([`crate::env::Env`]), not
+//! whatever the process has, so tests give it a hermetic one. Hooks never run: a command here
+//! is bookkeeping, not a user's checkout or commit.
 
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
 use std::process::Command;
 
 use super::{GitError, Repo, Result};
 
-impl Repo {
-    /// Run `git ARGS` in the repository and return its trimmed standard output.
-    pub(crate) fn git(&self, args: &[&str]) -> Result<String> {
-        let output = Command::new("git")
-            .args(args)
-            .current_dir(self.run_dir())
+/// Variables that tell git which repository, work tree or index to use. A command run inside
+/// one of our worktrees drops them, so git finds the repository from its directory: a tool
+/// started from a hook (`GIT_INDEX_FILE`) or with `GIT_DIR` set must not stage into the
+/// user's index.
+const LOCATING_VARS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_PREFIX",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_INTERNAL_SUPER_PREFIX",
+];
+
+/// One `git` invocation.
+pub(crate) struct GitCall<'a> {
+    env: &'a [(OsString, OsString)],
+    dir: &'a Path,
+    /// Whether git finds the repository from `dir` alone (see [`LOCATING_VARS`]).
+    located_by_dir: bool,
+    args: Vec<OsString>,
+    vars: Vec<(&'static str, OsString)>,
+}
+
+impl<'a> GitCall<'a> {
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> GitCall<'a> {
+        self.args.push(arg.as_ref().to_os_string());
+        self
+    }
+
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(self, args: I) -> GitCall<'a> {
+        args.into_iter().fold(self, GitCall::arg)
+    }
+
+    pub(crate) fn env(mut self, name: &'static str, value: impl AsRef<OsStr>) -> GitCall<'a> {
+        self.vars.push((name, value.as_ref().to_os_string()));
+        self
+    }
+
+    /// Run it; its standard output, as bytes.
+    pub(crate) fn output(self) -> Result<Vec<u8>> {
+        let mut command = Command::new("git");
+        command
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir)
+            .args(["-c", "core.hooksPath=/dev/null"])
+            .args(&self.args);
+        if self.located_by_dir {
+            for name in LOCATING_VARS {
+                command.env_remove(name);
+            }
+        }
+        for (name, value) in &self.vars {
+            command.env(name, value);
+        }
+        let output = command
             .output()
             .map_err(|source| GitError::Spawn { source })?;
         if !output.status.success() {
@@ -22,7 +80,12 @@ impl Repo {
                 .collect::<Vec<_>>()
                 .join("; ");
             return Err(GitError::Command {
-                args: args.join(" "),
+                args: self
+                    .args
+                    .iter()
+                    .map(|a| a.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 detail: if detail.is_empty() {
                     format!("exited with {}", output.status)
                 } else {
@@ -30,11 +93,57 @@ impl Repo {
                 },
             });
         }
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+        Ok(output.stdout)
+    }
+
+    /// Run it; its standard output as text, trimmed.
+    pub(crate) fn text(self) -> Result<String> {
+        let bytes = self.output()?;
+        Ok(String::from_utf8_lossy(&bytes).trim().to_string())
+    }
+}
+
+impl Repo {
+    /// Run `git ARGS` in the repository and return its trimmed standard output.
+    pub(crate) fn git(&self, args: &[&str]) -> Result<String> {
+        GitCall {
+            env: &self.child_env,
+            dir: self.run_dir(),
+            located_by_dir: false,
+            args: Vec::new(),
+            vars: Vec::new(),
+        }
+        .args(args)
+        .text()
+    }
+
+    /// `git` run in `dir`, a directory of this repository (a worktree, or the git directory),
+    /// which alone tells git the repository, work tree and index.
+    pub(crate) fn git_in<'a>(&'a self, dir: &'a Path) -> GitCall<'a> {
+        git_in(&self.child_env, dir)
+    }
+
+    /// The environment `git` runs with, for values that outlive this `Repo` (a worktree).
+    pub(crate) fn child_env(&self) -> ChildEnv {
+        self.child_env.clone()
     }
 
     /// The editor git would use (`GIT_EDITOR`, `core.editor`, `VISUAL`, `EDITOR`, then `vi`).
     pub fn editor(&self) -> Result<String> {
         self.git(&["var", "GIT_EDITOR"])
+    }
+}
+
+/// The variables `git` runs with; shared, since worktrees keep a copy.
+pub(crate) type ChildEnv = std::sync::Arc<[(OsString, OsString)]>;
+
+/// `git` run in `dir` with `env`, finding its repository from `dir` (see [`Repo::git_in`]).
+pub(crate) fn git_in<'a>(env: &'a [(OsString, OsString)], dir: &'a Path) -> GitCall<'a> {
+    GitCall {
+        env,
+        dir,
+        located_by_dir: true,
+        args: Vec::new(),
+        vars: Vec::new(),
     }
 }

@@ -193,7 +193,8 @@ async fn default_models(session: &Session) -> Option<DefaultModels> {
     })
 }
 
-fn issue_of(branch: &str, prefix: &str) -> Option<u64> {
+/// The issue number in an issue branch's name (`orchestrate/7-add-a-flag` → 7).
+pub(super) fn issue_of(branch: &str, prefix: &str) -> Option<u64> {
     let rest = branch.strip_prefix(prefix)?;
     let (number, _) = rest.split_once('-')?;
     number.parse().ok()

@@ -36,7 +36,7 @@ pub use prompts::{OVERRIDE_DIR, PromptError};
 
 use crate::config::Config;
 use crate::env::Env;
-use crate::git::{GitError, Repo};
+use crate::git::{GitError, ObjectId, Repo};
 use crate::issue::{IssueError, IssueRef};
 use crate::llm::LlmError;
 use crate::redact::Redactor;
@@ -211,6 +211,18 @@ pub enum PipelineError {
     BranchMoved {
         moved: GitError,
         saved_to: Option<PathBuf>,
+    },
+    /// `clean --branch` without `--force` on a branch whose work exists only here.
+    #[error("branch {branch} was not deleted: no remote-tracking branch contains its tip {}, so its commits exist only in this repository", .tip.short())]
+    UnpushedBranch {
+        issue: u64,
+        branch: String,
+        tip: ObjectId,
+    },
+    #[error("could not remove {}", .path.display())]
+    RemoveState {
+        path: PathBuf,
+        source: std::io::Error,
     },
     #[error("interrupted")]
     Interrupted,

@@ -2,6 +2,7 @@
 //! `--quiet` and progress; the renderers turn pipeline events into lines, a spinner and a
 //! final table (people) or JSON lines (`--json`).
 
+mod clean;
 mod gate;
 mod human;
 pub mod json;
@@ -15,6 +16,7 @@ use std::sync::Mutex;
 use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
 
+pub use clean::{render_cleaned, render_nothing_to_clean};
 pub use gate::TerminalGatekeeper;
 pub use human::HumanRenderer;
 pub use json::JsonRenderer;

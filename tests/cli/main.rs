@@ -9,6 +9,7 @@ mod vendors;
 
 mod architecture;
 mod checkout;
+mod clean;
 mod defaults;
 mod faults;
 mod gates;

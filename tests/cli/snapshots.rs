@@ -564,6 +564,7 @@ fn help_of_every_command() {
       status   Show where issues stand, read from their branches
       approve  Pass the gate an issue is waiting at
       reject   Reject at the gate; the stage is revised with your feedback on the next run
+      clean    Remove an issue's worktree and local run state; with --branch, its branch too
       help     Print this message or the help of the given subcommand(s)
 
     Arguments:
@@ -707,6 +708,31 @@ fn help_of_every_command() {
                             filter
       -q, --quiet           Say less: only errors, warnings and what a gate needs from you
       -h, --help            Print help
+    ");
+    insta::assert_snapshot!(help(&["clean", "-h"]), @"
+    exit 0
+    --- stdout
+    Remove an issue's worktree and local run state; with --branch, its branch too
+
+    Usage: git orchestrate clean [OPTIONS] <ISSUE|--all>
+
+    Arguments:
+      [ISSUE]...  The issues (numbers, #99, or GitHub issue URLs)
+
+    Options:
+          --all            Every issue that has a worktree or local state (with --branch, also every
+                           issue branch)
+          --branch         Delete the issue's branch too; one whose commits no remote-tracking branch
+                           has needs --force
+          --force          Also delete work saved from runs (recovered/), and unpushed branches with
+                           --branch
+      -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
+                           string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml
+      -v, --verbose...     Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing
+                           filter
+      -q, --quiet          Say less: only errors, warnings and what a gate needs from you
+      -h, --help           Print help
     ");
 }
 

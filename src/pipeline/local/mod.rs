@@ -31,6 +31,28 @@ impl StateDir {
         self.root.join("locks")
     }
 
+    /// Where the transcripts of `issue`'s runs are kept, one folder per run.
+    pub fn issue_transcripts(&self, issue: u64) -> PathBuf {
+        self.root.join("transcripts").join(issue.to_string())
+    }
+
+    /// Where work of `issue` that could not be committed is saved, one folder per attempt.
+    pub fn issue_recovered(&self, issue: u64) -> PathBuf {
+        self.root.join("recovered").join(issue.to_string())
+    }
+
+    /// Every issue with local state: transcripts, saved work, or a lock file.
+    pub fn issues(&self) -> Vec<u64> {
+        let mut issues = std::collections::BTreeSet::new();
+        for dir in ["transcripts", "recovered"] {
+            issues.extend(numbered(&self.root.join(dir), |name| name.parse().ok()));
+        }
+        issues.extend(numbered(&self.locks(), |name| {
+            name.strip_suffix(".lock")?.parse().ok()
+        }));
+        issues.into_iter().collect()
+    }
+
     /// The cache of answers read from history (see `cache`).
     pub fn history_cache(&self) -> PathBuf {
         self.root.join("cache").join("history")
@@ -40,11 +62,7 @@ impl StateDir {
     /// secrets removed.
     pub fn transcripts(&self, issue: u64, redactor: Redactor) -> Transcripts {
         Transcripts {
-            dir: self
-                .root
-                .join("transcripts")
-                .join(issue.to_string())
-                .join(run_id()),
+            dir: self.issue_transcripts(issue).join(run_id()),
             calls: 0,
             redactor,
         }
@@ -59,9 +77,7 @@ impl StateDir {
         message: &str,
     ) -> std::io::Result<PathBuf> {
         let dir = self
-            .root
-            .join("recovered")
-            .join(issue.to_string())
+            .issue_recovered(issue)
             .join(format!("{stage}-{}", run_id()));
         for file in files {
             let path = dir.join(&file.path);
@@ -74,6 +90,17 @@ impl StateDir {
         std::fs::write(dir.join("COMMIT_MESSAGE"), message)?;
         Ok(dir)
     }
+}
+
+/// The issue numbers `parse` reads from the names of the entries of `dir`.
+fn numbered(dir: &Path, parse: impl Fn(&str) -> Option<u64>) -> Vec<u64> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(&parse))
+        .collect()
 }
 
 /// A name for one run: its start time and pid.

@@ -1,0 +1,858 @@
+//! The issue's worktree: a checkout of its own, under
+//! `<git-common-dir>/orchestrate/worktrees/<issue>`, where the impl stage writes code and runs
+//! tests. It is *detached* at the commit it was prepared at, so the issue branch keeps moving
+//! by compare-and-swap (its commits are built in memory) and the user may have that branch
+//! checked out elsewhere; the user's own checkout, index and stash are never touched.
+//!
+//! The `git` program does the work that has to match git exactly: `worktree add` (libgit2's
+//! worktree API would create a branch), checking files out, and staging the work tree with the
+//! user's filters, attributes and ignore rules. Trees are compared with libgit2. Ignored files
+//! (`target/`, `node_modules/`) survive a reset, so builds stay warm from one run to the next.
+
+use std::path::{Path, PathBuf};
+
+use git2::{Delta, DiffOptions, Oid, WorktreePruneOptions};
+
+use super::runner::{ChildEnv, git_in};
+use super::{Context, FileChange, FileKind, GitError, ObjectId, Repo, Result};
+
+/// Where, in a worktree's git directory, the commit it was last prepared at is written: what
+/// the work of a run that was killed started from.
+const BASE_FILE: &str = "orchestrate-base";
+
+/// An issue's worktree, ready to write in.
+#[derive(Debug)]
+pub struct Prepared {
+    pub worktree: Worktree,
+    /// Work a killed run left in the worktree (files changed, added or deleted, commits made
+    /// there), compared with the commit the worktree is now at. The worktree has been reset,
+    /// so this is the only copy: the caller saves it.
+    pub recovered: Vec<FileChange>,
+    /// The worktree was created now (rather than reused).
+    pub created: bool,
+}
+
+/// A worktree of the repository, detached at a commit.
+#[derive(Clone)]
+pub struct Worktree {
+    path: PathBuf,
+    /// Its own git directory (`<git-common-dir>/worktrees/<name>`): `HEAD`, index.
+    git_dir: PathBuf,
+    env: ChildEnv,
+}
+
+impl Repo {
+    /// Where `issue`'s worktree lives.
+    pub fn issue_worktree_path(&self, issue: u64) -> PathBuf {
+        self.worktrees_dir().join(issue.to_string())
+    }
+
+    fn worktrees_dir(&self) -> PathBuf {
+        self.common_dir().join("orchestrate").join("worktrees")
+    }
+
+    /// `issue`'s worktree, detached at `at`, with no changes: created if absent, reused if
+    /// already clean at `at` (one `git status`, no checkout), else reset to `at` after its
+    /// changes are collected into [`Prepared::recovered`]. A worktree whose directory was
+    /// deleted by hand is forgotten and created again; a directory at its place that is not
+    /// this repository's worktree is an error ([`GitError::NotOurWorktree`]).
+    pub fn issue_worktree(&self, issue: u64, at: ObjectId) -> Result<Prepared> {
+        let path = self.issue_worktree_path(issue);
+        let registered = self.registered_worktree(&path)?;
+        let present = path.is_dir();
+        match registered {
+            Some(git_dir) if present => {
+                let worktree = Worktree {
+                    path,
+                    git_dir,
+                    env: self.child_env(),
+                };
+                let recovered = worktree.prepare(self, at)?;
+                Ok(Prepared {
+                    worktree,
+                    recovered,
+                    created: false,
+                })
+            }
+            Some(_) => {
+                self.forget_worktree(&path)?;
+                self.add_worktree(issue, path, at)
+            }
+            None if dir_has_entries(&path) => Err(GitError::NotOurWorktree { issue, path }),
+            None => self.add_worktree(issue, path, at),
+        }
+    }
+
+    fn add_worktree(&self, issue: u64, path: PathBuf, at: ObjectId) -> Result<Prepared> {
+        self.git_in(self.common_dir())
+            .args(["worktree", "add", "--detach", "--quiet"])
+            .arg(&path)
+            .arg(at.to_string())
+            .output()?;
+        let Some(git_dir) = self.registered_worktree(&path)? else {
+            return Err(GitError::NotOurWorktree { issue, path });
+        };
+        let worktree = Worktree {
+            path,
+            git_dir,
+            env: self.child_env(),
+        };
+        worktree.record_base(at)?;
+        Ok(Prepared {
+            worktree,
+            recovered: Vec::new(),
+            created: true,
+        })
+    }
+
+    /// Remove `issue`'s worktree, whatever is in it (ignored files too), and git's record of
+    /// it. Returns whether there was anything to remove.
+    pub fn remove_issue_worktree(&self, issue: u64) -> Result<bool> {
+        let path = self.issue_worktree_path(issue);
+        let mut removed = false;
+        if self.registered_worktree(&path)?.is_some() {
+            removed = true;
+            let by_git = self
+                .git_in(self.common_dir())
+                .args(["worktree", "remove", "--force", "--force"])
+                .arg(&path)
+                .output();
+            if let Err(error) = by_git {
+                // `git worktree remove` refuses some worktrees (with submodules, say); ours
+                // hold nothing anyone needs, so the files go and git's record is pruned.
+                tracing::debug!("{error}; removing the files and pruning instead");
+            }
+            if self.registered_worktree(&path)?.is_some() {
+                remove_dir(&path)?;
+                self.forget_worktree(&path)?;
+            }
+        }
+        if std::fs::symlink_metadata(&path).is_ok() {
+            removed = true;
+            remove_dir(&path)?;
+        }
+        Ok(removed)
+    }
+
+    /// Every issue that has a worktree (or a directory where one goes), with its path.
+    pub fn issue_worktrees(&self) -> Result<Vec<(u64, PathBuf)>> {
+        let dir = self.worktrees_dir();
+        let mut found = std::collections::BTreeMap::new();
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                if let Some(issue) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
+                    found.insert(issue, entry.path());
+                }
+            }
+        }
+        for (path, _) in self.worktree_records()? {
+            let Some(issue) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            if path.parent().is_some_and(|p| same_path(p, &dir)) {
+                found.entry(issue).or_insert(path);
+            }
+        }
+        Ok(found.into_iter().collect())
+    }
+
+    /// The git directory of the worktree registered at `path`, if git has one there.
+    fn registered_worktree(&self, path: &Path) -> Result<Option<PathBuf>> {
+        Ok(self
+            .worktree_records()?
+            .into_iter()
+            .find(|(at, _)| same_path(at, path))
+            .map(|(_, name)| self.common_dir().join("worktrees").join(name)))
+    }
+
+    /// The linked worktrees git knows: (path, name).
+    fn worktree_records(&self) -> Result<Vec<(PathBuf, String)>> {
+        let names = self
+            .inner
+            .worktrees()
+            .context(|| "could not list worktrees".into())?;
+        let mut records = Vec::new();
+        for name in names.iter().flatten().flatten() {
+            if let Ok(worktree) = self.inner.find_worktree(name) {
+                records.push((worktree.path().to_path_buf(), name.to_string()));
+            }
+        }
+        Ok(records)
+    }
+
+    /// Drop git's record of the worktree at `path` (its directory is gone or going), and only
+    /// that one: `git worktree prune` would also prune the user's worktrees on a drive that
+    /// is not mounted.
+    fn forget_worktree(&self, path: &Path) -> Result<()> {
+        for (at, name) in self.worktree_records()? {
+            if !same_path(&at, path) {
+                continue;
+            }
+            let worktree = self
+                .inner
+                .find_worktree(&name)
+                .context(|| format!("could not read worktree {name}"))?;
+            worktree
+                .prune(Some(
+                    WorktreePruneOptions::new()
+                        .valid(true)
+                        .locked(true)
+                        .working_tree(false),
+                ))
+                .context(|| format!("could not prune worktree {name}"))?;
+        }
+        Ok(())
+    }
+
+    /// What differs between two trees, as changes that turn `from` into `to`. Submodules
+    /// (gitlinks) are left out: a change has no way to say "this commit of that repository".
+    fn tree_changes(&self, from: Oid, to: Oid) -> Result<Vec<FileChange>> {
+        let read_tree = |id: Oid| {
+            self.inner
+                .find_tree(id)
+                .context(|| format!("could not read tree {}", ObjectId(id).short()))
+        };
+        let (old, new) = (read_tree(from)?, read_tree(to)?);
+        let mut options = DiffOptions::new();
+        options.include_typechange(true);
+        let diff = self
+            .inner
+            .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))
+            .context(|| "could not compare the worktree with its base".into())?;
+        let mut changes = Vec::new();
+        for delta in diff.deltas() {
+            let file = match delta.status() {
+                Delta::Deleted => delta.old_file(),
+                Delta::Added | Delta::Modified | Delta::Typechange => delta.new_file(),
+                _ => continue,
+            };
+            let Some(path) = file.path_bytes().and_then(|p| std::str::from_utf8(p).ok()) else {
+                tracing::warn!("left out a path that is not UTF-8: {:?}", file.path());
+                continue;
+            };
+            if delta.status() == Delta::Deleted {
+                changes.push(FileChange::deleted(path));
+                continue;
+            }
+            let kind = match file.mode() {
+                git2::FileMode::Blob => FileKind::Regular,
+                git2::FileMode::BlobExecutable => FileKind::Executable,
+                git2::FileMode::Link => FileKind::Symlink,
+                _ => {
+                    // A repository inside the worktree (a gitlink): what was at the path goes.
+                    if delta.status() == Delta::Typechange {
+                        changes.push(FileChange::deleted(path));
+                    }
+                    continue;
+                }
+            };
+            let blob = self
+                .inner
+                .find_blob(file.id())
+                .context(|| format!("could not read {path} from the worktree"))?;
+            changes.push(FileChange {
+                path: path.to_string(),
+                content: blob.content().to_vec(),
+                kind,
+            });
+        }
+        Ok(changes)
+    }
+
+    fn tree_of(&self, commit: ObjectId) -> Result<Oid> {
+        let commit_obj = self
+            .inner
+            .find_commit(commit.0)
+            .context(|| format!("could not read commit {}", commit.short()))?;
+        Ok(commit_obj.tree_id())
+    }
+}
+
+impl std::fmt::Debug for Worktree {
+    // Not derived: the environment it runs git with may hold secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worktree")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worktree {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The commit its `HEAD` points at.
+    pub fn head(&self) -> Result<ObjectId> {
+        let text = self
+            .git()
+            .args(["rev-parse", "--verify", "HEAD^{commit}"])
+            .text()?;
+        ObjectId::parse(&text).ok_or_else(|| GitError::Command {
+            args: "rev-parse --verify HEAD^{commit}".into(),
+            detail: format!("printed `{text}`, which is no commit id"),
+        })
+    }
+
+    /// Everything in the worktree now, compared with `base`'s tree: files changed, added or
+    /// deleted, untracked files that are not ignored, and whatever commits were made inside
+    /// it (the files are what counts, not the history). Symlinks are recorded as links with
+    /// their target as content, never followed. The worktree's own index is left as it is
+    /// (so `git diff` there still shows the work), as is everything else.
+    pub fn changes(&self, repo: &Repo, base: ObjectId) -> Result<Vec<FileChange>> {
+        let snapshot = self.snapshot()?;
+        repo.tree_changes(repo.tree_of(base)?, snapshot)
+    }
+
+    /// Detach `HEAD` at `to` (a branch checked out in the worktree stays where it is), make
+    /// the index and files match it, and delete untracked files. Ignored files are kept.
+    pub fn reset(&self, to: ObjectId) -> Result<()> {
+        self.repair()?;
+        self.git()
+            .args(["checkout", "--quiet", "--force", "--detach"])
+            .arg(to.to_string())
+            .output()?;
+        self.git().args(["clean", "-ffdq"]).output()?;
+        self.record_base(to)
+    }
+
+    /// Make the worktree clean at `at`, returning the work found in it first.
+    fn prepare(&self, repo: &Repo, at: ObjectId) -> Result<Vec<FileChange>> {
+        let (head, dirty) = self.status()?;
+        if head == Some(at) && !dirty {
+            return Ok(Vec::new());
+        }
+        let snapshot = self.snapshot()?;
+        let mut recovered = repo.tree_changes(repo.tree_of(at)?, snapshot)?;
+        // Only what the killed run did counts as its work: a file it left as it found it is
+        // not work, even if `at` (the branch, moved on since) has it otherwise.
+        let started = self.recorded_base().or(head);
+        if let Some(started) = started.filter(|s| *s != at) {
+            let done = repo.tree_changes(repo.tree_of(started)?, snapshot)?;
+            let touched: std::collections::HashSet<&str> =
+                done.iter().map(|c| c.path.as_str()).collect();
+            recovered.retain(|c| touched.contains(c.path.as_str()));
+        }
+        self.reset(at)?;
+        Ok(recovered)
+    }
+
+    /// Its detached `HEAD` (`None` when on a branch), and whether anything differs from it:
+    /// one `git status`.
+    fn status(&self) -> Result<(Option<ObjectId>, bool)> {
+        let out = self
+            .git()
+            .args([
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "-z",
+                "--untracked-files=normal",
+                "--no-renames",
+                "--no-ahead-behind",
+            ])
+            .output()?;
+        let mut oid = None;
+        let mut detached = false;
+        let mut dirty = false;
+        for entry in out.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+            let entry = String::from_utf8_lossy(entry);
+            match entry.strip_prefix("# ") {
+                Some(header) => {
+                    if let Some(id) = header.strip_prefix("branch.oid ") {
+                        oid = ObjectId::parse(id.trim());
+                    } else if header.trim() == "branch.head (detached)" {
+                        detached = true;
+                    }
+                }
+                None => dirty = true,
+            }
+        }
+        Ok((oid.filter(|_| detached), dirty))
+    }
+
+    /// The worktree's files as a tree in the object database: `git add -A` into a copy of its
+    /// index (so the worktree's own index is untouched), then `git write-tree`.
+    fn snapshot(&self) -> Result<Oid> {
+        let io = |action: &str| {
+            let action = action.to_string();
+            let path = self.git_dir.clone();
+            move |source| GitError::WorktreeIo {
+                action,
+                path,
+                source,
+            }
+        };
+        let scratch = tempfile::Builder::new()
+            .prefix("orchestrate-index-")
+            .tempdir_in(&self.git_dir)
+            .map_err(io("make a scratch index in"))?;
+        let index = scratch.path().join("index");
+        // A copy keeps the index's file stamps: git re-reads only files that changed.
+        if self.git_dir.join("index").exists() {
+            std::fs::copy(self.git_dir.join("index"), &index).map_err(io("copy the index of"))?;
+        }
+        self.git()
+            .args(["add", "--all", "--", "."])
+            .env("GIT_INDEX_FILE", &index)
+            .output()?;
+        let tree = self
+            .git()
+            .arg("write-tree")
+            .env("GIT_INDEX_FILE", &index)
+            .text()?;
+        Oid::from_str(&tree).map_err(|_| GitError::Command {
+            args: "write-tree".into(),
+            detail: format!("printed `{tree}`, which is no tree id"),
+        })
+    }
+
+    /// `git` in the worktree, told its git directory and work tree outright: a run may have
+    /// deleted the `.git` file, and git would then find the enclosing repository instead.
+    fn git(&self) -> super::runner::GitCall<'_> {
+        git_in(&self.env, &self.path)
+            .arg("--git-dir")
+            .arg(&self.git_dir)
+            .arg("--work-tree")
+            .arg(&self.path)
+    }
+
+    /// Undo what a killed run can leave behind that stops git: its `.git` file deleted, a
+    /// lock on the index. Nothing else works in this worktree while the issue is locked, so a
+    /// lock file here was left by a git that died.
+    fn repair(&self) -> Result<()> {
+        let io = |action: &'static str, path: PathBuf| {
+            move |source| GitError::WorktreeIo {
+                action: action.into(),
+                path,
+                source,
+            }
+        };
+        let dot_git = self.path.join(".git");
+        if !dot_git.is_file() {
+            if dot_git.is_dir() {
+                std::fs::remove_dir_all(&dot_git).map_err(io("remove", dot_git.clone()))?;
+            }
+            let line = format!("gitdir: {}\n", self.git_dir.display());
+            std::fs::write(&dot_git, line).map_err(io("write", dot_git.clone()))?;
+        }
+        let lock = self.git_dir.join("index.lock");
+        if lock.exists() {
+            std::fs::remove_file(&lock).map_err(io("remove", lock.clone()))?;
+        }
+        Ok(())
+    }
+
+    fn record_base(&self, at: ObjectId) -> Result<()> {
+        let path = self.git_dir.join(BASE_FILE);
+        std::fs::write(&path, format!("{at}\n")).map_err(|source| GitError::WorktreeIo {
+            action: "write".into(),
+            path,
+            source,
+        })
+    }
+
+    fn recorded_base(&self) -> Option<ObjectId> {
+        let text = std::fs::read_to_string(self.git_dir.join(BASE_FILE)).ok()?;
+        ObjectId::parse(text.trim())
+    }
+}
+
+/// Whether `path` is a directory with something in it (or something other than a directory).
+fn dir_has_entries(path: &Path) -> bool {
+    match std::fs::read_dir(path) {
+        Ok(mut entries) => entries.next().is_some(),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    }
+}
+
+fn remove_dir(path: &Path) -> Result<()> {
+    let result = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    };
+    result.map_err(|source| GitError::WorktreeIo {
+        action: "remove".into(),
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The same place, spelled with or without a trailing slash or through symlinks.
+fn same_path(a: &Path, b: &Path) -> bool {
+    let tidy = |p: &Path| p.components().collect::<PathBuf>();
+    if tidy(a) == tidy(b) {
+        return true;
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+
+    use super::*;
+    use crate::env::Env;
+
+    /// A repository on `main` with README.md, src/lib.rs, run.sh and a .gitignore for
+    /// `target/`, and the hermetic environment git runs with.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        root: PathBuf,
+        env: Env,
+    }
+
+    #[allow(clippy::disallowed_methods)]
+    fn host_path() -> std::ffi::OsString {
+        std::env::var_os("PATH").unwrap_or_default()
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let base = dir.path().canonicalize().unwrap();
+            let root = base.join("repo");
+            std::fs::create_dir_all(&root).unwrap();
+            let env = Env::from_pairs([
+                ("PATH".into(), host_path()),
+                ("HOME".into(), base.clone().into_os_string()),
+                ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
+                ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+                ("GIT_AUTHOR_NAME".into(), "Ada".into()),
+                ("GIT_AUTHOR_EMAIL".into(), "ada@example.com".into()),
+                ("GIT_COMMITTER_NAME".into(), "Ada".into()),
+                ("GIT_COMMITTER_EMAIL".into(), "ada@example.com".into()),
+                ("TZ".into(), "UTC".into()),
+            ]
+                as [(std::ffi::OsString, std::ffi::OsString); 9]);
+            let fixture = Fixture {
+                _dir: dir,
+                root,
+                env,
+            };
+            fixture.git(&fixture.root, &["init", "-q", "-b", "main", "."]);
+            fixture.write(&fixture.root, "README.md", "# Widget\n");
+            fixture.write(&fixture.root, "src/lib.rs", "pub fn widget() {}\n");
+            fixture.write(&fixture.root, "run.sh", "#!/bin/sh\n");
+            fixture.write(&fixture.root, ".gitignore", "target/\n");
+            fixture.git(&fixture.root, &["add", "."]);
+            fixture.git(&fixture.root, &["commit", "-q", "-m", "initial"]);
+            fixture
+        }
+
+        fn repo(&self) -> Repo {
+            Repo::open(&self.root, &self.env).unwrap()
+        }
+
+        fn git(&self, dir: &Path, args: &[&str]) -> String {
+            let out = Command::new("git")
+                .env_clear()
+                .envs(self.env.pairs())
+                .current_dir(dir)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        }
+
+        fn write(&self, dir: &Path, path: &str, content: &str) {
+            let full = dir.join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, content).unwrap();
+        }
+
+        fn tip(&self) -> ObjectId {
+            ObjectId::parse(&self.git(&self.root, &["rev-parse", "main"])).unwrap()
+        }
+    }
+
+    fn chmod_x(path: &Path) {
+        let mut perms = std::fs::metadata(path).unwrap().permissions();
+        perms.set_mode(0o755);
+        std::fs::set_permissions(path, perms).unwrap();
+    }
+
+    /// The changes as `(path, kind, content)`, sorted by path.
+    fn summary(changes: &[FileChange]) -> Vec<(String, FileKind, String)> {
+        let mut out: Vec<_> = changes
+            .iter()
+            .map(|c| {
+                let content = String::from_utf8_lossy(&c.content).into_owned();
+                (c.path.clone(), c.kind, content)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn entry(path: &str, kind: FileKind, content: &str) -> (String, FileKind, String) {
+        (path.to_string(), kind, content.to_string())
+    }
+
+    #[test]
+    fn creates_a_detached_worktree_and_reuses_it_when_clean() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let prepared = repo.issue_worktree(7, tip).unwrap();
+        assert!(prepared.created);
+        assert!(prepared.recovered.is_empty());
+        let path = prepared.worktree.path().to_path_buf();
+        assert_eq!(path, repo.common_dir().join("orchestrate/worktrees/7"));
+        assert_eq!(
+            std::fs::read_to_string(path.join("README.md")).unwrap(),
+            "# Widget\n"
+        );
+        assert_eq!(prepared.worktree.head().unwrap(), tip);
+        // Detached: no branch was created or checked out for it.
+        assert_eq!(f.git(&path, &["branch", "--show-current"]), "");
+        assert_eq!(f.git(&f.root, &["branch", "--list"]), "* main");
+
+        // An ignored build output survives being reused.
+        f.write(&path, "target/out.o", "object");
+        let again = repo.issue_worktree(7, tip).unwrap();
+        assert!(!again.created);
+        assert!(again.recovered.is_empty());
+        assert_eq!(again.worktree.path(), path);
+        assert!(path.join("target/out.o").exists());
+        assert_eq!(repo.issue_worktrees().unwrap(), vec![(7, path)]);
+    }
+
+    #[test]
+    fn a_dirty_worktree_gives_back_its_work_and_is_reset() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let path = repo
+            .issue_worktree(7, tip)
+            .unwrap()
+            .worktree
+            .path()
+            .to_path_buf();
+        f.write(&path, "README.md", "# Widget, changed\n");
+        f.write(&path, "notes/new.txt", "untracked\n");
+        f.write(&path, "target/out.o", "ignored build output");
+        std::fs::remove_file(path.join("src/lib.rs")).unwrap();
+
+        let prepared = repo.issue_worktree(7, tip).unwrap();
+        assert!(!prepared.created);
+        assert_eq!(
+            summary(&prepared.recovered),
+            vec![
+                entry("README.md", FileKind::Regular, "# Widget, changed\n"),
+                entry("notes/new.txt", FileKind::Regular, "untracked\n"),
+                entry("src/lib.rs", FileKind::Deleted, ""),
+            ]
+        );
+        assert_eq!(
+            std::fs::read_to_string(path.join("README.md")).unwrap(),
+            "# Widget\n"
+        );
+        assert!(path.join("src/lib.rs").exists());
+        assert!(!path.join("notes").exists());
+        assert!(path.join("target/out.o").exists(), "ignored files are kept");
+        assert_eq!(f.git(&path, &["status", "--porcelain"]), "");
+    }
+
+    #[test]
+    fn a_branch_checked_out_inside_is_left_where_it_is() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let path = repo
+            .issue_worktree(7, tip)
+            .unwrap()
+            .worktree
+            .path()
+            .to_path_buf();
+        f.git(&path, &["checkout", "-q", "-b", "side"]);
+        f.write(&path, "side.txt", "committed inside\n");
+        f.git(&path, &["add", "side.txt"]);
+        f.git(&path, &["commit", "-q", "-m", "side work"]);
+        let side = f.git(&f.root, &["rev-parse", "side"]);
+
+        let prepared = repo.issue_worktree(7, tip).unwrap();
+        assert_eq!(
+            summary(&prepared.recovered),
+            vec![entry("side.txt", FileKind::Regular, "committed inside\n")]
+        );
+        assert_eq!(prepared.worktree.head().unwrap(), tip);
+        assert_eq!(f.git(&path, &["branch", "--show-current"]), "");
+        assert_eq!(f.git(&f.root, &["rev-parse", "side"]), side);
+        assert_eq!(f.tip(), tip, "main did not move either");
+        assert!(!path.join("side.txt").exists());
+    }
+
+    #[test]
+    fn work_already_on_the_branch_is_not_recovered_again() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let first = f.tip();
+        let path = repo
+            .issue_worktree(7, first)
+            .unwrap()
+            .worktree
+            .path()
+            .to_path_buf();
+        // The killed run changed one file; meanwhile the branch moved on and changed another.
+        f.write(&path, "src/lib.rs", "pub fn widget() { todo!() }\n");
+        f.write(&f.root, "README.md", "# Widget 2\n");
+        f.git(&f.root, &["commit", "-q", "-am", "readme"]);
+        let moved = f.tip();
+
+        let prepared = repo.issue_worktree(7, moved).unwrap();
+        assert_eq!(
+            summary(&prepared.recovered),
+            vec![entry(
+                "src/lib.rs",
+                FileKind::Regular,
+                "pub fn widget() { todo!() }\n"
+            )]
+        );
+        assert_eq!(prepared.worktree.head().unwrap(), moved);
+        assert_eq!(
+            std::fs::read_to_string(path.join("README.md")).unwrap(),
+            "# Widget 2\n"
+        );
+    }
+
+    #[test]
+    fn a_worktree_deleted_by_hand_is_created_again() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let path = repo
+            .issue_worktree(7, tip)
+            .unwrap()
+            .worktree
+            .path()
+            .to_path_buf();
+        std::fs::remove_dir_all(&path).unwrap();
+        let prepared = repo.issue_worktree(7, tip).unwrap();
+        assert!(prepared.created);
+        assert!(path.join("README.md").exists());
+        assert_eq!(prepared.worktree.head().unwrap(), tip);
+        let listed = f.git(&f.root, &["worktree", "list", "--porcelain"]);
+        assert_eq!(listed.matches("worktree ").count(), 2, "{listed}");
+    }
+
+    #[test]
+    fn a_directory_that_is_not_our_worktree_is_refused() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let path = repo.issue_worktree_path(7);
+        f.write(&path, "mine.txt", "someone's file");
+        match repo.issue_worktree(7, f.tip()) {
+            Err(GitError::NotOurWorktree { issue: 7, path: p }) => assert_eq!(p, path),
+            other => panic!("expected NotOurWorktree, got {other:?}"),
+        }
+        assert!(path.join("mine.txt").exists());
+    }
+
+    #[test]
+    fn changes_cover_every_kind_of_edit() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        let path = worktree.path().to_path_buf();
+        f.write(&path, "README.md", "# Widget\n\nMore.\n");
+        std::fs::remove_file(path.join("src/lib.rs")).unwrap();
+        chmod_x(&path.join("run.sh"));
+        f.write(&path, "src/new.rs", "pub fn new() {}\n");
+        std::os::unix::fs::symlink("/etc/passwd", path.join("outside")).unwrap();
+        f.write(&path, "target/debug/app", "ignored");
+        // A commit made inside is folded in: the files count, not the history.
+        f.write(&path, "committed.txt", "from a commit\n");
+        f.git(&path, &["add", "committed.txt"]);
+        f.git(&path, &["commit", "-q", "-m", "inside"]);
+
+        let changes = worktree.changes(&repo, tip).unwrap();
+        assert_eq!(
+            summary(&changes),
+            vec![
+                entry("README.md", FileKind::Regular, "# Widget\n\nMore.\n"),
+                entry("committed.txt", FileKind::Regular, "from a commit\n"),
+                entry("outside", FileKind::Symlink, "/etc/passwd"),
+                entry("run.sh", FileKind::Executable, "#!/bin/sh\n"),
+                entry("src/lib.rs", FileKind::Deleted, ""),
+                entry("src/new.rs", FileKind::Regular, "pub fn new() {}\n"),
+            ]
+        );
+        // The worktree's own index is untouched: the work still shows as unstaged there.
+        assert_eq!(
+            f.git(&path, &["diff", "--cached", "--name-only"]),
+            "",
+            "nothing was staged in the worktree"
+        );
+        // Compared with the commit made inside, only the later edits remain.
+        let head = worktree.head().unwrap();
+        assert_ne!(head, tip);
+        let since = worktree.changes(&repo, head).unwrap();
+        assert!(!since.iter().any(|c| c.path == "committed.txt"));
+        assert_eq!(since.len(), 5);
+    }
+
+    #[test]
+    fn reset_detaches_cleans_and_keeps_ignored_files() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let first = f.tip();
+        let worktree = repo.issue_worktree(7, first).unwrap().worktree;
+        let path = worktree.path().to_path_buf();
+        f.write(&f.root, "README.md", "# Widget 2\n");
+        f.git(&f.root, &["commit", "-q", "-am", "second"]);
+        let second = f.tip();
+        f.write(&path, "stray.txt", "untracked");
+        f.write(&path, "target/keep", "ignored");
+        worktree.reset(second).unwrap();
+        assert_eq!(worktree.head().unwrap(), second);
+        assert!(!path.join("stray.txt").exists());
+        assert!(path.join("target/keep").exists());
+        assert_eq!(
+            std::fs::read_to_string(path.join("README.md")).unwrap(),
+            "# Widget 2\n"
+        );
+        assert!(worktree.changes(&repo, second).unwrap().is_empty());
+    }
+
+    #[test]
+    fn removing_forgets_the_worktree() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let path = repo
+            .issue_worktree(7, f.tip())
+            .unwrap()
+            .worktree
+            .path()
+            .to_path_buf();
+        f.write(&path, "dirty.txt", "work");
+        f.write(&path, "target/out", "ignored");
+        assert!(repo.remove_issue_worktree(7).unwrap());
+        assert!(!path.exists());
+        let listed = f.git(&f.root, &["worktree", "list", "--porcelain"]);
+        assert_eq!(listed.matches("worktree ").count(), 1, "{listed}");
+        assert!(repo.issue_worktrees().unwrap().is_empty());
+        assert!(!repo.remove_issue_worktree(7).unwrap());
+        // A stray directory where a worktree goes is removed too.
+        f.write(&path, "left.txt", "left over");
+        assert_eq!(repo.issue_worktrees().unwrap(), vec![(7, path.clone())]);
+        assert!(repo.remove_issue_worktree(7).unwrap());
+        assert!(!path.exists());
+    }
+}
