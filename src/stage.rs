@@ -53,10 +53,10 @@ impl Stage {
         }
     }
 
-    /// Whether this version can run the stage. `impl` and `pr` are part of the contract (their
-    /// config keys, trailers and gates are accepted) but are not built yet.
+    /// Whether this version can run the stage. `pr` is part of the contract (its config keys,
+    /// trailers and gate are accepted) but is not built yet.
     pub fn is_available(self) -> bool {
-        matches!(self, Stage::Triage | Stage::Lld | Stage::Spec)
+        !matches!(self, Stage::Pr)
     }
 
     /// Whether the stage is a draft → review → revise loop.

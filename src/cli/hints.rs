@@ -98,11 +98,24 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
             "start the issue first: git orchestrate {issue} --issue-file ISSUE.md (its branch will be {prefix}{issue}-...)"
         )],
         PipelineError::StageUnavailable { last, .. } => match last {
-            Some(last) => vec![format!(
-                "the design stages are done; stop there with --until {last}"
-            )],
-            None => vec!["run up to the spec with --until spec".into()],
+            Some(last) => vec![format!("stop before it with --until {last}")],
+            None => vec!["stop before it with --until impl".into()],
         },
+        PipelineError::NoTestCommand => vec![
+            "say how to run the tests in .orchestrate.toml:\n[stages.impl]\ntest_command = \"make check\"".into(),
+            "or for this run only: -c stages.impl.test_command='make check'".into(),
+            "or stop before the code with --until spec".into(),
+        ],
+        PipelineError::Tests { .. } => vec![
+            "check that the test command runs in a clean clone: stages.impl.test_command".into(),
+        ],
+        PipelineError::Protected { .. } => vec![
+            "write stages.impl.protected as globs, as in .gitignore: [\".github/workflows/**\"]".into(),
+        ],
+        PipelineError::Worktree { .. } | PipelineError::SaveRecovered { .. } => vec![
+            "check the permissions and free space of the repository's .git directory".into(),
+            "`git orchestrate clean ISSUE` removes the issue's worktree; the next run makes it again".into(),
+        ],
         PipelineError::NoIssueSource { .. } => vec![
             "write the issue to a Markdown file (first `# ` line is the title) and pass --issue-file PATH".into(),
         ],

@@ -12,7 +12,7 @@ use crate::ops;
 use crate::pipeline::io::NoInput;
 use crate::pipeline::{Event, EventSink, Interrupt, Outcome, RunIo, RunOptions};
 use crate::stage::{Gate, Stage};
-use crate::ui::{HumanRenderer, JsonRenderer, TerminalGatekeeper, Ui, words};
+use crate::ui::{HumanRenderer, JsonRenderer, TerminalGatekeeper, Ui};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
@@ -172,13 +172,11 @@ impl Args {
     }
 
     /// The options that matter to run the same issues again, for advice that says how to go
-    /// on: where to stop (as given, else after the last stage this version runs), what to skip,
-    /// and the configuration given on the command line.
+    /// on: where to stop, what to skip, and the configuration given on the command line.
     fn rerun_options(&self, global: &GlobalArgs) -> String {
         let mut parts = Vec::new();
-        match self.until {
-            Some(until) => parts.push(format!("--until {until}")),
-            None => parts.push(words::default_options()),
+        if let Some(until) = self.until {
+            parts.push(format!("--until {until}"));
         }
         for stage in self.skipped() {
             parts.push(format!("--skip {stage}"));
@@ -337,7 +335,7 @@ mod tests {
         let cli = Cli::try_parse_from(argv).unwrap();
         assert_eq!(
             cli.run.rerun_options(&cli.global),
-            "--until spec --skip lld -c 'stages.spec.drafter=cmd:my model'"
+            "--skip lld -c 'stages.spec.drafter=cmd:my model'"
         );
         let cli = Cli::try_parse_from(["g", "7", "--until", "lld"]).unwrap();
         assert_eq!(cli.run.rerun_options(&cli.global), "--until lld");

@@ -140,6 +140,14 @@ impl<'a> StageConfig<'a> {
         }
     }
 
+    /// The settings of the impl stage.
+    pub fn implement(&self) -> Option<&'a ImplConfig> {
+        match *self {
+            StageConfig::Impl(i) => Some(i),
+            _ => None,
+        }
+    }
+
     /// The settings of a draft → review → revise stage.
     pub fn review(&self) -> Option<&'a ReviewStageConfig> {
         match *self {
@@ -156,6 +164,8 @@ pub struct PathsConfig {
     pub lld: String,
     pub spec: String,
     pub reviews: String,
+    /// The impl stage's report, committed with the code.
+    pub report: String,
 }
 
 impl PathsConfig {
@@ -166,13 +176,15 @@ impl PathsConfig {
             .replace("{stage}", stage)
     }
 
-    /// The artifact of a stage that writes one document (triage, lld, spec).
+    /// The document a stage writes (triage, lld, spec; impl's report), whose history says
+    /// where the stage stands.
     pub fn artifact(&self, stage: Stage, issue: u64) -> Option<String> {
         let template = match stage {
             Stage::Triage => &self.brief,
             Stage::Lld => &self.lld,
             Stage::Spec => &self.spec,
-            Stage::Impl | Stage::Pr => return None,
+            Stage::Impl => &self.report,
+            Stage::Pr => return None,
         };
         Some(PathsConfig::render(template, issue, stage.name()))
     }
@@ -427,6 +439,7 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             ("paths.brief", &paths.brief),
             ("paths.lld", &paths.lld),
             ("paths.spec", &paths.spec),
+            ("paths.report", &paths.report),
             ("paths.reviews", &paths.reviews),
         ],
         origins,
@@ -474,6 +487,7 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             lld: paths.lld,
             spec: paths.spec,
             reviews: paths.reviews,
+            report: paths.report,
         },
         github: GithubConfig {
             remote: raw.github.remote,

@@ -15,7 +15,8 @@ const PLACEHOLDERS: [&str; 2] = ["issue", "stage"];
 const EXAMPLE: &str = "use a path relative to the repository root, such as \"docs/lld/{issue}.md\"";
 
 /// Check each template, then every pair of the files they name. `templates` is
-/// `(key, template)` for `paths.brief`, `paths.lld`, `paths.spec` and `paths.reviews`.
+/// `(key, template)` for `paths.brief`, `paths.lld`, `paths.spec`, `paths.report` and
+/// `paths.reviews`.
 pub(super) fn check(templates: &[(&str, &str)], origins: &Origins) -> Result<(), ConfigError> {
     for (key, template) in templates {
         check_one(key, template, origins)?;
@@ -105,7 +106,8 @@ fn rendered<'a>(templates: &[(&'a str, &'a str)]) -> Vec<Rendered<'a>> {
             Stage::Triage => "paths.brief",
             Stage::Lld => "paths.lld",
             Stage::Spec => "paths.spec",
-            Stage::Impl | Stage::Pr => continue,
+            Stage::Impl => "paths.report",
+            Stage::Pr => continue,
         };
         files.push((artifact, stage));
     }
@@ -188,7 +190,7 @@ fn check_pair(a: &Rendered<'_>, b: &Rendered<'_>, origins: &Origins) -> Result<(
         this.key,
         message,
         Some(
-            "give each artifact and review log its own file, as the defaults do: docs/issues/{issue}.md, docs/lld/{issue}.md, docs/specs/{issue}.md, docs/reviews/{issue}-{stage}.md",
+            "give each artifact and review log its own file, as the defaults do: docs/issues/{issue}.md, docs/lld/{issue}.md, docs/specs/{issue}.md, docs/reports/{issue}.md, docs/reviews/{issue}-{stage}.md",
         ),
     ))
 }

@@ -115,6 +115,7 @@ pub struct RawPaths {
     pub lld: String,
     pub spec: String,
     pub reviews: String,
+    pub report: String,
 }
 
 #[derive(Debug, Deserialize)]

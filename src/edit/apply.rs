@@ -932,7 +932,7 @@ mod tests {
     }
 
     #[test]
-    fn twenty_blocks_on_ten_thousand_lines_are_fast() {
+    fn twenty_blocks_on_ten_thousand_lines_apply() {
         let text: String = (0..10_000)
             .map(|i| format!("    let v{i} = f({i});\n"))
             .collect();
@@ -947,18 +947,14 @@ mod tests {
                 )
             })
             .collect();
-        let start = std::time::Instant::now();
+        // How fast is measured by the benchmark (`cargo bench --bench impl_stage`).
         let applied = apply(dir.path(), &reply, &none()).unwrap();
-        let took = start.elapsed();
         assert_eq!(applied.files.len(), 1);
         assert!(read(&dir, "big.rs").contains("    let v9481 = g(9481);\n"));
-        // The budget is 5 ms in release; a debug build on a busy machine, much more.
-        let budget = if cfg!(debug_assertions) { 3000 } else { 5 };
-        assert!(took < std::time::Duration::from_millis(budget), "{took:?}");
     }
 
     #[test]
-    fn no_match_on_a_large_file_stays_quick() {
+    fn no_match_on_a_large_file_shows_the_closest_lines() {
         let text: String = (0..10_000)
             .map(|i| format!("    let value_{i} = compute(alpha, beta, {i});\n"))
             .collect();
@@ -966,15 +962,11 @@ mod tests {
         let search: String = (5000..5020)
             .map(|i| format!("    let value_{i} = compute(alpha, gamma, {i});\n"))
             .collect();
-        let start = std::time::Instant::now();
         let rejected = apply(dir.path(), &block("big.rs", &search, "x\n"), &none()).unwrap_err();
-        let took = start.elapsed();
         let ProblemKind::NoMatch { closest } = &rejected.problems[0].kind else {
             panic!("{rejected:?}");
         };
         assert_eq!(closest.first().map(|c| c.0), Some(5001));
         assert_eq!(closest.len(), 20);
-        let budget = if cfg!(debug_assertions) { 5000 } else { 200 };
-        assert!(took < std::time::Duration::from_millis(budget), "{took:?}");
     }
 }

@@ -385,6 +385,15 @@ impl Repo {
         Ok(Some(blob.content().to_vec()))
     }
 
+    /// The id of `commit`'s tree: names its content, whatever the history.
+    pub fn tree_id(&self, commit: ObjectId) -> Result<ObjectId> {
+        let commit_obj = self
+            .inner
+            .find_commit(commit.0)
+            .context(|| format!("could not read commit {}", commit.short()))?;
+        Ok(ObjectId(commit_obj.tree_id()))
+    }
+
     /// The blob id of `path` in `commit`'s tree: cheap, so history walks compare these.
     pub fn blob_id(&self, commit: ObjectId, path: &str) -> Result<Option<ObjectId>> {
         let commit_obj = self

@@ -7,6 +7,10 @@
 //! is left running. A program that exits while a background child it started still holds
 //! stdout open is answered with what it printed; the child is killed after a short grace.
 //!
+//! The `agent:` provider is the same, except that the program runs in the directory the
+//! request names (the issue's worktree), edits files there itself, and may print nothing: its
+//! work is judged by the files it changed, not by its reply.
+//!
 //! A reply may be at most [`REPLY_LIMIT`] (16 MiB, far beyond any document a model writes):
 //! a program printing more is reported as an error naming the limit, never cut silently. It
 //! must be UTF-8: anything else is an error, never a document decoded lossily.
@@ -28,6 +32,8 @@ pub struct CmdModel {
     command: String,
     timeout: Duration,
     workdir: PathBuf,
+    /// An `agent:` program: runs in the request's directory and may print nothing.
+    agent: bool,
 }
 
 impl CmdModel {
@@ -36,17 +42,30 @@ impl CmdModel {
             command,
             timeout,
             workdir,
+            agent: false,
+        }
+    }
+
+    pub fn agent(command: String, timeout: Duration, workdir: PathBuf) -> CmdModel {
+        CmdModel {
+            agent: true,
+            ..CmdModel::new(command, timeout, workdir)
         }
     }
 
     /// The model as messages name it, with secrets in the command masked.
     fn name(&self) -> String {
-        format!("cmd:{}", redact_command(&self.command))
+        let kind = if self.agent { "agent" } else { "cmd" };
+        format!("{kind}:{}", redact_command(&self.command))
     }
 
     async fn run(&self, request: &Request) -> Result<Reply, LlmError> {
+        let dir = match (&request.workdir, self.agent) {
+            (Some(dir), true) => dir,
+            _ => &self.workdir,
+        };
         let output = process::Command::shell(&self.command)
-            .current_dir(&self.workdir)
+            .current_dir(dir)
             .env("ORCHESTRATE_ROLE", request.role.name())
             .env("ORCHESTRATE_STAGE", &request.stage)
             .env("ORCHESTRATE_ISSUE", request.issue.to_string())
@@ -97,7 +116,7 @@ impl CmdModel {
             what: "bytes that are not UTF-8",
             offset: e.utf8_error().valid_up_to(),
         })?;
-        if text.trim().is_empty() {
+        if text.trim().is_empty() && !self.agent {
             return Err(LlmError::Empty {
                 model: self.name(),
                 usage: None,

@@ -71,6 +71,8 @@ pub struct Request {
     pub issue: u64,
     /// 1-based review round or attempt.
     pub round: u32,
+    /// Where an `agent:` program runs (the issue's worktree); other models ignore it.
+    pub workdir: Option<PathBuf>,
 }
 
 /// Tokens as the vendor reported them. `input` counts every input token, including those
@@ -246,15 +248,16 @@ pub fn build(
             ctx.http.clone(),
         )),
         ProviderKind::Ollama => Box::new(ollama::Ollama::new(&spec, provider, ctx.http.clone())),
-        ProviderKind::Agent => {
-            return Err(LlmError::Unsupported {
-                provider: spec.provider.clone(),
-            });
-        }
+        ProviderKind::Agent => Box::new(cmd::CmdModel::agent(
+            spec.model.clone(),
+            provider.timeout,
+            ctx.workdir.clone(),
+        )),
     };
+    // An agent's work is the files it edits, which a recording cannot replay.
     let model = match &ctx.tapes {
-        Some(tapes) => tapes.wrap(&spec, model),
-        None => model,
+        Some(tapes) if spec.kind != ProviderKind::Agent => tapes.wrap(&spec, model),
+        _ => model,
     };
     Ok(ModelHandle {
         spec,

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::git::ObjectId;
 use crate::llm::defaults::{self, Defaults};
 use crate::pipeline::branch::message::{
-    TRAILER_COST, TRAILER_DRAFTER, TRAILER_REVIEWER, TRAILER_ROUNDS, TRAILER_TOKENS,
-    TRAILER_VERDICT,
+    TRAILER_ATTEMPTS, TRAILER_COST, TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_REVIEWER,
+    TRAILER_ROUNDS, TRAILER_TESTS, TRAILER_TOKENS, TRAILER_VERDICT,
 };
 use crate::pipeline::branch::{IssueBranch, IssueState, StageState};
 use crate::pipeline::gate;
@@ -52,6 +52,12 @@ pub struct StageStatus {
     pub drafter: Option<String>,
     pub reviewer: Option<String>,
     pub rounds: Option<u32>,
+    /// impl: the implementer (`Orchestrate-Implementer`).
+    pub implementer: Option<String>,
+    /// impl: implementation attempts (`Orchestrate-Attempts`).
+    pub attempts: Option<u32>,
+    /// impl: the test command and its result (`Orchestrate-Tests`: `"cargo test" passed`).
+    pub tests: Option<String>,
     /// Tokens the commit's trailer records (`Orchestrate-Tokens`).
     pub tokens: Option<Tokens>,
     /// USD the commit's trailer records (`Orchestrate-Cost`).
@@ -265,6 +271,9 @@ fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> S
         drafter: trailer(TRAILER_DRAFTER),
         reviewer: trailer(TRAILER_REVIEWER),
         rounds: trailer(TRAILER_ROUNDS).and_then(|r| r.parse().ok()),
+        implementer: trailer(TRAILER_IMPLEMENTER),
+        attempts: trailer(TRAILER_ATTEMPTS).and_then(|r| r.parse().ok()),
+        tests: trailer(TRAILER_TESTS),
         tokens: trailer(TRAILER_TOKENS).and_then(|t| parse_tokens(&t)),
         cost_usd: trailer(TRAILER_COST).and_then(|c| c.trim().parse().ok()),
         date: change.map(|c| format_date(c.time)),
@@ -354,6 +363,9 @@ mod tests {
                 drafter: None,
                 reviewer: None,
                 rounds: None,
+                implementer: None,
+                attempts: None,
+                tests: None,
                 tokens: None,
                 cost_usd: None,
                 date: None,

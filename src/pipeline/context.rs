@@ -6,21 +6,25 @@
 //! loop: it returns how it ended, and the loop decides what comes next.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 use super::PipelineError;
 use super::Session;
 use super::branch::{IssueBranch, IssueState, Message, StageRecord};
 use super::events::{Event, EventSink, SectionFix};
 use super::grounding::RepoContext;
+use super::interrupt::Interrupt;
 use super::io::RunIo;
 use super::models::{Call, Models};
 use super::prompts::Prompts;
 use super::spend::Spent;
-use crate::config::StageConfig;
-use crate::git::{FileChange, ObjectId};
+use crate::config::{Config, ProviderKind, StageConfig};
+use crate::git::{FileChange, ObjectId, Repo, Worktree};
 use crate::issue::Issue;
 use crate::llm::{Prompt, Reply};
 use crate::stage::{Role, Stage};
+use crate::testing::{self, TestCommand};
 
 /// The state of one run, owned by the run loop. Everything in it is owned (no shared
 /// references into other threads' data), so a run can move between threads.
@@ -57,6 +61,24 @@ impl RunState {
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
+    /// `files` with the session's secrets removed, and what was removed.
+    pub fn redact_files(&self, files: &[FileChange]) -> (Vec<FileChange>, Vec<String>) {
+        let mut found = Vec::new();
+        let files = files
+            .iter()
+            .map(|file| {
+                let (content, names) = self.session.redactor.redact_bytes(&file.content);
+                found.extend(names);
+                FileChange {
+                    path: file.path.clone(),
+                    content: content.into_owned(),
+                    kind: file.kind,
+                }
+            })
+            .collect();
+        (files, found)
+    }
+
     /// Commit `files` on the issue branch (redacted; compare-and-swap; work that cannot land
     /// is saved), and say what was redacted.
     pub fn commit(
@@ -77,6 +99,30 @@ impl RunState {
             events.emit(Event::Redacted(redaction));
         }
         Ok(committed.id)
+    }
+}
+
+/// The test command of a run: `stages.impl.test_command`, else detected from the files at
+/// the root of `commit`.
+pub fn test_command(config: &Config, repo: &Repo, commit: ObjectId) -> Option<TestCommand> {
+    if let Some(command) = &config.implement.test_command {
+        return Some(TestCommand {
+            command: command.clone(),
+            source: testing::TestSource::Config,
+        });
+    }
+    let read = |path: &str| repo.read_file(commit, path).ok().flatten();
+    testing::detect(&read)
+}
+
+/// Run `future` unless Ctrl-C comes first; dropping it then stops what it started.
+pub async fn interruptible<F: std::future::Future>(
+    interrupt: &Interrupt,
+    future: F,
+) -> Result<F::Output, PipelineError> {
+    tokio::select! {
+        output = future => Ok(output),
+        _ = interrupt.triggered() => Err(PipelineError::Interrupted),
     }
 }
 
@@ -186,10 +232,137 @@ impl<'a> StageContext<'a> {
             round,
             fix,
             issue: self.run.issue.number,
+            workdir: None,
             events: self.io.events,
             interrupt: self.io.interrupt,
         };
         self.run.models.call(call, prompt).await
+    }
+
+    /// Call the model of `role` with `workdir` as where an `agent:` program works.
+    pub async fn call_in(
+        &mut self,
+        role: Role,
+        round: u32,
+        workdir: &Path,
+        prompt: Prompt,
+    ) -> Result<Reply, PipelineError> {
+        let call = Call {
+            stage: self.stage,
+            role,
+            round,
+            fix: None,
+            issue: self.run.issue.number,
+            workdir: Some(workdir.to_path_buf()),
+            events: self.io.events,
+            interrupt: self.io.interrupt,
+        };
+        self.run.models.call(call, prompt).await
+    }
+
+    /// The kind of provider playing `role` (an `agent:` implementer edits files itself).
+    pub fn provider_kind(&self, role: Role) -> Option<ProviderKind> {
+        self.run
+            .models
+            .chosen(self.stage, role)
+            .map(|chosen| chosen.spec.kind)
+    }
+
+    /// The test command (configured, else detected at `commit`).
+    pub fn test_command(&self, commit: ObjectId) -> Option<TestCommand> {
+        test_command(&self.run.session.config, &self.run.session.repo, commit)
+    }
+
+    /// The commit the branch is at (its base before the first commit).
+    pub fn head(&self) -> ObjectId {
+        self.run.branch.head()
+    }
+
+    /// The bytes of `path` in `commit`, if it is a file there.
+    pub fn read_at(&self, commit: ObjectId, path: &str) -> Result<Option<Vec<u8>>, PipelineError> {
+        Ok(self.run.session.repo.read_file(commit, path)?)
+    }
+
+    /// The tree id of `commit`, which names its content for caches.
+    pub fn tree_id(&self, commit: ObjectId) -> Result<ObjectId, PipelineError> {
+        Ok(self.run.session.repo.tree_id(commit)?)
+    }
+
+    /// A directory for this stage's caches under the local state directory.
+    pub fn cache_dir(&self, name: &str) -> PathBuf {
+        self.run.session.state.root().join("cache").join(name)
+    }
+
+    /// The issue's worktree at the branch head, made or reset as needed. Changes a killed
+    /// run left there are saved under the local state directory first, and said.
+    pub fn prepare_worktree(&mut self) -> Result<Worktree, PipelineError> {
+        let session = &self.run.session;
+        let issue = self.run.issue.number;
+        let prepared = session.repo.issue_worktree(issue, self.run.branch.head())?;
+        let recovered = if prepared.recovered.is_empty() {
+            None
+        } else {
+            let message = format!(
+                "Changes found in the worktree of #{issue} (a run that was stopped), saved before it was reset.\n"
+            );
+            let (files, _) = self.run.redact_files(&prepared.recovered);
+            let saved = session
+                .state
+                .save_recovery(issue, "impl-worktree", &files, &message)
+                .map_err(|source| PipelineError::SaveRecovered {
+                    path: session.state.root().join("recovered"),
+                    source,
+                })?;
+            Some(saved)
+        };
+        self.emit(Event::Worktree {
+            issue,
+            path: prepared.worktree.path().to_path_buf(),
+            created: prepared.created,
+            recovered,
+        });
+        Ok(prepared.worktree)
+    }
+
+    /// What is in `worktree` now, compared with `base`: every changed, added and deleted
+    /// path, commits made inside it included.
+    pub fn worktree_changes(
+        &self,
+        worktree: &Worktree,
+        base: ObjectId,
+    ) -> Result<Vec<FileChange>, PipelineError> {
+        Ok(worktree.changes(&self.run.session.repo, base)?)
+    }
+
+    /// Put `worktree` back at `commit`, exactly.
+    pub fn reset_worktree(
+        &self,
+        worktree: &Worktree,
+        commit: ObjectId,
+    ) -> Result<(), PipelineError> {
+        Ok(worktree.reset(commit)?)
+    }
+
+    /// The environment the test command runs in: the user's, minus every credential, with
+    /// `CI=true` unless set (test runners then never wait for a terminal: jest's watch mode).
+    pub fn test_environment(&self, allowed: &[String]) -> Vec<(OsString, OsString)> {
+        let session = &self.run.session;
+        let keys: Vec<String> = session
+            .config
+            .providers
+            .values()
+            .filter_map(|p| p.api_key_env.clone())
+            .collect();
+        let mut vars = crate::testing::test_environment(&session.env, &keys, allowed).0;
+        if !vars.iter().any(|(name, _)| name == "CI") {
+            vars.push(("CI".into(), "true".into()));
+        }
+        vars
+    }
+
+    /// Ctrl-C, for work that is not a model call (see [`interruptible`]).
+    pub fn interrupt(&self) -> &'a Interrupt {
+        self.io.interrupt
     }
 
     /// What this stage spent since its last commit, for the next commit's trailers.

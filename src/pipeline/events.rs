@@ -127,6 +127,40 @@ pub enum Event {
         usage: Option<Usage>,
         cost_usd: Option<f64>,
     },
+    /// The impl stage's worktree is ready: made now (`created`), or reused. Changes a killed
+    /// run left in it were saved in `recovered` before it was reset.
+    Worktree {
+        issue: u64,
+        path: PathBuf,
+        created: bool,
+        recovered: Option<PathBuf>,
+    },
+    /// The test command started: on the unchanged tree (`attempt` is `null`: the baseline), or
+    /// after implementation attempt `attempt`.
+    TestsStarted {
+        attempt: Option<u32>,
+        command: String,
+    },
+    /// The test command finished.
+    TestsFinished {
+        attempt: Option<u32>,
+        command: String,
+        result: TestResult,
+        /// The failing tests, when the runner names them.
+        failing: Vec<String>,
+        elapsed_ms: u64,
+        /// The baseline result was known from an earlier run on the same tree.
+        cached: bool,
+    },
+    /// An implementation attempt ended: `attempt` of at most `of`.
+    Attempt {
+        attempt: u32,
+        of: u32,
+        #[serde(flatten)]
+        result: AttemptResult,
+        /// The files the attempt changed (since the stage began).
+        files: Vec<String>,
+    },
     /// The run stopped at a gate for a person's decision; `commit` records that on the branch
     /// (`None` when an earlier run already did).
     GateWaiting {
@@ -155,6 +189,44 @@ pub enum Event {
         hints: Vec<String>,
         exit_code: u8,
     },
+}
+
+/// How a test run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TestResult {
+    Passed,
+    Failed,
+    /// Failed, but only tests that already failed on the baseline (allowed by
+    /// `allow_red_baseline`).
+    KnownFailures,
+    /// Stopped at `test_timeout`, with everything it started.
+    TimedOut,
+    /// The shell did not find the command (exit status 127).
+    NotFound,
+}
+
+/// How an implementation attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum AttemptResult {
+    /// The tests pass.
+    Passed,
+    /// The tests fail; the output goes back to the implementer.
+    TestsFailed,
+    /// The tests fail exactly as after the previous attempt: the loop stops.
+    Stagnated,
+    /// The reply's edits could not be applied (none applied): why, per block.
+    EditsRejected { problems: Vec<String> },
+    /// The agent exited with a failure.
+    AgentFailed { status: String },
+    /// Nothing changed since the previous attempt.
+    NoChange,
+    /// The change deleted test files or removed assertions the spec does not allow; those
+    /// files were restored.
+    Tampered { files: Vec<String> },
+    /// The change touched protected paths; those changes were reverted.
+    Protected { files: Vec<String> },
 }
 
 /// A person's decision at a gate.
@@ -197,6 +269,39 @@ pub struct PlanStep {
     pub artifact: Option<String>,
     pub models: Vec<PlanModel>,
     pub gate: Option<PlanGate>,
+    /// For the impl stage: where it works and how it tests.
+    pub implement: Option<PlanImpl>,
+}
+
+/// What the impl stage will work with.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanImpl {
+    /// The issue's worktree (made on first use).
+    pub worktree: PathBuf,
+    /// `text` (answers with edit blocks) or `agent` (edits files itself).
+    pub implementer_kind: ImplementerKind,
+    /// `None` when no test command is configured or detected.
+    pub test_command: Option<String>,
+    pub test_source: Option<TestSource>,
+    pub max_attempts: u32,
+}
+
+/// How an implementer works.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImplementerKind {
+    Text,
+    Agent,
+}
+
+/// Where the test command comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum TestSource {
+    /// `stages.impl.test_command`.
+    Config,
+    /// Detected from a file at the repository root.
+    Detected { file: String },
 }
 
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]

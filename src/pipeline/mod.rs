@@ -224,6 +224,25 @@ pub enum PipelineError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot save the changes found in the worktree under {}", .path.display())]
+    SaveRecovered {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("stages.impl.protected: {message}")]
+    Protected { message: String },
+    #[error("cannot change {} in the worktree", .path.display())]
+    Worktree {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no test command: stages.impl.test_command is not set, and none was detected")]
+    NoTestCommand,
+    #[error("the test command `{command}` could not be run")]
+    Tests {
+        command: String,
+        source: crate::testing::TestError,
+    },
     #[error("interrupted")]
     Interrupted,
 }

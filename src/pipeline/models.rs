@@ -57,7 +57,7 @@ impl Models {
                 .roles()
                 .iter()
                 .any(|(role, _)| config.stage(p.stage).model(*role).is_none())
-                && p.stage.is_reviewed()
+                && (p.stage.is_reviewed() || p.stage == Stage::Impl)
         });
         let defaults = match needs_default {
             true => Some(look_for_defaults(config, &ctx).await),
@@ -189,6 +189,7 @@ impl Models {
             round,
             fix,
             issue,
+            workdir,
             events,
             interrupt,
         } = call;
@@ -216,6 +217,7 @@ impl Models {
             stage: stage.name().to_string(),
             issue,
             round,
+            workdir,
         };
         let observer = Observer {
             events,
@@ -320,6 +322,8 @@ pub struct Call<'a> {
     /// Set when the call asks the drafter to fix a draft's missing sections.
     pub fix: Option<SectionFix>,
     pub issue: u64,
+    /// Where an `agent:` implementer works.
+    pub workdir: Option<std::path::PathBuf>,
     pub events: &'a dyn EventSink,
     pub interrupt: &'a Interrupt,
 }
@@ -330,18 +334,18 @@ async fn look_for_defaults(config: &Config, ctx: &ModelContext) -> Result<Defaul
 }
 
 /// The zero-config model for a role nobody configured: the design stages' drafter and
-/// reviewer only.
+/// reviewer, and the implementer (the drafter's model: the strongest one found).
 fn default_for(
     stage: Stage,
     role: Role,
     defaults: Option<&Result<Defaults, String>>,
 ) -> Option<Chosen> {
     let defaults = defaults?.as_ref().ok()?;
-    if !stage.is_reviewed() {
+    if !stage.is_reviewed() && stage != Stage::Impl {
         return None;
     }
     let choice = match role {
-        Role::Drafter => &defaults.drafter,
+        Role::Drafter | Role::Implementer => &defaults.drafter,
         Role::Reviewer => &defaults.reviewer,
         _ => return None,
     };

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::branch::{IssueBranch, IssueState};
-use super::context::{RunState, StageContext};
+use super::context::{self, RunState, StageContext};
 use super::events::{
-    Event, Outcome, Plan, PlanGate, PlanModel, PlanStep, RowResult, Summary, SummaryRow, Warning,
+    Event, ImplementerKind, Outcome, Plan, PlanGate, PlanImpl, PlanModel, PlanStep, RowResult,
+    Summary, SummaryRow, Warning,
 };
 use super::gate::{self, Held};
 use super::io::RunIo;
@@ -21,13 +22,14 @@ use super::models::Models;
 use super::plan::{self, Planned, Reason, Start, Step};
 use super::prompts::Prompts;
 use super::spend::Ledger;
-use super::stages::{self, StageOutcome};
+use super::stages::{self, StageOutcome, implement};
 use super::{PipelineError, RunOptions, Session};
-use crate::config::{Config, GatesConfig};
+use crate::config::{Config, GatesConfig, ProviderKind};
 use crate::issue::Issue;
 use crate::llm::ModelContext;
 use crate::llm::pricing::PriceBook;
-use crate::stage::{Gate, Stage};
+use crate::stage::{Gate, Role, Stage};
+use crate::testing::TestCommand;
 
 /// An issue claimed for a run: its text, its branch (existing, or the one the run will
 /// create), the branch's state read under the issue's lock, and the lock (none for a dry run).
@@ -71,6 +73,12 @@ pub async fn run(
     {
         ledger.read_branch(&session.repo, branch.tip, &brief)?;
     }
+    let runs_impl = plan
+        .iter()
+        .any(|p| p.stage == Stage::Impl && matches!(p.step, Step::Run(_)));
+    let tests = runs_impl
+        .then(|| context::test_command(&session.config, &session.repo, branch.head()))
+        .flatten();
     let mut models = Models::choose(&session.config, &plan, ctx, ledger).await;
     io.events.emit(Event::Plan(plan_event(PlanView {
         plan: &plan,
@@ -81,7 +89,13 @@ pub async fn run(
         branch: &branch,
         config: &session.config,
         dry_run: opts.dry_run,
+        tests: tests.as_ref(),
+        worktrees: session.state.root().join("worktrees"),
     })));
+    // Found before any model is called, not when the run reaches the stage.
+    if runs_impl && tests.is_none() && !opts.dry_run {
+        return Err(PipelineError::NoTestCommand);
+    }
     for path in &prompts.unknown {
         io.events.emit(Event::Warning(Warning::UnusedPromptFile {
             path: path.clone(),
@@ -181,6 +195,13 @@ impl Run<'_> {
                     continue;
                 }
                 Step::Unavailable => {
+                    // The pipeline of this version ends before it (`pr`): the run is done.
+                    let reason = Some(planned.reason.clone());
+                    self.rows
+                        .push(row(stage, RowResult::NotRun { reason }, None, None));
+                    if last_done.is_some() {
+                        return Ok(Outcome::Completed);
+                    }
                     return Err(PipelineError::StageUnavailable {
                         stage,
                         last: last_done,
@@ -337,6 +358,9 @@ struct PlanView<'a> {
     branch: &'a IssueBranch,
     config: &'a Config,
     dry_run: bool,
+    tests: Option<&'a TestCommand>,
+    /// Where issues' worktrees are made.
+    worktrees: PathBuf,
 }
 
 fn plan_event(view: PlanView<'_>) -> Plan {
@@ -368,6 +392,17 @@ fn plan_event(view: PlanView<'_>) -> Plan {
                     enabled: view.gates.get(gate),
                     passed: view.state.gate_passed(gate),
                 });
+            let implement =
+                (stage == Stage::Impl && matches!(planned.step, Step::Run(_))).then(|| PlanImpl {
+                    worktree: view.worktrees.join(view.issue.number.to_string()),
+                    implementer_kind: match view.models.chosen(stage, Role::Implementer) {
+                        Some(c) if c.spec.kind == ProviderKind::Agent => ImplementerKind::Agent,
+                        _ => ImplementerKind::Text,
+                    },
+                    test_command: view.tests.map(|t| t.command.clone()),
+                    test_source: view.tests.map(implement::source_of),
+                    max_attempts: view.config.implement.max_test_retries + 1,
+                });
             PlanStep {
                 stage,
                 action: planned.step.action(),
@@ -375,6 +410,7 @@ fn plan_event(view: PlanView<'_>) -> Plan {
                 artifact: view.config.paths.artifact(stage, view.issue.number),
                 models,
                 gate,
+                implement,
             }
         })
         .collect();

@@ -10,8 +10,8 @@ use super::table::table;
 use super::words;
 use super::{BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed};
 use crate::pipeline::events::{
-    Action, GateDecision, Outcome, Plan, ReviewVerdict, SectionFix, SectionProblem, Summary,
-    VerdictProblem, Warning,
+    Action, AttemptResult, GateDecision, ImplementerKind, Outcome, Plan, ReviewVerdict, SectionFix,
+    SectionProblem, Summary, TestResult, VerdictProblem, Warning,
 };
 use crate::pipeline::{Event, EventSink};
 
@@ -175,6 +175,29 @@ impl<'u> HumanRenderer<'u> {
             out.push_str(&chosen.join("\n"));
             out.push('\n');
         }
+        for step in &plan.steps {
+            if let Some(implement) = &step.implement {
+                out.push_str(&format!(
+                    "\nimpl works in {}\n  implementer: {} ({}), at most {} attempt{}\n  test command: {}\n",
+                    implement.worktree.display(),
+                    step.models
+                        .iter()
+                        .find_map(|m| m.model.clone())
+                        .unwrap_or_else(|| "(none configured)".into()),
+                    match implement.implementer_kind {
+                        ImplementerKind::Text => "answers with edit blocks",
+                        ImplementerKind::Agent => "an agent: edits the worktree itself",
+                    },
+                    implement.max_attempts,
+                    if implement.max_attempts == 1 { "" } else { "s" },
+                    match (&implement.test_command, &implement.test_source) {
+                        (Some(command), Some(source)) =>
+                            format!("`{command}` ({})", words::test_source(source)),
+                        _ => "none: set stages.impl.test_command (none was detected)".into(),
+                    }
+                ));
+            }
+        }
         out.push_str("\nNothing was changed (--dry-run).\n");
         // The plan is what a dry run is for: it is the command's output, on stdout. A reader
         // that went away (`| head`) is not an error of the run.
@@ -287,6 +310,14 @@ fn blocked_hints(
             "run `{command}` to try again from that draft, or edit {artifact} by hand and commit it"
         ),
     ]
+}
+
+/// `baseline` or `attempt 2`, for test runs.
+fn test_turn(attempt: Option<u32>) -> String {
+    match attempt {
+        None => "impl baseline".into(),
+        Some(n) => format!("impl attempt {n}"),
+    }
 }
 
 /// `lld round 2`, or `lld round 1, fix 1 of 2` for a request to fix a draft's sections.
@@ -532,6 +563,77 @@ impl EventSink for HumanRenderer<'_> {
                     "Recorded",
                     &format!("{decision} at {gate} ({commit})"),
                 )
+            }
+            Event::Worktree {
+                path,
+                created,
+                recovered,
+                ..
+            } => {
+                if let Some(saved) = recovered {
+                    self.ui.warn(&format!(
+                        "the worktree held changes from a run that was stopped; they are saved in {} and the worktree is reset to the branch",
+                        saved.display()
+                    ));
+                }
+                let how = if created { "made" } else { "reused" };
+                self.line(DIM, "Worktree", &format!("{} ({how})", path.display()));
+            }
+            Event::TestsStarted { attempt, command } => {
+                let what = format!("{}: running `{command}`", test_turn(attempt));
+                if self.ui.verbosity == Verbosity::Verbose {
+                    self.line(DIM, "Testing", &what);
+                }
+                self.start_spinner(what);
+            }
+            Event::TestsFinished {
+                attempt,
+                result,
+                failing,
+                elapsed_ms,
+                cached,
+                ..
+            } => {
+                let style = match result {
+                    TestResult::Passed | TestResult::KnownFailures => GOOD,
+                    _ => WARN,
+                };
+                let known = if cached {
+                    ", known from an earlier run on this tree".to_string()
+                } else {
+                    format!(" in {}", elapsed(elapsed_ms))
+                };
+                self.line(
+                    style,
+                    "Tested",
+                    &format!(
+                        "{}: {}{}{known}",
+                        test_turn(attempt),
+                        words::test_result(result),
+                        words::failing(&failing)
+                    ),
+                );
+            }
+            Event::Attempt {
+                attempt,
+                of,
+                result,
+                files,
+            } => {
+                let style = match result {
+                    AttemptResult::Passed => GOOD,
+                    _ => WARN,
+                };
+                let files = match files.len() {
+                    0 => String::new(),
+                    1..=4 => format!(" ({})", files.join(", ")),
+                    n => format!(" ({}, ... {n} files)", files[..3].join(", ")),
+                };
+                self.line(
+                    style,
+                    "Attempt",
+                    &format!("{attempt} of {of}: {}{files}", words::attempt(&result)),
+                );
             }
             Event::Warning(warning) => self.ui.warn(&match warning {
                 Warning::UnusedPromptFile { path } => format!(

@@ -21,10 +21,13 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
                 s.stage.name().to_string(),
                 s.state.name().to_string(),
                 dash(&verdict),
-                s.rounds
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                dash(&s.drafter),
+                match (s.rounds, s.attempts) {
+                    (Some(r), _) => r.to_string(),
+                    (None, Some(1)) => "1 attempt".into(),
+                    (None, Some(a)) => format!("{a} attempts"),
+                    (None, None) => "-".into(),
+                },
+                dash(&s.drafter.clone().or_else(|| s.implementer.clone())),
                 dash(&s.reviewer),
                 dash(&tokens),
                 dash(&s.date),
@@ -43,6 +46,11 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
         ],
         &rows,
     ));
+    for s in &status.stages {
+        if let Some(tests) = &s.tests {
+            out.push_str(&format!("\n{}: tests {tests}\n", s.stage));
+        }
+    }
     if let Some(defaults) = &status.default_models {
         out.push('\n');
         match (&defaults.chosen, &defaults.problem) {

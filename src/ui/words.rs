@@ -3,31 +3,15 @@
 //! what a person reads, so `--json` and the terminal never disagree about what happened.
 
 use crate::ops::status::NextAction;
-use crate::pipeline::events::{Reason, RowResult, Verdict};
-use crate::stage::{Gate, Stage};
+use crate::pipeline::events::{AttemptResult, Reason, RowResult, TestResult, TestSource, Verdict};
+use crate::stage::Gate;
 
-/// The command that goes on with `issue`. `options` are those of the run that is being
-/// continued; when they are not known, the run is told to stop after the last stage this
-/// version can run, so that following the advice does not end in an error at a stage that
-/// is not built.
+/// The command that goes on with `issue`, with the options of the run that is being
+/// continued when they are known.
 pub fn run_command(issue: u64, options: Option<&str>) -> String {
-    let options = match options {
-        Some(options) => options.to_string(),
-        None => default_options(),
-    };
-    match options.is_empty() {
-        true => format!("git orchestrate {issue}"),
-        false => format!("git orchestrate {issue} {options}"),
-    }
-}
-
-/// `--until spec` while later stages are not available; nothing once every stage is.
-pub fn default_options() -> String {
-    match Stage::ALL.into_iter().rev().find(|s| s.is_available()) {
-        Some(last) if !Stage::ALL.into_iter().all(Stage::is_available) => {
-            format!("--until {last}")
-        }
-        _ => String::new(),
+    match options.filter(|o| !o.is_empty()) {
+        Some(options) => format!("git orchestrate {issue} {options}"),
+        None => format!("git orchestrate {issue}"),
     }
 }
 
@@ -123,6 +107,66 @@ pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
                 run_command(issue, None)
             )]
         }
-        NextAction::Done => vec!["the design documents are done".into()],
+        NextAction::Done => vec![
+            "every stage this version runs is done: the code is committed and its tests pass"
+                .into(),
+            "push the branch and open a pull request for it".into(),
+        ],
+    }
+}
+
+/// How a test run ended.
+pub fn test_result(result: TestResult) -> &'static str {
+    match result {
+        TestResult::Passed => "passed",
+        TestResult::Failed => "failed",
+        TestResult::KnownFailures => "only tests that fail on the baseline too failed",
+        TestResult::TimedOut => "stopped at the timeout (stages.impl.test_timeout)",
+        TestResult::NotFound => "the command was not found (exit status 127)",
+    }
+}
+
+/// `, 3 failing: a, b, c` (nothing when the runner named none).
+pub fn failing(names: &[String]) -> String {
+    match names.len() {
+        0 => String::new(),
+        n if n <= 3 => format!(", {n} failing: {}", names.join(", ")),
+        n => format!(", {n} failing: {}, ...", names[..3].join(", ")),
+    }
+}
+
+/// How an implementation attempt ended.
+pub fn attempt(result: &AttemptResult) -> String {
+    match result {
+        AttemptResult::Passed => "the tests pass".into(),
+        AttemptResult::TestsFailed => {
+            "the tests fail; the output goes back to the implementer".into()
+        }
+        AttemptResult::Stagnated => "the tests fail exactly as after the attempt before".into(),
+        AttemptResult::EditsRejected { problems } => match problems.as_slice() {
+            [one] => format!("no edit applied: {one}"),
+            many => format!(
+                "no edit applied: {} problems, first: {}",
+                many.len(),
+                many.first().cloned().unwrap_or_default()
+            ),
+        },
+        AttemptResult::AgentFailed { status } => format!("the agent failed ({status})"),
+        AttemptResult::NoChange => "nothing changed".into(),
+        AttemptResult::Tampered { files } => format!(
+            "refused: deleted tests or removed assertions ({}); restored",
+            files.join(", ")
+        ),
+        AttemptResult::Protected { files } => {
+            format!("changes to protected paths reverted ({})", files.join(", "))
+        }
+    }
+}
+
+/// Where the test command comes from.
+pub fn test_source(source: &TestSource) -> String {
+    match source {
+        TestSource::Config => "stages.impl.test_command".into(),
+        TestSource::Detected { file } => format!("detected from {file}"),
     }
 }

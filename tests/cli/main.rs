@@ -13,6 +13,7 @@ mod clean;
 mod defaults;
 mod faults;
 mod gates;
+mod implement;
 mod providers;
 mod replay;
 mod review;

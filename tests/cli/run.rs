@@ -342,8 +342,8 @@ fn prompts_are_grounded_in_the_target_repository() {
     );
 }
 
-/// The advice at the end of a blocked run repeats the options that matter, so following it
-/// goes on instead of ending in an error at a stage this version does not run.
+/// The advice at the end of a blocked run repeats the options that matter (`--until`), so
+/// following it goes on as the first run was asked to.
 #[test]
 fn following_the_advice_of_a_blocked_run_goes_on() {
     let repo = TestRepo::new();
@@ -357,7 +357,11 @@ fn following_the_advice_of_a_blocked_run_goes_on() {
             crate::harness::blocked("not yet")
         ),
     );
-    repo.config_models(&drafter, &reviewer, "");
+    repo.config_models(
+        &drafter,
+        &reviewer,
+        "[stages.impl]\nimplementer = \"cmd:true\"\ntest_command = \"true\"\n",
+    );
     let issue = repo.default_issue();
     for until in [None, Some("spec")] {
         let _ = std::fs::remove_file(repo.logs.join("blocked-once"));
@@ -376,8 +380,16 @@ fn following_the_advice_of_a_blocked_run_goes_on() {
             })
             .unwrap_or_else(|| panic!("no command in the advice:\n{}", run.stderr))
             .to_string();
-        assert_eq!(command, format!("git orchestrate {number} --until spec"));
+        let options = until.map(|u| format!(" --until {u}")).unwrap_or_default();
+        assert_eq!(command, format!("git orchestrate {number}{options}"));
         let args: Vec<&str> = command.split_whitespace().skip(2).collect();
-        repo.run(&args).expect_code(0);
+        // Without --until the run goes on to impl, whose implementer changes nothing here: it
+        // blocks there, past the design stages the advice was about.
+        let code = if until.is_some() { 0 } else { 3 };
+        let run = repo.run(&args);
+        run.expect_code(code);
+        if until.is_none() {
+            run.stderr_has("blocked at impl");
+        }
     }
 }

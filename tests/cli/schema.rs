@@ -184,9 +184,41 @@ fn a_run_that_passes_emits_events_that_match_the_schema() {
     assert_eq!(status["stages"][1]["state"], "done");
     assert_eq!(status["stages"][1]["verdict"], "approved");
     assert_eq!(status["stages"][1]["rounds"], 1);
-    assert_eq!(status["next"]["action"], "done");
+    assert_eq!(status["next"]["action"], "continue");
+    assert_eq!(status["next"]["stage"], "impl");
     let all = status_json(&repo, &["status", "--json"]);
     assert_eq!(all.as_array().map(Vec::len), Some(1));
+
+    // The impl stage: a failing attempt, then a passing one; every event matches the schema.
+    let implementer = repo.model(
+        "implementer",
+        "if [ \"$ORCHESTRATE_ROUND\" = 1 ]; then echo 'no edits, sorry'; else printf 'src/lib.rs\\n<<<<<<< SEARCH\\npub fn widget() {}\\n=======\\npub fn widget() {} // fixed\\n>>>>>>> REPLACE\\n'; fi",
+    );
+    repo.config_models(
+        &drafter,
+        &reviewer,
+        &format!("[stages.impl]\nimplementer = \"{implementer}\"\ntest_command = \"true\"\n"),
+    );
+    let run = repo.run(&["7", "--no-gate-before-pr", "--json"]);
+    run.expect_code(0);
+    let events = assert_events(&run, "a run through impl");
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    for kind in ["worktree", "tests_started", "tests_finished", "attempt"] {
+        assert!(kinds.contains(&kind), "no {kind} event: {kinds:?}");
+    }
+    let attempts: Vec<&Value> = events.iter().filter(|e| e["event"] == "attempt").collect();
+    assert_eq!(attempts[0]["result"], "edits_rejected");
+    assert_eq!(attempts[1]["result"], "passed");
+    assert_eq!(events.last().unwrap()["outcome"], "completed");
+    let status = status_json(&repo, &["status", "7", "--json"]);
+    assert_eq!(status["stages"][3]["attempts"], 2);
+    assert_eq!(status["stages"][3]["tests"], "\"true\" passed");
+    // before_pr is on in the configuration: a person decides before the pull request.
+    assert_eq!(status["next"]["action"], "decide");
+    assert_eq!(status["next"]["gate"], "before_pr");
 }
 
 #[test]

@@ -150,11 +150,11 @@ fn a_dry_run_of_a_new_issue() {
     Plan for #7 Add a --verbose flag
       branch: orchestrate/7-add-a-verbose-flag (new, from main)
 
-      stage   action   why                         artifact          models                                      gate
-      triage  run      no brief yet                docs/issues/7.md  triage none (the issue text is the brief)
-      lld     run      no design yet               docs/lld/7.md     drafter cmd:drafter, reviewer cmd:reviewer  after_lld off
-      spec    run      no implementation spec yet  docs/specs/7.md   drafter cmd:drafter, reviewer cmd:reviewer  after_spec off
-      impl    not run  after --until spec
+      stage   action   why                         artifact           models                                      gate
+      triage  run      no brief yet                docs/issues/7.md   triage none (the issue text is the brief)
+      lld     run      no design yet               docs/lld/7.md      drafter cmd:drafter, reviewer cmd:reviewer  after_lld off
+      spec    run      no implementation spec yet  docs/specs/7.md    drafter cmd:drafter, reviewer cmd:reviewer  after_spec off
+      impl    not run  after --until spec          docs/reports/7.md                                              before_pr on
       pr      not run  after --until spec
 
     Nothing was changed (--dry-run).
@@ -182,15 +182,15 @@ fn status_of_one_issue_and_of_all() {
     impl    pending  -         -       -            -             -       -                 -
     pr      pending  -         -       -            -             -       -                 -
 
-    next: the design documents are done
+    next: `git orchestrate 7` continues with impl
     ");
     let all = orchestrate(&repo, &["status"]);
     insta::assert_snapshot!(seen(&repo, &all), @"
     exit 0
     --- stdout
-    issue  where        branch                                  title
-    #7     spec done    orchestrate/7-add-a-verbose-flag        Add a --verbose flag
-    #8     lld pending  orchestrate/8-fix-the-widget-s-colours  Fix the widget's colours
+    issue  where         branch                                  title
+    #7     impl pending  orchestrate/7-add-a-verbose-flag        Add a --verbose flag
+    #8     lld pending   orchestrate/8-fix-the-widget-s-colours  Fix the widget's colours
     ");
 }
 

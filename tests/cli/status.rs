@@ -23,7 +23,7 @@ fn status_shows_each_stage_from_the_branch_history() {
     run.expect_code(0)
         .stdout_has("#7 Add a --verbose flag")
         .stdout_has(&format!("branch: {BRANCH}"))
-        .stdout_has("next: `git orchestrate 7 --until spec` continues with spec");
+        .stdout_has("next: `git orchestrate 7` continues with spec");
     let out = &run.stdout;
     let triage = row(out, "triage");
     assert!(

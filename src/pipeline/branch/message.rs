@@ -17,6 +17,11 @@ pub const TRAILER_WAITING: &str = "Orchestrate-Waiting";
 pub const TRAILER_DRAFTER: &str = "Orchestrate-Drafter";
 pub const TRAILER_REVIEWER: &str = "Orchestrate-Reviewer";
 pub const TRAILER_ROUNDS: &str = "Orchestrate-Rounds";
+pub const TRAILER_IMPLEMENTER: &str = "Orchestrate-Implementer";
+/// On an impl commit: how many implementation attempts the stage made.
+pub const TRAILER_ATTEMPTS: &str = "Orchestrate-Attempts";
+/// On an impl commit: the test command, quoted, and its result (`"cargo test" passed`).
+pub const TRAILER_TESTS: &str = "Orchestrate-Tests";
 pub const TRAILER_TOKENS: &str = "Orchestrate-Tokens";
 pub const TRAILER_COST: &str = "Orchestrate-Cost";
 

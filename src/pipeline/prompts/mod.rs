@@ -14,7 +14,7 @@ use crate::llm::Prompt;
 pub const OVERRIDE_DIR: &str = ".orchestrate/prompts";
 
 /// The templates, by name.
-const BUILTIN: [(&str, &str); 7] = [
+const BUILTIN: [(&str, &str); 9] = [
     ("triage", include_str!("triage.md")),
     ("lld-draft", include_str!("lld-draft.md")),
     ("lld-revise", include_str!("lld-revise.md")),
@@ -22,6 +22,8 @@ const BUILTIN: [(&str, &str); 7] = [
     ("spec-draft", include_str!("spec-draft.md")),
     ("spec-revise", include_str!("spec-revise.md")),
     ("spec-review", include_str!("spec-review.md")),
+    ("impl-text", include_str!("impl-text.md")),
+    ("impl-agent", include_str!("impl-agent.md")),
 ];
 
 /// Placeholders every template may use.
@@ -36,7 +38,7 @@ const COMMON: [&str; 6] = [
 
 /// Placeholders whose values change from round to round; the prompt's stable prefix (for
 /// providers' prompt caching) ends where the first of them appears.
-const VOLATILE: [&str; 4] = ["draft", "feedback", "earlier_feedback", "round"];
+const VOLATILE: [&str; 5] = ["draft", "feedback", "earlier_feedback", "round", "attempt"];
 
 fn allowed(template: &str) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = COMMON.to_vec();
@@ -54,6 +56,17 @@ fn allowed(template: &str) -> Vec<&'static str> {
             "feedback",
             "earlier_feedback",
             "round",
+        ]),
+        "impl-text" | "impl-agent" => names.extend([
+            "brief",
+            "lld",
+            "spec",
+            "files",
+            "repo_map",
+            "test_command",
+            "protected",
+            "attempt",
+            "feedback",
         ]),
         _ => {}
     }

@@ -3,12 +3,15 @@
 //! returns how the stage ended ([`StageOutcome`]). [`run`] is the one dispatch.
 //!
 //! - [`triage`]: the issue brief (written by a model, or the issue text normalised);
-//! - [`review`]: the draft → review → revise loop of the design stages, `lld` and `spec`.
+//! - [`review`]: the draft → review → revise loop of the design stages, `lld` and `spec`;
+//! - [`implement`]: the `impl` stage — code in the issue's worktree, an implement → test →
+//!   fix loop, the change and a report committed.
 //!
-//! The `impl` stage (code in a worktree with a test loop) and the `pr` stage (push and pull
-//! request) are not built in this version; the plan marks them unavailable and the run stops
-//! before them. Each will be a module here with the same entry point.
+//! The `pr` stage (push and pull request) is not built in this version; the plan marks it
+//! unavailable and the run ends after `impl`. It will be a module here with the same entry
+//! point.
 
+pub mod implement;
 pub mod review;
 pub mod triage;
 
@@ -42,9 +45,10 @@ pub async fn run(cx: &mut StageContext<'_>, start: Start) -> Result<StageOutcome
     match cx.stage() {
         Stage::Triage => triage::run(cx).await,
         Stage::Lld | Stage::Spec => review::run(cx, start).await,
-        stage @ (Stage::Impl | Stage::Pr) => Err(PipelineError::StageUnavailable {
-            stage,
-            last: Some(Stage::Spec),
+        Stage::Impl => implement::run(cx, start).await,
+        Stage::Pr => Err(PipelineError::StageUnavailable {
+            stage: Stage::Pr,
+            last: Some(Stage::Impl),
         }),
     }
 }

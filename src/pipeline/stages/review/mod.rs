@@ -8,7 +8,7 @@
 //! out, commits the last draft and every review with verdict `blocked`: nothing paid for is
 //! lost, and nothing unapproved is called done. A reply without a readable verdict is REVISE.
 
-mod feedback;
+pub mod feedback;
 mod markdown;
 pub mod sections;
 pub mod verdict;

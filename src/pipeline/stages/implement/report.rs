@@ -1,0 +1,418 @@
+//! The report committed with the code (`docs/reports/{issue}.md`): the spec it implemented,
+//! the baseline, each attempt (files changed, test result, failing tests), the final
+//! diffstat, the test files touched, tokens and cost — and, when the stage blocked, the last
+//! failure, which the next run reads back and sends to its first attempt.
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::git::{FileChange, FileKind, ObjectId};
+use crate::llm::Usage;
+use crate::pipeline::events::{AttemptResult, TestResult};
+use crate::pipeline::stages::review::feedback::longest_backtick_run;
+
+/// The heading under which a blocked stage's last failure is kept.
+const LAST_FAILURE: &str = "## Last failure";
+
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub issue: u64,
+    pub title: String,
+    pub spec_path: String,
+    pub implementer: String,
+    pub test_command: String,
+    /// Where the test command came from, in words.
+    pub test_source: String,
+    /// The commit a blocked run left, which this run continued from.
+    pub continued_from: Option<String>,
+    pub baseline: Option<TestLine>,
+    /// The commit whose tree the baseline tested (full id).
+    pub baseline_commit: Option<String>,
+    pub attempts: Vec<AttemptRecord>,
+    /// Per changed file: path, what happened, lines added and removed.
+    pub diffstat: Vec<DiffStat>,
+    pub tests_touched: Vec<String>,
+    pub usage: Option<Usage>,
+    pub cost_usd: Option<f64>,
+    /// `None` while running; then passed, or blocked with the reason.
+    pub blocked: Option<String>,
+    /// The feedback the next attempt would have had (kept when blocked).
+    pub last_failure: Option<String>,
+}
+
+/// A test run as the report shows it.
+#[derive(Clone, Debug)]
+pub struct TestLine {
+    pub result: TestResult,
+    pub failing: Vec<String>,
+    pub elapsed_ms: u64,
+    pub cached: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AttemptRecord {
+    pub number: u32,
+    pub files: Vec<String>,
+    pub result: AttemptResult,
+    pub tests: Option<TestLine>,
+    /// Changes to protected paths that were reverted.
+    pub reverted: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffStat {
+    pub path: String,
+    pub what: &'static str,
+    pub added: usize,
+    pub removed: usize,
+}
+
+impl Report {
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "# Implementation report: #{} {}\n\n",
+            self.issue, self.title
+        );
+        let result = match &self.blocked {
+            None => format!(
+                "**Passed**: `{}` passes after {} attempt{}.",
+                self.test_command,
+                self.attempts.len(),
+                plural(self.attempts.len())
+            ),
+            Some(reason) => format!("**Blocked**: {reason}"),
+        };
+        out.push_str(&result);
+        out.push_str("\n\n");
+        out.push_str(&format!("- Spec: `{}`\n", self.spec_path));
+        out.push_str(&format!("- Implementer: `{}`\n", self.implementer));
+        out.push_str(&format!(
+            "- Test command: `{}` ({})\n",
+            self.test_command, self.test_source
+        ));
+        if let Some(commit) = &self.continued_from {
+            out.push_str(&format!(
+                "- Continued from the blocked attempt committed in {commit}\n"
+            ));
+        }
+        let tokens = match self.usage {
+            Some(u) => format!("in={} out={}", u.input, u.output),
+            None => "not reported".into(),
+        };
+        let cost = match self.cost_usd {
+            Some(usd) => format!("${usd:.4}"),
+            None => "unknown".into(),
+        };
+        out.push_str(&format!("- Tokens: {tokens}; cost: {cost}\n\n"));
+
+        out.push_str("## Baseline\n\n");
+        match &self.baseline {
+            Some(line) => {
+                let at = self
+                    .baseline_commit
+                    .as_ref()
+                    .map(|c| format!(" ({BASELINE_AT}{c})"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "The tests on the unchanged tree{at}: {}.\n\n",
+                    test_words(line)
+                ));
+            }
+            None => out.push_str("Not run.\n\n"),
+        }
+
+        out.push_str("## Attempts\n\n");
+        if self.attempts.is_empty() {
+            out.push_str("None: no model was called.\n\n");
+        }
+        for attempt in &self.attempts {
+            out.push_str(&format!("### Attempt {}\n\n", attempt.number));
+            out.push_str(&format!("- Result: {}\n", attempt_words(&attempt.result)));
+            let files = if attempt.files.is_empty() {
+                "none".to_string()
+            } else {
+                attempt
+                    .files
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push_str(&format!("- Files changed: {files}\n"));
+            if let Some(tests) = &attempt.tests {
+                out.push_str(&format!("- Tests: {}\n", test_words(tests)));
+            }
+            if !attempt.reverted.is_empty() {
+                out.push_str(&format!(
+                    "- Reverted (protected): {}\n",
+                    attempt.reverted.join(", ")
+                ));
+            }
+            out.push('\n');
+        }
+
+        out.push_str("## Change\n\n");
+        if self.diffstat.is_empty() {
+            out.push_str("No file changed.\n\n");
+        } else {
+            out.push_str("| file | change | + | - |\n|---|---|---:|---:|\n");
+            for d in &self.diffstat {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} |\n",
+                    d.path, d.what, d.added, d.removed
+                ));
+            }
+            out.push('\n');
+        }
+
+        out.push_str("## Test files touched\n\n");
+        if self.tests_touched.is_empty() {
+            out.push_str("None.\n");
+        } else {
+            for t in &self.tests_touched {
+                out.push_str(&format!("- {t}\n"));
+            }
+        }
+        if let (Some(_), Some(failure)) = (&self.blocked, &self.last_failure) {
+            let fence = "`".repeat(longest_backtick_run(failure).max(2) + 1);
+            out.push_str(&format!(
+                "\n{LAST_FAILURE}\n\nWhat the next attempt is told:\n\n{fence}text\n{}\n{fence}\n",
+                failure.trim_end()
+            ));
+        }
+        out
+    }
+}
+
+/// Where the baseline line names its commit.
+const BASELINE_AT: &str = "commit ";
+
+/// The commit a report's baseline tested.
+pub fn baseline_commit(report: &str) -> Option<ObjectId> {
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("The tests on the unchanged tree ("))?;
+    let at = line.find(BASELINE_AT)? + BASELINE_AT.len();
+    ObjectId::parse(line.get(at..at + 40)?)
+}
+
+/// The last failure a blocked report kept, to send to the next run's first attempt.
+pub fn last_failure(report: &str) -> Option<String> {
+    let at = report.find(&format!("\n{LAST_FAILURE}\n"))?;
+    let rest = &report[at + LAST_FAILURE.len() + 2..];
+    let open = rest.find("\n`")? + 1;
+    let fence_len = rest[open..].chars().take_while(|c| *c == '`').count();
+    let fence = "`".repeat(fence_len);
+    let body_start = open + rest[open..].find('\n')? + 1;
+    let close = rest[body_start..].find(&format!("\n{fence}"))?;
+    Some(rest[body_start..body_start + close].to_string())
+}
+
+/// Lines added and removed per changed file. `before` reads a path in the commit the
+/// stage began from.
+pub fn diffstat(changes: &[FileChange], before: &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<DiffStat> {
+    changes
+        .iter()
+        .map(|change| {
+            let old = before(&change.path);
+            let what = match (&old, change.kind) {
+                (_, FileKind::Deleted) => "deleted",
+                (None, _) => "added",
+                (Some(_), _) => "modified",
+            };
+            let old_text = old
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let new_text = match change.kind {
+                FileKind::Deleted => Default::default(),
+                _ => String::from_utf8_lossy(&change.content),
+            };
+            let (mut added, mut removed) = (0, 0);
+            let diff = TextDiff::from_lines(old_text.as_ref(), new_text.as_ref());
+            for op in diff.iter_all_changes() {
+                match op.tag() {
+                    ChangeTag::Insert => added += 1,
+                    ChangeTag::Delete => removed += 1,
+                    ChangeTag::Equal => {}
+                }
+            }
+            DiffStat {
+                path: change.path.clone(),
+                what,
+                added,
+                removed,
+            }
+        })
+        .collect()
+}
+
+/// The change as a unified diff, at most `limit` bytes (cut at a line, and said).
+pub fn unified_diff(
+    changes: &[FileChange],
+    before: &dyn Fn(&str) -> Option<Vec<u8>>,
+    limit: usize,
+) -> String {
+    let mut out = String::new();
+    for change in changes {
+        let old = before(&change.path).unwrap_or_default();
+        let old_text = String::from_utf8_lossy(&old);
+        let new_text = match change.kind {
+            FileKind::Deleted => Default::default(),
+            _ => String::from_utf8_lossy(&change.content),
+        };
+        let diff = TextDiff::from_lines(old_text.as_ref(), new_text.as_ref());
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{}", change.path), &format!("b/{}", change.path))
+            .to_string();
+        out.push_str(&text);
+        if out.len() > limit {
+            let mut cut = limit;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let cut = out[..cut].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            out.truncate(cut);
+            out.push_str("[... the rest of the diff is left out ...]\n");
+            break;
+        }
+    }
+    out
+}
+
+fn test_words(line: &TestLine) -> String {
+    let mut words = match line.result {
+        TestResult::Passed => "passed".to_string(),
+        TestResult::Failed => "failed".to_string(),
+        TestResult::KnownFailures => "failed, only tests that fail on the baseline too".to_string(),
+        TestResult::TimedOut => "stopped at the timeout".to_string(),
+        TestResult::NotFound => "the command was not found (exit status 127)".to_string(),
+    };
+    if !line.failing.is_empty() {
+        let shown: Vec<String> = line
+            .failing
+            .iter()
+            .take(20)
+            .map(|f| format!("`{f}`"))
+            .collect();
+        words.push_str(&format!(
+            " ({} failing: {}",
+            line.failing.len(),
+            shown.join(", ")
+        ));
+        if line.failing.len() > shown.len() {
+            words.push_str(", ...");
+        }
+        words.push(')');
+    }
+    words.push_str(&format!(" in {:.1} s", line.elapsed_ms as f64 / 1000.0));
+    if line.cached {
+        words.push_str(", known from an earlier run on the same tree");
+    }
+    words
+}
+
+fn attempt_words(result: &AttemptResult) -> String {
+    match result {
+        AttemptResult::Passed => "the tests pass".into(),
+        AttemptResult::TestsFailed => "the tests fail".into(),
+        AttemptResult::Stagnated => "the tests fail exactly as after the attempt before".into(),
+        AttemptResult::EditsRejected { problems } => {
+            format!("no edit applied: {}", problems.join("; "))
+        }
+        AttemptResult::AgentFailed { status } => format!("the agent failed ({status})"),
+        AttemptResult::NoChange => "nothing changed".into(),
+        AttemptResult::Tampered { files } => format!(
+            "refused: it deleted tests or removed assertions the spec does not allow ({})",
+            files.join(", ")
+        ),
+        AttemptResult::Protected { files } => {
+            format!("changed protected paths ({})", files.join(", "))
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blocked_report_keeps_its_last_failure_for_the_next_run() {
+        let report = Report {
+            issue: 7,
+            title: "Add a flag".into(),
+            spec_path: "docs/specs/7.md".into(),
+            implementer: "cmd:impl".into(),
+            test_command: "cargo test".into(),
+            test_source: "detected from Cargo.toml".into(),
+            blocked: Some("the tests still fail after 2 attempts".into()),
+            baseline: Some(TestLine {
+                result: TestResult::Passed,
+                failing: Vec::new(),
+                elapsed_ms: 1200,
+                cached: false,
+            }),
+            baseline_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            last_failure: Some("test a ... FAILED\n```\nnested fence\n```".into()),
+            ..Report::default()
+        };
+        let text = report.render();
+        assert!(
+            text.contains("**Blocked**: the tests still fail after 2 attempts"),
+            "{text}"
+        );
+        assert_eq!(
+            baseline_commit(&text).map(|c| c.to_string()).as_deref(),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
+        assert_eq!(
+            last_failure(&text).as_deref(),
+            Some("test a ... FAILED\n```\nnested fence\n```")
+        );
+        let passed = Report {
+            blocked: None,
+            ..report
+        };
+        assert_eq!(last_failure(&passed.render()), None);
+    }
+
+    #[test]
+    fn diffstat_and_diff_count_lines() {
+        let before = |path: &str| (path == "a.txt").then(|| b"one\ntwo\n".to_vec());
+        let changes = vec![
+            FileChange::file("a.txt", "one\n2\nthree\n"),
+            FileChange::file("b.txt", "new\n"),
+        ];
+        let stat = diffstat(&changes, &before);
+        assert_eq!(
+            stat,
+            vec![
+                DiffStat {
+                    path: "a.txt".into(),
+                    what: "modified",
+                    added: 2,
+                    removed: 1
+                },
+                DiffStat {
+                    path: "b.txt".into(),
+                    what: "added",
+                    added: 1,
+                    removed: 0
+                },
+            ]
+        );
+        let diff = unified_diff(&changes, &before, 10_000);
+        assert!(diff.contains("--- a/a.txt\n+++ b/a.txt\n"), "{diff}");
+        assert!(diff.contains("+three\n"), "{diff}");
+        let short = unified_diff(&changes, &before, 30);
+        assert!(
+            short.ends_with("[... the rest of the diff is left out ...]\n"),
+            "{short}"
+        );
+    }
+}
