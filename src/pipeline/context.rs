@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::PipelineError;
 use super::Session;
-use super::branch::{IssueBranch, IssueState, Message, StageRecord};
+use super::branch::{IssueBranch, IssueState, Message, StageRecord, redacted_files};
 use super::events::{Event, EventSink, SectionFix};
 use super::grounding::RepoContext;
 use super::interrupt::Interrupt;
@@ -59,24 +59,6 @@ impl RunState {
             .repo
             .read_file(self.branch.head(), path)?
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
-    }
-
-    /// `files` with the session's secrets removed, and what was removed.
-    pub fn redact_files(&self, files: &[FileChange]) -> (Vec<FileChange>, Vec<String>) {
-        let mut found = Vec::new();
-        let files = files
-            .iter()
-            .map(|file| {
-                let (content, names) = self.session.redactor.redact_bytes(&file.content);
-                found.extend(names);
-                FileChange {
-                    path: file.path.clone(),
-                    content: content.into_owned(),
-                    kind: file.kind,
-                }
-            })
-            .collect();
-        (files, found)
     }
 
     /// Commit `files` on the issue branch (redacted; compare-and-swap; work that cannot land
@@ -305,7 +287,10 @@ impl<'a> StageContext<'a> {
             let message = format!(
                 "Changes found in the worktree of #{issue} (a run that was stopped), saved before it was reset.\n"
             );
-            let (files, _) = self.run.redact_files(&prepared.recovered);
+            let (files, redacted) = redacted_files(&session.redactor, &prepared.recovered);
+            for redaction in redacted {
+                self.io.events.emit(Event::Redacted(redaction));
+            }
             let saved = session
                 .state
                 .save_recovery(issue, "impl-worktree", &files, &message)

@@ -249,7 +249,7 @@ impl<'u> HumanRenderer<'u> {
             .rows
             .iter()
             .map(|r| {
-                let (result, detail) = words::row(&r.result, r.waiting_at);
+                let (result, detail) = words::row(r.stage, &r.result, r.waiting_at);
                 vec![
                     r.stage.name().to_string(),
                     result,
@@ -286,6 +286,22 @@ fn blocked_hints(
     rounds: u32,
 ) -> Vec<String> {
     let artifact = artifact.as_deref().unwrap_or("the artifact");
+    if stage == crate::stage::Stage::Impl && committed {
+        if rounds == 0 {
+            return vec![
+                format!("{artifact} on the branch has the test output"),
+                "make the tests pass on the base branch first, then run again; or, if those failures are known, set stages.impl.allow_red_baseline = true".into(),
+            ];
+        }
+        return vec![
+            format!(
+                "the last attempt's code and {artifact} (each attempt, the last failure) are committed on the branch"
+            ),
+            format!(
+                "run `{command}` to try again from that code (the first attempt is told the last failure), or fix it yourself and commit"
+            ),
+        ];
+    }
     if !committed {
         return vec![
             format!("nothing new was committed for {stage}: no draft was written in this run"),
@@ -514,10 +530,12 @@ impl EventSink for HumanRenderer<'_> {
                 let cost = spend_words(usage, cost_usd)
                     .map(|w| format!(", {w}"))
                     .unwrap_or_default();
-                let rounds = match rounds {
-                    0 => String::new(),
-                    1 => " in 1 round".into(),
-                    n => format!(" in {n} rounds"),
+                let rounds = match (stage, rounds) {
+                    (crate::stage::Stage::Impl, 1) => " after 1 attempt".into(),
+                    (crate::stage::Stage::Impl, n) => format!(" after {n} attempts"),
+                    (_, 0) => String::new(),
+                    (_, 1) => " in 1 round".into(),
+                    (_, n) => format!(" in {n} rounds"),
                 };
                 let at = commit.map(|c| format!(", {c}")).unwrap_or_default() + &cost;
                 let time = elapsed(elapsed_ms);

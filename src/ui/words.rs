@@ -4,7 +4,7 @@
 
 use crate::ops::status::NextAction;
 use crate::pipeline::events::{AttemptResult, Reason, RowResult, TestResult, TestSource, Verdict};
-use crate::stage::Gate;
+use crate::stage::{Gate, Stage};
 
 /// The command that goes on with `issue`, with the options of the run that is being
 /// continued when they are known.
@@ -47,19 +47,21 @@ pub fn reason(reason: &Reason) -> String {
     }
 }
 
-/// `approved in 2 rounds`.
-pub fn rounds(verdict: Verdict, rounds: u32) -> String {
-    match rounds {
-        0 => verdict.to_string(),
-        1 => format!("{verdict} in 1 round"),
-        n => format!("{verdict} in {n} rounds"),
+/// `approved in 2 rounds`; for impl, whose turns are attempts, `passed after 2 attempts`.
+pub fn rounds(stage: Stage, verdict: Verdict, rounds: u32) -> String {
+    match (stage, rounds) {
+        (Stage::Impl, 1) => format!("{verdict} after 1 attempt"),
+        (Stage::Impl, n) => format!("{verdict} after {n} attempts"),
+        (_, 0) => verdict.to_string(),
+        (_, 1) => format!("{verdict} in 1 round"),
+        (_, n) => format!("{verdict} in {n} rounds"),
     }
 }
 
 /// A summary row's result and detail columns.
-pub fn row(result: &RowResult, waiting_at: Option<Gate>) -> (String, String) {
+pub fn row(stage: Stage, result: &RowResult, waiting_at: Option<Gate>) -> (String, String) {
     let (word, detail) = match result {
-        RowResult::Done { verdict, rounds: n } => ("done".to_string(), rounds(*verdict, *n)),
+        RowResult::Done { verdict, rounds: n } => ("done".to_string(), rounds(stage, *verdict, *n)),
         RowResult::Skipped { reason: r } => ("skipped".into(), reason(r)),
         RowResult::Blocked { reason } => ("blocked".into(), reason.clone()),
         RowResult::NotRun { reason: r } => {
@@ -90,6 +92,16 @@ pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
             lines.extend(gate_commands(issue));
             lines
         }
+        NextAction::Retry {
+            stage: Stage::Impl,
+            artifact,
+        } => vec![
+            format!(
+                "impl is blocked ({artifact} says why); `{}` tries again from the code on the branch, told the last failure",
+                run_command(issue, None)
+            ),
+            "or fix the code on the branch yourself and commit it".into(),
+        ],
         NextAction::Retry { stage, artifact } => vec![
             format!(
                 "{stage} is blocked; `{}` tries again from the blocked draft",

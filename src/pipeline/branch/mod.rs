@@ -14,6 +14,7 @@ use crate::git::{CommitRequest, FileChange, GitError, Head, ObjectId, Repo};
 use crate::issue::slug;
 use crate::pipeline::local::StateDir;
 use crate::pipeline::{PipelineError, Session};
+use crate::redact::Redactor;
 
 /// A commit that landed, and what was redacted from it.
 #[derive(Clone, Debug)]
@@ -28,6 +29,32 @@ pub struct Committed {
 pub struct Redaction {
     pub place: String,
     pub found: Vec<String>,
+}
+
+/// `files` with `redactor`'s secrets removed, and what was removed from which file.
+pub fn redacted_files(
+    redactor: &Redactor,
+    files: &[FileChange],
+) -> (Vec<FileChange>, Vec<Redaction>) {
+    let mut redacted = Vec::new();
+    let files = files
+        .iter()
+        .map(|file| {
+            let (content, found) = redactor.redact_bytes(&file.content);
+            if !found.is_empty() {
+                redacted.push(Redaction {
+                    place: file.path.clone(),
+                    found,
+                });
+            }
+            FileChange {
+                path: file.path.clone(),
+                content: content.into_owned(),
+                kind: file.kind,
+            }
+        })
+        .collect();
+    (files, redacted)
 }
 
 /// Where the issue's work goes.
@@ -128,24 +155,7 @@ impl IssueBranch {
         files: &[FileChange],
         message: &str,
     ) -> Result<Committed, PipelineError> {
-        let mut redacted = Vec::new();
-        let files: Vec<FileChange> = files
-            .iter()
-            .map(|file| {
-                let (content, found) = session.redactor.redact_bytes(&file.content);
-                if !found.is_empty() {
-                    redacted.push(Redaction {
-                        place: file.path.clone(),
-                        found,
-                    });
-                }
-                FileChange {
-                    path: file.path.clone(),
-                    content: content.into_owned(),
-                    kind: file.kind,
-                }
-            })
-            .collect();
+        let (files, mut redacted) = redacted_files(&session.redactor, files);
         let message = session.redactor.redact(message);
         if !message.found.is_empty() {
             redacted.push(Redaction {

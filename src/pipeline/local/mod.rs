@@ -8,7 +8,7 @@ pub mod lock;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::git::FileChange;
+use crate::git::{FileChange, FileKind};
 use crate::redact::Redactor;
 
 #[derive(Clone, Debug)]
@@ -79,7 +79,12 @@ impl StateDir {
         let dir = self
             .issue_recovered(issue)
             .join(format!("{stage}-{}", run_id()));
+        let mut deleted = Vec::new();
         for file in files {
+            if file.kind == FileKind::Deleted {
+                deleted.push(file.path.as_str());
+                continue;
+            }
             let path = dir.join(&file.path);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
@@ -87,6 +92,10 @@ impl StateDir {
             std::fs::write(path, &file.content)?;
         }
         std::fs::create_dir_all(&dir)?;
+        if !deleted.is_empty() {
+            // Paths the work deleted, one per line: there is no file to save for them.
+            std::fs::write(dir.join("DELETED"), deleted.join("\n") + "\n")?;
+        }
         std::fs::write(dir.join("COMMIT_MESSAGE"), message)?;
         Ok(dir)
     }

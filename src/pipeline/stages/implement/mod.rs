@@ -91,11 +91,15 @@ struct Implement<'r, 'a> {
     report: Report,
     /// Whether a model was called (so a failure still commits what was paid for).
     paid: bool,
+    /// The worktree's content after the last attempt, to see whether the next one changed it.
+    last_fingerprint: u64,
 }
 
 /// How one attempt ended, and what goes back to the implementer.
 struct Attempted {
     result: AttemptResult,
+    /// What the worktree holds after the attempt (`None`: unchanged since the one before).
+    changes: Option<Vec<FileChange>>,
     tests: Option<(TestLine, String)>,
     feedback: Option<String>,
     reverted: Vec<String>,
@@ -216,6 +220,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             env,
             report,
             paid: false,
+            last_fingerprint: fingerprint(&[]),
         })
     }
 
@@ -248,11 +253,14 @@ impl<'r, 'a> Implement<'r, 'a> {
         let max = self.settings.max_test_retries + 1;
         let mut feedback = self.first_feedback(&start)?;
         let mut previous: Option<String> = None;
+        let mut files: Vec<String> = Vec::new();
         for attempt in 1..=max {
             let attempted = self
                 .attempt(attempt, max, &vars, &root, &feedback, &baseline)
                 .await?;
-            let files: Vec<String> = self.changes()?.iter().map(|c| c.path.clone()).collect();
+            if let Some(changes) = &attempted.changes {
+                files = changes.iter().map(|c| c.path.clone()).collect();
+            }
             let stagnated = match (&attempted.result, &attempted.tests) {
                 (AttemptResult::TestsFailed, Some((_, signature))) => {
                     previous.as_deref() == Some(signature.as_str())
@@ -272,7 +280,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             });
             self.report.attempts.push(AttemptRecord {
                 number: attempt,
-                files,
+                files: files.clone(),
                 result: result.clone(),
                 tests: attempted.tests.as_ref().map(|(line, _)| line.clone()),
                 reverted: attempted.reverted.clone(),
@@ -338,7 +346,6 @@ impl<'r, 'a> Implement<'r, 'a> {
             "impl-text"
         };
         let prompt = self.cx.prompt(template, &vars);
-        let before = self.fingerprint()?;
         let git_file = std::fs::read(root.join(".git")).ok();
         let reply = match self
             .cx
@@ -362,11 +369,14 @@ impl<'r, 'a> Implement<'r, 'a> {
             }
             Err(PipelineError::Model { source, .. }) if self.agent && agent_failure(&source) => {
                 self.restore_git_file(root, &git_file);
+                let (changes, _) = self.changes_keeping_protected(root)?;
+                self.last_fingerprint = fingerprint(&changes);
                 let (status, tail) = agent_failure_words(&source);
                 return Ok(Attempted {
                     result: AttemptResult::AgentFailed {
                         status: status.clone(),
                     },
+                    changes: Some(changes),
                     tests: None,
                     feedback: Some(format!(
                         "Your previous attempt failed: the agent exited with {status}.\n\nThe end of its error output:\n\n{tail}\n\nThe worktree keeps the files as that attempt left them."
@@ -380,12 +390,13 @@ impl<'r, 'a> Implement<'r, 'a> {
         let mut reverted = Vec::new();
         if self.agent {
             self.restore_git_file(root, &git_file);
-            reverted = self.revert_protected(root)?;
         } else if let Err(rejected) = edit::apply(root, &reply.text, &self.protected) {
+            // All or nothing: the worktree is as the attempt before left it.
             return Ok(Attempted {
                 result: AttemptResult::EditsRejected {
                     problems: rejected.problems.iter().map(|p| p.to_string()).collect(),
                 },
+                changes: None,
                 tests: None,
                 feedback: Some(format!(
                     "Your previous reply changed nothing: none of its edits were applied.\n\n{}",
@@ -395,7 +406,15 @@ impl<'r, 'a> Implement<'r, 'a> {
             });
         }
 
-        if self.fingerprint()? == before {
+        let mut changes = if self.agent {
+            let (changes, protected) = self.changes_keeping_protected(root)?;
+            reverted = protected;
+            changes
+        } else {
+            self.changes()?
+        };
+        let now = fingerprint(&changes);
+        if now == self.last_fingerprint {
             let what = if self.agent {
                 "The agent changed no file in its previous attempt."
             } else {
@@ -408,13 +427,14 @@ impl<'r, 'a> Implement<'r, 'a> {
             }
             return Ok(Attempted {
                 result: AttemptResult::NoChange,
+                changes: None,
                 tests: None,
                 feedback: Some(text),
                 reverted,
             });
         }
 
-        let changes = self.changes()?;
+        self.last_fingerprint = now;
         let guard = {
             let read = |path: &str| self.cx.read_at(self.base, path).ok().flatten();
             guard::check(&changes, &read, &self.spec)
@@ -428,6 +448,8 @@ impl<'r, 'a> Implement<'r, 'a> {
         if !guard.refused.is_empty() {
             let files: Vec<String> = guard.refused.iter().map(|t| t.path.clone()).collect();
             self.restore(root, &files)?;
+            changes.retain(|c| !files.contains(&c.path));
+            self.last_fingerprint = fingerprint(&changes);
             let list: Vec<String> = guard
                 .refused
                 .iter()
@@ -437,6 +459,7 @@ impl<'r, 'a> Implement<'r, 'a> {
                 result: AttemptResult::Tampered {
                     files: files.clone(),
                 },
+                changes: Some(changes),
                 tests: None,
                 feedback: Some(format!(
                     "Your previous attempt was refused: it deleted test files or removed assertions from them, and the spec does not ask for that:\n\n{}\n\nThose files were restored. Make the tests pass by fixing the code, not the tests.",
@@ -481,6 +504,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         });
         Ok(Attempted {
             result,
+            changes: Some(changes),
             tests: Some((line, judged.signature.clone())),
             feedback,
             reverted,
@@ -673,17 +697,6 @@ impl<'r, 'a> Implement<'r, 'a> {
         Ok(changes)
     }
 
-    /// A value that changes whenever the worktree's content does.
-    fn fingerprint(&self) -> Result<u64, PipelineError> {
-        let mut hasher = DefaultHasher::new();
-        for change in self.changes()? {
-            change.path.hash(&mut hasher);
-            change.content.hash(&mut hasher);
-            (change.kind as u8).hash(&mut hasher);
-        }
-        Ok(hasher.finish())
-    }
-
     /// Put `paths` back as they were when the stage began.
     fn restore(&self, root: &Path, paths: &[String]) -> Result<(), PipelineError> {
         for path in paths {
@@ -712,16 +725,21 @@ impl<'r, 'a> Implement<'r, 'a> {
         Ok(())
     }
 
-    /// Revert what an agent changed in protected paths; say which.
-    fn revert_protected(&self, root: &Path) -> Result<Vec<String>, PipelineError> {
-        let touched: Vec<String> = self
-            .changes()?
-            .into_iter()
+    /// What an agent left in the worktree, with its changes to protected paths reverted
+    /// (and said).
+    fn changes_keeping_protected(
+        &self,
+        root: &Path,
+    ) -> Result<(Vec<FileChange>, Vec<String>), PipelineError> {
+        let mut changes = self.changes()?;
+        let touched: Vec<String> = changes
+            .iter()
             .filter(|c| self.protected.matches(&c.path))
-            .map(|c| c.path)
+            .map(|c| c.path.clone())
             .collect();
         self.restore(root, &touched)?;
-        Ok(touched)
+        changes.retain(|c| !touched.contains(&c.path));
+        Ok((changes, touched))
     }
 
     /// An agent may rewrite the worktree's `.git` file (which points at the repository);
@@ -823,6 +841,17 @@ impl<'r, 'a> Implement<'r, 'a> {
     }
 }
 
+/// A value that changes whenever the worktree's content does.
+fn fingerprint(changes: &[FileChange]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    for change in changes {
+        change.path.hash(&mut hasher);
+        change.content.hash(&mut hasher);
+        (change.kind as u8).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 /// Judge a test run: green, red, red only where the baseline was, timed out, not found.
 fn judge(run: &TestRun, baseline: Option<&Judged>) -> Judged {
     let failing: Vec<String> = run.failures.names.iter().cloned().collect();
@@ -897,4 +926,110 @@ fn save_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&temp, bytes)?;
     std::fs::rename(&temp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::testing::Failures;
+
+    fn run(status: TestStatus, output: &str) -> TestRun {
+        TestRun {
+            status,
+            output_tail: output.to_string(),
+            total_bytes: output.len() as u64,
+            elapsed: Duration::from_millis(5),
+            failures: Failures::parse(output),
+        }
+    }
+
+    const CARGO_RED: &str = "running 2 tests\ntest a ... FAILED\ntest b ... ok\n\nfailures:\n    a\n\ntest result: FAILED. 1 passed; 1 failed\n";
+
+    #[test]
+    fn a_run_is_judged_by_its_status_and_against_a_red_baseline() {
+        assert_eq!(
+            judge(&run(TestStatus::Passed, "ok\n"), None).result,
+            TestResultWire::Passed
+        );
+        assert_eq!(
+            judge(&run(TestStatus::NotFound, "sh: x: not found\n"), None).result,
+            TestResultWire::NotFound
+        );
+        assert_eq!(
+            judge(&run(TestStatus::TimedOut, "slow\n"), None).result,
+            TestResultWire::TimedOut
+        );
+        let red = judge(&run(TestStatus::Failed { code: 101 }, CARGO_RED), None);
+        assert_eq!(red.result, TestResultWire::Failed);
+        assert_eq!(red.failing, ["a"]);
+
+        // The same failure as the baseline is known; a new one is not.
+        let same = judge(
+            &run(TestStatus::Failed { code: 101 }, CARGO_RED),
+            Some(&red),
+        );
+        assert_eq!(same.result, TestResultWire::KnownFailures);
+        let worse = CARGO_RED
+            .replace("test b ... ok", "test b ... FAILED")
+            .replace("    a\n", "    a\n    b\n");
+        let new = judge(&run(TestStatus::Failed { code: 101 }, &worse), Some(&red));
+        assert_eq!(new.result, TestResultWire::Failed);
+    }
+
+    #[test]
+    fn without_test_names_only_the_same_output_is_a_known_failure() {
+        let base = judge(
+            &run(TestStatus::Failed { code: 1 }, "boom at step 3\n"),
+            None,
+        );
+        assert!(base.failing.is_empty());
+        let same = judge(
+            &run(TestStatus::Failed { code: 1 }, "boom at step 3\n"),
+            Some(&base),
+        );
+        assert_eq!(same.result, TestResultWire::KnownFailures);
+        let other = judge(
+            &run(TestStatus::Failed { code: 1 }, "crash in parser\n"),
+            Some(&base),
+        );
+        assert_eq!(other.result, TestResultWire::Failed);
+    }
+
+    #[test]
+    fn an_agent_that_ran_and_failed_is_a_failed_attempt_but_a_missing_one_is_an_error() {
+        let exit = |not_found| LlmError::Exit {
+            command: "agent".into(),
+            status: "exit status 1".into(),
+            signalled: false,
+            not_found,
+            stderr_tail: "it broke".into(),
+        };
+        assert!(agent_failure(&exit(false)));
+        assert!(!agent_failure(&exit(true)));
+        assert_eq!(
+            agent_failure_words(&exit(false)),
+            ("exit status 1".to_string(), "it broke".to_string())
+        );
+    }
+
+    #[test]
+    fn fingerprints_change_with_content_path_and_kind() {
+        let a = [FileChange::file("a.rs", "x")];
+        assert_eq!(
+            fingerprint(&a),
+            fingerprint(&[FileChange::file("a.rs", "x")])
+        );
+        assert_ne!(
+            fingerprint(&a),
+            fingerprint(&[FileChange::file("a.rs", "y")])
+        );
+        assert_ne!(
+            fingerprint(&a),
+            fingerprint(&[FileChange::file("b.rs", "x")])
+        );
+        assert_ne!(fingerprint(&a), fingerprint(&[FileChange::deleted("a.rs")]));
+        assert_ne!(fingerprint(&a), fingerprint(&[]));
+    }
 }
