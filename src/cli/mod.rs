@@ -62,7 +62,7 @@ enum Command {
 }
 
 /// Options every command takes.
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub(crate) struct GlobalArgs {
     /// Override a configuration key for this run; VALUE is read as TOML, else as a string
     /// (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh).

@@ -74,6 +74,11 @@ pub struct Args {
     #[arg(long, value_name = "BRANCH")]
     base: Option<String>,
 
+    /// Take failures the tests already have on the unchanged tree as known: impl then
+    /// requires only that no new test fails (stages.impl.allow_red_baseline).
+    #[arg(long)]
+    allow_red_baseline: bool,
+
     /// Never prompt; a gate stops the run (also when there is no terminal).
     #[arg(long)]
     no_input: bool,
@@ -181,6 +186,9 @@ impl Args {
         for stage in self.skipped() {
             parts.push(format!("--skip {stage}"));
         }
+        if self.allow_red_baseline {
+            parts.push("--allow-red-baseline".into());
+        }
         if let Some(file) = &global.config_file {
             parts.push(format!("--config {}", shell_word(&file.to_string_lossy())));
         }
@@ -206,6 +214,14 @@ impl Args {
 }
 
 pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
+    // Flags that set a configuration key win over `-c`, so they come last.
+    let mut global = global.clone();
+    if args.allow_red_baseline {
+        global
+            .config_overrides
+            .push("stages.impl.allow_red_baseline=true".into());
+    }
+    let global = &global;
     let mut issues = args.issues.clone();
     issues.extend(args.issue.clone());
     let human = HumanRenderer::new(ui).rerun_with(args.rerun_options(global));

@@ -272,6 +272,25 @@ fn with_a_red_baseline_allowed_only_new_failures_count() {
 }
 
 #[test]
+fn allow_red_baseline_is_also_a_flag() {
+    let (repo, issue) = impl_repo(&by_round(&[GOOD_EDIT]), "");
+    repo.write("src/lib.rs", "pub fn widget() {}\n// not yet\n");
+    repo.git(&["commit", "-q", "-am", "red"]);
+    repo.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--no-gate-before-pr",
+        "--allow-red-baseline",
+    ])
+    .expect_code(0);
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
+        Some("passed")
+    );
+}
+
+#[test]
 fn without_a_test_command_the_run_stops_before_any_model_call() {
     let repo = TestRepo::new();
     let implementer = repo.model("implementer", &by_round(&[GOOD_EDIT]));

@@ -591,6 +591,9 @@ fn help_of_every_command() {
           --no-gate <NAME>       Turn off a gate for this run (repeatable)
           --base <BRANCH>        Base branch for a new issue branch (default: the branch checked out
                                  now)
+          --allow-red-baseline   Take failures the tests already have on the unchanged tree as known:
+                                 impl then requires only that no new test fails
+                                 (stages.impl.allow_red_baseline)
           --no-input             Never prompt; a gate stops the run (also when there is no terminal)
           --json                 Machine-readable events, one JSON object per line, on stdout
       -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else
@@ -635,6 +638,9 @@ fn help_of_every_command() {
           --no-gate <NAME>       Turn off a gate for this run (repeatable)
           --base <BRANCH>        Base branch for a new issue branch (default: the branch checked out
                                  now)
+          --allow-red-baseline   Take failures the tests already have on the unchanged tree as known:
+                                 impl then requires only that no new test fails
+                                 (stages.impl.allow_red_baseline)
           --no-input             Never prompt; a gate stops the run (also when there is no terminal)
           --json                 Machine-readable events, one JSON object per line, on stdout
       -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else
