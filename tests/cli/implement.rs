@@ -415,3 +415,28 @@ fn a_rerun_after_a_block_continues_from_the_blocked_tree_with_the_last_failure()
         "{lib}"
     );
 }
+
+#[test]
+fn a_rejection_at_before_pr_sends_the_feedback_to_the_implementer() {
+    // Round 1 adds `verbose`; after the rejection, round 1 of the next run renames it.
+    let rename = "src/lib.rs\n<<<<<<< SEARCH\npub fn verbose() -> bool {\n=======\npub fn is_verbose() -> bool {\n>>>>>>> REPLACE\n";
+    let (repo, issue) = impl_repo(
+        &format!(
+            "if grep -q 'Call it is_verbose' \"$PROMPT\"; then\ncat <<'REPLY'\n{rename}\nREPLY\nelse\ncat <<'REPLY'\n{GOOD_EDIT}\nREPLY\nfi"
+        ),
+        "",
+    );
+    repo.run(&["7", "--issue-file", &issue, "--no-input"])
+        .expect_code(4)
+        .stderr_has("at gate before_pr");
+    repo.run(&["reject", "7", "-m", "Call it is_verbose, as the other flags are named."])
+        .expect_code(0);
+    repo.run(&["7", "--no-input"])
+        .expect_code(4)
+        .stderr_has("at gate before_pr");
+    let prompt = impl_prompt(&repo, 2);
+    assert!(prompt.contains("rejected by a person at the before_pr gate"), "{prompt}");
+    assert!(prompt.contains("Call it is_verbose"), "{prompt}");
+    let lib = repo.show(BRANCH, "src/lib.rs").unwrap();
+    assert!(lib.contains("pub fn is_verbose()"), "{lib}");
+}
