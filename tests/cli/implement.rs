@@ -429,14 +429,42 @@ fn a_rejection_at_before_pr_sends_the_feedback_to_the_implementer() {
     repo.run(&["7", "--issue-file", &issue, "--no-input"])
         .expect_code(4)
         .stderr_has("at gate before_pr");
-    repo.run(&["reject", "7", "-m", "Call it is_verbose, as the other flags are named."])
-        .expect_code(0);
+    repo.run(&[
+        "reject",
+        "7",
+        "-m",
+        "Call it is_verbose, as the other flags are named.",
+    ])
+    .expect_code(0);
     repo.run(&["7", "--no-input"])
         .expect_code(4)
         .stderr_has("at gate before_pr");
     let prompt = impl_prompt(&repo, 2);
-    assert!(prompt.contains("rejected by a person at the before_pr gate"), "{prompt}");
+    assert!(
+        prompt.contains("rejected by a person at the before_pr gate"),
+        "{prompt}"
+    );
     assert!(prompt.contains("Call it is_verbose"), "{prompt}");
     let lib = repo.show(BRANCH, "src/lib.rs").unwrap();
     assert!(lib.contains("pub fn is_verbose()"), "{lib}");
+}
+
+#[test]
+fn files_the_test_command_writes_are_not_committed() {
+    let (repo, issue) = impl_repo(&by_round(&[WRONG_EDIT, FIX_EDIT]), "");
+    // The tests leave a log and a cache behind, as many runners do.
+    repo.write(
+        "check.sh",
+        &format!("mkdir -p .cache && date > .cache/run && echo ran >> test-output.log\n{CHECK}"),
+    );
+    repo.git(&["commit", "-q", "-am", "noisy tests"]);
+    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+        .expect_code(0);
+    let changed = repo.git(&["show", "--format=", "--name-only", BRANCH]);
+    assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs");
+    let report = repo.show(BRANCH, "docs/reports/7.md").unwrap();
+    assert!(
+        report.contains("Left out (written by the test command, not by the implementer): `.cache/run`, `test-output.log`."),
+        "{report}"
+    );
 }

@@ -20,6 +20,7 @@ mod context;
 mod guard;
 mod report;
 
+use std::collections::BTreeSet;
 use std::collections::hash_map::DefaultHasher;
 use std::ffi::OsString;
 use std::hash::{Hash, Hasher};
@@ -93,6 +94,9 @@ struct Implement<'r, 'a> {
     paid: bool,
     /// The worktree's content after the last attempt, to see whether the next one changed it.
     last_fingerprint: u64,
+    /// Paths the test command wrote (caches, reports, snapshots): not the implementer's
+    /// work, so never committed.
+    test_output: BTreeSet<String>,
 }
 
 /// How one attempt ended, and what goes back to the implementer.
@@ -221,6 +225,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             report,
             paid: false,
             last_fingerprint: fingerprint(&[]),
+            test_output: BTreeSet::new(),
         })
     }
 
@@ -237,6 +242,13 @@ impl<'r, 'a> Implement<'r, 'a> {
                 return self.block(format!(
                     "the test command `{}` was not found (exit status 127); no model was called",
                     self.tests.command
+                ));
+            }
+            TestResultWire::TimedOut if !self.settings.allow_red_baseline => {
+                self.report.last_failure = Some(baseline.feedback.clone());
+                return self.block(format!(
+                    "the tests do not finish within stages.impl.test_timeout ({}) on the unchanged tree (the baseline); no model was called",
+                    humantime::format_duration(self.settings.test_timeout)
                 ));
             }
             _ if !self.settings.allow_red_baseline => {
@@ -390,20 +402,30 @@ impl<'r, 'a> Implement<'r, 'a> {
         let mut reverted = Vec::new();
         if self.agent {
             self.restore_git_file(root, &git_file);
-        } else if let Err(rejected) = edit::apply(root, &reply.text, &self.protected) {
-            // All or nothing: the worktree is as the attempt before left it.
-            return Ok(Attempted {
-                result: AttemptResult::EditsRejected {
-                    problems: rejected.problems.iter().map(|p| p.to_string()).collect(),
-                },
-                changes: None,
-                tests: None,
-                feedback: Some(format!(
-                    "Your previous reply changed nothing: none of its edits were applied.\n\n{}",
-                    edit::feedback(&rejected)
-                )),
-                reverted,
-            });
+        } else {
+            match edit::apply(root, &reply.text, &self.protected) {
+                Ok(applied) => {
+                    // What the implementer writes is its work, even where the tests wrote.
+                    for file in &applied.files {
+                        self.test_output.remove(&file.path);
+                    }
+                }
+                Err(rejected) => {
+                    // All or nothing: the worktree is as the attempt before left it.
+                    return Ok(Attempted {
+                        result: AttemptResult::EditsRejected {
+                            problems: rejected.problems.iter().map(|p| p.to_string()).collect(),
+                        },
+                        changes: None,
+                        tests: None,
+                        feedback: Some(format!(
+                            "Your previous reply changed nothing: none of its edits were applied.\n\n{}",
+                            edit::feedback(&rejected)
+                        )),
+                        reverted,
+                    });
+                }
+            }
         }
 
         let mut changes = if self.agent {
@@ -470,6 +492,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         }
 
         let judged = self.run_tests(Some(attempt), root, Some(baseline)).await?;
+        self.note_test_output(&changes)?;
         let line = judged.line();
         let result = if judged.green() {
             AttemptResult::Passed
@@ -537,7 +560,11 @@ impl<'r, 'a> Implement<'r, 'a> {
             return Ok(known);
         }
         let judged = match self.baseline_at == self.base {
-            true => self.run_tests(None, root, None).await?,
+            true => {
+                let judged = self.run_tests(None, root, None).await?;
+                self.note_test_output(&[])?;
+                judged
+            }
             false => {
                 // The tree the stage began from, tested in the worktree, which then goes back
                 // to where this run starts.
@@ -693,8 +720,20 @@ impl<'r, 'a> Implement<'r, 'a> {
         };
         let report = self.cx.artifact(Stage::Impl);
         let mut changes = self.cx.worktree_changes(worktree, self.base)?;
-        changes.retain(|c| c.path != report);
+        changes.retain(|c| c.path != report && !self.test_output.contains(&c.path));
         Ok(changes)
+    }
+
+    /// Remember what the test command just wrote: every path that differs from `before`,
+    /// what the worktree held when it started.
+    fn note_test_output(&mut self, before: &[FileChange]) -> Result<(), PipelineError> {
+        let after = self.changes()?;
+        for change in after {
+            if !before.contains(&change) {
+                self.test_output.insert(change.path);
+            }
+        }
+        Ok(())
     }
 
     /// Put `paths` back as they were when the stage began.
@@ -781,6 +820,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         {
             let read = |path: &str| self.cx.read_at(self.base, path).ok().flatten();
             self.report.diffstat = report::diffstat(&changes, &read);
+            self.report.test_output = self.test_output.iter().cloned().collect();
         }
         let spent = self.cx.take_spend();
         self.report.usage = spent.usage();

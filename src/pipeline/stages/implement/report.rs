@@ -31,6 +31,8 @@ pub struct Report {
     /// Per changed file: path, what happened, lines added and removed.
     pub diffstat: Vec<DiffStat>,
     pub tests_touched: Vec<String>,
+    /// Paths the test command wrote, left out of the commit.
+    pub test_output: Vec<String>,
     pub usage: Option<Usage>,
     pub cost_usd: Option<f64>,
     /// `None` while running; then passed, or blocked with the reason.
@@ -162,6 +164,13 @@ impl Report {
                 ));
             }
             out.push('\n');
+        }
+
+        if !self.test_output.is_empty() {
+            out.push_str("Left out (written by the test command, not by the implementer): ");
+            let paths: Vec<String> = self.test_output.iter().map(|p| format!("`{p}`")).collect();
+            out.push_str(&paths.join(", "));
+            out.push_str(".\n\n");
         }
 
         out.push_str("## Test files touched\n\n");
