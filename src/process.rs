@@ -26,6 +26,8 @@
 mod pipes;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod watch;
 
 use std::ffi::OsString;
 use std::fmt;

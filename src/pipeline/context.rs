@@ -208,17 +208,7 @@ impl<'a> StageContext<'a> {
         fix: Option<SectionFix>,
         prompt: Prompt,
     ) -> Result<Reply, PipelineError> {
-        let call = Call {
-            stage: self.stage,
-            role,
-            round,
-            fix,
-            issue: self.run.issue.number,
-            workdir: None,
-            events: self.io.events,
-            interrupt: self.io.interrupt,
-        };
-        self.run.models.call(call, prompt).await
+        self.call_with(role, round, fix, None, prompt).await
     }
 
     /// Call the model of `role` with `workdir` as where an `agent:` program works.
@@ -229,13 +219,25 @@ impl<'a> StageContext<'a> {
         workdir: &Path,
         prompt: Prompt,
     ) -> Result<Reply, PipelineError> {
+        self.call_with(role, round, None, Some(workdir.to_path_buf()), prompt)
+            .await
+    }
+
+    async fn call_with(
+        &mut self,
+        role: Role,
+        round: u32,
+        fix: Option<SectionFix>,
+        workdir: Option<PathBuf>,
+        prompt: Prompt,
+    ) -> Result<Reply, PipelineError> {
         let call = Call {
             stage: self.stage,
             role,
             round,
-            fix: None,
+            fix,
             issue: self.run.issue.number,
-            workdir: Some(workdir.to_path_buf()),
+            workdir,
             events: self.io.events,
             interrupt: self.io.interrupt,
         };

@@ -1,63 +1,15 @@
 //! Real `sh` children: each test checks what a caller (or a user waiting on a stuck tool)
 //! would see: the output, the status in words, and which processes are still running.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-
+use super::watch::{assert_stops, pid_in};
 use super::{Command, ProcessError};
 
-/// Bounds a failure, never a passing run: generous for a loaded 2-core machine.
-const DEADLINE: Duration = Duration::from_secs(15);
+use super::watch::DEADLINE;
 /// A timeout long enough for a script to have started what it starts (and set its traps)
 /// before it fires, even on a loaded machine.
 const STARTUP: Duration = Duration::from_secs(2);
-
-/// Whether `pid` is running (a zombie nobody has reaped yet has exited: it counts as gone).
-fn running(pid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rfind(')')
-        .and_then(|at| stat[at + 1..].split_whitespace().next())
-        .unwrap_or("X");
-    state != "Z" && state != "X"
-}
-
-/// Wait until `pid` has exited; if it does not, kill it (leave nothing behind) and fail.
-#[track_caller]
-fn assert_stops(what: &str, pid: i32) {
-    let start = Instant::now();
-    while running(pid) {
-        if start.elapsed() > DEADLINE {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            panic!("{what} (pid {pid}) was left running");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// The pid a script wrote to `path`, waiting for it to appear.
-async fn pid_in(path: &Path) -> i32 {
-    let start = Instant::now();
-    loop {
-        if let Some(pid) = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-        {
-            return pid;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "{} never written",
-            path.display()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap()

@@ -186,11 +186,9 @@ mod tests {
     use std::collections::BTreeSet;
     use std::time::Instant;
 
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-
     use super::*;
     use crate::env::Env;
+    use crate::process::watch::{assert_stops, pid_in};
     use crate::testing::test_environment;
 
     /// Bounds a failure, never a passing run.
@@ -207,48 +205,6 @@ mod tests {
     async fn sh(command: &str) -> TestRun {
         let dir = tempfile::tempdir().unwrap();
         run_in(dir.path(), command, DEADLINE).await
-    }
-
-    /// Whether `pid` is running (a zombie has exited: it counts as gone).
-    fn running(pid: i32) -> bool {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            return false;
-        };
-        let state = stat
-            .rfind(')')
-            .and_then(|at| stat[at + 1..].split_whitespace().next())
-            .unwrap_or("X");
-        state != "Z" && state != "X"
-    }
-
-    #[track_caller]
-    fn assert_gone(pid: i32) {
-        let start = Instant::now();
-        while running(pid) {
-            if start.elapsed() > Duration::from_secs(10) {
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-                panic!("pid {pid} was left running");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    async fn pid_in(path: &Path) -> i32 {
-        let start = Instant::now();
-        loop {
-            if let Some(pid) = std::fs::read_to_string(path)
-                .ok()
-                .and_then(|s| s.trim().parse().ok())
-            {
-                return pid;
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "{} never written",
-                path.display()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 
     #[tokio::test]
@@ -311,7 +267,10 @@ mod tests {
         assert_eq!(run.status, TestStatus::TimedOut);
         assert_eq!(run.output_tail, "started\n", "what it printed is kept");
         assert!(started.elapsed() < Duration::from_secs(20));
-        assert_gone(pid_in(&dir.path().join("child.pid")).await);
+        assert_stops(
+            "the test's child",
+            pid_in(&dir.path().join("child.pid")).await,
+        );
     }
 
     #[tokio::test]
@@ -329,7 +288,7 @@ mod tests {
             done = test => panic!("the run ended on its own: {done:?}"),
             pid = pid_in(&pid_file) => pid,
         };
-        assert_gone(child);
+        assert_stops("the test's child", child);
     }
 
     #[tokio::test]

@@ -54,6 +54,22 @@ pub fn blocked(why: &str) -> String {
     format!("{{\"verdict\": \"BLOCKED\", \"rationale\": \"{why}\", \"feedback_items\": []}}\n")
 }
 
+/// A model script body answering round (or attempt) N with `replies[N-1]`, the last one
+/// after that.
+pub fn by_round(replies: &[&str]) -> String {
+    let mut body = String::from("case \"$ORCHESTRATE_ROUND\" in\n");
+    for (i, reply) in replies.iter().enumerate() {
+        let pattern = if i + 1 == replies.len() {
+            "*".to_string()
+        } else {
+            (i + 1).to_string()
+        };
+        body.push_str(&format!("{pattern}) cat <<'REPLY'\n{reply}\nREPLY\n;;\n"));
+    }
+    body.push_str("esac");
+    body
+}
+
 /// The one variable taken from the machine: where `git` and `sh` are.
 #[allow(clippy::disallowed_methods)]
 fn host_path() -> std::ffi::OsString {
@@ -282,17 +298,7 @@ impl TestRepo {
 
     /// A reviewer answering round N with `replies[N-1]` (the last one after that).
     pub fn reviewer(&self, name: &str, replies: &[&str]) -> String {
-        let mut body = String::from("case \"$ORCHESTRATE_ROUND\" in\n");
-        for (i, reply) in replies.iter().enumerate() {
-            let pattern = if i + 1 == replies.len() {
-                "*".to_string()
-            } else {
-                (i + 1).to_string()
-            };
-            body.push_str(&format!("{pattern}) cat <<'REPLY'\n{reply}\nREPLY\n;;\n"));
-        }
-        body.push_str("esac");
-        self.model(name, &body)
+        self.model(name, &by_round(replies))
     }
 
     /// Every model call so far: `stage role round issue=N cwd=... name=...`.

@@ -52,21 +52,6 @@ fn impl_repo(implementer_body: &str, extra: &str) -> (TestRepo, String) {
     (repo, issue)
 }
 
-/// A text implementer answering round N with `replies[N-1]` (the last after that).
-fn by_round(replies: &[&str]) -> String {
-    let mut body = String::from("case \"$ORCHESTRATE_ROUND\" in\n");
-    for (i, reply) in replies.iter().enumerate() {
-        let pattern = if i + 1 == replies.len() {
-            "*".to_string()
-        } else {
-            (i + 1).to_string()
-        };
-        body.push_str(&format!("{pattern}) cat <<'REPLY'\n{reply}\nREPLY\n;;\n"));
-    }
-    body.push_str("esac");
-    body
-}
-
 fn impl_calls(repo: &TestRepo) -> Vec<String> {
     repo.call_roles()
         .into_iter()
