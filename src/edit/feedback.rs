@@ -16,6 +16,10 @@ exact lines to find (empty to create a new file)
 replacement lines
 >>>>>>> REPLACE";
 
+/// The most problems described one by one. A runaway reply (thousands of blocks) would
+/// otherwise make the next prompt larger than the reply itself.
+const SHOWN_PROBLEMS: usize = 10;
+
 const FORMAT_RULES: &str = "\
 The path goes alone on the line before each block, relative to the repository root. \
 SEARCH quotes lines of the file exactly as they are, enough of them to match one place; \
@@ -55,9 +59,7 @@ pub fn feedback(rejected: &Rejected) -> String {
     if with_problems == 0 {
         // Only writing failed: nothing the model can fix, but it is told plainly.
         paragraphs.push("Your blocks were fine, but writing the files failed:".to_string());
-        for problem in &rejected.problems {
-            paragraphs.push(paragraph(problem));
-        }
+        paragraphs.extend(problem_paragraphs(&rejected.problems));
         return paragraphs.join("\n\n");
     }
     paragraphs.push(format!(
@@ -66,9 +68,7 @@ pub fn feedback(rejected: &Rejected) -> String {
         rejected.blocks,
         if rejected.blocks == 1 { "" } else { "s" },
     ));
-    for problem in &rejected.problems {
-        paragraphs.push(paragraph(problem));
-    }
+    paragraphs.extend(problem_paragraphs(&rejected.problems));
     if rejected
         .problems
         .iter()
@@ -79,6 +79,25 @@ pub fn feedback(rejected: &Rejected) -> String {
         ));
     }
     paragraphs.join("\n\n")
+}
+
+/// One paragraph per problem, the first [`SHOWN_PROBLEMS`] of them, then how many more there
+/// are.
+fn problem_paragraphs(problems: &[Problem]) -> Vec<String> {
+    let mut out: Vec<String> = problems
+        .iter()
+        .take(SHOWN_PROBLEMS)
+        .map(paragraph)
+        .collect();
+    let more = problems.len().saturating_sub(SHOWN_PROBLEMS);
+    if more > 0 {
+        out.push(format!(
+            "{more} more problem{} not shown. Fix the ones above, and check your other blocks \
+             the same way.",
+            if more == 1 { " is" } else { "s are" }
+        ));
+    }
+    out
 }
 
 fn paragraph(problem: &Problem) -> String {
@@ -246,6 +265,22 @@ Block 3 (Cargo.lock, line 16 of your reply): Cargo.lock is protected (`*.lock`) 
         );
         assert!(text.ends_with(FORMAT_RULES), "{text}");
         assert!(text.contains(EXPECTED_FORMAT), "{text}");
+    }
+
+    #[test]
+    fn only_the_first_problems_are_described() {
+        let one = "a.rs\n<<<<<<< SEARCH\nnot there\n=======\ny\n>>>>>>> REPLACE\n";
+        let text = feedback(&rejected(&[("a.rs", "x\n")], &one.repeat(25)));
+        assert!(
+            text.starts_with("None of your edits were applied: 25 of your 25 blocks"),
+            "{text}"
+        );
+        assert!(text.contains("Block 10 (a.rs"), "{text}");
+        assert!(!text.contains("Block 11 (a.rs"), "{text}");
+        assert!(
+            text.ends_with("15 more problems are not shown. Fix the ones above, and check your other blocks the same way."),
+            "{text}"
+        );
     }
 
     #[test]

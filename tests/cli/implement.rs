@@ -3,14 +3,15 @@
 
 use crate::harness::*;
 
-const IMPL_SUBJECT: &str = "orchestrate(impl): implementation for #7 Add a --verbose flag";
-const BLOCKED_SUBJECT: &str =
+pub(crate) const IMPL_SUBJECT: &str =
+    "orchestrate(impl): implementation for #7 Add a --verbose flag";
+pub(crate) const BLOCKED_SUBJECT: &str =
     "orchestrate(impl): blocked implementation for #7 Add a --verbose flag";
 
 /// The test command: passes unless src/lib.rs holds `not yet` lines; fails in cargo's words
 /// otherwise, naming a test after how many there are (so different failures have different
 /// names, and the same failure the same name).
-const CHECK: &str = r#"#!/bin/sh
+pub(crate) const CHECK: &str = r#"#!/bin/sh
 n=$(grep -c 'not yet' src/lib.rs)
 echo "running 1 test"
 if [ "$n" = 0 ]; then
@@ -27,17 +28,17 @@ exit 1
 "#;
 
 /// An edit block adding `verbose` to src/lib.rs.
-const GOOD_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n";
+pub(crate) const GOOD_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n";
 
 /// An edit that leaves a `not yet` line: the tests fail.
-const WRONG_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n// not yet\n>>>>>>> REPLACE\n";
+pub(crate) const WRONG_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n// not yet\n>>>>>>> REPLACE\n";
 
 /// Turns the `not yet` line into `verbose`: the tests pass.
-const FIX_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\n// not yet\n=======\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n";
+pub(crate) const FIX_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\n// not yet\n=======\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n";
 
 /// A repository with check.sh committed, approving design models, and `implementer` (a
 /// script body answering by `$ORCHESTRATE_ROUND`) as the text implementer.
-fn impl_repo(implementer_body: &str, extra: &str) -> (TestRepo, String) {
+pub(crate) fn impl_repo(implementer_body: &str, extra: &str) -> (TestRepo, String) {
     let repo = TestRepo::new();
     repo.write("check.sh", CHECK);
     repo.git(&["add", "check.sh"]);
@@ -52,7 +53,7 @@ fn impl_repo(implementer_body: &str, extra: &str) -> (TestRepo, String) {
     (repo, issue)
 }
 
-fn impl_calls(repo: &TestRepo) -> Vec<String> {
+pub(crate) fn impl_calls(repo: &TestRepo) -> Vec<String> {
     repo.call_roles()
         .into_iter()
         .filter(|c| c.starts_with("impl "))
@@ -60,7 +61,7 @@ fn impl_calls(repo: &TestRepo) -> Vec<String> {
 }
 
 /// The prompt of the `n`th implementer call (1-based).
-fn impl_prompt(repo: &TestRepo, n: usize) -> String {
+pub(crate) fn impl_prompt(repo: &TestRepo, n: usize) -> String {
     let calls = repo.call_roles();
     let index = calls
         .iter()

@@ -14,6 +14,7 @@ mod defaults;
 mod faults;
 mod gates;
 mod implement;
+mod implement_faults;
 mod providers;
 mod replay;
 mod review;

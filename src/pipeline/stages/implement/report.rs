@@ -322,14 +322,22 @@ fn test_words(line: &TestLine) -> String {
     words
 }
 
+/// How many of an attempt's edit problems the report names.
+const SHOWN_PROBLEMS: usize = 3;
+
 fn attempt_words(result: &AttemptResult) -> String {
     match result {
         AttemptResult::Passed => "the tests pass".into(),
         AttemptResult::TestsFailed => "the tests fail".into(),
         AttemptResult::Stagnated => "the tests fail exactly as after the attempt before".into(),
-        AttemptResult::EditsRejected { problems } => {
-            format!("no edit applied: {}", problems.join("; "))
-        }
+        AttemptResult::EditsRejected { problems } => match problems.len() {
+            // A runaway reply may have thousands: the report names a few.
+            n if n > SHOWN_PROBLEMS => format!(
+                "no edit applied: {n} problems, the first: {}",
+                problems[..SHOWN_PROBLEMS].join("; ")
+            ),
+            _ => format!("no edit applied: {}", problems.join("; ")),
+        },
         AttemptResult::AgentFailed { status } => format!("the agent failed ({status})"),
         AttemptResult::NoChange => "nothing changed".into(),
         AttemptResult::Tampered { files } => format!(
