@@ -216,8 +216,9 @@ pub enum AttemptResult {
     TestsFailed,
     /// The tests fail exactly as after the previous attempt: the loop stops.
     Stagnated,
-    /// The reply's edits could not be applied (none applied): why, per block.
-    EditsRejected { problems: Vec<String> },
+    /// The reply's edits could not be applied (none applied): why, per block (the first
+    /// few of `count`).
+    EditsRejected { problems: Vec<String>, count: usize },
     /// The agent exited with a failure.
     AgentFailed { status: String },
     /// Nothing changed since the previous attempt.

@@ -155,13 +155,10 @@ pub fn attempt(result: &AttemptResult) -> String {
             "the tests fail; the output goes back to the implementer".into()
         }
         AttemptResult::Stagnated => "the tests fail exactly as after the attempt before".into(),
-        AttemptResult::EditsRejected { problems } => match problems.as_slice() {
-            [one] => format!("no edit applied: {one}"),
-            many => format!(
-                "no edit applied: {} problems, first: {}",
-                many.len(),
-                many.first().cloned().unwrap_or_default()
-            ),
+        AttemptResult::EditsRejected { problems, count } => match (problems.first(), count) {
+            (Some(one), 1) => format!("no edit applied: {one}"),
+            (Some(first), n) => format!("no edit applied: {n} problems, first: {first}"),
+            (None, _) => "no edit applied".into(),
         },
         AttemptResult::AgentFailed { status } => format!("the agent failed ({status})"),
         AttemptResult::NoChange => "nothing changed".into(),

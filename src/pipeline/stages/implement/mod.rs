@@ -414,7 +414,8 @@ impl<'r, 'a> Implement<'r, 'a> {
                     // All or nothing: the worktree is as the attempt before left it.
                     return Ok(Attempted {
                         result: AttemptResult::EditsRejected {
-                            problems: rejected.problems.iter().map(|p| p.to_string()).collect(),
+                            problems: problem_lines(&rejected),
+                            count: rejected.problems.len(),
                         },
                         changes: None,
                         tests: None,
@@ -879,6 +880,20 @@ impl<'r, 'a> Implement<'r, 'a> {
         }
         Ok(commit)
     }
+}
+
+/// The most problems of one reply that events and the report list one by one.
+const PROBLEMS_LISTED: usize = 10;
+
+/// A rejected reply's problems, a line each, at most [`PROBLEMS_LISTED`]: a runaway reply
+/// must not make a runaway event.
+fn problem_lines(rejected: &edit::Rejected) -> Vec<String> {
+    rejected
+        .problems
+        .iter()
+        .take(PROBLEMS_LISTED)
+        .map(|p| p.to_string())
+        .collect()
 }
 
 /// A value that changes whenever the worktree's content does.

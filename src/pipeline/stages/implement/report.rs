@@ -330,11 +330,16 @@ fn attempt_words(result: &AttemptResult) -> String {
         AttemptResult::Passed => "the tests pass".into(),
         AttemptResult::TestsFailed => "the tests fail".into(),
         AttemptResult::Stagnated => "the tests fail exactly as after the attempt before".into(),
-        AttemptResult::EditsRejected { problems } => match problems.len() {
+        AttemptResult::EditsRejected { problems, count } => match *count {
             // A runaway reply may have thousands: the report names a few.
             n if n > SHOWN_PROBLEMS => format!(
                 "no edit applied: {n} problems, the first: {}",
-                problems[..SHOWN_PROBLEMS].join("; ")
+                problems
+                    .iter()
+                    .take(SHOWN_PROBLEMS)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
             _ => format!("no edit applied: {}", problems.join("; ")),
         },
