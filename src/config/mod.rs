@@ -375,6 +375,14 @@ pub(crate) fn invalid(
 /// protection that silently matches nothing.
 fn protected_globs(globs: Vec<String>, origins: &Origins) -> Result<Vec<String>, ConfigError> {
     for glob in &globs {
+        if glob.starts_with('!') {
+            return Err(invalid(
+                origins,
+                "stages.impl.protected",
+                format!("`{glob}`: a protected path cannot be an exception (`!`)"),
+                Some("list only the paths to protect: `.github/workflows/**`"),
+            ));
+        }
         if let Err(e) = globset::Glob::new(glob) {
             return Err(invalid(
                 origins,
@@ -525,6 +533,28 @@ mod tests {
         assert!(config.gates.before_pr);
         assert_eq!(config.providers["cmd"].timeout, Duration::from_secs(1200));
         assert_eq!(config.orchestrator.branch_prefix, "orchestrate/");
+    }
+
+    #[test]
+    fn impl_settings_resolve_and_protected_globs_are_checked() {
+        let config = load(&LoadOptions::default(), &Env::default()).unwrap();
+        assert_eq!(config.implement.protected, [".github/workflows/**"]);
+        assert_eq!(config.implement.context_tokens, 24000);
+        assert!(!config.implement.allow_red_baseline);
+        assert_eq!(
+            config.paths.artifact(Stage::Impl, 7).as_deref(),
+            Some("docs/reports/7.md")
+        );
+        for bad in ["[a-", "!secrets/**"] {
+            let err = load_text(&format!("[stages.impl]\nprotected = [\"{bad}\"]\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("`stages.impl.protected`"), "{err}");
+        }
+        let err = load_text("[paths]\nreport = \"docs/lld/{issue}.md\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("paths.report"), "{err}");
     }
 
     #[test]
