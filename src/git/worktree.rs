@@ -20,6 +20,12 @@ use super::{Context, FileChange, FileKind, GitError, ObjectId, Repo, Result};
 /// the work of a run that was killed started from.
 const BASE_FILE: &str = "orchestrate-base";
 
+/// Where, in a worktree's git directory, the commit is written that the worktree was left
+/// exactly at (after it was created, found clean or reset). It is removed before anything
+/// writes in the worktree ([`Worktree::begin_work`]), so it is only there while nothing has
+/// changed since: preparing the worktree at that commit again then needs no `git status`.
+const CLEAN_FILE: &str = "orchestrate-clean";
+
 /// An issue's worktree, ready to write in.
 #[derive(Debug)]
 pub struct Prepared {
@@ -52,10 +58,14 @@ impl Repo {
     }
 
     /// `issue`'s worktree, detached at `at`, with no changes: created if absent, reused if
-    /// already clean at `at` (one `git status`, no checkout), else reset to `at` after its
-    /// changes are collected into [`Prepared::recovered`]. A worktree whose directory was
-    /// deleted by hand is forgotten and created again; a directory at its place that is not
-    /// this repository's worktree is an error ([`GitError::NotOurWorktree`]).
+    /// already clean at `at`, else reset to `at` after its changes are collected into
+    /// [`Prepared::recovered`]. A worktree is known clean at `at` without looking at its
+    /// files when it was left exactly there and nothing was written since (its clean marker
+    /// names `at`, its `HEAD` file holds `at`); otherwise one `git status` tells. A worktree
+    /// whose directory was deleted by hand is forgotten and created again; a directory at its
+    /// place that is not this repository's worktree is an error ([`GitError::NotOurWorktree`]).
+    ///
+    /// Whoever writes in the returned worktree calls [`Worktree::begin_work`] first.
     pub fn issue_worktree(&self, issue: u64, at: ObjectId) -> Result<Prepared> {
         let path = self.issue_worktree_path(issue);
         let registered = self.registered_worktree(&path)?;
@@ -98,6 +108,7 @@ impl Repo {
             env: self.child_env(),
         };
         worktree.record_base(at)?;
+        worktree.mark_clean(at)?;
         Ok(Prepared {
             worktree,
             recovered: Vec::new(),
@@ -309,21 +320,47 @@ impl Worktree {
     }
 
     /// Detach `HEAD` at `to` (a branch checked out in the worktree stays where it is), make
-    /// the index and files match it, and delete untracked files. Ignored files are kept.
+    /// the index and files match it, and delete untracked files. Ignored files are kept. The
+    /// worktree is then marked clean at `to`: call [`Worktree::begin_work`] before writing in
+    /// it again.
     pub fn reset(&self, to: ObjectId) -> Result<()> {
+        self.begin_work()?;
         self.repair()?;
         self.git()
             .args(["checkout", "--quiet", "--force", "--detach"])
             .arg(to.to_string())
             .output()?;
         self.git().args(["clean", "-ffdq"]).output()?;
-        self.record_base(to)
+        self.record_base(to)?;
+        self.mark_clean(to)
+    }
+
+    /// Say that the worktree is about to be written in (by an implementer, by tests): its
+    /// clean marker goes, so the next [`Repo::issue_worktree`] looks at its files (and
+    /// recovers what a run that was killed left there) instead of trusting it. Call it before
+    /// anything writes, after every [`Worktree::reset`] too.
+    pub fn begin_work(&self) -> Result<()> {
+        let path = self.git_dir.join(CLEAN_FILE);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(GitError::WorktreeIo {
+                action: "remove".into(),
+                path,
+                source,
+            }),
+        }
     }
 
     /// Make the worktree clean at `at`, returning the work found in it first.
     fn prepare(&self, repo: &Repo, at: ObjectId) -> Result<Vec<FileChange>> {
+        if self.marked_clean_at(at) {
+            return Ok(Vec::new());
+        }
+        self.begin_work()?;
         let (head, dirty) = self.status()?;
         if head == Some(at) && !dirty {
+            self.mark_clean(at)?;
             return Ok(Vec::new());
         }
         let snapshot = self.snapshot()?;
@@ -459,6 +496,29 @@ impl Worktree {
     fn recorded_base(&self) -> Option<ObjectId> {
         let text = std::fs::read_to_string(self.git_dir.join(BASE_FILE)).ok()?;
         ObjectId::parse(text.trim())
+    }
+
+    /// Written only once the worktree is exactly at `at` (its files, index and `HEAD`).
+    fn mark_clean(&self, at: ObjectId) -> Result<()> {
+        let path = self.git_dir.join(CLEAN_FILE);
+        std::fs::write(&path, format!("{at}\n")).map_err(|source| GitError::WorktreeIo {
+            action: "write".into(),
+            path,
+            source,
+        })
+    }
+
+    /// Whether the worktree was left exactly at `at` and nothing has written in it since: its
+    /// clean marker names `at`, its `HEAD` file holds `at` (detached; a commit made inside
+    /// would have moved it), its `.git` file is there and no git left a lock on its index.
+    /// A few small reads, where `git status` would look at every file.
+    fn marked_clean_at(&self, at: ObjectId) -> bool {
+        let read = |name: &str| std::fs::read_to_string(self.git_dir.join(name)).ok();
+        let at = at.to_string();
+        read(CLEAN_FILE).is_some_and(|text| text.trim() == at)
+            && read("HEAD").is_some_and(|text| text.trim() == at)
+            && self.path.join(".git").is_file()
+            && !self.git_dir.join("index.lock").exists()
     }
 }
 
@@ -633,17 +693,120 @@ mod tests {
         assert_eq!(repo.issue_worktrees().unwrap(), vec![(7, path)]);
     }
 
+    fn marker(worktree: &Worktree) -> Option<String> {
+        std::fs::read_to_string(worktree.git_dir.join(CLEAN_FILE))
+            .ok()
+            .map(|t| t.trim().to_string())
+    }
+
+    #[test]
+    fn a_worktree_marked_clean_is_reused_without_looking_at_its_files() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let created = repo.issue_worktree(7, tip).unwrap().worktree;
+        assert_eq!(marker(&created).as_deref(), Some(tip.to_string().as_str()));
+        let path = created.path().to_path_buf();
+
+        let again = repo.issue_worktree(7, tip).unwrap();
+        assert!(!again.created);
+        assert!(again.recovered.is_empty());
+        assert_eq!(again.worktree.head().unwrap(), tip);
+        // The marker is trusted: a file written behind the stage's back, without
+        // `begin_work`, is not looked for (`git status` would have found it).
+        f.write(&path, "unseen.txt", "written without begin_work\n");
+        let trusted = repo.issue_worktree(7, tip).unwrap();
+        assert!(trusted.recovered.is_empty());
+        assert!(path.join("unseen.txt").exists());
+    }
+
+    #[test]
+    fn work_begun_after_the_marker_is_recovered() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        let path = worktree.path().to_path_buf();
+        worktree.begin_work().unwrap();
+        assert_eq!(marker(&worktree), None);
+        worktree.begin_work().unwrap(); // no marker: nothing to remove, no error
+        // The run is killed after writing.
+        f.write(&path, "README.md", "# Widget, half done\n");
+        f.write(&path, "src/new.rs", "pub fn new() {}\n");
+
+        let prepared = repo.issue_worktree(7, tip).unwrap();
+        assert_eq!(
+            summary(&prepared.recovered),
+            vec![
+                entry("README.md", FileKind::Regular, "# Widget, half done\n"),
+                entry("src/new.rs", FileKind::Regular, "pub fn new() {}\n"),
+            ]
+        );
+        assert_eq!(f.git(&path, &["status", "--porcelain"]), "");
+        // Reset, it is marked clean again; found clean by `git status`, too.
+        assert_eq!(
+            marker(&prepared.worktree).as_deref(),
+            Some(tip.to_string().as_str())
+        );
+        prepared.worktree.begin_work().unwrap();
+        let clean = repo.issue_worktree(7, tip).unwrap();
+        assert!(clean.recovered.is_empty());
+        assert_eq!(
+            marker(&clean.worktree).as_deref(),
+            Some(tip.to_string().as_str())
+        );
+    }
+
+    #[test]
+    fn a_marker_for_another_commit_or_a_moved_head_means_the_full_check() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let first = f.tip();
+        let worktree = repo.issue_worktree(7, first).unwrap().worktree;
+        let path = worktree.path().to_path_buf();
+        // Left dirty with the marker in place (as if written without `begin_work`).
+        f.write(&path, "src/lib.rs", "pub fn widget() { 1 }\n");
+        f.write(&f.root, "README.md", "# Widget 2\n");
+        f.git(&f.root, &["commit", "-q", "-am", "second"]);
+        let second = f.tip();
+
+        // The marker names `first`; preparing at `second` looks at the files.
+        let prepared = repo.issue_worktree(7, second).unwrap();
+        assert_eq!(
+            summary(&prepared.recovered),
+            vec![entry(
+                "src/lib.rs",
+                FileKind::Regular,
+                "pub fn widget() { 1 }\n"
+            )]
+        );
+        assert_eq!(prepared.worktree.head().unwrap(), second);
+        assert_eq!(
+            marker(&prepared.worktree).as_deref(),
+            Some(second.to_string().as_str())
+        );
+
+        // A commit made inside moves HEAD away from the marker's commit: the full check too.
+        f.write(&path, "inside.txt", "committed inside\n");
+        f.git(&path, &["add", "inside.txt"]);
+        f.git(&path, &["commit", "-q", "-m", "inside"]);
+        let prepared = repo.issue_worktree(7, second).unwrap();
+        assert_eq!(
+            summary(&prepared.recovered),
+            vec![entry("inside.txt", FileKind::Regular, "committed inside\n")]
+        );
+        assert_eq!(prepared.worktree.head().unwrap(), second);
+        assert!(!path.join("inside.txt").exists());
+    }
+
     #[test]
     fn a_dirty_worktree_gives_back_its_work_and_is_reset() {
         let f = Fixture::new();
         let repo = f.repo();
         let tip = f.tip();
-        let path = repo
-            .issue_worktree(7, tip)
-            .unwrap()
-            .worktree
-            .path()
-            .to_path_buf();
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        worktree.begin_work().unwrap();
+        let path = worktree.path().to_path_buf();
         f.write(&path, "README.md", "# Widget, changed\n");
         f.write(&path, "notes/new.txt", "untracked\n");
         f.write(&path, "target/out.o", "ignored build output");

@@ -277,12 +277,15 @@ impl<'a> StageContext<'a> {
         self.run.session.state.root().join("cache").join(name)
     }
 
-    /// The issue's worktree at the branch head, made or reset as needed. Changes a killed
-    /// run left there are saved under the local state directory first, and said.
+    /// The issue's worktree at the branch head, made or reset as needed, and ready to write
+    /// in: its clean marker is gone ([`Worktree::begin_work`]), so if this run is killed the
+    /// next one looks at its files. Changes a killed run left there are saved under the local
+    /// state directory first, and said.
     pub fn prepare_worktree(&mut self) -> Result<Worktree, PipelineError> {
         let session = &self.run.session;
         let issue = self.run.issue.number;
         let prepared = session.repo.issue_worktree(issue, self.run.branch.head())?;
+        prepared.worktree.begin_work()?;
         let recovered = if prepared.recovered.is_empty() {
             None
         } else {
@@ -321,7 +324,8 @@ impl<'a> StageContext<'a> {
         Ok(worktree.changes(&self.run.session.repo, base)?)
     }
 
-    /// Put `worktree` back at `commit`, exactly.
+    /// Put `worktree` back at `commit`, exactly, and mark it clean there: call
+    /// [`Worktree::begin_work`] before anything writes in it again.
     pub fn reset_worktree(
         &self,
         worktree: &Worktree,

@@ -569,13 +569,16 @@ impl<'r, 'a> Implement<'r, 'a> {
             false => {
                 // The tree the stage began from, tested in the worktree, which then goes back
                 // to where this run starts.
+                // Each reset marks the worktree clean; the tests, then the attempts, write.
                 let worktree = self.worktree.clone();
                 if let Some(worktree) = &worktree {
                     self.cx.reset_worktree(worktree, self.baseline_at)?;
+                    worktree.begin_work()?;
                 }
                 let judged = self.run_tests(None, root, None).await;
                 if let Some(worktree) = &worktree {
                     self.cx.reset_worktree(worktree, self.base)?;
+                    worktree.begin_work()?;
                 }
                 judged?
             }

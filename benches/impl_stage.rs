@@ -1,0 +1,523 @@
+//! The impl stage's own work in a large repository: everything an attempt costs besides the
+//! model and the test command.
+//!
+//! In the generated repository of 100,000 files and 10,000 commits (see `common`), reports
+//! the median and p90 of repeated runs of:
+//!
+//! - (a) creating an issue's worktree ([`Repo::issue_worktree`] for a new issue number),
+//!   against `git worktree add --detach` of the same commit as a process, run in turns; then
+//!   reusing a clean worktree, as the next run of the stage does, and for comparison reusing
+//!   one whose clean marker is gone (`git status` looks at every file);
+//! - (b) the repository map: [`RepoMap::build`] with the default options (24,000 tokens),
+//!   cold, and through [`repomap::cached`] by tree id once it is stored; and whether the map
+//!   keeps to its budget (bytes / 4);
+//! - (c) [`edit::apply`] of a reply of 20 blocks to a file of 10,000 lines;
+//! - (d) what an attempt does in the worktree besides the model and the tests:
+//!   [`Worktree::begin_work`], [`edit::apply`] of a small reply, [`Worktree::changes`]
+//!   against the base and [`Worktree::reset`] back. The tamper guard is private to the stage
+//!   and left out (it reads the changes already computed, in memory).
+//!
+//! Creating a worktree checks out every file, so (a)'s creation runs 3 times (after 1
+//! warm-up run), whatever `GIT_BENCH_ITERS` says, and last; removing the worktree after each
+//! run and writing the file system's dirty pages back (`sync`) are not timed. The benchmark reports and never fails on a missed target.
+//!
+//! Run with `cargo bench --bench impl_stage`; `GIT_BENCH_DIR` and `GIT_BENCH_ITERS` as in
+//! `common`. Without `--bench` (as `cargo test --benches` runs it) a quick smoke run in the
+//! small repository (1,000 files) is made.
+
+mod common;
+
+use std::cell::Cell;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use git_orchestrate::edit::{self, Protected};
+use git_orchestrate::env::Env;
+use git_orchestrate::git::{ObjectId, Repo, Worktree};
+use git_orchestrate::repomap::{self, BYTES_PER_TOKEN, DEFAULT_BUDGET_TOKENS, RepoMap};
+
+use common::{
+    BenchResult, LARGE, SMALL, Shape, Summary, met, ms, ratio, source_path, summarise, thousands,
+    timings,
+};
+
+const CREATE_RATIO_TARGET: f64 = 1.1;
+const REUSE_TARGET_MS: f64 = 50.0;
+const MAP_COLD_TARGET_MS: f64 = 1_000.0;
+const MAP_WARM_TARGET_MS: f64 = 50.0;
+const APPLY_TARGET_MS: f64 = 5.0;
+const ATTEMPT_TARGET_MS: f64 = 100.0;
+
+/// Timed runs of creating a worktree in a full run (after one warm-up run).
+const CREATE_ITERS: usize = 3;
+
+/// The issue whose worktree is reused, mapped and edited.
+const ISSUE: u64 = 7;
+
+/// The issue numbers worktrees are created for in (a), one per run.
+const FIRST_NEW_ISSUE: u64 = 100_000;
+
+/// Lines of the file (c) edits, and blocks in the reply.
+const BIG_FILE_LINES: usize = 10_000;
+const BIG_REPLY_BLOCKS: usize = 20;
+
+fn main() -> BenchResult<ExitCode> {
+    common::main(run)
+}
+
+/// Everything measured.
+struct Measured {
+    shape: Shape,
+    create_lib: Summary,
+    create_git: Summary,
+    reuse: Summary,
+    reuse_checked: Summary,
+    map_cold: Summary,
+    map_warm: Summary,
+    map_bytes: usize,
+    map_files: usize,
+    apply_big: Summary,
+    attempt_apply: Summary,
+    attempt_changes: Summary,
+    attempt_reset: Summary,
+    attempt: Summary,
+}
+
+fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
+    let (warmup, iters) = common::iterations(env, full);
+    let shape = if full {
+        LARGE
+    } else {
+        eprintln!("no --bench argument: smoke run in the small repository only");
+        SMALL
+    };
+    let dir = common::base_dir(env, work)?.join(shape.dir_name());
+    common::prepare(&dir, shape)?;
+    common::sync_disk();
+    eprintln!("measuring in {} ({})", dir.display(), shape.label());
+    let (create_warmup, create_iters) = if full { (1, CREATE_ITERS) } else { (0, 1) };
+
+    let repo = Repo::open(&dir, env)?;
+    let tip = repo
+        .branch_tip("main")?
+        .ok_or("the generated repository has no main branch")?;
+
+    // The worktree the rest works in, as a run of the stage leaves it: clean at the tip.
+    repo.remove_issue_worktree(ISSUE)?;
+    let worktree = repo.issue_worktree(ISSUE, tip)?.worktree;
+    common::sync_disk();
+    let reuse = timings("(a) reuse a clean worktree", warmup, iters, || {
+        let start = Instant::now();
+        let prepared = repo.issue_worktree(ISSUE, tip)?;
+        let elapsed = start.elapsed();
+        if prepared.created || !prepared.recovered.is_empty() {
+            return Err("the clean worktree was not simply reused".into());
+        }
+        Ok(elapsed)
+    })?;
+    let reuse_checked = timings(
+        "(a) reuse after begin_work (git status)",
+        warmup,
+        iters,
+        || {
+            worktree.begin_work()?;
+            let start = Instant::now();
+            let prepared = repo.issue_worktree(ISSUE, tip)?;
+            let elapsed = start.elapsed();
+            if prepared.created || !prepared.recovered.is_empty() {
+                return Err("the clean worktree was not simply reused".into());
+            }
+            Ok(elapsed)
+        },
+    )?;
+
+    let (map_cold, map_warm, map_bytes, map_files) =
+        map_timings(&repo, &worktree, work, tip, warmup, iters)?;
+    let apply_big = big_apply(work, warmup, iters)?;
+    let (attempt_apply, attempt_changes, attempt_reset, attempt) =
+        attempt_timings(&repo, &worktree, tip, shape, warmup, iters)?;
+    repo.remove_issue_worktree(ISSUE)?;
+    common::sync_disk();
+    // Last: each run checks out and deletes every file, which leaves the file system busy.
+    let (create_lib, create_git) = creation(&repo, &dir, tip, create_warmup, create_iters)?;
+
+    print_report(
+        &Measured {
+            shape,
+            create_lib,
+            create_git,
+            reuse,
+            reuse_checked,
+            map_cold,
+            map_warm,
+            map_bytes,
+            map_files,
+            apply_big,
+            attempt_apply,
+            attempt_changes,
+            attempt_reset,
+            attempt,
+        },
+        (warmup, iters),
+        (create_warmup, create_iters),
+    );
+    if !full {
+        println!(
+            "(smoke run without --bench; for the numbers run `cargo bench --bench impl_stage`)"
+        );
+    }
+    Ok(())
+}
+
+/// (a) `Repo::issue_worktree` for a new issue against `git worktree add --detach`, in turns
+/// so that the machine's state drifts alike for both. Removing each worktree is not timed.
+fn creation(
+    repo: &Repo,
+    dir: &Path,
+    tip: ObjectId,
+    warmup: usize,
+    iters: usize,
+) -> BenchResult<(Summary, Summary)> {
+    let plain = dir.join(".git").join("bench-worktrees");
+    fs::create_dir_all(&plain)?;
+    let (mut lib, mut git) = (Vec::new(), Vec::new());
+    for round in 0..warmup + iters {
+        let issue = FIRST_NEW_ISSUE + round as u64;
+        let start = Instant::now();
+        let prepared = repo.issue_worktree(issue, tip)?;
+        let elapsed_lib = start.elapsed();
+        if !prepared.created {
+            return Err(format!("the worktree of #{issue} already existed").into());
+        }
+        repo.remove_issue_worktree(issue)?;
+        common::sync_disk();
+
+        let path = plain.join(round.to_string());
+        let start = Instant::now();
+        let status = Command::new("git")
+            .args(["worktree", "add", "--detach", "--quiet"])
+            .arg(&path)
+            .arg(tip.to_string())
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .status()?;
+        let elapsed_git = start.elapsed();
+        if !status.success() {
+            return Err(format!("`git worktree add` failed: {status}").into());
+        }
+        common::git(
+            dir,
+            &["worktree", "remove", "--force", &path.to_string_lossy()],
+        )?;
+        common::sync_disk();
+        eprintln!(
+            "  (a) create, round {}: issue_worktree {} ms, git worktree add {} ms{}",
+            round + 1,
+            ms(elapsed_lib),
+            ms(elapsed_git),
+            if round < warmup { " (warm-up)" } else { "" }
+        );
+        if round >= warmup {
+            lib.push(elapsed_lib);
+            git.push(elapsed_git);
+        }
+    }
+    Ok((
+        summarise("(a) create: Repo::issue_worktree", lib),
+        summarise("(a) create: git worktree add --detach", git),
+    ))
+}
+
+/// (b) the map of the worktree, built cold and read back by tree id.
+fn map_timings(
+    repo: &Repo,
+    worktree: &Worktree,
+    work: &Path,
+    tip: ObjectId,
+    warmup: usize,
+    iters: usize,
+) -> BenchResult<(Summary, Summary, usize, usize)> {
+    let options = repomap::Options::default();
+    let root = worktree.path();
+    let built = RepoMap::build(root, &options)?;
+    let (bytes, files) = (built.render().len(), built.files());
+    eprintln!(
+        "  the map covers {} files in {} bytes; its last line: {}",
+        thousands(files),
+        thousands(bytes),
+        built.render().lines().last().unwrap_or("")
+    );
+    let cold = timings("(b) RepoMap::build, cold", warmup, iters, || {
+        let start = Instant::now();
+        let map = RepoMap::build(root, &options)?;
+        let text = map.render();
+        let elapsed = start.elapsed();
+        if text.len() != bytes {
+            return Err("the map changed from one build to the next".into());
+        }
+        Ok(elapsed)
+    })?;
+
+    let cache = work.join("repomap-cache");
+    let tree = repo.tree_id(tip)?.to_string();
+    repomap::cached(&cache, &tree, &options, || RepoMap::build(root, &options))?;
+    let builds = Cell::new(0);
+    let warm = timings("(b) repomap::cached, warm", warmup, iters, || {
+        let start = Instant::now();
+        let text = repomap::cached(&cache, &tree, &options, || {
+            builds.set(builds.get() + 1);
+            RepoMap::build(root, &options)
+        })?;
+        let elapsed = start.elapsed();
+        if text.len() != bytes {
+            return Err("the cached map is not the map built".into());
+        }
+        Ok(elapsed)
+    })?;
+    if builds.get() > 0 {
+        return Err(format!("the warm map was built {} times", builds.get()).into());
+    }
+    Ok((cold, warm, bytes, files))
+}
+
+/// (c) a reply of 20 blocks, spread over a file of 10,000 lines, applied in a temporary
+/// directory; the file is written back before each run (not timed).
+fn big_apply(work: &Path, warmup: usize, iters: usize) -> BenchResult<Summary> {
+    let dir = tempfile::Builder::new().prefix("apply-").tempdir_in(work)?;
+    let path = "src/big.rs";
+    let mut original = String::new();
+    for n in 0..BIG_FILE_LINES {
+        let _ = writeln!(
+            original,
+            "    let value_{n} = table.get(&{n}).copied().unwrap_or({});",
+            n.wrapping_mul(2_654_435_761) % 1_000_003
+        );
+    }
+    let mut reply = String::from("Here are the changes.\n\n");
+    let step = BIG_FILE_LINES / BIG_REPLY_BLOCKS;
+    for b in 0..BIG_REPLY_BLOCKS {
+        let first = b * step + step / 2;
+        let search: String =
+            original
+                .lines()
+                .skip(first)
+                .take(3)
+                .fold(String::new(), |mut acc, line| {
+                    acc.push_str(line);
+                    acc.push('\n');
+                    acc
+                });
+        let replace = search.replace("unwrap_or(", "unwrap_or_default().max(");
+        let _ = write!(
+            reply,
+            "{path}\n```rust\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n\n"
+        );
+    }
+    let protected = Protected::new(&[])?;
+    let file = dir.path().join(path);
+    fs::create_dir_all(dir.path().join("src"))?;
+    timings("(c) edit::apply, 20 blocks", warmup, iters, || {
+        fs::write(&file, &original)?;
+        let start = Instant::now();
+        let applied = edit::apply(dir.path(), &reply, &protected)?;
+        let elapsed = start.elapsed();
+        if applied.blocks != BIG_REPLY_BLOCKS || applied.already_applied != 0 {
+            return Err(format!(
+                "{} blocks, {} already applied",
+                applied.blocks, applied.already_applied
+            )
+            .into());
+        }
+        Ok(elapsed)
+    })
+}
+
+/// (d) an attempt's own work in the worktree: begin, apply a small reply (two files edited,
+/// one created), the changes against the base, and the reset back to it.
+fn attempt_timings(
+    repo: &Repo,
+    worktree: &Worktree,
+    tip: ObjectId,
+    shape: Shape,
+    warmup: usize,
+    iters: usize,
+) -> BenchResult<(Summary, Summary, Summary, Summary)> {
+    let root = worktree.path();
+    let mut reply = String::from("Two edits and a new module.\n\n");
+    for k in [1, shape.files / 2] {
+        let path = source_path(k);
+        let text = fs::read_to_string(root.join(&path))?;
+        let first = text.lines().next().ok_or("an empty source file")?;
+        let edited = first.replacen('.', ", edited.", 1);
+        let _ = write!(
+            reply,
+            "{path}\n```rust\n<<<<<<< SEARCH\n{first}\n=======\n{edited}\n>>>>>>> REPLACE\n```\n\n"
+        );
+    }
+    reply.push_str(
+        "src/verbose.rs\n```rust\n<<<<<<< SEARCH\n=======\n\
+         //! Narrating what the tool does.\n\npub fn verbose() -> bool {\n    true\n}\n\
+         >>>>>>> REPLACE\n```\n",
+    );
+    let protected = Protected::new(&[])?;
+    let (mut apply, mut changes, mut reset, mut total) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..warmup + iters {
+        let start = Instant::now();
+        worktree.begin_work()?;
+        let applied = edit::apply(root, &reply, &protected)?;
+        let after_apply = Instant::now();
+        let found = worktree.changes(repo, tip)?;
+        let after_changes = Instant::now();
+        worktree.reset(tip)?;
+        let end = Instant::now();
+        if applied.files.len() != 3 || found.len() != 3 {
+            return Err(format!(
+                "the reply wrote {} files and the changes hold {}, not 3",
+                applied.files.len(),
+                found.len()
+            )
+            .into());
+        }
+        if round >= warmup {
+            apply.push(after_apply - start);
+            changes.push(after_changes - after_apply);
+            reset.push(end - after_changes);
+            total.push(end - start);
+        }
+    }
+    Ok((
+        summarise("(d) begin_work + edit::apply", apply),
+        summarise("(d) Worktree::changes", changes),
+        summarise("(d) Worktree::reset", reset),
+        summarise("(d) attempt overhead", total),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+fn print_report(m: &Measured, (warmup, iters): (usize, usize), create: (usize, usize)) {
+    let under = |s: Summary, target_ms: f64| s.median.as_secs_f64() * 1000.0 < target_ms;
+    let create_ratio = ratio(m.create_lib.median, m.create_git.median);
+    let budget_bytes = DEFAULT_BUDGET_TOKENS * BYTES_PER_TOKEN;
+    let within = m.map_bytes as u64 <= budget_bytes;
+    let rows: Vec<(&str, Summary, String, Option<bool>)> = vec![
+        (
+            "(a)  create: Repo::issue_worktree",
+            m.create_lib,
+            format!("<= {CREATE_RATIO_TARGET} x git (x{create_ratio:.2})"),
+            Some(create_ratio <= CREATE_RATIO_TARGET),
+        ),
+        (
+            "(a)  create: git worktree add --detach",
+            m.create_git,
+            "(comparison)".into(),
+            None,
+        ),
+        (
+            "(a)  reuse a clean worktree",
+            m.reuse,
+            format!("< {REUSE_TARGET_MS} ms"),
+            Some(under(m.reuse, REUSE_TARGET_MS)),
+        ),
+        (
+            "(a)  reuse, marker gone (git status)",
+            m.reuse_checked,
+            "(comparison)".into(),
+            None,
+        ),
+        (
+            "(b)  repository map, cold (build)",
+            m.map_cold,
+            format!("< {MAP_COLD_TARGET_MS} ms"),
+            Some(under(m.map_cold, MAP_COLD_TARGET_MS)),
+        ),
+        (
+            "(b)  repository map, warm (cached)",
+            m.map_warm,
+            format!("< {MAP_WARM_TARGET_MS} ms"),
+            Some(under(m.map_warm, MAP_WARM_TARGET_MS)),
+        ),
+        (
+            "(c)  edit::apply, 20 blocks, 10,000 lines",
+            m.apply_big,
+            format!("< {APPLY_TARGET_MS} ms"),
+            Some(under(m.apply_big, APPLY_TARGET_MS)),
+        ),
+        (
+            "(d)  begin_work + edit::apply (3 files)",
+            m.attempt_apply,
+            String::new(),
+            None,
+        ),
+        (
+            "(d)  Worktree::changes against the base",
+            m.attempt_changes,
+            String::new(),
+            None,
+        ),
+        (
+            "(d)  Worktree::reset to the base",
+            m.attempt_reset,
+            String::new(),
+            None,
+        ),
+        (
+            "(d)  attempt overhead, all of the above",
+            m.attempt,
+            format!("< {ATTEMPT_TARGET_MS} ms"),
+            Some(under(m.attempt, ATTEMPT_TARGET_MS)),
+        ),
+    ];
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nimpl_stage in {}: median and p90 in ms of {iters} runs after {warmup} warm-up runs \
+         (creating a worktree: {} runs after {})\n",
+        m.shape.label(),
+        create.1,
+        create.0
+    );
+    let _ = writeln!(
+        out,
+        "{:<44}| {:>10} {:>10} | {:<28}| result",
+        "operation", "median", "p90", "target"
+    );
+    let _ = writeln!(out, "{}", "-".repeat(44 + 25 + 30 + 10));
+    for (name, s, target, ok) in rows {
+        let _ = writeln!(
+            out,
+            "{name:<44}| {:>10} {:>10} | {target:<28}| {}",
+            ms(s.median),
+            ms(s.p90),
+            ok.map(met).unwrap_or("")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nthe map: {} bytes for {} files, {} tokens at 4 bytes a token, budget {} -> {}",
+        thousands(m.map_bytes),
+        thousands(m.map_files),
+        thousands(m.map_bytes.div_ceil(BYTES_PER_TOKEN as usize)),
+        thousands(DEFAULT_BUDGET_TOKENS as usize),
+        if within { "within" } else { "OVER BUDGET" }
+    );
+    let _ = writeln!(
+        out,
+        "within the stage an attempt computes the changes 4 times (before and after the \
+         edits, for the guard, for the report) and the worktree is reset once per run, at the \
+         commit: begin + apply + 4 x changes = {} ms per attempt",
+        ms(m.attempt_apply.median + m.attempt_changes.median * 4)
+    );
+    let _ = writeln!(
+        out,
+        "(the tamper guard is private to the stage and not measured; it works on the changes \
+         in memory)"
+    );
+    print!("{out}");
+}
