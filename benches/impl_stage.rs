@@ -12,10 +12,13 @@
 //!   cold, and through [`repomap::cached`] by tree id once it is stored; and whether the map
 //!   keeps to its budget (bytes / 4);
 //! - (c) [`edit::apply`] of a reply of 20 blocks to a file of 10,000 lines;
-//! - (d) what an attempt does in the worktree besides the model and the tests:
-//!   [`Worktree::begin_work`], [`edit::apply`] of a small reply, [`Worktree::changes`]
-//!   against the base and [`Worktree::reset`] back. The tamper guard is private to the stage
-//!   and left out (it reads the changes already computed, in memory).
+//! - (d) what an attempt of a text implementer does in the worktree besides the model and the
+//!   tests: [`Worktree::begin_work`], [`edit::apply`] of a small reply and
+//!   [`Worktree::changes_in`] for the paths it wrote (the stage reads a text implementer's
+//!   change from those alone). For comparison, what an agent's attempt adds
+//!   ([`Worktree::changes`]: the whole worktree, since an agent may write anywhere) and the
+//!   [`Worktree::reset`] once per stage after its commit. The tamper guard is private to the
+//!   stage and left out (it reads the changes already computed, in memory).
 //!
 //! Creating a worktree checks out every file, so (a)'s creation runs 3 times (after 1
 //! warm-up run), whatever `GIT_BENCH_ITERS` says, and last; removing the worktree after each
@@ -336,7 +339,8 @@ fn big_apply(work: &Path, warmup: usize, iters: usize) -> BenchResult<Summary> {
 }
 
 /// (d) an attempt's own work in the worktree: begin, apply a small reply (two files edited,
-/// one created), the changes against the base, and the reset back to it.
+/// one created) and read the change back from the paths it wrote; then, untimed as part of
+/// the attempt, the full scan an agent's attempt needs and the reset a stage ends with.
 fn attempt_timings(
     repo: &Repo,
     worktree: &Worktree,
@@ -369,28 +373,34 @@ fn attempt_timings(
         let start = Instant::now();
         worktree.begin_work()?;
         let applied = edit::apply(root, &reply, &protected)?;
-        let after_apply = Instant::now();
-        let found = worktree.changes(repo, tip)?;
-        let after_changes = Instant::now();
-        worktree.reset(tip)?;
+        let written: Vec<String> = applied.files.iter().map(|f| f.path.clone()).collect();
+        let found = worktree.changes_in(repo, tip, &written)?;
         let end = Instant::now();
-        if applied.files.len() != 3 || found.len() != 3 {
+        let mut scanned = worktree.changes(repo, tip)?;
+        let mut found = found;
+        scanned.sort_by(|a, b| a.path.cmp(&b.path));
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        let after_scan = Instant::now();
+        worktree.reset(tip)?;
+        let after_reset = Instant::now();
+        if applied.files.len() != 3 || found.len() != 3 || scanned != found {
             return Err(format!(
-                "the reply wrote {} files and the changes hold {}, not 3",
+                "the reply wrote {} files and the changes hold {} (a full scan: {}), not 3",
                 applied.files.len(),
-                found.len()
+                found.len(),
+                scanned.len()
             )
             .into());
         }
         if round >= warmup {
-            apply.push(after_apply - start);
-            changes.push(after_changes - after_apply);
-            reset.push(end - after_changes);
+            apply.push(end - start);
+            changes.push(after_scan - end);
+            reset.push(after_reset - after_scan);
             total.push(end - start);
         }
     }
     Ok((
-        summarise("(d) begin_work + edit::apply", apply),
+        summarise("(d) begin_work + edit::apply + changes_in", apply),
         summarise("(d) Worktree::changes", changes),
         summarise("(d) Worktree::reset", reset),
         summarise("(d) attempt overhead", total),
@@ -450,25 +460,25 @@ fn print_report(m: &Measured, (warmup, iters): (usize, usize), create: (usize, u
             Some(under(m.apply_big, APPLY_TARGET_MS)),
         ),
         (
-            "(d)  begin_work + edit::apply (3 files)",
+            "(d)  begin_work + apply + changes_in (3 files)",
             m.attempt_apply,
             String::new(),
             None,
         ),
         (
-            "(d)  Worktree::changes against the base",
+            "(d') an agent's attempt adds: changes (full scan)",
             m.attempt_changes,
             String::new(),
             None,
         ),
         (
-            "(d)  Worktree::reset to the base",
+            "(d') once per stage: Worktree::reset",
             m.attempt_reset,
             String::new(),
             None,
         ),
         (
-            "(d)  attempt overhead, all of the above",
+            "(d)  text attempt overhead",
             m.attempt,
             format!("< {ATTEMPT_TARGET_MS} ms"),
             Some(under(m.attempt, ATTEMPT_TARGET_MS)),

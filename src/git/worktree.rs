@@ -319,6 +319,78 @@ impl Worktree {
         repo.tree_changes(repo.tree_of(base)?, snapshot)
     }
 
+    /// The changes at `paths` only, compared with `base`: what [`Worktree::changes`] would
+    /// say about them, without looking at any other file (in a large repository, reading
+    /// every file's state costs far more than the few files an edit reply wrote). A path
+    /// that is as in `base` has no change; one missing from both has none either.
+    pub fn changes_in(
+        &self,
+        repo: &Repo,
+        base: ObjectId,
+        paths: &[String],
+    ) -> Result<Vec<FileChange>> {
+        let tree = repo
+            .inner
+            .find_tree(repo.tree_of(base)?)
+            .context(|| format!("could not read the tree of {}", base.short()))?;
+        let mut out = Vec::new();
+        for path in paths {
+            let full = self.path.join(path);
+            let io = |source| GitError::WorktreeIo {
+                action: "read".into(),
+                path: full.clone(),
+                source,
+            };
+            let before = match tree.get_path(Path::new(path)) {
+                Ok(entry) => {
+                    let blob = repo
+                        .inner
+                        .find_blob(entry.id())
+                        .context(|| format!("could not read {path} in {}", base.short()))?;
+                    Some((entry.filemode(), blob.content().to_vec()))
+                }
+                Err(_) => None,
+            };
+            let now = match std::fs::symlink_metadata(&full) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(io(e)),
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    let target = std::fs::read_link(&full).map_err(io)?;
+                    Some((
+                        FileKind::Symlink,
+                        target.to_string_lossy().into_owned().into_bytes(),
+                    ))
+                }
+                Ok(meta) => {
+                    use std::os::unix::fs::PermissionsExt;
+                    let kind = if meta.permissions().mode() & 0o111 != 0 {
+                        FileKind::Executable
+                    } else {
+                        FileKind::Regular
+                    };
+                    Some((kind, std::fs::read(&full).map_err(io)?))
+                }
+            };
+            let mode = |kind: FileKind| match kind {
+                FileKind::Executable => i32::from(git2::FileMode::BlobExecutable),
+                FileKind::Symlink => i32::from(git2::FileMode::Link),
+                _ => i32::from(git2::FileMode::Blob),
+            };
+            match (before, now) {
+                (None, None) => {}
+                (Some(_), None) => out.push(FileChange::deleted(path.clone())),
+                (Some((old_mode, old)), Some((kind, content)))
+                    if old_mode == mode(kind) && old == content => {}
+                (_, Some((kind, content))) => out.push(FileChange {
+                    path: path.clone(),
+                    content,
+                    kind,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
     /// Detach `HEAD` at `to` (a branch checked out in the worktree stays where it is), make
     /// the index and files match it, and delete untracked files. Ignored files are kept. The
     /// worktree is then marked clean at `to`: call [`Worktree::begin_work`] before writing in

@@ -324,6 +324,17 @@ impl<'a> StageContext<'a> {
         Ok(worktree.changes(&self.run.session.repo, base)?)
     }
 
+    /// The changes at `paths` only (what a text implementer's edits wrote), compared with
+    /// `base`: no other file of the worktree is looked at.
+    pub fn worktree_changes_in(
+        &self,
+        worktree: &Worktree,
+        base: ObjectId,
+        paths: &[String],
+    ) -> Result<Vec<FileChange>, PipelineError> {
+        Ok(worktree.changes_in(&self.run.session.repo, base, paths)?)
+    }
+
     /// Put `worktree` back at `commit`, exactly, and mark it clean there: call
     /// [`Worktree::begin_work`] before anything writes in it again.
     pub fn reset_worktree(

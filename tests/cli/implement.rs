@@ -448,6 +448,25 @@ fn files_the_test_command_writes_are_not_committed() {
         .expect_code(0);
     let changed = repo.git(&["show", "--format=", "--name-only", BRANCH]);
     assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs");
+
+    // An agent's change is read from the whole worktree: what the tests wrote is told apart,
+    // left out, and said.
+    let agent = repo.model(
+        "agent",
+        "if [ \"$ORCHESTRATE_ROUND\" = 1 ]; then printf '// not yet\\n' >> src/lib.rs; else sed -i 's|// not yet|pub fn verbose() -> bool { true }|' src/lib.rs; fi",
+    );
+    let agent = agent.replacen("cmd:", "agent:", 1);
+    repo.run(&[
+        "7",
+        "--no-gate-before-pr",
+        "--resume-from",
+        "impl",
+        "-c",
+        &format!("stages.impl.implementer={agent}"),
+    ])
+    .expect_code(0);
+    let changed = repo.git(&["show", "--format=", "--name-only", BRANCH]);
+    assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs");
     let report = repo.show(BRANCH, "docs/reports/7.md").unwrap();
     assert!(
         report.contains("Left out (written by the test command, not by the implementer): `.cache/run`, `test-output.log`."),

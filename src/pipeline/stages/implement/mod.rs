@@ -97,6 +97,9 @@ struct Implement<'r, 'a> {
     /// Paths the test command wrote (caches, reports, snapshots): not the implementer's
     /// work, so never committed.
     test_output: BTreeSet<String>,
+    /// What a text implementer's edits wrote since the stage began: its change is read from
+    /// these paths alone, never from a scan of the whole worktree.
+    written: BTreeSet<String>,
 }
 
 /// How one attempt ended, and what goes back to the implementer.
@@ -226,6 +229,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             paid: false,
             last_fingerprint: fingerprint(&[]),
             test_output: BTreeSet::new(),
+            written: BTreeSet::new(),
         })
     }
 
@@ -408,6 +412,7 @@ impl<'r, 'a> Implement<'r, 'a> {
                     // What the implementer writes is its work, even where the tests wrote.
                     for file in &applied.files {
                         self.test_output.remove(&file.path);
+                        self.written.insert(file.path.clone());
                     }
                 }
                 Err(rejected) => {
@@ -723,7 +728,12 @@ impl<'r, 'a> Implement<'r, 'a> {
             return Ok(Vec::new());
         };
         let report = self.cx.artifact(Stage::Impl);
-        let mut changes = self.cx.worktree_changes(worktree, self.base)?;
+        let mut changes = if self.agent {
+            self.cx.worktree_changes(worktree, self.base)?
+        } else {
+            let written: Vec<String> = self.written.iter().cloned().collect();
+            self.cx.worktree_changes_in(worktree, self.base, &written)?
+        };
         changes.retain(|c| c.path != report && !self.test_output.contains(&c.path));
         Ok(changes)
     }
@@ -731,6 +741,11 @@ impl<'r, 'a> Implement<'r, 'a> {
     /// Remember what the test command just wrote: every path that differs from `before`,
     /// what the worktree held when it started.
     fn note_test_output(&mut self, before: &[FileChange]) -> Result<(), PipelineError> {
+        // A text implementer's change is read from the paths it wrote: what the tests write
+        // elsewhere never reaches it.
+        if !self.agent {
+            return Ok(());
+        }
         let after = self.changes()?;
         for change in after {
             if !before.contains(&change) {
