@@ -736,6 +736,15 @@ mod tests {
         (path.to_string(), kind, content.to_string())
     }
 
+    /// Issue 7's worktree prepared at `at`, by its path.
+    fn made(repo: &Repo, at: ObjectId) -> PathBuf {
+        repo.issue_worktree(7, at)
+            .unwrap()
+            .worktree
+            .path()
+            .to_path_buf()
+    }
+
     #[test]
     fn creates_a_detached_worktree_and_reuses_it_when_clean() {
         let f = Fixture::new();
@@ -909,12 +918,7 @@ mod tests {
         let f = Fixture::new();
         let repo = f.repo();
         let tip = f.tip();
-        let path = repo
-            .issue_worktree(7, tip)
-            .unwrap()
-            .worktree
-            .path()
-            .to_path_buf();
+        let path = made(&repo, tip);
         f.git(&path, &["checkout", "-q", "-b", "side"]);
         f.write(&path, "side.txt", "committed inside\n");
         f.git(&path, &["add", "side.txt"]);
@@ -938,14 +942,9 @@ mod tests {
         let f = Fixture::new();
         let repo = f.repo();
         let first = f.tip();
-        let path = repo
-            .issue_worktree(7, first)
-            .unwrap()
-            .worktree
-            .path()
-            .to_path_buf();
+        let path = made(&repo, first);
         // The killed run changed one file; meanwhile the branch moved on and changed another.
-        f.write(&path, "src/lib.rs", "pub fn widget() { todo!() }\n");
+        f.write(&path, "src/lib.rs", "pub fn widget() { half_done() }\n");
         f.write(&f.root, "README.md", "# Widget 2\n");
         f.git(&f.root, &["commit", "-q", "-am", "readme"]);
         let moved = f.tip();
@@ -956,7 +955,7 @@ mod tests {
             vec![entry(
                 "src/lib.rs",
                 FileKind::Regular,
-                "pub fn widget() { todo!() }\n"
+                "pub fn widget() { half_done() }\n"
             )]
         );
         assert_eq!(prepared.worktree.head().unwrap(), moved);
@@ -971,12 +970,7 @@ mod tests {
         let f = Fixture::new();
         let repo = f.repo();
         let tip = f.tip();
-        let path = repo
-            .issue_worktree(7, tip)
-            .unwrap()
-            .worktree
-            .path()
-            .to_path_buf();
+        let path = made(&repo, tip);
         std::fs::remove_dir_all(&path).unwrap();
         let prepared = repo.issue_worktree(7, tip).unwrap();
         assert!(prepared.created);
