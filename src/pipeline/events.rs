@@ -160,6 +160,8 @@ pub enum Event {
         result: AttemptResult,
         /// The files the attempt changed (since the stage began).
         files: Vec<String>,
+        /// Changes an agent made to protected paths, reverted.
+        reverted: Vec<String>,
     },
     /// The run stopped at a gate for a person's decision; `commit` records that on the branch
     /// (`None` when an earlier run already did).
@@ -226,8 +228,6 @@ pub enum AttemptResult {
     /// The change deleted test files or removed assertions the spec does not allow; those
     /// files were restored.
     Tampered { files: Vec<String> },
-    /// The change touched protected paths; those changes were reverted.
-    Protected { files: Vec<String> },
 }
 
 /// A person's decision at a gate.

@@ -637,7 +637,14 @@ impl EventSink for HumanRenderer<'_> {
                 of,
                 result,
                 files,
+                reverted,
             } => {
+                if !reverted.is_empty() {
+                    self.ui.warn(&format!(
+                        "impl attempt {attempt}: changes to protected paths were reverted: {}",
+                        reverted.join(", ")
+                    ));
+                }
                 let style = match result {
                     AttemptResult::Passed => GOOD,
                     _ => WARN,

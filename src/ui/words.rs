@@ -166,9 +166,6 @@ pub fn attempt(result: &AttemptResult) -> String {
             "refused: deleted tests or removed assertions ({}); restored",
             files.join(", ")
         ),
-        AttemptResult::Protected { files } => {
-            format!("changes to protected paths reverted ({})", files.join(", "))
-        }
     }
 }
 

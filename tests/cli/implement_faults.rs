@@ -268,7 +268,9 @@ fn an_agents_change_to_a_protected_path_is_reverted_and_reported() {
     repo.write(".github/workflows/ci.yml", "name: ci\n");
     repo.git(&["add", "."]);
     repo.git(&["commit", "-q", "-m", "ci"]);
-    run_issue(&repo, &issue).expect_code(0);
+    run_issue(&repo, &issue)
+        .expect_code(0)
+        .stderr_has("changes to protected paths were reverted: .github/workflows/ci.yml");
     assert_eq!(changed(&repo, BRANCH), ["docs/reports/7.md", "src/lib.rs"]);
     assert_eq!(
         repo.show(BRANCH, ".github/workflows/ci.yml").as_deref(),

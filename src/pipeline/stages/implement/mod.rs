@@ -293,6 +293,7 @@ impl<'r, 'a> Implement<'r, 'a> {
                 of: max,
                 result: result.clone(),
                 files: files.clone(),
+                reverted: attempted.reverted.clone(),
             });
             self.report.attempts.push(AttemptRecord {
                 number: attempt,

@@ -349,9 +349,6 @@ fn attempt_words(result: &AttemptResult) -> String {
             "refused: it deleted tests or removed assertions the spec does not allow ({})",
             files.join(", ")
         ),
-        AttemptResult::Protected { files } => {
-            format!("changed protected paths ({})", files.join(", "))
-        }
     }
 }
 
