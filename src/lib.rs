@@ -15,6 +15,7 @@ pub mod config;
 pub mod edit;
 pub mod env;
 pub mod error_chain;
+pub mod forge;
 pub mod git;
 pub mod issue;
 pub mod llm;

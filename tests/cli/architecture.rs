@@ -160,6 +160,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
             "ui",
             "config",
             "edit",
+            "forge",
             "repomap",
             "testing",
             "env",
@@ -174,6 +175,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
             "pipeline",
             "config",
             "edit",
+            "forge",
             "repomap",
             "testing",
             "env",
@@ -188,6 +190,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "pipeline" => &[
             "config",
             "edit",
+            "forge",
             "repomap",
             "testing",
             "env",
@@ -207,6 +210,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "edit" => &[],
         "repomap" => &[],
         "testing" => &["env", "process", "redact"],
+        "forge" => &["env", "process", "redact"],
         _ => &[],
     }
 }
