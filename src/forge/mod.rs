@@ -86,6 +86,7 @@ pub struct Host {
 }
 
 impl Host {
+    /// github.com.
     pub fn github_com() -> Host {
         Host {
             api: "https://api.github.com".to_string(),
@@ -291,20 +292,24 @@ pub enum ForgeError {
         token_source: TokenSource,
         scopes: Option<String>,
     },
+    /// A 403 that is not a rate limit.
     #[error("GitHub refused {what}{}: {message}", scopes_note(scopes))]
     Forbidden {
         what: String,
         message: String,
         scopes: Option<String>,
     },
+    /// A 422 (validation failed), with GitHub's messages.
     #[error("GitHub rejected {what}: {message}")]
     Unprocessable { what: String, message: String },
+    /// A 5xx answer, after `attempts` tries (one for the `POST` that opens a pull request).
     #[error("GitHub answered {status} to {what} ({attempts} attempts)")]
     Server {
         what: String,
         status: u16,
         attempts: u32,
     },
+    /// Any other answer that is not a success (400, 409, 410, ...).
     #[error("GitHub answered {status} to {what}: {message}")]
     Status {
         what: String,

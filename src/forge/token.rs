@@ -48,6 +48,7 @@ pub struct Token {
 }
 
 impl Token {
+    /// A token found at `source` (the caller's `git credential fill`, or a test).
     pub fn new(value: impl Into<String>, source: TokenSource) -> Token {
         Token {
             value: SecretString::from(value.into()),
