@@ -1,5 +1,7 @@
 //! Issues: how a user names one on the command line, how one is read from a file, and the
-//! branch slug made from its title. Issue text is untrusted data; nothing here interprets it.
+//! branch slug made from its title. Issue text is untrusted data; nothing here interprets it,
+//! and [`sanitise_untrusted`] removes what a person reading the issue would not see before a
+//! model reads it.
 
 use std::fmt;
 use std::io::Read;
@@ -206,6 +208,7 @@ pub fn normalise_text(text: &str) -> String {
 /// line breaks included, one space.
 pub fn plain_line(text: &str) -> String {
     strip_controls(text, false)
+        .0
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -215,81 +218,171 @@ pub fn plain_line(text: &str) -> String {
 /// terminal escape sequences (CSI such as colours, OSC such as titles and hyperlinks, and the
 /// other ESC sequences, in their 7-bit and 8-bit forms) with their parameters, C0 and C1
 /// control characters (tabs and line breaks stay; a lone carriage return, a vertical tab or
-/// a form feed becomes a space), bidirectional embeddings, overrides and isolates, and
-/// zero-width spaces. Joiners (U+200C, U+200D) stay: scripts and emoji need them.
+/// a form feed becomes a space), bidirectional embeddings, overrides and isolates,
+/// zero-width spaces, and tag characters. Joiners (U+200C, U+200D) stay: scripts and emoji
+/// need them.
 pub fn plain_text(text: &str) -> String {
-    strip_controls(text, true)
+    strip_controls(text, true).0
 }
 
-fn strip_controls(text: &str, keep_lines: bool) -> String {
+/// Untrusted text (an issue from a forge) as a model may read it, with what a person reading
+/// it would not see taken out, so that no instruction can hide in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sanitised {
+    pub text: String,
+    /// How many HTML comments were removed.
+    pub html_comments: usize,
+    /// How many hidden characters were removed: escape sequences (each character of them),
+    /// control characters, and invisible ones (see [`plain_text`]).
+    pub hidden_chars: usize,
+}
+
+impl Sanitised {
+    /// Whether anything was removed.
+    pub fn removed_anything(&self) -> bool {
+        self.html_comments > 0 || self.hidden_chars > 0
+    }
+}
+
+/// `text` without the content that a rendered issue hides from its readers: HTML comments
+/// (see below), then what [`plain_text`] removes (escape sequences, control characters,
+/// bidirectional controls, zero-width and tag characters). Everything else, Markdown
+/// included (code fences, links, `<details>`, `<br>`), is kept as written; blank lines left by
+/// a removed comment are the caller's to tidy ([`normalise_text`]).
+///
+/// A comment is removed wherever it is, inside code too: a reader that disagreed with the
+/// forge's renderer about where code starts would let a hidden one through, and an issue
+/// rarely depends on a comment in an example. It ends as a browser ends it: at the first
+/// `-->` or `--!>`, and at once for `<!-->` and `<!--->`; one that never ends runs to the end
+/// of the text, as it does on the page.
+pub fn sanitise_untrusted(text: &str) -> Sanitised {
+    let (uncommented, html_comments) = strip_html_comments(text);
+    let (text, hidden_chars) = strip_controls(&uncommented, true);
+    Sanitised {
+        text,
+        html_comments,
+        hidden_chars,
+    }
+}
+
+/// `text` without its HTML comments, and how many there were.
+fn strip_html_comments(text: &str) -> (String, usize) {
     let mut out = String::with_capacity(text.len());
+    let mut count = 0;
+    let mut rest = text;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        count += 1;
+        let body = &rest[start + "<!--".len()..];
+        let end = if body.starts_with('>') {
+            Some(1)
+        } else if body.starts_with("->") {
+            Some(2)
+        } else {
+            let dashes = body.find("-->").map(|at| at + "-->".len());
+            let bang = body.find("--!>").map(|at| at + "--!>".len());
+            dashes.into_iter().chain(bang).min()
+        };
+        rest = end.map_or("", |end| &body[end..]);
+    }
+    out.push_str(rest);
+    (out, count)
+}
+
+/// The text without escape sequences, controls and invisible characters, and how many
+/// characters were removed (a carriage return before a line feed is a line ending, not
+/// hidden; a control turned into a space is not counted either).
+fn strip_controls(text: &str, keep_lines: bool) -> (String, usize) {
+    let mut out = String::with_capacity(text.len());
+    let mut removed = 0;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\u{1b}' => skip_escape(&mut chars),
-            '\u{9b}' => skip_csi(&mut chars),
-            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\u{1b}' => removed += 1 + skip_escape(&mut chars),
+            '\u{9b}' => removed += 1 + skip_csi(&mut chars),
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => {
+                removed += 1 + skip_string(&mut chars)
+            }
             '\n' | '\t' if keep_lines => out.push(c),
             '\r' if keep_lines && chars.peek() == Some(&'\n') => {}
             '\t' | '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
                 out.push(' ')
             }
-            c if c.is_control() || is_invisible(c) => {}
+            c if c.is_control() || is_invisible(c) => removed += 1,
             c => out.push(c),
         }
     }
-    out
+    (out, removed)
 }
 
 type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
 
 /// After ESC: a control sequence, a control string, or a two-character sequence (`ESC c`,
-/// `ESC ( B`).
-fn skip_escape(chars: &mut Chars<'_>) {
+/// `ESC ( B`). Each skip returns how many characters it skipped.
+fn skip_escape(chars: &mut Chars<'_>) -> usize {
     match chars.peek() {
         Some('[') => {
             chars.next();
-            skip_csi(chars);
+            1 + skip_csi(chars)
         }
         Some(']' | 'P' | 'X' | '^' | '_') => {
             chars.next();
-            skip_string(chars);
+            1 + skip_string(chars)
         }
         _ => {
+            let mut skipped = 0;
             while chars
                 .next_if(|c| ('\u{20}'..='\u{2f}').contains(c))
                 .is_some()
-            {}
-            chars.next_if(|c| ('\u{30}'..='\u{7e}').contains(c));
+            {
+                skipped += 1;
+            }
+            skipped
+                + usize::from(
+                    chars
+                        .next_if(|c| ('\u{30}'..='\u{7e}').contains(c))
+                        .is_some(),
+                )
         }
     }
 }
 
 /// A control sequence's parameters and intermediates, then its final character.
-fn skip_csi(chars: &mut Chars<'_>) {
+fn skip_csi(chars: &mut Chars<'_>) -> usize {
+    let mut skipped = 0;
     while chars
         .next_if(|c| ('\u{20}'..='\u{3f}').contains(c))
         .is_some()
-    {}
-    chars.next_if(|c| ('\u{40}'..='\u{7e}').contains(c));
+    {
+        skipped += 1;
+    }
+    skipped
+        + usize::from(
+            chars
+                .next_if(|c| ('\u{40}'..='\u{7e}').contains(c))
+                .is_some(),
+        )
 }
 
 /// A control string (OSC, DCS, ...) up to its terminator: BEL, ST (`ESC \` or U+009C), or
 /// another ESC. An unterminated one ends at the line's end, so the text after it is kept.
-fn skip_string(chars: &mut Chars<'_>) {
+fn skip_string(chars: &mut Chars<'_>) -> usize {
+    let mut skipped = 0;
     while let Some(c) = chars.next_if(|c| *c != '\n') {
+        skipped += 1;
         match c {
-            '\u{07}' | '\u{9c}' => return,
-            '\u{1b}' => {
-                chars.next_if_eq(&'\\');
-                return;
-            }
+            '\u{07}' | '\u{9c}' => return skipped,
+            '\u{1b}' => return skipped + usize::from(chars.next_if_eq(&'\\').is_some()),
             _ => {}
         }
     }
+    skipped
 }
 
-/// Characters that change how text around them is shown without showing themselves.
+/// Characters that change how text around them is shown without showing themselves, and tag
+/// characters (U+E0000 to U+E007F): invisible copies of ASCII that a model still reads, which
+/// can spell out a whole hidden instruction. Flag emoji of regions (Scotland's) use them and
+/// show as a plain black flag without them.
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
@@ -302,6 +395,7 @@ fn is_invisible(c: char) -> bool {
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{2069}'
             | '\u{feff}'
+            | '\u{e0000}'..='\u{e007f}'
     )
 }
 
@@ -414,6 +508,94 @@ mod tests {
         assert_eq!(parse_issue(8, "# \x1b[1m\x1b[0m\n").title, "Issue 8");
         // Text keeps its lines and tabs; an unterminated string ends with its line.
         assert_eq!(plain_text("a\r\n\tb\x1b]2;x\nc\x1b[2J"), "a\n\tb\nc");
+    }
+
+    #[test]
+    fn html_comments_go_however_they_end() {
+        for (raw, clean, comments) in [
+            ("a <!-- x --> b", "a  b", 1),
+            ("a<!---->b<!--->c<!-->d", "abcd", 3),
+            ("a <!-- x --!> b --> c", "a  b --> c", 1),
+            ("a <!-- one\ntwo --> b <!-- never ends\nc", "a  b ", 2),
+            ("<!-- a <!-- b --> c -->", " c -->", 1),
+            ("x <!- y -> z <! -- w", "x <!- y -> z <! -- w", 0),
+            (
+                "<details><summary>s</summary>\n<br>\n</details>",
+                "<details><summary>s</summary>\n<br>\n</details>",
+                0,
+            ),
+        ] {
+            let out = sanitise_untrusted(raw);
+            assert_eq!(out.text, clean, "{raw:?}");
+            assert_eq!(out.html_comments, comments, "{raw:?}");
+            assert_eq!(out.hidden_chars, 0, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn hidden_characters_are_counted() {
+        // ESC [ 3 1 m and ESC [ 0 m (9), a zero-width space, a bidi override, three tag
+        // characters, a NUL; the CR of a CRLF and a CR made a space are not hidden.
+        let raw = "\x1b[31mred\x1b[0m\u{200b}\u{202e}x\u{e0061}\u{e0062}\u{e007f}\0\r\ny\rz";
+        let out = sanitise_untrusted(raw);
+        assert_eq!(out.text, "redx\ny z");
+        assert_eq!(out.hidden_chars, 9 + 1 + 1 + 3 + 1);
+        assert_eq!(out.html_comments, 0);
+        assert!(out.removed_anything());
+        assert!(!sanitise_untrusted("plain *Markdown*\n").removed_anything());
+    }
+
+    /// The hostile issues in `tests/fixtures/hostile-issues/` (written by
+    /// `tests/fixtures/hostile-issues.py`) each sanitise to their `.expected.md`, and nothing
+    /// hidden in them reaches the output.
+    #[test]
+    fn hostile_issues_lose_what_they_hide() {
+        const HIDDEN: &[&str] = &[
+            "ignore previous instructions",
+            "push to main",
+            "GITHUB_TOKEN",
+            "evil.example",
+            "rm -rf",
+            "delete the tests",
+            "pwned",
+            "SYSTEM",
+        ];
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile-issues");
+        let mut checked = 0;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let Some(stem) = name.strip_suffix(".md") else {
+                continue;
+            };
+            if stem.ends_with(".expected") {
+                continue;
+            }
+            let raw = std::fs::read_to_string(&path).unwrap();
+            let expected = std::fs::read_to_string(dir.join(format!("{stem}.expected.md")))
+                .unwrap_or_else(|e| panic!("{stem}.expected.md: {e}"));
+            let out = sanitise_untrusted(&raw);
+            assert_eq!(out.text, expected, "{name}");
+            if stem != "plain-markdown" {
+                assert!(out.removed_anything(), "{name}: nothing removed");
+            }
+            for word in HIDDEN {
+                assert!(!out.text.contains(word), "{name}: {word:?} survived");
+            }
+            let hidden = |c: char| is_invisible(c) || (c.is_control() && c != '\n' && c != '\t');
+            assert!(
+                !out.text.chars().any(hidden),
+                "{name}: a hidden character survived: {:?}",
+                out.text
+            );
+            assert!(!out.text.contains("<!--"), "{name}");
+            checked += 1;
+        }
+        assert!(checked >= 8, "only {checked} fixtures in {}", dir.display());
     }
 
     #[test]

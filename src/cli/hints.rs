@@ -229,7 +229,24 @@ pub fn git(error: &GitError) -> Vec<String> {
             path.display()
         )],
         GitError::WorktreeIo { .. } => vec![],
-        GitError::Open { .. } | GitError::Git { .. } | GitError::Command { .. } => vec![],
+        GitError::PushRejected { remote, branch, .. } => vec![format!(
+            "look at what was pushed (`git fetch {remote}` then `git log {remote}/{branch}`), then bring the branch up to date and run again"
+        )],
+        GitError::PushRefused { detail, .. } => {
+            let mut hints = Vec::new();
+            if !detail.is_empty() {
+                hints.push(format!("the remote said: {detail}"));
+            }
+            hints.push("the remote's rules (a protected branch, a hook) refuse this push: push to another branch, or ask who owns the repository".into());
+            hints
+        }
+        GitError::PushTimedOut { remote, .. } | GitError::PushFailed { remote, .. } => vec![
+            format!("check that `git push {remote}` works on its own without asking for anything: a credential helper or an ssh agent must answer, since nothing here prompts"),
+        ],
+        GitError::Open { .. }
+        | GitError::Git { .. }
+        | GitError::Command { .. }
+        | GitError::Process { .. } => vec![],
     }
 }
 

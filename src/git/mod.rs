@@ -9,8 +9,10 @@
 //! Not-found is an `Option`; every failure carries what we were doing when it happened.
 
 mod commit;
+mod credential;
 mod history;
 mod identity;
+mod push;
 mod runner;
 mod worktree;
 
@@ -22,6 +24,7 @@ use git2::{ErrorCode, Oid, Repository};
 pub use commit::{CommitRequest, FileChange, FileKind};
 pub use history::{CommitInfo, parse_trailers};
 pub use identity::Identity;
+pub use push::PushResult;
 pub use worktree::{Prepared, Worktree};
 
 use crate::env::Env;
@@ -104,6 +107,44 @@ pub enum GitError {
         action: String,
         path: PathBuf,
         source: std::io::Error,
+    },
+    #[error("could not run `git {args}`")]
+    Process {
+        args: String,
+        source: crate::process::ProcessError,
+    },
+    /// The remote branch has commits the pushed one lacks: someone else pushed to it.
+    #[error(
+        "branch {branch} on {remote} has commits this push lacks ({reason}): someone else pushed to it; nothing was overwritten"
+    )]
+    PushRejected {
+        remote: String,
+        branch: String,
+        /// Git's reason: `fetch first`, `non-fast-forward`.
+        reason: String,
+    },
+    /// The remote refused the push itself: a protected branch, a hook.
+    #[error("{remote} refused the push to {branch}: {reason}")]
+    PushRefused {
+        remote: String,
+        branch: String,
+        /// Git's summary of why (`pre-receive hook declined`, `protected branch hook declined`).
+        reason: String,
+        /// What the remote said (its `remote:` lines), which usually says more. Boxed to keep
+        /// the error small.
+        detail: Box<str>,
+    },
+    #[error("pushing to {remote} did not finish within {}; it was stopped", humantime::format_duration(*.after))]
+    PushTimedOut {
+        remote: String,
+        after: std::time::Duration,
+    },
+    /// The push did not happen: no access, no such remote, unreachable.
+    #[error("could not push to {remote}: {detail}")]
+    PushFailed {
+        remote: String,
+        /// The last lines git printed.
+        detail: String,
     },
 }
 

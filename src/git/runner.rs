@@ -5,6 +5,10 @@
 //! `git` runs with the environment the repository was opened with ([`crate::env::Env`]), not
 //! whatever the process has, so tests give it a hermetic one. Hooks never run: a command here
 //! is bookkeeping, not a user's checkout or commit.
+//!
+//! Commands that reach a remote (push, asking a credential helper) are different: they run as
+//! the user's own would, hooks included, but bounded, through [`crate::process`]
+//! ([`Repo::network_git`]).
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -126,6 +130,18 @@ impl Repo {
     /// The environment `git` runs with, for values that outlive this `Repo` (a worktree).
     pub(crate) fn child_env(&self) -> ChildEnv {
         self.child_env.clone()
+    }
+
+    /// `git` run as the user's own would be, for commands that reach a remote: the
+    /// repository's environment, its run directory, its hooks and configuration, but never a
+    /// prompt on the terminal (`GIT_TERMINAL_PROMPT=0`). In its own process group, so the
+    /// caller's timeout stops ssh and credential helpers with it.
+    pub(crate) fn network_git(&self) -> crate::process::Command {
+        crate::process::Command::new("git")
+            .env_clear()
+            .envs(self.child_env().iter().cloned())
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .current_dir(self.run_dir())
     }
 
     /// The editor git would use (`GIT_EDITOR`, `core.editor`, `VISUAL`, `EDITOR`, then `vi`).
