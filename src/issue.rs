@@ -18,18 +18,174 @@ pub struct Issue {
     pub title: String,
     /// Everything after the title line.
     pub body: String,
+    /// Where the issue was read from, when it came from a forge (GitHub) rather than a file
+    /// or a brief already on the branch.
+    pub origin: Option<Origin>,
 }
 
+/// An issue read from a forge: what the brief records about it, and its comments. All text
+/// here is already cleaned of what hides content from a human reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The issue's web page.
+    pub url: String,
+    pub author: String,
+    pub labels: Vec<String>,
+    /// `open` or `closed`, as the forge says.
+    pub state: String,
+    pub locked: bool,
+    /// When it was read, in RFC 3339 (UTC).
+    pub read_at: String,
+    /// The comments kept, oldest first.
+    pub comments: Vec<Comment>,
+    /// How many comments the issue has.
+    pub comments_total: u64,
+    /// The body's size in bytes when it was cut to fit the prompt.
+    pub body_cut_from: Option<usize>,
+    /// HTML comments and invisible characters removed from the title, body and comments.
+    pub hidden_removed: usize,
+}
+
+/// A comment on an issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub author: String,
+    /// The author's relation to the repository, as the forge says (`OWNER`, `MEMBER`,
+    /// `COLLABORATOR`, `CONTRIBUTOR`, `NONE`, ...).
+    pub association: String,
+    /// Whether that relation gives write access (owner, member, collaborator).
+    pub write_access: bool,
+    pub created_at: String,
+    pub body: String,
+}
+
+/// The heading of the section that records where an issue came from, at the end of a brief.
+pub const SOURCE_HEADING: &str = "## Source";
+/// The line of that section naming the issue's web page.
+const SOURCE_URL: &str = "- Issue: ";
+
 impl Issue {
-    /// The issue as a Markdown document: the brief, when no triage model is configured.
+    /// The issue as a Markdown document: the brief, when no triage model is configured. An
+    /// issue from a forge has its comments after the body, and ends with [`Issue::source`].
     pub fn normalised(&self) -> String {
         let body = normalise_text(&self.body);
-        if body.is_empty() {
-            format!("# {}\n", self.title)
-        } else {
-            format!("# {}\n\n{}\n", self.title, body)
+        let mut out = format!("# {}\n", self.title);
+        if !body.is_empty() {
+            out.push_str(&format!("\n{body}\n"));
         }
+        if let Some(origin) = &self.origin {
+            if !origin.comments.is_empty() {
+                out.push_str("\n## Comments\n");
+                for comment in &origin.comments {
+                    let who = if comment.write_access {
+                        format!(
+                            "@{} ({})",
+                            comment.author,
+                            comment.association.to_lowercase()
+                        )
+                    } else {
+                        format!("@{} (no write access)", comment.author)
+                    };
+                    out.push_str(&format!("\n### {who}, {}\n", comment.created_at));
+                    let text = normalise_text(&comment.body);
+                    if !text.is_empty() {
+                        out.push_str(&format!("\n{text}\n"));
+                    }
+                }
+            }
+            out.push('\n');
+            out.push_str(&self.source().unwrap_or_default());
+        }
+        out
     }
+
+    /// The section a brief ends with when the issue came from a forge: its URL, author,
+    /// labels, state, when it was read, and what was left out or removed.
+    pub fn source(&self) -> Option<String> {
+        let origin = self.origin.as_ref()?;
+        let mut lines = vec![
+            SOURCE_HEADING.to_string(),
+            String::new(),
+            format!("{SOURCE_URL}{}", origin.url),
+            format!("- Author: @{}", origin.author),
+        ];
+        if !origin.labels.is_empty() {
+            lines.push(format!("- Labels: {}", origin.labels.join(", ")));
+        }
+        let state = match origin.locked {
+            true => format!("{}, locked", origin.state),
+            false => origin.state.clone(),
+        };
+        lines.push(format!("- State: {state}"));
+        lines.push(format!("- Read: {}", origin.read_at));
+        let shown = origin.comments.len() as u64;
+        let outsiders = origin.comments.iter().filter(|c| !c.write_access).count();
+        if origin.comments_total > 0 {
+            let mut line = if shown < origin.comments_total {
+                format!(
+                    "- Comments: {shown} of {} (the rest left out to keep the brief bounded)",
+                    origin.comments_total
+                )
+            } else {
+                format!("- Comments: {shown}")
+            };
+            if outsiders > 0 {
+                line.push_str(&format!(
+                    "; {outsiders} by accounts without write access, marked so"
+                ));
+            }
+            lines.push(line);
+        }
+        if let Some(total) = origin.body_cut_from {
+            lines.push(format!(
+                "- Body: cut to {} of its {total} bytes to keep the brief bounded",
+                BODY_LIMIT
+            ));
+        }
+        if origin.hidden_removed > 0 {
+            lines.push(format!(
+                "- Removed: {} HTML comments and invisible characters (they hide text from a human reader)",
+                origin.hidden_removed
+            ));
+        }
+        Some(lines.join("\n") + "\n")
+    }
+}
+
+/// The most of an issue's body a brief keeps, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// The most of one comment a brief keeps, in bytes.
+pub const COMMENT_LIMIT: usize = 8 * 1024;
+/// The most comment text a brief keeps in all, in bytes.
+pub const COMMENTS_LIMIT: usize = 64 * 1024;
+
+/// `text` cut to at most `limit` bytes at a line (or, for one long line, a character)
+/// boundary; `None` when it fits.
+pub fn cut_text(text: &str, limit: usize) -> Option<String> {
+    if text.len() <= limit {
+        return None;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
+    let head = match head.rfind('\n') {
+        Some(at) if at > limit / 2 => &head[..at],
+        _ => head,
+    };
+    Some(format!("{head}\n\n[… cut: the rest is not shown]"))
+}
+
+/// The issue URL a brief records in its source section (the last one, so text quoted from
+/// the issue itself cannot stand in for it).
+pub fn source_url(brief: &str) -> Option<String> {
+    brief
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix(SOURCE_URL))
+        .map(|url| url.trim().to_string())
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
 }
 
 /// An issue named on the command line: `99`, `#99`, or a GitHub issue URL.
@@ -172,6 +328,7 @@ pub fn parse_issue(number: u64, text: &str) -> Issue {
             number,
             title: format!("Issue {number}"),
             body: String::new(),
+            origin: None,
         };
     };
     let title = title_of(lines[at]);
@@ -181,6 +338,7 @@ pub fn parse_issue(number: u64, text: &str) -> Issue {
         number,
         title,
         body: normalise_text(&body_lines.join("\n")),
+        origin: None,
     }
 }
 

@@ -100,6 +100,18 @@ impl Redactor {
         Redactor { values }
     }
 
+    /// Also remove `value`, a credential this process found elsewhere than in its environment
+    /// (a token from `gh auth token` or a git credential helper); `name` says where.
+    pub fn add(&mut self, name: &str, value: &str) {
+        let value = value.trim();
+        if value.chars().count() < MIN_VALUE || self.values.iter().any(|(_, v)| v == value) {
+            return;
+        }
+        self.values.push((name.to_string(), value.to_string()));
+        self.values
+            .sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    }
+
     /// Also remove the credentials `other` knows.
     pub fn extend(&mut self, other: &Redactor) {
         for (name, value) in &other.values {

@@ -53,12 +53,6 @@ impl Stage {
         }
     }
 
-    /// Whether this version can run the stage. `pr` is part of the contract (its config keys,
-    /// trailers and gate are accepted) but is not built yet.
-    pub fn is_available(self) -> bool {
-        !matches!(self, Stage::Pr)
-    }
-
     /// Whether the stage is a draft → review → revise loop.
     pub fn is_reviewed(self) -> bool {
         matches!(self, Stage::Lld | Stage::Spec)

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::config::{ConfigError, Origin, redact_command};
+use crate::forge::ForgeError;
 use crate::git::GitError;
 use crate::issue::IssueError;
 use crate::llm::{FailureClass, LlmError};
@@ -13,6 +14,16 @@ use crate::pipeline::{LockError, OVERRIDE_DIR, PipelineError};
 pub fn pipeline(error: &PipelineError) -> Vec<String> {
     match error {
         PipelineError::Git(e) => git(e),
+        PipelineError::Forge(e) => forge(e),
+        PipelineError::IsPullRequest { .. } => vec![
+            "give the number of the issue the pull request is for".into(),
+        ],
+        PipelineError::IssueNotOpen { number, .. } => vec![format!(
+            "to work on it anyway: git orchestrate {number} --force"
+        )],
+        PipelineError::NoPullRequestBase { .. } => vec![
+            "name the branch the pull request goes into: --base main".into(),
+        ],
         PipelineError::Issue(e) => issue(e),
         PipelineError::Lock(e) => lock(e),
         PipelineError::Prompt(_) => prompt(),
@@ -97,10 +108,9 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         PipelineError::NoBranch { issue, prefix } => vec![format!(
             "start the issue first: git orchestrate {issue} --issue-file ISSUE.md (its branch will be {prefix}{issue}-...)"
         )],
-        PipelineError::StageUnavailable { last, .. } => match last {
-            Some(last) => vec![format!("stop before it with --until {last}")],
-            None => vec!["stop before it with --until impl".into()],
-        },
+        PipelineError::WrongSettings { .. } => vec![
+            "this is a bug in git-orchestrate: please report it with the command you ran".into(),
+        ],
         PipelineError::NoTestCommand => vec![
             "say how to run the tests in .orchestrate.toml:\n[stages.impl]\ntest_command = \"make check\"".into(),
             "or for this run only: -c stages.impl.test_command='make check'".into(),
@@ -115,9 +125,6 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         PipelineError::Worktree { .. } | PipelineError::SaveRecovered { .. } => vec![
             "check the permissions and free space of the repository's .git directory".into(),
             "`git orchestrate clean ISSUE` removes the issue's worktree; the next run makes it again".into(),
-        ],
-        PipelineError::NoIssueSource { .. } => vec![
-            "write the issue to a Markdown file (first `# ` line is the title) and pass --issue-file PATH".into(),
         ],
         PipelineError::NotAtGate { issue, .. } => {
             vec![format!("`git orchestrate status {issue}` shows where the issue stands")]
@@ -247,6 +254,64 @@ pub fn git(error: &GitError) -> Vec<String> {
         | GitError::Git { .. }
         | GitError::Command { .. }
         | GitError::Process { .. } => vec![],
+    }
+}
+
+pub fn forge(error: &ForgeError) -> Vec<String> {
+    let not_github = || {
+        vec![
+            "name the GitHub repository: -c github.repo=owner/name (or `repo` under [github] in .orchestrate.toml)".into(),
+            "or work without GitHub: --issue-file ISSUE.md --until impl".into(),
+        ]
+    };
+    match error {
+        ForgeError::NotGitHub { .. } | ForgeError::BadRepo { .. } => not_github(),
+        ForgeError::NoRemote { remote } => {
+            let mut hints = vec![format!(
+                "add it: git remote add {remote} https://github.com/OWNER/REPO.git, or choose another remote with -c github.remote=NAME"
+            )];
+            hints.extend(not_github());
+            hints
+        }
+        ForgeError::BadApiUrl { .. } => vec![
+            "github.api_url is the REST API's root: https://github.example.com/api/v3 for GitHub Enterprise; unset for github.com".into(),
+        ],
+        ForgeError::NoToken { host } => vec![
+            "export GITHUB_TOKEN=... (a token with access to the repository's issues, pull requests and contents)".into(),
+            "or export GH_TOKEN=...".into(),
+            format!("or log in with the GitHub CLI once: gh auth login --hostname {host}"),
+            format!("or store a token for https://{host} in a git credential helper (`git credential fill` is asked, never prompting)"),
+        ],
+        ForgeError::BadCredentials { token_source, .. } => vec![format!(
+            "the token from {token_source} is wrong, expired or revoked: replace it (GITHUB_TOKEN and GH_TOKEN are read before `gh auth token` and git's credential helpers)"
+        )],
+        ForgeError::RateLimited { .. } => vec![
+            "run again after that time; finished stages are kept".into(),
+            "or wait longer next time: -c github.max_wait=1h".into(),
+        ],
+        ForgeError::SecondaryRateLimited { .. } => vec![
+            "run again in a few minutes; finished stages are kept".into(),
+            "or wait longer next time: -c github.max_wait=10m".into(),
+        ],
+        ForgeError::NotFound { .. } => vec![
+            "check the issue number and the repository (github.remote, github.repo)".into(),
+            "a private repository needs a token that can read it (a classic token's `repo` scope, or a fine-grained token with Issues: read)".into(),
+        ],
+        ForgeError::Forbidden { .. } => vec![
+            "the token needs write access to pull requests and contents (a classic token's `repo` scope)".into(),
+        ],
+        ForgeError::Unprocessable { .. } | ForgeError::Status { .. } => vec![
+            "check that the base branch exists on GitHub (--base) and that the branch was pushed".into(),
+        ],
+        ForgeError::Server { .. } | ForgeError::Network { .. } | ForgeError::TimedOut { .. } => {
+            vec![
+                "run again later; finished stages are kept, and a pull request made meanwhile is found, not duplicated".into(),
+                "GitHub's status: https://www.githubstatus.com".into(),
+            ]
+        }
+        ForgeError::Malformed { .. } => vec![
+            "check github.api_url: it must be the REST API's root (https://HOST/api/v3 for GitHub Enterprise)".into(),
+        ],
     }
 }
 

@@ -24,8 +24,8 @@ pub struct Args {
     #[arg(long = "issue", value_name = "N", value_parser = parse_issue)]
     issue: Option<IssueRef>,
 
-    /// Read the issue from a Markdown file (its first `# ` line is the title). Needed until
-    /// the issue has a brief on its branch.
+    /// Read the issue from a Markdown file (its first `# ` line is the title) instead of
+    /// GitHub.
     #[arg(long, value_name = "PATH")]
     issue_file: Option<PathBuf>,
 
@@ -70,7 +70,8 @@ pub struct Args {
     #[arg(long = "no-gate", value_name = "NAME", value_parser = parse_gate)]
     no_gate: Vec<Gate>,
 
-    /// Base branch for a new issue branch (default: the branch checked out now).
+    /// Base branch for a new issue branch and its pull request (default: the branch checked
+    /// out now).
     #[arg(long, value_name = "BRANCH")]
     base: Option<String>,
 
@@ -78,6 +79,10 @@ pub struct Args {
     /// requires only that no new test fails (stages.impl.allow_red_baseline).
     #[arg(long)]
     allow_red_baseline: bool,
+
+    /// Run on a closed or locked GitHub issue.
+    #[arg(long)]
+    force: bool,
 
     /// Never prompt; a gate stops the run (also when there is no terminal).
     #[arg(long)]
@@ -183,6 +188,9 @@ impl Args {
         if let Some(until) = self.until {
             parts.push(format!("--until {until}"));
         }
+        if self.force {
+            parts.push("--force".into());
+        }
         for stage in self.skipped() {
             parts.push(format!("--skip {stage}"));
         }
@@ -209,6 +217,7 @@ impl Args {
             gate_overrides: self.gate_overrides(),
             dry_run: self.dry_run,
             base: self.base.clone(),
+            force: self.force,
         }
     }
 }

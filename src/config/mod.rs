@@ -197,10 +197,23 @@ impl PathsConfig {
 
 #[derive(Clone, Debug)]
 pub struct GithubConfig {
+    /// The remote whose URL names the repository issues are read from and pull requests
+    /// opened on.
     pub remote: String,
+    /// `owner/name`, overriding what the remote's URL says.
     pub repo: Option<String>,
+    /// The REST API's root (GitHub Enterprise); unset: github.com.
     pub api_url: Option<String>,
+    /// Open pull requests as drafts.
     pub draft: bool,
+    /// Push the branch here (a fork) instead of `remote`.
+    pub push_remote: Option<String>,
+    /// The longest a rate limit is waited out; past it the run stops and says when to retry.
+    pub max_wait: Duration,
+    /// The longest one API request may take.
+    pub timeout: Duration,
+    /// The longest `git push` may take.
+    pub push_timeout: Duration,
 }
 
 pub use providers::ProviderConfig;
@@ -502,6 +515,10 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             repo: raw.github.repo,
             api_url: raw.github.api_url,
             draft: raw.github.draft,
+            push_remote: raw.github.push_remote,
+            max_wait: raw.github.max_wait.0,
+            timeout: raw.github.timeout.0,
+            push_timeout: raw.github.push_timeout.0,
         },
         providers,
         budget,

@@ -125,6 +125,10 @@ pub struct RawGithub {
     pub repo: Option<String>,
     pub api_url: Option<String>,
     pub draft: bool,
+    pub push_remote: Option<String>,
+    pub max_wait: DurationValue,
+    pub timeout: DurationValue,
+    pub push_timeout: DurationValue,
 }
 
 #[derive(Debug, Deserialize)]

@@ -31,7 +31,9 @@ use serde_json::json;
 
 use super::RepoId;
 use super::token::{Token, TokenSource};
-use super::{Forge, ForgeError, Head, Host, NewPull, PullRequest, RemoteComment, RemoteIssue};
+use super::{
+    Forge, ForgeError, Head, Host, NewPull, Opened, PullRequest, RemoteComment, RemoteIssue,
+};
 
 /// Comments are read a hundred at a time, at most this many pages.
 const COMMENT_PAGES: usize = 10;
@@ -162,7 +164,7 @@ impl GitHub {
     }
 
     async fn fetch_issue(&self, number: u64) -> Result<RemoteIssue, ForgeError> {
-        let what = format!("issue {number} of {}", self.repo);
+        let what = format!("issue #{number} of {}", self.repo);
         let path = format!("{}/issues/{number}", self.repo_path());
         let answer = self.request(Method::GET, &path, None, &what).await?;
         let issue: IssueJson = parse(&answer, &what)?;
@@ -187,7 +189,7 @@ impl GitHub {
     }
 
     async fn fetch_comments(&self, number: u64) -> Result<Vec<RemoteComment>, ForgeError> {
-        let what = format!("the comments of issue {number} of {}", self.repo);
+        let what = format!("the comments of issue #{number} of {}", self.repo);
         let mut path = format!("{}/issues/{number}/comments?per_page=100", self.repo_path());
         let mut comments = Vec::new();
         for _ in 0..COMMENT_PAGES {
@@ -219,7 +221,7 @@ impl GitHub {
         Ok(pulls.into_iter().next().map(PullJson::into_pull))
     }
 
-    async fn open_new_pull(&self, new: &NewPull) -> Result<PullRequest, ForgeError> {
+    async fn open_new_pull(&self, new: &NewPull) -> Result<Opened, ForgeError> {
         let what = format!(
             "a pull request from {} to {} in {}",
             new.head, new.base, self.repo
@@ -233,12 +235,14 @@ impl GitHub {
         });
         let path = format!("{}/pulls", self.repo_path());
         match self.request(Method::POST, &path, Some(&body), &what).await {
-            Ok(answer) => Ok(parse::<PullJson>(&answer, &what)?.into_pull()),
+            Ok(answer) => Ok(Opened::Created(
+                parse::<PullJson>(&answer, &what)?.into_pull(),
+            )),
             Err(ForgeError::Unprocessable { what, message })
                 if message.contains("A pull request already exists") =>
             {
                 match self.open_pull(&new.head).await? {
-                    Some(pull) => Ok(pull),
+                    Some(pull) => Ok(Opened::Found(pull)),
                     None => Err(ForgeError::Unprocessable { what, message }),
                 }
             }
@@ -248,7 +252,7 @@ impl GitHub {
                 | ForgeError::Network { .. }
                 | ForgeError::TimedOut { .. }),
             ) => match self.open_pull(&new.head).await {
-                Ok(Some(pull)) => Ok(pull),
+                Ok(Some(pull)) => Ok(Opened::Found(pull)),
                 _ => Err(err),
             },
             Err(err) => Err(err),
@@ -261,7 +265,7 @@ impl GitHub {
         title: &str,
         body: &str,
     ) -> Result<PullRequest, ForgeError> {
-        let what = format!("pull request {number} of {}", self.repo);
+        let what = format!("pull request #{number} of {}", self.repo);
         let path = format!("{}/pulls/{number}", self.repo_path());
         let body = json!({ "title": title, "body": body });
         let answer = self
@@ -439,10 +443,7 @@ impl Forge for GitHub {
         Box::pin(self.open_pull(head))
     }
 
-    fn create_pull<'a>(
-        &'a self,
-        new: &'a NewPull,
-    ) -> BoxFuture<'a, Result<PullRequest, ForgeError>> {
+    fn create_pull<'a>(&'a self, new: &'a NewPull) -> BoxFuture<'a, Result<Opened, ForgeError>> {
         Box::pin(self.open_new_pull(new))
     }
 
@@ -971,7 +972,7 @@ mod tests {
         let err = client(&server, policy().0).issue(7).await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "issue 7 of octo/hello was not found, or the token from GITHUB_TOKEN cannot see \
+            "issue #7 of octo/hello was not found, or the token from GITHUB_TOKEN cannot see \
              it (token scopes: repo, read:org)"
         );
         assert_no_token(&err);
@@ -1157,7 +1158,7 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "GitHub answered 503 to issue 7 of octo/hello (3 attempts)"
+            "GitHub answered 503 to issue #7 of octo/hello (3 attempts)"
         );
         assert!(err.is_transient());
     }
@@ -1206,12 +1207,12 @@ mod tests {
             .unwrap();
         assert_eq!(
             pull,
-            PullRequest {
+            Opened::Created(PullRequest {
                 number: 12,
                 html_url: "https://github.com/octo/hello/pull/12".to_string(),
                 draft: true,
                 state: "open".to_string(),
-            }
+            })
         );
     }
 
@@ -1246,6 +1247,9 @@ mod tests {
             .create_pull(&new_pull())
             .await
             .unwrap();
+        let Opened::Found(pull) = pull else {
+            panic!("{pull:?}")
+        };
         assert_eq!(pull.number, 9);
         assert!(!pull.draft);
     }
@@ -1299,6 +1303,9 @@ mod tests {
             .create_pull(&new_pull())
             .await
             .unwrap();
+        let Opened::Found(pull) = pull else {
+            panic!("{pull:?}")
+        };
         assert_eq!(pull.number, 12);
         assert!(waits.lock().unwrap().is_empty());
     }

@@ -160,10 +160,7 @@ pub trait Forge: Send + Sync {
     ) -> BoxFuture<'a, Result<Option<PullRequest>, ForgeError>>;
     /// Open a pull request. If one from the same head is already open (made by an earlier
     /// run, or by this call when its answer was lost), that one is returned.
-    fn create_pull<'a>(
-        &'a self,
-        new: &'a NewPull,
-    ) -> BoxFuture<'a, Result<PullRequest, ForgeError>>;
+    fn create_pull<'a>(&'a self, new: &'a NewPull) -> BoxFuture<'a, Result<Opened, ForgeError>>;
     /// Set an open pull request's title and body.
     fn update_pull<'a>(
         &'a self,
@@ -217,6 +214,16 @@ pub struct PullRequest {
     pub draft: bool,
     /// `open` or `closed`.
     pub state: String,
+}
+
+/// What opening a pull request came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Opened {
+    /// GitHub made it now.
+    Created(PullRequest),
+    /// One was open for the branch already (GitHub said so, or a request whose answer was
+    /// lost had made it): it still has its old title and body.
+    Found(PullRequest),
 }
 
 /// The branch a pull request is opened from: a branch of `owner`'s repository (the same

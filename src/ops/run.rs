@@ -1,18 +1,19 @@
-//! `run`: take one issue through the pipeline. The issue is read (from a file, or from the
-//! brief already on its branch), its branch located and claimed, and the run loop takes it
-//! from there.
+//! `run`: take one issue through the pipeline. The issue is read (from a file, from the
+//! brief already on its branch, or from GitHub), its branch located and claimed, and the run
+//! loop takes it from there.
 
 use super::claim;
 use crate::issue::{Issue, parse_issue, read_issue_file};
 use crate::pipeline::branch::IssueBranch;
 use crate::pipeline::events::{Event, Outcome};
+use crate::pipeline::github;
 use crate::pipeline::run::Claim;
 use crate::pipeline::{PipelineError, RunIo, RunOptions, Session};
 use crate::stage::Stage;
 
 /// Run the pipeline for `opts.issue` in `session` (the run owns it from here).
 pub async fn run(
-    session: Session,
+    mut session: Session,
     opts: &RunOptions,
     io: &RunIo<'_>,
 ) -> Result<Outcome, PipelineError> {
@@ -21,7 +22,15 @@ pub async fn run(
             path: session.repo.common_dir().to_path_buf(),
         });
     }
-    let issue = load_issue(&session, opts)?;
+    let (issue, github) = match load_issue(&session, opts)? {
+        Some(issue) => (issue, None),
+        None => {
+            let target = github::target(&session, opts.issue.repo.as_deref())?;
+            let connection = github::connect(&mut session, target, io).await?;
+            let issue = github::read_issue(&connection, opts.issue.number, opts.force, io).await?;
+            (issue, Some(connection))
+        }
+    };
     let located = IssueBranch::locate(
         &session.repo,
         &session.config.orchestrator.branch_prefix,
@@ -41,15 +50,18 @@ pub async fn run(
         branch: claimed.branch,
         state: claimed.state,
         lock: claimed.lock,
+        github,
     };
     crate::pipeline::run::run(session, claim, opts, io).await
 }
 
-/// The issue from `--issue-file`; else, on a re-run, from the brief already on the branch.
-fn load_issue(session: &Session, opts: &RunOptions) -> Result<Issue, PipelineError> {
+/// The issue from `--issue-file`; else, on a re-run, from the brief already on the branch
+/// (so the design stages need no GitHub once the brief is committed); `None`: read it from
+/// GitHub.
+fn load_issue(session: &Session, opts: &RunOptions) -> Result<Option<Issue>, PipelineError> {
     let number = opts.issue.number;
     if let Some(path) = &opts.issue_file {
-        return Ok(read_issue_file(number, path)?);
+        return Ok(Some(read_issue_file(number, path)?));
     }
     let prefix = &session.config.orchestrator.branch_prefix;
     if let Some(branch) = IssueBranch::existing(&session.repo, prefix, number)?
@@ -58,8 +70,8 @@ fn load_issue(session: &Session, opts: &RunOptions) -> Result<Issue, PipelineErr
     {
         let text = String::from_utf8_lossy(&bytes);
         if !text.trim().is_empty() {
-            return Ok(parse_issue(number, &text));
+            return Ok(Some(parse_issue(number, &text)));
         }
     }
-    Err(PipelineError::NoIssueSource { issue: number })
+    Ok(None)
 }

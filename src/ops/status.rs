@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::git::ObjectId;
 use crate::llm::defaults::{self, Defaults};
 use crate::pipeline::branch::message::{
-    TRAILER_ATTEMPTS, TRAILER_COST, TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_REVIEWER,
-    TRAILER_ROUNDS, TRAILER_TESTS, TRAILER_TOKENS, TRAILER_VERDICT,
+    TRAILER_ATTEMPTS, TRAILER_COST, TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_PR,
+    TRAILER_REVIEWER, TRAILER_ROUNDS, TRAILER_TESTS, TRAILER_TOKENS, TRAILER_VERDICT,
 };
 use crate::pipeline::branch::{IssueBranch, IssueState, StageState};
 use crate::pipeline::gate;
@@ -43,8 +43,6 @@ pub struct DefaultModels {
 pub struct StageStatus {
     pub stage: Stage,
     pub state: StageLabel,
-    /// Whether this version can run the stage.
-    pub available: bool,
     /// The `Orchestrate-Verdict` of the artifact's last change.
     pub verdict: Option<String>,
     /// The artifact was last changed by a person.
@@ -58,6 +56,8 @@ pub struct StageStatus {
     pub attempts: Option<u32>,
     /// impl: the test command and its result (`Orchestrate-Tests`: `"cargo test" passed`).
     pub tests: Option<String>,
+    /// pr: the pull request (`Orchestrate-PR`).
+    pub pull_request: Option<String>,
     /// Tokens the commit's trailer records (`Orchestrate-Tokens`).
     pub tokens: Option<Tokens>,
     /// USD the commit's trailer records (`Orchestrate-Cost`).
@@ -124,7 +124,7 @@ impl IssueStatus {
         if let Some(gate) = self.waiting_at {
             return format!("waiting at {gate}");
         }
-        let available: Vec<&StageStatus> = self.stages.iter().filter(|s| s.available).collect();
+        let available: Vec<&StageStatus> = self.stages.iter().collect();
         let passed_over = |i: usize| {
             available[i].state == StageLabel::Pending
                 && available[i + 1..]
@@ -265,7 +265,6 @@ fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> S
     StageStatus {
         stage,
         state: label,
-        available: stage.is_available(),
         verdict: trailer(TRAILER_VERDICT),
         by_person: matches!(record.state, StageState::Done { by_person: true }),
         drafter: trailer(TRAILER_DRAFTER),
@@ -274,6 +273,7 @@ fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> S
         implementer: trailer(TRAILER_IMPLEMENTER),
         attempts: trailer(TRAILER_ATTEMPTS).and_then(|r| r.parse().ok()),
         tests: trailer(TRAILER_TESTS),
+        pull_request: trailer(TRAILER_PR),
         tokens: trailer(TRAILER_TOKENS).and_then(|t| parse_tokens(&t)),
         cost_usd: trailer(TRAILER_COST).and_then(|c| c.trim().parse().ok()),
         date: change.map(|c| format_date(c.time)),
@@ -314,7 +314,7 @@ fn next_action(state: &IssueState, waiting_at: Option<Gate>) -> NextAction {
             .unwrap_or_default();
         return NextAction::Decide { gate, artifact };
     }
-    for stage in Stage::ALL.into_iter().filter(|s| s.is_available()) {
+    for stage in Stage::ALL {
         let record = state.stage(stage);
         match &record.state {
             StageState::Done { .. } => continue,
@@ -357,7 +357,6 @@ mod tests {
             .map(|&(stage, state)| StageStatus {
                 stage,
                 state,
-                available: stage.is_available(),
                 verdict: None,
                 by_person: false,
                 drafter: None,
@@ -366,6 +365,7 @@ mod tests {
                 implementer: None,
                 attempts: None,
                 tests: None,
+                pull_request: None,
                 tokens: None,
                 cost_usd: None,
                 date: None,

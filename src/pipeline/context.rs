@@ -13,13 +13,15 @@ use super::PipelineError;
 use super::Session;
 use super::branch::{IssueBranch, IssueState, Message, StageRecord, redacted_files};
 use super::events::{Event, EventSink, SectionFix};
+use super::github::{Connection, GitHubCall};
 use super::grounding::RepoContext;
 use super::interrupt::Interrupt;
 use super::io::RunIo;
 use super::models::{Call, Models};
 use super::prompts::Prompts;
 use super::spend::Spent;
-use crate::config::{Config, ProviderKind, StageConfig};
+use crate::config::{Config, GithubConfig, ProviderKind, StageConfig};
+use crate::forge::RepoId;
 use crate::git::{FileChange, ObjectId, Repo, Worktree};
 use crate::issue::Issue;
 use crate::llm::{Prompt, Reply};
@@ -40,6 +42,11 @@ pub struct RunState {
     pub skip: BTreeSet<Stage>,
     /// The repository as prompts describe it, read once per run (`None` until then).
     pub repo_context: Option<String>,
+    /// GitHub, when the run reads the issue from it or opens a pull request.
+    pub github: Option<Connection>,
+    /// The branch a pull request goes into: `--base`, else the branch checked out when the
+    /// run started.
+    pub pr_base: Option<String>,
 }
 
 impl RunState {
@@ -384,5 +391,101 @@ impl<'a> StageContext<'a> {
 
     pub fn emit(&self, event: Event) {
         self.io.events.emit(event);
+    }
+
+    /// The issue branch's name.
+    pub fn branch_name(&self) -> &str {
+        &self.run.branch.name
+    }
+
+    /// The `[github]` settings.
+    pub fn github_settings(&self) -> GithubConfig {
+        self.run.session.config.github.clone()
+    }
+
+    /// The branch a pull request goes into.
+    pub fn pr_base(&self) -> Option<String> {
+        self.run.pr_base.clone()
+    }
+
+    /// Connect to the repository pull requests are opened on, unless the run already is (it
+    /// connects before calling any model when it can tell it will reach the pull request).
+    pub async fn connect_github(&mut self) -> Result<(), PipelineError> {
+        let target = super::github::target(&self.run.session, None)?;
+        if self
+            .run
+            .github
+            .as_ref()
+            .is_some_and(|c| c.forge().repo() == &target.repo)
+        {
+            return Ok(());
+        }
+        let connection = super::github::connect(&mut self.run.session, target, self.io).await?;
+        self.run.github = Some(connection);
+        Ok(())
+    }
+
+    /// GitHub, once [`StageContext::connect_github`] connected.
+    pub fn github(&self) -> Result<GitHubCall<'_>, PipelineError> {
+        match &self.run.github {
+            Some(connection) => Ok(GitHubCall::new(connection, self.io)),
+            None => Err(PipelineError::WrongSettings { stage: self.stage }),
+        }
+    }
+
+    /// The GitHub repository behind `remote`, by its configured URL.
+    pub fn remote_repo(&self, remote: &str) -> Result<RepoId, PipelineError> {
+        super::github::remote_repo(&self.run.session, remote)
+    }
+
+    /// Push `commit` to `remote` as the issue branch: never forced, within
+    /// `github.push_timeout`, raced against Ctrl-C; said before and after.
+    pub async fn push(&mut self, remote: &str, commit: ObjectId) -> Result<(), PipelineError> {
+        let branch = &self.run.branch.name;
+        let timeout = self.run.session.config.github.push_timeout;
+        self.emit(Event::Pushing {
+            remote: remote.to_string(),
+            branch: branch.clone(),
+            commit: commit.short(),
+        });
+        let push = self.run.session.repo.push(remote, commit, branch, timeout);
+        let pushed = interruptible(self.io.interrupt, push).await??;
+        self.emit(Event::Pushed {
+            remote: remote.to_string(),
+            branch: branch.clone(),
+            commit: commit.short(),
+            up_to_date: pushed.up_to_date,
+        });
+        Ok(())
+    }
+
+    /// Where the issue stands now, read from the branch again (after this run's commits).
+    pub fn current_state(&self) -> Result<IssueState, PipelineError> {
+        let session = &self.run.session;
+        let issue = self.run.issue.number;
+        match self.run.branch.tip {
+            Some(tip) => Ok(IssueState::load(
+                &session.repo,
+                tip,
+                &session.config,
+                issue,
+                None,
+            )?),
+            None => Ok(IssueState::empty(&session.config, issue)),
+        }
+    }
+
+    /// `text` with every credential this run knows removed.
+    pub fn redact(&self, text: &str) -> String {
+        self.run.session.redactor.clean(text)
+    }
+
+    /// Remove the issue's worktree (its work is on the branch).
+    pub fn remove_worktree(&self) -> Result<(), PipelineError> {
+        let issue = self.run.issue.number;
+        if self.run.session.repo.remove_issue_worktree(issue)? {
+            self.emit(Event::WorktreeRemoved { issue });
+        }
+        Ok(())
     }
 }

@@ -176,6 +176,58 @@ pub enum Event {
         decision: GateDecision,
         commit: String,
     },
+    /// GitHub is reached for `repo` through `api`, with a token from `token` (where it was
+    /// found: a variable's name or a program — never the value).
+    #[serde(rename = "github")]
+    GitHub {
+        repo: String,
+        api: String,
+        token: String,
+    },
+    /// A GitHub request waits `seconds` before it is tried again.
+    #[serde(rename = "github_waiting")]
+    GitHubWaiting {
+        #[serde(flatten)]
+        reason: ForgeWaitReason,
+        seconds: u64,
+        attempt: u32,
+    },
+    /// The issue was read from GitHub: `comments` of `comments_total` comments kept, the body
+    /// cut to fit (`body_cut`), and `hidden_removed` HTML comments and invisible characters
+    /// removed before any model sees the text.
+    IssueRead {
+        issue: u64,
+        url: String,
+        comments: u64,
+        comments_total: u64,
+        body_cut: bool,
+        hidden_removed: usize,
+    },
+    /// `git push` of `commit` to `remote` as `branch` started.
+    Pushing {
+        remote: String,
+        branch: String,
+        commit: String,
+    },
+    /// The push finished (`up_to_date`: the remote had it already).
+    Pushed {
+        remote: String,
+        branch: String,
+        commit: String,
+        up_to_date: bool,
+    },
+    /// The pull request of the branch: opened now (`created`), or updated.
+    PullRequest {
+        url: String,
+        number: u64,
+        created: bool,
+        draft: bool,
+        base: String,
+    },
+    /// The issue's worktree was removed (its work is on the branch).
+    WorktreeRemoved {
+        issue: u64,
+    },
     Warning(Warning),
     /// Secrets were removed from something written (a file, a commit message, a
     /// transcript): which place, and which variables or kinds of token — never the values.
@@ -191,6 +243,22 @@ pub enum Event {
         hints: Vec<String>,
         exit_code: u8,
     },
+}
+
+/// Why a GitHub request waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum ForgeWaitReason {
+    /// The primary rate limit is used up until it resets.
+    RateLimit,
+    /// GitHub asked to slow down (`retry-after`).
+    SecondaryRateLimit,
+    /// GitHub answered with a server error.
+    ServerError { status: u16 },
+    /// The connection failed.
+    Network,
+    /// GitHub did not answer in time.
+    TimedOut,
 }
 
 /// How a test run ended.

@@ -13,6 +13,7 @@ pub mod branch;
 pub mod context;
 pub mod events;
 pub mod gate;
+pub mod github;
 pub mod grounding;
 pub mod interrupt;
 pub mod io;
@@ -90,6 +91,8 @@ pub struct RunOptions {
     pub gate_overrides: BTreeMap<Gate, bool>,
     pub dry_run: bool,
     pub base: Option<String>,
+    /// Run on a closed or locked issue.
+    pub force: bool,
 }
 
 impl RunOptions {
@@ -104,6 +107,7 @@ impl RunOptions {
             gate_overrides: BTreeMap::new(),
             dry_run: false,
             base: None,
+            force: false,
         }
     }
 }
@@ -183,12 +187,9 @@ pub enum PipelineError {
     },
     #[error("issue #{issue} has no branch yet")]
     NoBranch { issue: u64, prefix: String },
-    #[error("the {stage} stage is not available in this version of git-orchestrate")]
-    StageUnavailable { stage: Stage, last: Option<Stage> },
-    #[error(
-        "git orchestrate needs the issue text: issue #{issue} has no brief on a branch yet, and reading issues from GitHub is not available yet"
-    )]
-    NoIssueSource { issue: u64 },
+    /// A stage was given the settings of another kind of stage: a bug.
+    #[error("internal error: the {stage} stage has no settings of its kind")]
+    WrongSettings { stage: Stage },
     #[error("issue #{issue} is not waiting at a gate: {detail}")]
     NotAtGate { issue: u64, detail: String },
     /// The branch was checked out in a work tree while the run worked, so the `kind` commit
@@ -243,6 +244,28 @@ pub enum PipelineError {
         command: String,
         source: crate::testing::TestError,
     },
+    #[error(transparent)]
+    Forge(#[from] crate::forge::ForgeError),
+    #[error("#{number} is a pull request, not an issue: {url}")]
+    IsPullRequest { number: u64, url: String },
+    #[error("issue #{number} is {}: {url}", describe_state(.state, *.locked))]
+    IssueNotOpen {
+        number: u64,
+        state: String,
+        locked: bool,
+        url: String,
+    },
+    #[error("no branch to open the pull request of {branch} into: HEAD is not on a branch")]
+    NoPullRequestBase { branch: String },
     #[error("interrupted")]
     Interrupted,
+}
+
+/// `closed`, `locked`, `closed and locked`.
+fn describe_state(state: &str, locked: bool) -> String {
+    match (state == "open", locked) {
+        (true, true) => "locked".into(),
+        (false, true) => format!("{state} and locked"),
+        _ => state.to_string(),
+    }
 }

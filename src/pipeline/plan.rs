@@ -27,8 +27,6 @@ pub enum Step {
     Skip,
     /// After the stage the run stops after.
     Beyond,
-    /// Not built in this version.
-    Unavailable,
 }
 
 /// What the plan does with a stage, as events report it.
@@ -38,7 +36,6 @@ pub enum Action {
     Run,
     Skip,
     NotRun,
-    Unavailable,
 }
 
 impl Step {
@@ -47,7 +44,6 @@ impl Step {
             Step::Run(_) => Action::Run,
             Step::Skip => Action::Skip,
             Step::Beyond => Action::NotRun,
-            Step::Unavailable => Action::Unavailable,
         }
     }
 }
@@ -77,8 +73,6 @@ pub enum Reason {
     ResumeFrom { from: Stage },
     /// Before the stage the run resumes from: taken as it is on the branch.
     TakenAsIs,
-    /// Not built in this version.
-    Unavailable,
 }
 
 /// One stage's part in the plan.
@@ -130,9 +124,6 @@ fn decide(stage: Stage, state: &IssueState, opts: &RunOptions) -> (Step, Reason)
     }
     if opts.skip.contains(&stage) {
         return (Step::Skip, Reason::Skipped { stage });
-    }
-    if !stage.is_available() {
-        return (Step::Unavailable, Reason::Unavailable);
     }
     if let Some(from) = opts.resume_from {
         if stage >= from {

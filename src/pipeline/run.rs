@@ -16,6 +16,7 @@ use super::events::{
     Summary, SummaryRow, Warning,
 };
 use super::gate::{self, Held};
+use super::github::{self, Connection};
 use super::io::RunIo;
 use super::local::lock::IssueLock;
 use super::models::Models;
@@ -38,11 +39,13 @@ pub struct Claim {
     pub branch: IssueBranch,
     pub state: IssueState,
     pub lock: Option<IssueLock>,
+    /// GitHub, when the issue was read from it.
+    pub github: Option<Connection>,
 }
 
 /// Run the pipeline for one claimed issue.
 pub async fn run(
-    session: Session,
+    mut session: Session,
     claim: Claim,
     opts: &RunOptions,
     io: &RunIo<'_>,
@@ -57,6 +60,7 @@ pub async fn run(
         branch,
         state,
         lock,
+        github,
     } = claim;
     let prompts = Prompts::load(Some(&workdir))?;
     let plan = plan::plan(&state, opts, &branch.name)?;
@@ -96,6 +100,32 @@ pub async fn run(
     if runs_impl && tests.is_none() && !opts.dry_run {
         return Err(PipelineError::NoTestCommand);
     }
+    let runs_pr = plan
+        .iter()
+        .any(|p| p.stage == Stage::Pr && matches!(p.step, Step::Run(_)));
+    // A run that will stop at the before_pr gate (nobody can answer, and the gate has not
+    // been passed for the code this run ends with) does not reach the pull request.
+    let stops_before_pr = gates.get(Gate::BeforePr)
+        && !io.gatekeeper.can_ask()
+        && (runs_impl || !state.gate_passed(Gate::BeforePr));
+    // The pull request's repository and token, likewise found before any model is called.
+    let github = match (runs_pr && !stops_before_pr && !opts.dry_run, github) {
+        (true, reading) => {
+            let target = github::target(&session, None)?;
+            match reading.filter(|c| c.forge().repo() == &target.repo) {
+                Some(connection) => Some(connection),
+                None => Some(github::connect(&mut session, target, io).await?),
+            }
+        }
+        (false, reading) => reading,
+    };
+    let pr_base = match (&opts.base, &branch.base_name) {
+        (Some(base), _) | (None, Some(base)) => Some(base.clone()),
+        (None, None) => match session.repo.head()? {
+            crate::git::Head::Branch { name, .. } => Some(name),
+            _ => None,
+        },
+    };
     for path in &prompts.unknown {
         io.events.emit(Event::Warning(Warning::UnusedPromptFile {
             path: path.clone(),
@@ -118,6 +148,8 @@ pub async fn run(
             models,
             skip: opts.skip.clone(),
             repo_context: None,
+            github,
+            pr_base,
         },
         gates,
         opts,
@@ -154,7 +186,7 @@ impl Run<'_> {
             for planned in &plan {
                 if !self.rows.iter().any(|r| r.stage == planned.stage) {
                     let reason = match planned.step {
-                        Step::Beyond | Step::Unavailable => Some(planned.reason.clone()),
+                        Step::Beyond => Some(planned.reason.clone()),
                         _ => None,
                     };
                     self.rows
@@ -180,7 +212,6 @@ impl Run<'_> {
     }
 
     async fn execute_plan(&mut self, plan: &[Planned]) -> Result<Outcome, PipelineError> {
-        let mut last_done: Option<Stage> = None;
         for planned in plan {
             let stage = planned.stage;
             if self.io.interrupt.is_triggered() {
@@ -193,19 +224,6 @@ impl Run<'_> {
                     self.rows
                         .push(row(stage, RowResult::NotRun { reason }, None, None));
                     continue;
-                }
-                Step::Unavailable => {
-                    // The pipeline of this version ends before it (`pr`): the run is done.
-                    let reason = Some(planned.reason.clone());
-                    self.rows
-                        .push(row(stage, RowResult::NotRun { reason }, None, None));
-                    if last_done.is_some() {
-                        return Ok(Outcome::Completed);
-                    }
-                    return Err(PipelineError::StageUnavailable {
-                        stage,
-                        last: last_done,
-                    });
                 }
                 Step::Skip => {
                     self.io.events.emit(Event::StageSkipped {
@@ -229,9 +247,6 @@ impl Run<'_> {
             }
             let flagged = self.opts.skip.contains(&stage);
             let done = ran || (!flagged && self.state.state.stage(stage).state.is_done());
-            if done {
-                last_done = Some(stage);
-            }
             if self.opts.until == Some(stage) {
                 return Ok(Outcome::StoppedAfter { stage });
             }
@@ -384,14 +399,11 @@ fn plan_event(view: PlanView<'_>) -> Plan {
                     .collect(),
                 _ => Vec::new(),
             };
-            let gate = stage
-                .gate_after()
-                .filter(|_| stage.is_available())
-                .map(|gate| PlanGate {
-                    gate,
-                    enabled: view.gates.get(gate),
-                    passed: view.state.gate_passed(gate),
-                });
+            let gate = stage.gate_after().map(|gate| PlanGate {
+                gate,
+                enabled: view.gates.get(gate),
+                passed: view.state.gate_passed(gate),
+            });
             let implement =
                 (stage == Stage::Impl && matches!(planned.step, Step::Run(_))).then(|| PlanImpl {
                     worktree: view.worktrees.join(view.issue.number.to_string()),

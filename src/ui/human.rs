@@ -143,7 +143,6 @@ impl<'u> HumanRenderer<'u> {
                     Action::Run => "run",
                     Action::Skip => "skip",
                     Action::NotRun => "not run",
-                    Action::Unavailable => "unavailable",
                 };
                 vec![
                     step.stage.name().to_string(),
@@ -659,6 +658,90 @@ impl EventSink for HumanRenderer<'_> {
                     "Attempt",
                     &format!("{attempt} of {of}: {}{files}", words::attempt(&result)),
                 );
+            }
+            Event::GitHub { repo, api, token } => {
+                let host = if api == "https://api.github.com" {
+                    String::new()
+                } else {
+                    format!(" at {api}")
+                };
+                self.line(DIM, "GitHub", &format!("{repo}{host} (token from {token})"));
+            }
+            Event::GitHubWaiting {
+                reason,
+                seconds,
+                attempt,
+            } => self.ui.warn(&format!(
+                "GitHub: {}; trying again in {} (try {})",
+                words::forge_wait(reason),
+                words::seconds(seconds),
+                attempt + 1
+            )),
+            Event::IssueRead {
+                issue,
+                url,
+                comments,
+                comments_total,
+                body_cut,
+                hidden_removed,
+            } => {
+                let mut what = format!("#{issue} {url}");
+                if comments_total > 0 {
+                    what.push_str(&format!(", {comments} of {comments_total} comments"));
+                }
+                self.line(DIM, "Read", &what);
+                if body_cut || comments < comments_total {
+                    self.ui.warn(&format!(
+                        "issue #{issue} is long: the brief keeps {} (the brief says what was left out)",
+                        if body_cut {
+                            "the start of its body"
+                        } else {
+                            "its first comments"
+                        }
+                    ));
+                }
+                if hidden_removed > 0 {
+                    self.ui.warn(&format!(
+                        "issue #{issue} held {hidden_removed} HTML comments or invisible characters; they were removed before any model saw the text"
+                    ));
+                }
+            }
+            Event::Pushing { remote, branch, .. } => {
+                self.start_spinner(format!("pushing {branch} to {remote}"));
+            }
+            Event::Pushed {
+                remote,
+                branch,
+                commit,
+                up_to_date,
+            } => {
+                let how = if up_to_date { " (already there)" } else { "" };
+                self.line(
+                    DIM,
+                    "Pushed",
+                    &format!("{branch} at {commit} to {remote}{how}"),
+                );
+            }
+            Event::PullRequest {
+                url,
+                number,
+                created,
+                draft,
+                base,
+            } => {
+                let what = match (created, draft) {
+                    (true, true) => "opened draft",
+                    (true, false) => "opened",
+                    (false, _) => "updated",
+                };
+                self.line(GOOD, "PR", &format!("#{number} {what} into {base}: {url}"));
+                // The address is the run's result: on stdout, where a script reads it.
+                let _ = self.ui.data(&format!("{url}\n"));
+            }
+            Event::WorktreeRemoved { issue } => {
+                if self.ui.verbosity == Verbosity::Verbose {
+                    self.line(DIM, "Worktree", &format!("of #{issue} removed"));
+                }
             }
             Event::Warning(warning) => self.ui.warn(&match warning {
                 Warning::UnusedPromptFile { path } => format!(

@@ -50,6 +50,9 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
         if let Some(tests) = &s.tests {
             out.push_str(&format!("\n{}: tests {tests}\n", s.stage));
         }
+        if let Some(url) = &s.pull_request {
+            out.push_str(&format!("\npull request: {url}\n"));
+        }
     }
     if let Some(defaults) = &status.default_models {
         out.push('\n');

@@ -3,7 +3,9 @@
 //! what a person reads, so `--json` and the terminal never disagree about what happened.
 
 use crate::ops::status::NextAction;
-use crate::pipeline::events::{AttemptResult, Reason, RowResult, TestResult, TestSource, Verdict};
+use crate::pipeline::events::{
+    AttemptResult, ForgeWaitReason, Reason, RowResult, TestResult, TestSource, Verdict,
+};
 use crate::stage::{Gate, Stage};
 
 /// The command that goes on with `issue`, with the options of the run that is being
@@ -43,7 +45,6 @@ pub fn reason(reason: &Reason) -> String {
         Reason::AfterUntil { until } => format!("after --until {until}"),
         Reason::ResumeFrom { from } => format!("--resume-from {from}"),
         Reason::TakenAsIs => "taken as it is (--resume-from)".into(),
-        Reason::Unavailable => "not available in this version".into(),
     }
 }
 
@@ -174,5 +175,25 @@ pub fn test_source(source: &TestSource) -> String {
     match source {
         TestSource::Config => "stages.impl.test_command".into(),
         TestSource::Detected { file } => format!("detected from {file}"),
+    }
+}
+
+/// Why a GitHub request waits.
+pub fn forge_wait(reason: ForgeWaitReason) -> String {
+    match reason {
+        ForgeWaitReason::RateLimit => "the API rate limit is used up until it resets".into(),
+        ForgeWaitReason::SecondaryRateLimit => "GitHub asked to slow down".into(),
+        ForgeWaitReason::ServerError { status } => format!("GitHub answered {status}"),
+        ForgeWaitReason::Network => "the connection failed".into(),
+        ForgeWaitReason::TimedOut => "GitHub did not answer in time".into(),
+    }
+}
+
+/// `45s`, `2m 5s`.
+pub fn seconds(secs: u64) -> String {
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m {s}s"),
     }
 }

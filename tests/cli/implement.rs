@@ -77,9 +77,9 @@ pub(crate) fn impl_prompt(repo: &TestRepo, n: usize) -> String {
 fn a_run_goes_from_issue_file_to_a_passing_impl_commit() {
     let (repo, issue) = impl_repo(&by_round(&[GOOD_EDIT]), "");
     let before = repo.checkout_state();
-    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(0)
-        .stderr_has("every stage is done");
+        .stderr_has("stopped after impl");
 
     assert_eq!(repo.subjects(BRANCH)[0], IMPL_SUBJECT);
     let trailers = repo.trailers(BRANCH);
@@ -145,7 +145,7 @@ fn a_run_goes_from_issue_file_to_a_passing_impl_commit() {
 #[test]
 fn a_failing_first_attempt_is_fixed_by_the_second_with_the_test_output_in_its_prompt() {
     let (repo, issue) = impl_repo(&by_round(&[WRONG_EDIT, FIX_EDIT]), "");
-    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(0)
         .stderr_has("Attempt 1 of 4: the tests fail")
         .stderr_has("Attempt 2 of 4: the tests pass");
@@ -182,7 +182,7 @@ fn never_green() -> String {
 #[test]
 fn tests_that_never_pass_block_after_max_test_retries_with_the_last_attempt_committed() {
     let (repo, issue) = impl_repo(&never_green(), "max_test_retries = 2\n");
-    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(3)
         .stderr_has("blocked at impl: the tests still fail after 3 attempts");
     assert_eq!(impl_calls(&repo).len(), 3);
@@ -213,7 +213,7 @@ fn the_same_failure_twice_in_a_row_stops_the_loop_early() {
     // Each round changes the comment, never the number of `not yet` lines.
     let body = "if [ \"$ORCHESTRATE_ROUND\" = 1 ]; then\ncat <<REPLY\nsrc/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n// not yet 1\n>>>>>>> REPLACE\nREPLY\nelse\nprev=$((ORCHESTRATE_ROUND - 1))\ncat <<REPLY\nsrc/lib.rs\n<<<<<<< SEARCH\n// not yet $prev\n=======\n// not yet $ORCHESTRATE_ROUND\n>>>>>>> REPLACE\nREPLY\nfi";
     let (repo, issue) = impl_repo(body, "max_test_retries = 5\n");
-    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(3)
         .stderr_has("the tests failed the same way twice in a row (attempts 1 and 2)");
     assert_eq!(
@@ -228,7 +228,7 @@ fn a_red_baseline_blocks_before_any_implementer_call() {
     let (repo, issue) = impl_repo(&by_round(&[GOOD_EDIT]), "");
     repo.write("src/lib.rs", "pub fn widget() {}\n// not yet\n");
     repo.git(&["commit", "-q", "-am", "red"]);
-    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(3)
         .stderr_has("the tests already fail on the unchanged tree (the baseline): tests::verbose_1; no model was called");
     assert!(impl_calls(&repo).is_empty());
@@ -248,7 +248,7 @@ fn with_a_red_baseline_allowed_only_new_failures_count() {
     let (repo, issue) = impl_repo(&by_round(&[GOOD_EDIT]), "allow_red_baseline = true\n");
     repo.write("src/lib.rs", "pub fn widget() {}\n// not yet\n");
     repo.git(&["commit", "-q", "-am", "red"]);
-    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(0)
         .stderr_has("only tests that fail on the baseline too failed");
     assert_eq!(
@@ -266,7 +266,8 @@ fn allow_red_baseline_is_also_a_flag() {
         "7",
         "--issue-file",
         &issue,
-        "--no-gate-before-pr",
+        "--until",
+        "impl",
         "--allow-red-baseline",
     ])
     .expect_code(0);
@@ -337,7 +338,7 @@ fn the_test_command_sees_no_credentials() {
             ("ALLOWED_TOKEN", "kept-for-tests"),
             ("PLAIN_SETTING", "visible"),
         ],
-        &["7", "--issue-file", &issue, "--no-gate-before-pr"],
+        &["7", "--issue-file", &issue, "--until", "impl"],
     )
     .expect_code(0);
     let seen = std::fs::read_to_string(&env_log).unwrap();
@@ -377,20 +378,21 @@ fn after_spec_holds_before_any_code_is_written_and_before_pr_after_the_impl_comm
     assert_eq!(impl_calls(&repo).len(), 1);
     assert!(repo.subjects(BRANCH).contains(&IMPL_SUBJECT.to_string()));
     repo.run(&["approve", "7"]).expect_code(0);
-    repo.run(&["7", "--no-input"]).expect_code(0);
+    repo.run(&["7", "--no-input", "--until", "impl"])
+        .expect_code(0);
     assert_eq!(impl_calls(&repo).len(), 1, "a done impl is not run again");
 }
 
 #[test]
 fn a_rerun_after_a_block_continues_from_the_blocked_tree_with_the_last_failure() {
     let (repo, issue) = impl_repo(&by_round(&[WRONG_EDIT]), "max_test_retries = 0\n");
-    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(3);
     let blocked = repo.rev(BRANCH);
 
     // A better implementer: it fixes what the blocked attempt left.
     repo.model("implementer", &by_round(&[FIX_EDIT]));
-    repo.run(&["7", "--no-gate-before-pr"]).expect_code(0);
+    repo.run(&["7", "--until", "impl"]).expect_code(0);
     assert_eq!(repo.rev(&format!("{BRANCH}^")), blocked);
     let prompt = impl_prompt(&repo, 2);
     assert!(prompt.contains("An earlier run blocked"), "{prompt}");
@@ -444,7 +446,7 @@ fn files_the_test_command_writes_are_not_committed() {
         &format!("mkdir -p .cache && date > .cache/run && echo ran >> test-output.log\n{CHECK}"),
     );
     repo.git(&["commit", "-q", "-am", "noisy tests"]);
-    repo.run(&["7", "--issue-file", &issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(0);
     let changed = repo.git(&["show", "--format=", "--name-only", BRANCH]);
     assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs");
@@ -458,7 +460,8 @@ fn files_the_test_command_writes_are_not_committed() {
     let agent = agent.replacen("cmd:", "agent:", 1);
     repo.run(&[
         "7",
-        "--no-gate-before-pr",
+        "--until",
+        "impl",
         "--resume-from",
         "impl",
         "-c",

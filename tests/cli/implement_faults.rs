@@ -44,7 +44,7 @@ const AGENT_GOOD: &str =
     "printf 'pub fn widget() {}\\n\\npub fn verbose() -> bool {\\n    true\\n}\\n' > src/lib.rs";
 
 fn run_issue(repo: &TestRepo, issue: &str) -> Run {
-    repo.run(&["7", "--issue-file", issue, "--no-gate-before-pr"])
+    repo.run(&["7", "--issue-file", issue, "--until", "impl"])
 }
 
 /// The files the commit at `rev` changed.
@@ -301,7 +301,7 @@ fn the_agent_has_its_credentials_and_the_test_command_does_not() {
     repo.git(&["commit", "-q", "-am", "env check"]);
     repo.run_env(
         &[("ANTHROPIC_API_KEY", "sk-ant-secret-value-1234567890")],
-        &["7", "--issue-file", &issue, "--no-gate-before-pr"],
+        &["7", "--issue-file", &issue, "--until", "impl"],
     )
     .expect_code(0);
     let agent_saw = std::fs::read_to_string(&agent_env).unwrap();
@@ -795,7 +795,7 @@ fn a_run_killed_during_an_attempt_leaves_work_the_next_run_saves() {
         "echo 'pub fn killed_attempt() {{}}' >> src/lib.rs\necho $$ > \"$LOG/agent.pid\"\ntouch \"{marker}\"\nsleep 300"
     );
     let (repo, issue) = agent_repo(&body, "");
-    let mut child = spawn(&repo, &["7", "--issue-file", &issue, "--no-gate-before-pr"]);
+    let mut child = spawn(&repo, &["7", "--issue-file", &issue, "--until", "impl"]);
     wait_for(&repo.logs.join("agent-started"), &mut child);
     let spec_commit = repo.rev(BRANCH);
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
@@ -862,7 +862,7 @@ fn ctrl_c_while_the_tests_run_stops_them_and_leaves_the_branch_as_it_was() {
             marker.display()
         ),
     );
-    let mut child = spawn(&repo, &["7", "--issue-file", &issue, "--no-gate-before-pr"]);
+    let mut child = spawn(&repo, &["7", "--issue-file", &issue, "--until", "impl"]);
     wait_for(&marker, &mut child);
     let before = repo.rev(BRANCH);
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
@@ -883,7 +883,7 @@ fn a_second_run_of_the_same_issue_stops_at_the_lock_and_the_first_completes() {
         by_round(&[GOOD_EDIT])
     );
     let (repo, issue) = impl_repo(&body, "");
-    let mut first = spawn(&repo, &["7", "--issue-file", &issue, "--no-gate-before-pr"]);
+    let mut first = spawn(&repo, &["7", "--issue-file", &issue, "--until", "impl"]);
     wait_for(&repo.logs.join("implementing"), &mut first);
     let second = run_issue(&repo, &issue);
     std::fs::write(repo.logs.join("go"), "").unwrap();
@@ -892,7 +892,7 @@ fn a_second_run_of_the_same_issue_stops_at_the_lock_and_the_first_completes() {
         .stderr_has("issue #7 is already being worked on by another git orchestrate run");
     finish(first)
         .expect_code(0)
-        .stderr_has("every stage is done");
+        .stderr_has("stopped after impl");
     assert_eq!(repo.subjects(BRANCH)[0], IMPL_SUBJECT);
     assert_eq!(impl_calls(&repo).len(), 1);
 }

@@ -13,6 +13,8 @@ mod clean;
 mod defaults;
 mod faults;
 mod gates;
+mod github;
+mod github_faults;
 mod implement;
 mod implement_faults;
 mod providers;

@@ -279,11 +279,12 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
 }
 
 #[test]
-fn a_bare_issue_number_needs_an_issue_file() {
+fn a_bare_issue_number_without_a_github_remote_says_how_to_go_on() {
     let (repo, _) = setup();
     repo.run(&["7"])
         .expect_code(1)
-        .stderr_has("needs the issue text")
+        .stderr_has("the repository has no remote `origin`")
+        .stderr_has("github.repo")
         .stderr_has("--issue-file");
     assert_eq!(repo.branches(), ["main"]);
 }

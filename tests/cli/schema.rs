@@ -69,7 +69,7 @@ fn assert_valid(schema: &Value, document: &Value, what: &str) {
 
 /// Every line of a `--json` run, parsed and checked against the events schema.
 #[track_caller]
-fn assert_events(run: &Run, what: &str) -> Vec<Value> {
+pub(crate) fn assert_events(run: &Run, what: &str) -> Vec<Value> {
     let schema = events_schema();
     let events: Vec<Value> = run
         .stdout
@@ -199,7 +199,7 @@ fn a_run_that_passes_emits_events_that_match_the_schema() {
         &reviewer,
         &format!("[stages.impl]\nimplementer = \"{implementer}\"\ntest_command = \"true\"\n"),
     );
-    let run = repo.run(&["7", "--no-gate-before-pr", "--json"]);
+    let run = repo.run(&["7", "--until", "impl", "--json"]);
     run.expect_code(0);
     let events = assert_events(&run, "a run through impl");
     let kinds: Vec<&str> = events
@@ -212,7 +212,7 @@ fn a_run_that_passes_emits_events_that_match_the_schema() {
     let attempts: Vec<&Value> = events.iter().filter(|e| e["event"] == "attempt").collect();
     assert_eq!(attempts[0]["result"], "edits_rejected");
     assert_eq!(attempts[1]["result"], "passed");
-    assert_eq!(events.last().unwrap()["outcome"], "completed");
+    assert_eq!(events.last().unwrap()["outcome"], "stopped_after");
     let status = status_json(&repo, &["status", "7", "--json"]);
     assert_eq!(status["stages"][3]["attempts"], 2);
     assert_eq!(status["stages"][3]["tests"], "\"true\" passed");

@@ -572,8 +572,8 @@ fn help_of_every_command() {
 
     Options:
           --issue <N>            The issue, as an option (same as the positional ISSUE)
-          --issue-file <PATH>    Read the issue from a Markdown file (its first `# ` line is the title).
-                                 Needed until the issue has a brief on its branch
+          --issue-file <PATH>    Read the issue from a Markdown file (its first `# ` line is the title)
+                                 instead of GitHub
           --until <STAGE>        Stop after this stage (triage, lld, spec, impl, pr); `--until spec`:
                                  design documents only
           --dry-run              Print the plan (each stage: run or skip and why, gates, models, branch,
@@ -589,11 +589,12 @@ fn help_of_every_command() {
           --gate <NAME>          Turn on a gate for this run: after_lld, after_spec, before_pr
                                  (repeatable)
           --no-gate <NAME>       Turn off a gate for this run (repeatable)
-          --base <BRANCH>        Base branch for a new issue branch (default: the branch checked out
-                                 now)
+          --base <BRANCH>        Base branch for a new issue branch and its pull request (default: the
+                                 branch checked out now)
           --allow-red-baseline   Take failures the tests already have on the unchanged tree as known:
                                  impl then requires only that no new test fails
                                  (stages.impl.allow_red_baseline)
+          --force                Run on a closed or locked GitHub issue
           --no-input             Never prompt; a gate stops the run (also when there is no terminal)
           --json                 Machine-readable events, one JSON object per line, on stdout
       -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else
@@ -619,8 +620,8 @@ fn help_of_every_command() {
 
     Options:
           --issue <N>            The issue, as an option (same as the positional ISSUE)
-          --issue-file <PATH>    Read the issue from a Markdown file (its first `# ` line is the title).
-                                 Needed until the issue has a brief on its branch
+          --issue-file <PATH>    Read the issue from a Markdown file (its first `# ` line is the title)
+                                 instead of GitHub
           --until <STAGE>        Stop after this stage (triage, lld, spec, impl, pr); `--until spec`:
                                  design documents only
           --dry-run              Print the plan (each stage: run or skip and why, gates, models, branch,
@@ -636,11 +637,12 @@ fn help_of_every_command() {
           --gate <NAME>          Turn on a gate for this run: after_lld, after_spec, before_pr
                                  (repeatable)
           --no-gate <NAME>       Turn off a gate for this run (repeatable)
-          --base <BRANCH>        Base branch for a new issue branch (default: the branch checked out
-                                 now)
+          --base <BRANCH>        Base branch for a new issue branch and its pull request (default: the
+                                 branch checked out now)
           --allow-red-baseline   Take failures the tests already have on the unchanged tree as known:
                                  impl then requires only that no new test fails
                                  (stages.impl.allow_red_baseline)
+          --force                Run on a closed or locked GitHub issue
           --no-input             Never prompt; a gate stops the run (also when there is no terminal)
           --json                 Machine-readable events, one JSON object per line, on stdout
       -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else

@@ -239,8 +239,51 @@ impl IssueState {
             }
             state.gates.insert(gate, GateEvent { kind, commit });
         }
+        if let Some(pr) = pull_request(repo, tip, issue, state.stage(Stage::Impl))?
+            && let Some(record) = state.stages.get_mut(&Stage::Pr)
+        {
+            record.state = StageState::Done { by_person: false };
+            record.last_change = Some(pr);
+        }
         Ok(state)
     }
+}
+
+/// The `pr` stage has no artifact: it is done when an `orchestrate(pr)` commit of the issue
+/// (it records the pull request) came after the last change to the impl stage's report, on
+/// the first-parent chain from `tip`. Work on the code after that needs a new push.
+fn pull_request(
+    repo: &Repo,
+    tip: ObjectId,
+    issue: u64,
+    implement: &StageRecord,
+) -> Result<Option<CommitInfo>, GitError> {
+    let Some(since) = implement
+        .last_change
+        .as_ref()
+        .filter(|_| implement.state.is_done())
+    else {
+        return Ok(None);
+    };
+    let issue = issue.to_string();
+    let mut commit = Some(tip);
+    while let Some(id) = commit {
+        if id == since.id {
+            break;
+        }
+        let info = repo.commit_info(id)?;
+        if info.trailer(TRAILER_ISSUE) == Some(issue.as_str())
+            && info.trailer(TRAILER_STAGE) == Some(Stage::Pr.name())
+            && info
+                .trailer(TRAILER_VERDICT)
+                .and_then(Verdict::parse)
+                .is_some_and(Verdict::completes)
+        {
+            return Ok(Some(info));
+        }
+        commit = repo.first_parent(id)?;
+    }
+    Ok(None)
 }
 
 /// An artifact whose history is read.

@@ -24,6 +24,8 @@ pub const TRAILER_ATTEMPTS: &str = "Orchestrate-Attempts";
 pub const TRAILER_TESTS: &str = "Orchestrate-Tests";
 pub const TRAILER_TOKENS: &str = "Orchestrate-Tokens";
 pub const TRAILER_COST: &str = "Orchestrate-Cost";
+/// pr: the pull request's web address.
+pub const TRAILER_PR: &str = "Orchestrate-PR";
 
 /// An `Orchestrate-Verdict` value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]

@@ -7,11 +7,10 @@
 //! - [`implement`]: the `impl` stage — code in the worktree, an implement → test →
 //!   fix loop, the change and a report committed.
 //!
-//! The `pr` stage (push and pull request) is not built in this version; the plan marks it
-//! unavailable and the run ends after `impl`. It will be a module here with the same entry
-//! point.
+//! - [`pr`]: push the branch, open or update its pull request, record it.
 
 pub mod implement;
+pub mod pr;
 pub mod review;
 pub mod triage;
 
@@ -46,9 +45,6 @@ pub async fn run(cx: &mut StageContext<'_>, start: Start) -> Result<StageOutcome
         Stage::Triage => triage::run(cx).await,
         Stage::Lld | Stage::Spec => review::run(cx, start).await,
         Stage::Impl => implement::run(cx, start).await,
-        Stage::Pr => Err(PipelineError::StageUnavailable {
-            stage: Stage::Pr,
-            last: Some(Stage::Impl),
-        }),
+        Stage::Pr => pr::run(cx).await,
     }
 }

@@ -29,7 +29,12 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
             }
             Err(other) => return Err(other),
         };
-        (format!("{}\n", reply.text.trim()), Some(label))
+        // What the issue's source section records is not the model's to write or drop.
+        let brief = match issue.source() {
+            Some(source) => format!("{}\n\n{source}", reply.text.trim()),
+            None => format!("{}\n", reply.text.trim()),
+        };
+        (brief, Some(label))
     } else {
         (issue.normalised(), None)
     };

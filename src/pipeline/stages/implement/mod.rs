@@ -169,14 +169,11 @@ impl<'r, 'a> Implement<'r, 'a> {
         cx: &'r mut StageContext<'a>,
         start: &Start,
     ) -> Result<Implement<'r, 'a>, PipelineError> {
-        let settings =
-            cx.settings()
-                .implement()
-                .cloned()
-                .ok_or(PipelineError::StageUnavailable {
-                    stage: Stage::Impl,
-                    last: None,
-                })?;
+        let settings = cx
+            .settings()
+            .implement()
+            .cloned()
+            .ok_or(PipelineError::WrongSettings { stage: Stage::Impl })?;
         let implementer = cx.model_label(Role::Implementer)?;
         let agent = cx.provider_kind(Role::Implementer) == Some(ProviderKind::Agent);
         let base = cx.head();

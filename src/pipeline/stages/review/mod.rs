@@ -80,7 +80,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             .settings()
             .review()
             .cloned()
-            .ok_or(PipelineError::StageUnavailable { stage, last: None })?;
+            .ok_or(PipelineError::WrongSettings { stage })?;
         let drafter = cx.model_label(Role::Drafter)?;
         let reviewer = cx.model_label(Role::Reviewer)?;
         let artifact = cx.artifact(stage);
