@@ -21,6 +21,9 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         PipelineError::IssueNotOpen { number, .. } => vec![format!(
             "to work on it anyway: git orchestrate {number} --force"
         )],
+        PipelineError::RecordNotPushed { remote, branch, .. } => vec![format!(
+            "publish the record when the remote takes it: git push {remote} {branch} (here `git orchestrate status` already shows the pull request)"
+        )],
         PipelineError::NoPullRequestBase { .. } => vec![
             "name the branch the pull request goes into: --base main".into(),
         ],
@@ -265,7 +268,15 @@ pub fn forge(error: &ForgeError) -> Vec<String> {
         ]
     };
     match error {
-        ForgeError::NotGitHub { .. } | ForgeError::BadRepo { .. } => not_github(),
+        ForgeError::NotGitHub { .. } => {
+            let mut hints = vec![
+                "on GitHub Enterprise, set the API's root: -c github.api_url=https://HOST/api/v3"
+                    .to_string(),
+            ];
+            hints.extend(not_github());
+            hints
+        }
+        ForgeError::BadRepo { .. } => not_github(),
         ForgeError::NoRemote { remote } => {
             let mut hints = vec![format!(
                 "add it: git remote add {remote} https://github.com/OWNER/REPO.git, or choose another remote with -c github.remote=NAME"

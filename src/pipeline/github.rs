@@ -56,8 +56,18 @@ pub fn remote_repo(session: &Session, remote: &str) -> Result<RepoId, PipelineEr
             remote: remote.to_string(),
         })?;
     match parse_remote_url(&url) {
-        Some((_, repo)) => Ok(repo),
-        None => Err(ForgeError::NotGitHub {
+        // Without `github.api_url` the API is github.com's, so the remote must be there too
+        // (a GitLab or Bitbucket remote is not read as a GitHub repository of the same name).
+        Some((host, repo))
+            if session.config.github.api_url.is_some()
+                || matches!(
+                    host.as_str(),
+                    "github.com" | "www.github.com" | "ssh.github.com"
+                ) =>
+        {
+            Ok(repo)
+        }
+        _ => Err(ForgeError::NotGitHub {
             remote: remote.to_string(),
             url,
         }

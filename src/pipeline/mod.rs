@@ -255,6 +255,17 @@ pub enum PipelineError {
         locked: bool,
         url: String,
     },
+    /// The pull request is open and recorded on the branch here, but the record did not
+    /// reach the remote.
+    #[error(
+        "the pull request is open at {url}, but the commit on {branch} that records it was not pushed to {remote}"
+    )]
+    RecordNotPushed {
+        url: String,
+        remote: String,
+        branch: String,
+        source: GitError,
+    },
     #[error("no branch to open the pull request of {branch} into: HEAD is not on a branch")]
     NoPullRequestBase { branch: String },
     #[error("interrupted")]

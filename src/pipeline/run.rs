@@ -65,6 +65,29 @@ pub async fn run(
     let prompts = Prompts::load(Some(&workdir))?;
     let plan = plan::plan(&state, opts, &branch.name)?;
     let gates = gate::effective(session.config.gates, &state, &opts.gate_overrides);
+    let runs_impl = plan
+        .iter()
+        .any(|p| p.stage == Stage::Impl && matches!(p.step, Step::Run(_)));
+    let runs_pr = plan
+        .iter()
+        .any(|p| p.stage == Stage::Pr && matches!(p.step, Step::Run(_)));
+    // A run that will stop at the before_pr gate (nobody can answer, and the gate has not
+    // been passed for the code this run ends with) does not reach the pull request.
+    let stops_before_pr = gates.get(Gate::BeforePr)
+        && !io.gatekeeper.can_ask()
+        && (runs_impl || !state.gate_passed(Gate::BeforePr));
+    // The pull request's repository and token, found before any model is
+    // called, and before anything copies the redactor the token is added to.
+    let github = match (runs_pr && !stops_before_pr && !opts.dry_run, github) {
+        (true, reading) => {
+            let target = github::target(&session, None)?;
+            match reading.filter(|c| c.forge().repo() == &target.repo) {
+                Some(connection) => Some(connection),
+                None => Some(github::connect(&mut session, target, io).await?),
+            }
+        }
+        (false, reading) => reading,
+    };
 
     let ctx = ModelContext::new(workdir, session.env.clone(), session.redactor.clone())?;
     let mut ledger = Ledger::new(
@@ -77,9 +100,6 @@ pub async fn run(
     {
         ledger.read_branch(&session.repo, branch.tip, &brief)?;
     }
-    let runs_impl = plan
-        .iter()
-        .any(|p| p.stage == Stage::Impl && matches!(p.step, Step::Run(_)));
     let tests = runs_impl
         .then(|| context::test_command(&session.config, &session.repo, branch.head()))
         .flatten();
@@ -100,25 +120,6 @@ pub async fn run(
     if runs_impl && tests.is_none() && !opts.dry_run {
         return Err(PipelineError::NoTestCommand);
     }
-    let runs_pr = plan
-        .iter()
-        .any(|p| p.stage == Stage::Pr && matches!(p.step, Step::Run(_)));
-    // A run that will stop at the before_pr gate (nobody can answer, and the gate has not
-    // been passed for the code this run ends with) does not reach the pull request.
-    let stops_before_pr = gates.get(Gate::BeforePr)
-        && !io.gatekeeper.can_ask()
-        && (runs_impl || !state.gate_passed(Gate::BeforePr));
-    // The pull request's repository and token, likewise found before any model is called.
-    let github = match (runs_pr && !stops_before_pr && !opts.dry_run, github) {
-        (true, reading) => {
-            let target = github::target(&session, None)?;
-            match reading.filter(|c| c.forge().repo() == &target.repo) {
-                Some(connection) => Some(connection),
-                None => Some(github::connect(&mut session, target, io).await?),
-            }
-        }
-        (false, reading) => reading,
-    };
     let pr_base = match (&opts.base, &branch.base_name) {
         (Some(base), _) | (None, Some(base)) => Some(base.clone()),
         (None, None) => match session.repo.head()? {

@@ -14,6 +14,9 @@ use crate::github::{
     github_json, github_ok, issue_json, pull_json,
 };
 
+/// A token of no well-known shape: only knowing where it came from can hide it.
+const PLAIN_TOKEN: &str = "xK9mQ2vL7pR4tW8zN3bF6hJ1cD5";
+
 const NO_GATE: &[&str] = &["40", "--no-input", "--no-gate-before-pr"];
 
 fn now() -> u64 {
@@ -84,21 +87,36 @@ fn no_token_anywhere_stops_before_any_model_with_a_hint_per_source() {
 
 #[test]
 fn a_token_from_gh_or_a_credential_helper_is_used_and_said() {
-    let hub = Hub::new();
+    // Someone pasted the token into the issue: it must not reach a commit, a prompt or a
+    // transcript, although no variable names it.
+    let leaky = format!("{BODY}\n\nMy token is {PLAIN_TOKEN}, in case you need it.");
+    let hub = Hub::bare();
+    issue_answers(
+        &hub,
+        github_ok(issue_json(40, "Add a --verbose flag", &leaky)),
+    );
     // `gh auth token` prints the token; nothing in the environment.
     let bin = hub.repo.base().join("gh-bin");
     std::fs::create_dir_all(&bin).unwrap();
     let gh = bin.join("gh");
     std::fs::write(
         &gh,
-        format!("#!/bin/sh\n[ \"$1 $2\" = \"auth token\" ] && echo {TOKEN}\n"),
+        format!("#!/bin/sh\n[ \"$1 $2\" = \"auth token\" ] && echo {PLAIN_TOKEN}\n"),
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", bin.display(), hub.repo.minimal_path().display());
-    let run = hub.run_env(&[("PATH", path.as_str())], &["40", "--until", "triage"]);
+    let run = hub.run_env(&[("PATH", path.as_str())], &["40", "--until", "lld"]);
     run.expect_code(0).stderr_has("token from `gh auth token`");
+    assert!(!hub.repo.calls().is_empty());
+    let prompts: Vec<String> = (1..=hub.repo.calls().len())
+        .map(|n| hub.repo.prompt(n))
+        .collect();
+    assert!(
+        prompts.iter().all(|p| !p.contains(PLAIN_TOKEN)),
+        "a prompt holds the token"
+    );
     let auth = hub.requests("GET", ISSUE_PATH)[0]
         .headers
         .get("authorization")
@@ -106,15 +124,15 @@ fn a_token_from_gh_or_a_credential_helper_is_used_and_said() {
         .to_str()
         .unwrap()
         .to_string();
-    assert!(auth.ends_with(TOKEN));
-    assert!(!everything_written(&hub.repo, &run).contains(TOKEN));
+    assert!(auth.ends_with(PLAIN_TOKEN));
+    assert!(!everything_written(&hub.repo, &run).contains(PLAIN_TOKEN));
 
     // A git credential helper for the API's host, asked without prompting.
     let hub = Hub::new();
     hub.repo.git(&[
         "config",
         "credential.helper",
-        &format!("!f() {{ echo username=x-access-token; echo password={TOKEN}; }}; f"),
+        &format!("!f() {{ echo username=x-access-token; echo password={PLAIN_TOKEN}; }}; f"),
     ]);
     let path = hub.repo.minimal_path();
     let run = hub.run_env(
@@ -123,7 +141,7 @@ fn a_token_from_gh_or_a_credential_helper_is_used_and_said() {
     );
     run.expect_code(0)
         .stderr_has("token from `git credential fill`");
-    assert!(!everything_written(&hub.repo, &run).contains(TOKEN));
+    assert!(!everything_written(&hub.repo, &run).contains(PLAIN_TOKEN));
 }
 
 #[test]
@@ -176,12 +194,6 @@ fn a_pull_request_number_and_closed_or_locked_issues_are_refused() {
 #[test]
 fn a_remote_that_is_not_github_names_github_repo_and_issue_file() {
     let hub = Hub::bare();
-    hub.repo.git(&[
-        "remote",
-        "set-url",
-        "origin",
-        "https://gitlab.example.com/acme/widgets.git",
-    ]);
     hub.repo
         .git(&["remote", "set-url", "origin", "/srv/git/widgets.git"]);
     hub.run(NO_GATE)
@@ -190,6 +202,32 @@ fn a_remote_that_is_not_github_names_github_repo_and_issue_file() {
         .stderr_has("github.repo")
         .stderr_has("--issue-file");
     no_model_called(&hub);
+
+    // Another forge's host, with the API left at github.com: not taken for GitHub.
+    hub.repo.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "https://gitlab.example.com/acme/widgets.git",
+    ]);
+    hub.repo
+        .run_env(&[("GITHUB_TOKEN", TOKEN)], NO_GATE)
+        .expect_code(1)
+        .stderr_has("gitlab.example.com")
+        .stderr_has("github.repo");
+    no_model_called(&hub);
+
+    // github.repo names the repository instead.
+    issue_answers(
+        &hub,
+        github_ok(issue_json(40, "Add a --verbose flag", BODY)),
+    );
+    hub.run(&["-c", "github.repo=acme/widgets", "40", "--until", "triage"])
+        .expect_code(0);
+    assert_eq!(hub.requests("GET", ISSUE_PATH).len(), 1);
+    hub.run(&["-c", "github.repo=not a repo", "41", "--until", "triage"])
+        .expect_code(1)
+        .stderr_has("`not a repo` is not a repository (owner/name)");
 }
 
 #[test]
@@ -728,4 +766,65 @@ fn an_issue_url_names_its_own_repository() {
         "{}",
         sent["body"]
     );
+}
+
+#[test]
+fn a_record_the_remote_refuses_is_said_with_the_pull_request_and_how_to_push_it() {
+    let hub = Hub::new();
+    // The remote takes the code but refuses the commit that records the pull request.
+    let hook = hub.bare.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nwhile read old new ref; do\n  git log -1 --format=%s \"$new\" | grep -q '^orchestrate(pr)' && { echo 'records are not welcome' >&2; exit 1; }\ndone\nexit 0\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    hub.run(NO_GATE)
+        .expect_code(1)
+        .stderr_has(&format!("the pull request is open at {PR_URL}"))
+        .stderr_has(&format!("git push origin {BRANCH40}"));
+    assert_eq!(hub.requests("POST", PULLS_PATH).len(), 1);
+    // The code reached the remote; the record is on the branch here.
+    let pushed = hub.remote_tip(BRANCH40).unwrap();
+    assert_eq!(
+        pushed,
+        hub.repo.git(&["rev-parse", &format!("{BRANCH40}~1")])
+    );
+    hub.repo
+        .run(&["status", "40"])
+        .expect_code(0)
+        .stdout_has(&format!("pull request: {PR_URL}"));
+}
+
+#[test]
+fn an_issue_from_a_file_opens_a_pull_request_that_closes_nothing() {
+    let hub = Hub::bare();
+    let issue = hub.repo.default_issue();
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(PULLS_PATH))
+            .respond_with(github_ok(json!([]))),
+    );
+    hub.api.mount(
+        Mock::given(method("POST"))
+            .and(path(PULLS_PATH))
+            .respond_with(github_json(
+                201,
+                pull_json(57, "orchestrate/7-add-a-verbose-flag", true),
+            )),
+    );
+    hub.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--no-input",
+        "--no-gate-before-pr",
+    ])
+    .expect_code(0)
+    .stdout_has(PR_URL);
+    let sent: Value = serde_json::from_slice(&hub.requests("POST", PULLS_PATH)[0].body).unwrap();
+    let body = sent["body"].as_str().unwrap();
+    assert!(!body.contains("Closes"), "{body}");
+    assert!(body.contains("read from a file"), "{body}");
 }

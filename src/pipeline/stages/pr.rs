@@ -58,8 +58,7 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
     let title = format!("{} (#{})", issue.title, issue.number);
     let body = cx.redact(&body(BodyParts {
         brief: &brief,
-        issue: issue.number,
-        issue_repo: issue_repo(&brief).filter(|r| *r != repo.to_string()),
+        closes: closes(&brief, &repo.to_string(), issue.number),
         links: &links(cx, &web, &head_repo.to_string(), tip),
         state: &state,
         branch: &branch,
@@ -106,7 +105,18 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
     });
 
     let commit = record(cx, &pull, &base, created)?;
-    cx.push(&push_remote, commit).await?;
+    match cx.push(&push_remote, commit).await {
+        Ok(()) => {}
+        Err(PipelineError::Git(source)) => {
+            return Err(PipelineError::RecordNotPushed {
+                url: pull.html_url,
+                remote: push_remote,
+                branch,
+                source,
+            });
+        }
+        Err(other) => return Err(other),
+    }
     cx.remove_worktree()?;
     Ok(StageOutcome::Passed {
         commit,
@@ -140,6 +150,15 @@ fn record(
         paths: Vec::new(),
     });
     Ok(commit)
+}
+
+/// How the pull request closes the issue: `#N` in its own repository, `owner/name#N` in
+/// another; nothing when the brief records no GitHub issue.
+fn closes(brief: &str, repo: &str, number: u64) -> Option<String> {
+    match issue_repo(brief)? {
+        same if same == repo => Some(format!("#{number}")),
+        other => Some(format!("{other}#{number}")),
+    }
 }
 
 /// `owner/name` of the issue's own repository, from the address the brief records.
@@ -179,9 +198,9 @@ fn links(cx: &StageContext<'_>, web: &str, repo: &str, commit: ObjectId) -> Vec<
 
 struct BodyParts<'a> {
     brief: &'a str,
-    issue: u64,
-    /// The issue's repository when it is not the pull request's.
-    issue_repo: Option<String>,
+    /// The reference that closes the issue on merge (`#40`, `acme/other#40`); `None` when
+    /// the issue did not come from GitHub (an issue file's number names no GitHub issue).
+    closes: Option<String>,
     links: &'a [Link],
     state: &'a IssueState,
     branch: &'a str,
@@ -208,9 +227,9 @@ fn body(parts: BodyParts<'_>) -> String {
     }
     out.push_str(&stage_table(parts.state));
     out.push('\n');
-    match parts.issue_repo {
-        Some(repo) => out.push_str(&format!("Closes {repo}#{}\n", parts.issue)),
-        None => out.push_str(&format!("Closes #{}\n", parts.issue)),
+    match parts.closes {
+        Some(reference) => out.push_str(&format!("Closes {reference}\n")),
+        None => out.push_str("The issue was read from a file, not from GitHub.\n"),
     }
     out.push_str(&format!(
         "\n<sub>Opened by git-orchestrate from `{}`; `git log` on the branch is the full record.</sub>\n",
@@ -319,5 +338,11 @@ mod tests {
         let brief = "# T\n\n- Issue: https://evil.example/x/y/issues/1\n\n## Source\n\n- Issue: https://github.com/acme/other/issues/40\n";
         assert_eq!(issue_repo(brief).as_deref(), Some("acme/other"));
         assert_eq!(issue_repo("# T\n\nno source\n"), None);
+        assert_eq!(closes(brief, "acme/other", 40).as_deref(), Some("#40"));
+        assert_eq!(
+            closes(brief, "acme/widgets", 40).as_deref(),
+            Some("acme/other#40")
+        );
+        assert_eq!(closes("# T\n\nfrom a file\n", "acme/widgets", 7), None);
     }
 }
