@@ -59,38 +59,14 @@ impl Repo {
 mod tests {
     use super::*;
     use crate::env::Env;
+    use crate::git::test_support::{git, hermetic_env};
     use std::path::Path;
-
-    #[allow(clippy::disallowed_methods)]
-    fn host_path() -> std::ffi::OsString {
-        std::env::var_os("PATH").unwrap_or_default()
-    }
 
     /// A fresh repository in `dir` and the hermetic environment git runs with.
     fn repo_in(dir: &Path) -> Env {
-        let env = Env::from_pairs([
-            ("PATH".into(), host_path()),
-            ("HOME".into(), dir.as_os_str().to_os_string()),
-            ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
-            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
-        ] as [(std::ffi::OsString, std::ffi::OsString); 4]);
+        let env = hermetic_env(dir);
         git(dir, &env, &["init", "-q", "."]);
         env
-    }
-
-    fn git(dir: &Path, env: &Env, args: &[&str]) {
-        let out = std::process::Command::new("git")
-            .env_clear()
-            .envs(env.pairs())
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
     }
 
     #[tokio::test]

@@ -14,6 +14,8 @@ mod history;
 mod identity;
 mod push;
 mod runner;
+#[cfg(test)]
+mod test_support;
 mod worktree;
 
 use std::fmt;

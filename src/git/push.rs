@@ -223,6 +223,7 @@ fn remote_lines(stderr: &str) -> String {
 mod tests {
     use super::*;
     use crate::env::Env;
+    use crate::git::test_support::{git, hermetic_env};
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
@@ -236,11 +237,6 @@ mod tests {
         env: Env,
     }
 
-    #[allow(clippy::disallowed_methods)]
-    fn host_path() -> std::ffi::OsString {
-        std::env::var_os("PATH").unwrap_or_default()
-    }
-
     impl Fixture {
         fn new() -> Fixture {
             let dir = tempfile::tempdir().unwrap();
@@ -248,17 +244,7 @@ mod tests {
             let root = base.join("repo");
             let bare = base.join("origin.git");
             std::fs::create_dir_all(&root).unwrap();
-            let env = Env::from_pairs([
-                ("PATH".into(), host_path()),
-                ("HOME".into(), base.clone().into_os_string()),
-                ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
-                ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
-                ("GIT_AUTHOR_NAME".into(), "Ada".into()),
-                ("GIT_AUTHOR_EMAIL".into(), "ada@example.com".into()),
-                ("GIT_COMMITTER_NAME".into(), "Ada".into()),
-                ("GIT_COMMITTER_EMAIL".into(), "ada@example.com".into()),
-            ]
-                as [(std::ffi::OsString, std::ffi::OsString); 8]);
+            let env = hermetic_env(&base);
             let fixture = Fixture {
                 _dir: dir,
                 base,
@@ -279,19 +265,7 @@ mod tests {
         }
 
         fn git(&self, dir: &Path, args: &[&str]) -> String {
-            let out = std::process::Command::new("git")
-                .env_clear()
-                .envs(self.env.pairs())
-                .current_dir(dir)
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "git {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
+            git(dir, &self.env, args)
         }
 
         /// Commit a file on the checked-out branch of `self.root`; the new tip.

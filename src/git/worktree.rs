@@ -631,10 +631,10 @@ fn same_path(a: &Path, b: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
-    use std::process::Command;
 
     use super::*;
     use crate::env::Env;
+    use crate::git::test_support::{git, hermetic_env};
 
     /// A repository on `main` with README.md, src/lib.rs, run.sh and a .gitignore for
     /// `target/`, and the hermetic environment git runs with.
@@ -644,29 +644,13 @@ mod tests {
         env: Env,
     }
 
-    #[allow(clippy::disallowed_methods)]
-    fn host_path() -> std::ffi::OsString {
-        std::env::var_os("PATH").unwrap_or_default()
-    }
-
     impl Fixture {
         fn new() -> Fixture {
             let dir = tempfile::tempdir().unwrap();
             let base = dir.path().canonicalize().unwrap();
             let root = base.join("repo");
             std::fs::create_dir_all(&root).unwrap();
-            let env = Env::from_pairs([
-                ("PATH".into(), host_path()),
-                ("HOME".into(), base.clone().into_os_string()),
-                ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
-                ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
-                ("GIT_AUTHOR_NAME".into(), "Ada".into()),
-                ("GIT_AUTHOR_EMAIL".into(), "ada@example.com".into()),
-                ("GIT_COMMITTER_NAME".into(), "Ada".into()),
-                ("GIT_COMMITTER_EMAIL".into(), "ada@example.com".into()),
-                ("TZ".into(), "UTC".into()),
-            ]
-                as [(std::ffi::OsString, std::ffi::OsString); 9]);
+            let env = hermetic_env(&base);
             let fixture = Fixture {
                 _dir: dir,
                 root,
@@ -687,19 +671,7 @@ mod tests {
         }
 
         fn git(&self, dir: &Path, args: &[&str]) -> String {
-            let out = Command::new("git")
-                .env_clear()
-                .envs(self.env.pairs())
-                .current_dir(dir)
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "git {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
+            git(dir, &self.env, args)
         }
 
         fn write(&self, dir: &Path, path: &str, content: &str) {

@@ -264,7 +264,7 @@ pub enum PipelineError {
         url: String,
         remote: String,
         branch: String,
-        source: GitError,
+        source: Box<GitError>,
     },
     #[error("no branch to open the pull request of {branch} into: HEAD is not on a branch")]
     NoPullRequestBase { branch: String },

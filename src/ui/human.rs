@@ -501,11 +501,17 @@ impl EventSink for HumanRenderer<'_> {
                 commit,
                 verdict,
                 paths,
-            } => self.line(
-                NOTE,
-                "Committed",
-                &format!("{stage} ({verdict}) {commit}: {}", paths.join(", ")),
-            ),
+            } => {
+                let files = match paths.is_empty() {
+                    true => String::new(),
+                    false => format!(": {}", paths.join(", ")),
+                };
+                self.line(
+                    NOTE,
+                    "Committed",
+                    &format!("{stage} ({verdict}) {commit}{files}"),
+                )
+            }
             Event::Edited {
                 stage,
                 commit,

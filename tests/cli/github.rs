@@ -269,6 +269,8 @@ fn an_issue_goes_from_github_to_one_draft_pull_request() {
     let hub = Hub::new();
     let before = hub.repo.checkout_state();
     let run = hub.run(&["40", "--no-input", "--no-gate-before-pr"]);
+    run.stderr_has("Committed pr (passed) ")
+        .stderr_has("PR #57 opened draft into main");
     run.expect_code(0)
         .stdout_has(PR_URL)
         .stderr_has("token from GITHUB_TOKEN");

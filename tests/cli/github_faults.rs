@@ -34,6 +34,17 @@ fn issue_answers(hub: &Hub, response: ResponseTemplate) {
     );
 }
 
+/// The issue's first request gets `response`; later ones what [`issue_answers`] mounted.
+fn issue_answers_first(hub: &Hub, response: ResponseTemplate) {
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(ISSUE_PATH))
+            .respond_with(response)
+            .up_to_n_times(1)
+            .with_priority(1),
+    );
+}
+
 /// No model was called: the run stopped before spending anything.
 fn no_model_called(hub: &Hub) {
     assert!(
@@ -242,13 +253,7 @@ fn the_primary_rate_limit_is_waited_out_when_it_resets_soon_and_refused_otherwis
         .insert_header("x-ratelimit-reset", reset.to_string().as_str())
     };
     // Resets in an hour: the run stops at once and says when to try again.
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(ISSUE_PATH))
-            .respond_with(limited(now() + 3600))
-            .up_to_n_times(1)
-            .with_priority(1),
-    );
+    issue_answers_first(&hub, limited(now() + 3600));
     hub.run(NO_GATE)
         .expect_code(1)
         .stderr_has("rate limit")
@@ -256,13 +261,7 @@ fn the_primary_rate_limit_is_waited_out_when_it_resets_soon_and_refused_otherwis
     no_model_called(&hub);
 
     // Resets in two seconds: waited out, said, and the run goes on.
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(ISSUE_PATH))
-            .respond_with(limited(now() + 2))
-            .up_to_n_times(1)
-            .with_priority(1),
-    );
+    issue_answers_first(&hub, limited(now() + 2));
     issue_answers(
         &hub,
         github_ok(issue_json(40, "Add a --verbose flag", BODY)),
@@ -275,18 +274,10 @@ fn the_primary_rate_limit_is_waited_out_when_it_resets_soon_and_refused_otherwis
 #[test]
 fn a_secondary_rate_limit_waits_for_retry_after() {
     let hub = Hub::bare();
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(ISSUE_PATH))
-            .respond_with(
-                github_json(
-                    403,
-                    json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}),
-                )
-                .insert_header("retry-after", "1"),
-            )
-            .up_to_n_times(1)
-            .with_priority(1),
+    let slow_down = json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"});
+    issue_answers_first(
+        &hub,
+        github_json(403, slow_down).insert_header("retry-after", "1"),
     );
     issue_answers(
         &hub,
@@ -306,13 +297,7 @@ fn server_errors_are_retried_a_bounded_number_of_times() {
             .insert_header("content-type", "text/html")
             .set_body_string("<html><body><h1>502 Bad Gateway</h1></body></html>")
     };
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(ISSUE_PATH))
-            .respond_with(unavailable())
-            .up_to_n_times(1)
-            .with_priority(1),
-    );
+    issue_answers_first(&hub, unavailable());
     issue_answers(
         &hub,
         github_ok(issue_json(40, "Add a --verbose flag", BODY)),

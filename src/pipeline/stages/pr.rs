@@ -112,7 +112,7 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
                 url: pull.html_url,
                 remote: push_remote,
                 branch,
-                source,
+                source: Box::new(source),
             });
         }
         Err(other) => return Err(other),
