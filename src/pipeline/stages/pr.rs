@@ -55,7 +55,7 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
     let github = cx.github()?;
     let repo = github.forge().repo().clone();
     let web = github.forge().host().web.clone();
-    let title = format!("{} (#{})", issue.title, issue.number);
+    let title = cx.redact(&format!("{} (#{})", issue.title, issue.number));
     let body = cx.redact(&body(BodyParts {
         brief: &brief,
         closes: closes(&brief, &repo.to_string(), issue.number),
