@@ -109,7 +109,7 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
             format!("or go on without it: --skip {stage}"),
         ],
         PipelineError::NoBranch { issue, prefix } => vec![format!(
-            "start the issue first: git orchestrate {issue} --issue-file ISSUE.md (its branch will be {prefix}{issue}-...)"
+            "start the issue first: git orchestrate {issue} (from GitHub; or --issue-file ISSUE.md); its branch will be {prefix}{issue}-..."
         )],
         PipelineError::WrongSettings { .. } => vec![
             "this is a bug in git-orchestrate: please report it with the command you ran".into(),

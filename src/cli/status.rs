@@ -29,7 +29,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
                     format!("issue #{} has no orchestrate branch", issue.number),
                 )
                 .hint(format!(
-                    "start it with: git orchestrate {} --issue-file ISSUE.md",
+                    "start it with: git orchestrate {} (from GitHub; or --issue-file ISSUE.md)",
                     issue.number
                 )));
             };

@@ -118,7 +118,7 @@ fn status_of_an_issue_without_a_branch_is_an_error_with_a_hint() {
     repo.run(&["status", "5"])
         .expect_code(1)
         .stderr_has("issue #5 has no orchestrate branch")
-        .stderr_has("hint: start it with: git orchestrate 5 --issue-file");
+        .stderr_has("hint: start it with: git orchestrate 5 (from GitHub; or --issue-file");
     repo.run(&["status"])
         .expect_code(0)
         .stdout_has("no issue has an orchestrate branch yet");
