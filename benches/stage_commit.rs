@@ -9,7 +9,9 @@
 //! - (b) the real `git-orchestrate status 7` binary, as a process, on an issue branch holding
 //!   triage, lld and spec commits; and (b') `status 9`, whose design was written by hand in
 //!   the first commit, so that `status` walks the whole first-parent history;
-//! - (c) `git add` + `git commit` of the same two files in the work tree, as processes.
+//! - (c) `git add` + `git commit` of the same two files in the work tree, as processes;
+//! - (d) `git-orchestrate status` with no issue, listing 1,000 issue branches (each with
+//!   triage, lld and spec commits).
 //!
 //! (a) and (c) are measured again in a small repository (1,000 files, 100 commits) to show
 //! whether their cost grows with the number of files. The benchmark reports and never fails
@@ -44,6 +46,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_git-orchestrate");
 
 const STAGE_COMMIT_TARGET_MS: f64 = 20.0;
 const STATUS_TARGET_MS: f64 = 50.0;
+const STATUS_ALL_TARGET_MS: f64 = 100.0;
+/// How many issue branches `status` lists in (d).
+const MANY_ISSUES: u64 = 1_000;
 
 const DRAFTER: &str = "anthropic:claude-opus-4-5";
 const REVIEWER: &str = "gemini:gemini-3-pro-preview";
@@ -56,6 +61,7 @@ struct Measured {
     status: Summary,
     status_deep: Summary,
     git_commit: Summary,
+    status_all: Summary,
 }
 
 fn main() -> BenchResult<ExitCode> {
@@ -115,6 +121,16 @@ fn measure_repo(
     let hand = HAND_WRITTEN_ISSUE;
     triage_commit(&repo, &format!("orchestrate/{hand}-bench"), main_tip, hand)?;
     let status_deep = status_timings(dir, hand, warmup, iters)?;
+
+    // (d) every issue branch listed: MANY_ISSUES of them (made once; a reused repository
+    // keeps them).
+    for issue in 2_000..2_000 + MANY_ISSUES {
+        let branch = format!("orchestrate/{issue}-bench-many");
+        if repo.branch_tip(&branch)?.is_none() {
+            issue_branch(&repo, &branch, main_tip, issue)?;
+        }
+    }
+    let status_all = status_timings_of(dir, &[], "(d) git-orchestrate status", warmup, iters)?;
 
     // (a) with the repository open and the identity resolved, as inside one run.
     let branch = "orchestrate/8-bench-commits";
@@ -179,6 +195,7 @@ fn measure_repo(
         status,
         status_deep,
         git_commit,
+        status_all,
     })
 }
 
@@ -219,29 +236,47 @@ fn triage_commit(repo: &Repo, branch: &str, base: ObjectId, issue: u64) -> Bench
 
 fn status_timings(dir: &Path, issue: u64, warmup: usize, iters: usize) -> BenchResult<Summary> {
     let issue = issue.to_string();
+    let name = format!("(b) git-orchestrate status {issue}");
+    status_timings_of(dir, &[issue.as_str()], &name, warmup, iters)
+}
+
+/// `git-orchestrate status ARGS`, shown once (its first lines), then timed.
+fn status_timings_of(
+    dir: &Path,
+    args: &[&str],
+    name: &str,
+    warmup: usize,
+    iters: usize,
+) -> BenchResult<Summary> {
+    let mut all = vec!["status"];
+    all.extend_from_slice(args);
+    let shown = all.join(" ");
     // Once with output, to show what is being timed and that it works.
     let output = Command::new(BIN)
-        .args(["status", &issue])
+        .args(&all)
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()?;
     if !output.status.success() {
         return Err(format!(
-            "`git-orchestrate status {issue}` failed ({}): {}",
+            "`git-orchestrate {shown}` failed ({}): {}",
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         )
         .into());
     }
-    eprintln!("  `git-orchestrate status {issue}` prints:");
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
+    eprintln!("  `git-orchestrate {shown}` prints:");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for line in stdout.lines().take(12) {
         eprintln!("    | {line}");
     }
-    let name = format!("(b) git-orchestrate status {issue}");
-    timings(&name, warmup, iters, || {
+    if stdout.lines().count() > 12 {
+        eprintln!("    | ... ({} lines)", stdout.lines().count());
+    }
+    timings(name, warmup, iters, || {
         let start = Instant::now();
         let status = Command::new(BIN)
-            .args(["status", &issue])
+            .args(&all)
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -249,7 +284,7 @@ fn status_timings(dir: &Path, issue: u64, warmup: usize, iters: usize) -> BenchR
             .status()?;
         let elapsed = start.elapsed();
         if !status.success() {
-            return Err(format!("`git-orchestrate status {issue}` failed: {status}").into());
+            return Err(format!("`git-orchestrate {shown}` failed: {status}").into());
         }
         Ok(elapsed)
     })
@@ -382,7 +417,7 @@ fn print_report(results: &[Measured], warmup: usize, iters: usize) {
     let _ = writeln!(out, "{sub}|");
     let _ = writeln!(out, "{}", "-".repeat(sub.len() + 30));
 
-    let rows: [Row; 5] = [
+    let rows: [Row; 6] = [
         (
             "(a)  stage commit, library (repo open)",
             |m| m.commit_warm,
@@ -407,6 +442,11 @@ fn print_report(results: &[Measured], warmup: usize, iters: usize) {
             "(c)  git add + git commit (processes)",
             |m| m.git_commit,
             "(comparison)",
+        ),
+        (
+            "(d)  git-orchestrate status, 1,000 issues",
+            |m| m.status_all,
+            "< 100 ms",
         ),
     ];
     for (name, pick, target) in rows {
@@ -457,6 +497,15 @@ fn print_report(results: &[Measured], warmup: usize, iters: usize) {
             l.shape.label(),
             ms(status),
             met(status_ok)
+        );
+        let all = l.status_all.median;
+        let all_ok = all < Duration::from_secs_f64(STATUS_ALL_TARGET_MS / 1000.0);
+        let _ = writeln!(
+            out,
+            "target: status of {MANY_ISSUES} issues < {STATUS_ALL_TARGET_MS} ms in {}: {} ms -> {}",
+            l.shape.label(),
+            ms(all),
+            met(all_ok)
         );
         let _ = writeln!(
             out,

@@ -11,6 +11,7 @@ use crate::pipeline::branch::message::{
     TRAILER_ATTEMPTS, TRAILER_COST, TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_PR,
     TRAILER_REVIEWER, TRAILER_ROUNDS, TRAILER_TESTS, TRAILER_TOKENS, TRAILER_VERDICT,
 };
+use crate::pipeline::branch::history::HistoryCache;
 use crate::pipeline::branch::{IssueBranch, IssueState, StageState};
 use crate::pipeline::gate;
 use crate::pipeline::{PipelineError, Session};
@@ -153,23 +154,30 @@ pub async fn issue(session: &Session, issue: u64) -> Result<Option<IssueStatus>,
     let Some(branch) = IssueBranch::existing(&session.repo, prefix, issue)? else {
         return Ok(None);
     };
-    let mut status = build(session, issue, &branch.name, branch.head())?;
+    let mut cache = HistoryCache::open(Some(&session.state.history_cache()));
+    let mut status = build(session, issue, &branch.name, branch.head(), &mut cache)?;
+    cache.save();
     status.default_models = default_models(session).await;
     Ok(Some(status))
 }
 
-/// The status of every issue that has a branch, by issue number.
+/// The status of every issue that has a branch, newest work (branch tip) first.
 pub fn all(session: &Session) -> Result<Vec<IssueStatus>, PipelineError> {
     let prefix = &session.config.orchestrator.branch_prefix;
     let mut out = Vec::new();
+    // Opened once for every issue: its file is read once and written once.
+    let mut cache = HistoryCache::open(Some(&session.state.history_cache()));
     for (name, tip) in session.repo.branches_with_prefix(prefix)? {
         let Some(issue) = issue_of(&name, prefix) else {
             continue;
         };
-        out.push(build(session, issue, &name, tip)?);
+        let updated = session.repo.commit_info(tip)?.time;
+        out.push((updated, build(session, issue, &name, tip, &mut cache)?));
     }
-    out.sort_by_key(|s| s.issue);
-    Ok(out)
+    cache.save();
+    // Newest work first; issue number breaks ties.
+    out.sort_by(|(a_time, a), (b_time, b)| b_time.cmp(a_time).then(a.issue.cmp(&b.issue)));
+    Ok(out.into_iter().map(|(_, status)| status).collect())
 }
 
 /// What a run would choose for the design stages' unconfigured roles; `None` when
@@ -211,10 +219,10 @@ fn build(
     issue: u64,
     branch: &str,
     tip: ObjectId,
+    cache: &mut HistoryCache,
 ) -> Result<IssueStatus, PipelineError> {
     let config = &session.config;
-    let cache = session.state.history_cache();
-    let state = IssueState::load(&session.repo, tip, config, issue, Some(&cache))?;
+    let state = IssueState::load_with(&session.repo, tip, config, issue, cache)?;
     let gates = gate::effective(config.gates, &state, &Default::default());
     let waiting_at = gate::waiting_gate(&state, &gates);
     let stages = Stage::ALL

@@ -83,27 +83,31 @@ fn status_shows_blocked_waiting_and_tokens() {
 }
 
 #[test]
-fn status_without_an_issue_lists_every_issue_branch() {
+fn status_without_an_issue_lists_every_issue_branch_newest_first() {
     let repo = designed_repo();
     let issue = repo.issue("# Fix the sprocket leak\n\nIt leaks.\n");
-    repo.run(&["12", "--issue-file", &issue, "--until", "triage"])
-        .expect_code(0);
+    // Issue 12's work is a day newer than issue 7's: it comes first.
+    repo.run_env(
+        &[("GIT_COMMITTER_DATE", "1767312000 +0000")],
+        &["12", "--issue-file", &issue, "--until", "triage"],
+    )
+    .expect_code(0);
     repo.git(&["branch", "unrelated"]);
     let run = repo.run(&["status"]);
     run.expect_code(0);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", run.stdout);
     assert!(
-        lines[1].starts_with("#7")
-            && lines[1].contains("spec pending")
-            && lines[1].contains(BRANCH),
-        "{}",
-        lines[1]
-    );
-    assert!(
-        lines[2].starts_with("#12") && lines[2].contains("orchestrate/12-fix-the-sprocket-leak"),
+        lines[2].starts_with("#7")
+            && lines[2].contains("spec pending")
+            && lines[2].contains(BRANCH),
         "{}",
         lines[2]
+    );
+    assert!(
+        lines[1].starts_with("#12") && lines[1].contains("orchestrate/12-fix-the-sprocket-leak"),
+        "{}",
+        lines[1]
     );
 
     // Global options may come before the subcommand.

@@ -13,7 +13,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::cache::{Answer, HistoryCache, Key};
+use super::cache::{Answer, Key};
+pub use super::cache::HistoryCache;
 use super::message::{
     TRAILER_GATE, TRAILER_ISSUE, TRAILER_STAGE, TRAILER_VERDICT, TRAILER_WAITING, Verdict,
 };
@@ -194,6 +195,20 @@ impl IssueState {
         cache: Option<&Path>,
     ) -> Result<IssueState, GitError> {
         let mut cache = HistoryCache::open(cache);
+        let state = IssueState::load_with(repo, tip, config, issue, &mut cache)?;
+        cache.save();
+        Ok(state)
+    }
+
+    /// [`IssueState::load`] with a cache the caller opened (and saves): for reading many
+    /// issues, which then read the cache file once.
+    pub fn load_with(
+        repo: &Repo,
+        tip: ObjectId,
+        config: &Config,
+        issue: u64,
+        cache: &mut HistoryCache,
+    ) -> Result<IssueState, GitError> {
         let mut state = IssueState::empty(config, issue);
         state.tip = Some(tip);
         let tracked: Vec<Tracked> = Stage::ALL
@@ -210,8 +225,7 @@ impl IssueState {
                 })
             })
             .collect();
-        let found = last_changes(repo, tip, issue, &tracked, &mut cache)?;
-        cache.save();
+        let found = last_changes(repo, tip, issue, &tracked, cache)?;
 
         for (t, answer) in tracked.iter().zip(found) {
             let Some(Answer { change, event }) = answer else {
