@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::git::ObjectId;
 use crate::llm::defaults::{self, Defaults};
+use crate::pipeline::branch::history::HistoryCache;
 use crate::pipeline::branch::message::{
     TRAILER_ATTEMPTS, TRAILER_COST, TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_PR,
     TRAILER_REVIEWER, TRAILER_ROUNDS, TRAILER_TESTS, TRAILER_TOKENS, TRAILER_VERDICT,
 };
-use crate::pipeline::branch::history::HistoryCache;
 use crate::pipeline::branch::{IssueBranch, IssueState, StageState};
 use crate::pipeline::gate;
 use crate::pipeline::{PipelineError, Session};

@@ -18,6 +18,7 @@ mod github_faults;
 mod implement;
 mod implement_faults;
 mod providers;
+mod readme;
 mod replay;
 mod review;
 mod run;

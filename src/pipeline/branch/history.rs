@@ -13,8 +13,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::cache::{Answer, Key};
 pub use super::cache::HistoryCache;
+use super::cache::{Answer, Key};
 use super::message::{
     TRAILER_GATE, TRAILER_ISSUE, TRAILER_STAGE, TRAILER_VERDICT, TRAILER_WAITING, Verdict,
 };
