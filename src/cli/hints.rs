@@ -9,6 +9,7 @@ use crate::forge::ForgeError;
 use crate::git::GitError;
 use crate::issue::IssueError;
 use crate::llm::{FailureClass, LlmError};
+use crate::ops::action::ActionError;
 use crate::pipeline::{LockError, OVERRIDE_DIR, PipelineError};
 
 pub fn pipeline(error: &PipelineError) -> Vec<String> {
@@ -188,6 +189,23 @@ fn sh_quote(text: &str) -> String {
     }
 }
 
+pub fn action(error: &ActionError) -> Vec<String> {
+    match error {
+        ActionError::NotInActions { .. } => vec![
+            "`git orchestrate action` is a step of a GitHub Actions workflow on `issues` and `issue_comment` events".into(),
+            "to run an issue here instead: git orchestrate <ISSUE> (approve or reject with `git orchestrate approve|reject <ISSUE>`)".into(),
+        ],
+        ActionError::BadEvent { .. } => vec![
+            "GitHub Actions writes that file for the event that started the job; run `action` only from a workflow triggered by `issues` or `issue_comment`".into(),
+        ],
+        ActionError::OtherRepository { event, .. } => vec![format!(
+            "work with the event's repository: set github.repo = \"{event}\" in .orchestrate.toml, or point github.remote at it"
+        )],
+        ActionError::Pipeline(e) => pipeline(e),
+        ActionError::ReadEvent { .. } | ActionError::NoIssue => vec![],
+    }
+}
+
 pub fn config(error: &ConfigError) -> Vec<String> {
     match error {
         ConfigError::Read { .. } => vec![],
@@ -252,6 +270,9 @@ pub fn git(error: &GitError) -> Vec<String> {
         }
         GitError::PushTimedOut { remote, .. } | GitError::PushFailed { remote, .. } => vec![
             format!("check that `git push {remote}` works on its own without asking for anything: a credential helper or an ssh agent must answer, since nothing here prompts"),
+        ],
+        GitError::FetchTimedOut { remote, .. } | GitError::FetchFailed { remote, .. } => vec![
+            format!("check that `git fetch {remote}` works on its own without asking for anything: a credential helper or an ssh agent must answer, since nothing here prompts"),
         ],
         GitError::Open { .. }
         | GitError::Git { .. }

@@ -1,6 +1,7 @@
 //! The command line: arguments (clap), one file per subcommand, exit codes, and turning
 //! errors into `error:` / `hint:` lines. Below this module nothing knows about clap.
 
+mod action;
 mod approve;
 mod clean;
 mod error;
@@ -59,6 +60,8 @@ enum Command {
     Reject(reject::Args),
     /// Remove an issue's worktree and local run state; with --branch, its branch too.
     Clean(clean::Args),
+    /// In GitHub Actions: act on the event that started the job (a label, a command comment).
+    Action(action::Args),
 }
 
 /// Options every command takes.
@@ -111,6 +114,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Approve(args)) => approve::run(args, &cli.global, &env, &ui),
         Some(Command::Reject(args)) => reject::run(args, &cli.global, &env, &ui),
         Some(Command::Clean(args)) => clean::run(args, &cli.global, &env, &ui),
+        Some(Command::Action(args)) => action::run(args, &cli.global, &env, &ui),
         None if cli.run.is_empty() => {
             // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -11,7 +11,8 @@
 //!   resets.
 //! - **Server errors and lost connections** are retried with a doubling delay — for reads
 //!   and `PATCH` (which sets the same values again), never for the `POST` that opens a pull
-//!   request: that would open two. After a failed `POST` the open pull requests are read
+//!   request: that would open two, nor for the `POST` that comments on an issue: that would
+//!   say it twice. After a failed `POST` the open pull requests are read
 //!   instead, and the one the `POST` made, if it made one, is the answer.
 //! - Every request has a **timeout**, and every wait is reported first (`Policy::on_wait`),
 //!   so a person watching knows why nothing happens.
@@ -274,6 +275,15 @@ impl GitHub {
         Ok(parse::<PullJson>(&answer, &what)?.into_pull())
     }
 
+    async fn post_comment(&self, number: u64, body: &str) -> Result<(), ForgeError> {
+        let what = format!("a comment on issue #{number} of {}", self.repo);
+        let path = format!("{}/issues/{number}/comments", self.repo_path());
+        let body = json!({ "body": body });
+        self.request(Method::POST, &path, Some(&body), &what)
+            .await
+            .map(|_| ())
+    }
+
     /// One request, through rate limits and retries, to a 2xx answer or an error.
     async fn request(
         &self,
@@ -454,6 +464,14 @@ impl Forge for GitHub {
         body: &'a str,
     ) -> BoxFuture<'a, Result<PullRequest, ForgeError>> {
         Box::pin(self.edit_pull(number, title, body))
+    }
+
+    fn comment_issue<'a>(
+        &'a self,
+        number: u64,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<(), ForgeError>> {
+        Box::pin(self.post_comment(number, body))
     }
 
     fn repo(&self) -> &RepoId {
@@ -1380,6 +1398,57 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(pull.number, 12);
+    }
+
+    #[tokio::test]
+    async fn commenting_posts_the_body_once() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(format!("{ISSUE}/comments")))
+            .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+            .and(body_json(
+                serde_json::json!({"body": "Waiting at `before_pr`."}),
+            ))
+            .respond_with(github(201, 4999, unix_now() + 3600).set_body_json(comment_json(9)))
+            .expect(1)
+            .mount(&server)
+            .await;
+        client(&server, policy().0)
+            .comment_issue(7, "Waiting at `before_pr`.")
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_comment_is_not_sent_again() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(format!("{ISSUE}/comments")))
+            .respond_with(ResponseTemplate::new(502))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let (policy, waits) = policy();
+        let err = client(&server, policy)
+            .comment_issue(7, "hello")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ForgeError::Server {
+                    status: 502,
+                    attempts: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "GitHub answered 502 to a comment on issue #7 of octo/hello (1 attempts)"
+        );
+        assert!(waits.lock().unwrap().is_empty());
     }
 
     #[test]

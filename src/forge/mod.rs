@@ -168,6 +168,13 @@ pub trait Forge: Send + Sync {
         title: &'a str,
         body: &'a str,
     ) -> BoxFuture<'a, Result<PullRequest, ForgeError>>;
+    /// Add a comment to issue (or pull request) `number`. Sent once: a comment whose answer
+    /// was lost may have been made, and a second would repeat it.
+    fn comment_issue<'a>(
+        &'a self,
+        number: u64,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<(), ForgeError>>;
     fn repo(&self) -> &RepoId;
     fn host(&self) -> &Host;
 }
@@ -309,7 +316,7 @@ pub enum ForgeError {
     /// A 422 (validation failed), with GitHub's messages.
     #[error("GitHub rejected {what}: {message}")]
     Unprocessable { what: String, message: String },
-    /// A 5xx answer, after `attempts` tries (one for the `POST` that opens a pull request).
+    /// A 5xx answer, after `attempts` tries (one for a `POST`: opening a pull request, commenting).
     #[error("GitHub answered {status} to {what} ({attempts} attempts)")]
     Server {
         what: String,

@@ -141,6 +141,19 @@ pub enum GitError {
         remote: String,
         after: std::time::Duration,
     },
+    #[error("fetching from {remote} did not finish within {}; it was stopped", humantime::format_duration(*.after))]
+    FetchTimedOut {
+        remote: String,
+        after: std::time::Duration,
+    },
+    /// The fetch did not happen: no access, no such remote, unreachable, or a local branch
+    /// that is not behind the remote's.
+    #[error("could not fetch from {remote}: {detail}")]
+    FetchFailed {
+        remote: String,
+        /// The last lines git printed.
+        detail: String,
+    },
     /// The push did not happen: no access, no such remote, unreachable.
     #[error("could not push to {remote}: {detail}")]
     PushFailed {

@@ -1,6 +1,7 @@
-//! Pushing a branch, and the remotes it may go to.
+//! Pushing a branch, fetching branches that are not here yet, and the remotes they go to
+//! and come from.
 //!
-//! A push is the one git command here that goes over the network, so it runs as the user's
+//! A push (and the fetch of branches missing here) goes over the network, so it runs as the user's
 //! own `git push` would: their credential helpers, ssh configuration and `insteadOf`
 //! rewriting, and their `pre-push` hook. It is bounded like every program the tool starts
 //! ([`crate::process`]): its own process group, a timeout that stops the group, a bounded
@@ -111,6 +112,63 @@ impl Repo {
                     },
                 }),
             }
+        }
+    }
+
+    /// Fetch the branches of `remote` named `pattern` (a branch name with one `*`:
+    /// `orchestrate/7-*`) into local branches of the same names, as `git fetch --no-tags
+    /// REMOTE refs/heads/PATTERN:refs/heads/PATTERN`. Never forced: a local branch moves only
+    /// forwards, so call it for branches that are not here. A pattern matching nothing
+    /// fetches nothing and is no error. Bounded as [`Repo::push`] is.
+    pub fn fetch_branches(
+        &self,
+        remote: &str,
+        pattern: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let refspec = format!("refs/heads/{pattern}:refs/heads/{pattern}");
+        let command = self
+            .network_git()
+            .args([
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--",
+            ])
+            .arg(remote)
+            .arg(&refspec)
+            .stdout_limit(PUSH_STDOUT_LIMIT)
+            .timeout(timeout);
+        let remote = remote.to_string();
+        async move {
+            let output = match command.run().await {
+                Ok(output) => output,
+                Err(ProcessError::TimedOut { .. }) => {
+                    return Err(GitError::FetchTimedOut {
+                        remote,
+                        after: timeout,
+                    });
+                }
+                Err(source) => {
+                    return Err(GitError::Process {
+                        args: format!("fetch {remote} {refspec}"),
+                        source,
+                    });
+                }
+            };
+            if output.status.success() {
+                return Ok(());
+            }
+            let detail = tidy_lines(&output.stderr_lines(DETAIL_LINES));
+            Err(GitError::FetchFailed {
+                remote,
+                detail: if detail.is_empty() {
+                    format!("git fetch ended with {}", output.status)
+                } else {
+                    detail
+                },
+            })
         }
     }
 

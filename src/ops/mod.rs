@@ -8,6 +8,7 @@
 //! refuse one that is checked out in a work tree, take the lock, and read the branch
 //! again under the lock (another run may have moved it meanwhile), with its state.
 
+pub mod action;
 pub mod clean;
 pub mod gate;
 pub mod run;

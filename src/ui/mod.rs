@@ -2,6 +2,7 @@
 //! `--quiet` and progress; the renderers turn pipeline events into lines, a spinner and a
 //! final table (people) or JSON lines (`--json`).
 
+mod action;
 mod clean;
 mod gate;
 mod human;
@@ -16,6 +17,7 @@ use std::sync::Mutex;
 use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
 
+pub use action::{render_acted, render_decided, render_ignored};
 pub use clean::{render_cleaned, render_nothing_to_clean};
 pub use gate::TerminalGatekeeper;
 pub use human::HumanRenderer;

@@ -7,6 +7,7 @@
 mod harness;
 mod vendors;
 
+mod action;
 mod architecture;
 mod checkout;
 mod clean;

@@ -565,6 +565,7 @@ fn help_of_every_command() {
       approve  Pass the gate an issue is waiting at
       reject   Reject at the gate; the stage is revised with your feedback on the next run
       clean    Remove an issue's worktree and local run state; with --branch, its branch too
+      action   In GitHub Actions: act on the event that started the job (a label, a command comment)
       help     Print this message or the help of the given subcommand(s)
 
     Arguments:
