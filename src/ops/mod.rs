@@ -9,6 +9,7 @@
 //! again under the lock (another run may have moved it meanwhile), with its state.
 
 pub mod clean;
+pub mod doctor;
 pub mod gate;
 pub mod run;
 pub mod status;

@@ -3,6 +3,7 @@
 //! final table (people) or JSON lines (`--json`).
 
 mod clean;
+mod doctor;
 mod gate;
 mod human;
 pub mod json;
@@ -17,6 +18,7 @@ use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
 
 pub use clean::{render_cleaned, render_nothing_to_clean};
+pub use doctor::{DoctorCheck, DoctorDocument, render_doctor};
 pub use gate::TerminalGatekeeper;
 pub use human::HumanRenderer;
 pub use json::JsonRenderer;
