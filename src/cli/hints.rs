@@ -507,3 +507,85 @@ fn http_hints(provider: &str, model: &str, status: u16, message: &str) -> Vec<St
         _ => vec![],
     }
 }
+
+/// Advice for what `doctor` found wrong.
+pub fn doctor(problem: &crate::ops::doctor::Problem) -> Vec<String> {
+    use crate::llm::probe::ProbeError;
+    use crate::ops::doctor::Problem;
+    match problem {
+        Problem::NoGit(_) => vec![
+            "install git (https://git-scm.com/downloads) and make sure `git` is on PATH".into(),
+        ],
+        Problem::OldGit { need, .. } => vec![format!(
+            "install git {need} or later (https://git-scm.com/downloads)"
+        )],
+        Problem::Repository(e) => git(e),
+        Problem::Bare => vec![
+            "run it in a clone with a work tree (`git clone` the repository, then run there)"
+                .into(),
+        ],
+        Problem::Shallow => vec![
+            "fetch the whole history: git fetch --unshallow".into(),
+        ],
+        Problem::PartialClone { remote } => vec![format!(
+            "keep `{remote}` reachable during runs, or fetch everything once: git fetch --refetch {remote}"
+        )],
+        Problem::Detached => vec![
+            "switch to a branch (git switch main), or name the base of a new issue branch: git orchestrate N --base main".into(),
+        ],
+        Problem::Unborn { .. } => vec![
+            "commit something first: an issue branch starts from a commit".into(),
+        ],
+        Problem::Config(e) => config(e),
+        Problem::NoModels { message } if !message.is_empty() => {
+            // The list of everything that would do, after its first line (the check says it).
+            let rest: Vec<&str> = message
+                .lines()
+                .skip(1)
+                .map(|line| line.strip_prefix("  ").unwrap_or(line))
+                .collect();
+            vec![rest.join("\n")]
+        }
+        Problem::NoModels { .. } => vec![
+            "name the models in .orchestrate.toml: [stages.lld] drafter = \"...\", reviewer = \"...\"".into(),
+        ],
+        Problem::Model(e) => llm(e),
+        Problem::Probe(ProbeError::Llm(e)) => llm(e),
+        Problem::Probe(ProbeError::TimedOut { provider, url, .. }) => vec![
+            format!("check that {url} is right and the server is running ([providers.{provider}] base_url), and that this machine reaches it"),
+        ],
+        Problem::ProgramMissing { program, test: false } => vec![format!(
+            "install `{program}` or put it on PATH; a path is read from the repository's root (cmd:./script.sh)"
+        )],
+        Problem::ProgramMissing { program, test: true } => vec![
+            format!("install `{program}` or put it on PATH"),
+            "or set the command: [stages.impl] test_command = \"...\"".into(),
+        ],
+        Problem::GitHub(e) => pipeline(e),
+        Problem::Forge(e) => forge(e),
+        Problem::Scopes { private, .. } => {
+            let scope = if *private { "repo" } else { "repo (or public_repo)" };
+            vec![format!(
+                "give the token the `{scope}` scope (https://github.com/settings/tokens), or use a fine-grained token with Issues: read, Pull requests: write and Contents: write"
+            )]
+        }
+        Problem::CannotPush { repo } => vec![format!(
+            "runs that stop before the pr stage work as they are; to open pull requests, the token needs write access to {repo} (Contents and Pull requests), or push to a fork: -c github.push_remote=fork"
+        )],
+        Problem::IssuesOff { .. } => vec![
+            "turn issues on in the repository's settings, or give issues as files: --issue-file ISSUE.md".into(),
+        ],
+        Problem::NoTestCommand => vec![
+            "name it: [stages.impl] test_command = \"make check\" (or stop before impl: --until spec)".into(),
+        ],
+        Problem::StaleLock { issue } => vec![format!(
+            "git orchestrate clean {issue} removes it (the next run of #{issue} also takes it over)"
+        )],
+        Problem::LeftoverWorktree { issue } => vec![format!(
+            "git orchestrate clean {issue} removes it (the next run of #{issue} reuses it)"
+        )],
+        Problem::TooSlow { .. } => vec![
+            "run `git orchestrate doctor --offline` to check everything but the network".into(),
+        ],
+    }
+}

@@ -4,6 +4,7 @@
 mod action;
 mod approve;
 mod clean;
+mod doctor;
 mod error;
 mod hints;
 mod reject;
@@ -62,6 +63,8 @@ enum Command {
     Clean(clean::Args),
     /// In GitHub Actions: act on the event that started the job (a label, a command comment).
     Action(action::Args),
+    /// Check whether a run could start here, and say what to fix.
+    Doctor(doctor::Args),
 }
 
 /// Options every command takes.
@@ -115,6 +118,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Reject(args)) => reject::run(args, &cli.global, &env, &ui),
         Some(Command::Clean(args)) => clean::run(args, &cli.global, &env, &ui),
         Some(Command::Action(args)) => action::run(args, &cli.global, &env, &ui),
+        Some(Command::Doctor(args)) => doctor::run(args, &cli.global, &env, &ui),
         None if cli.run.is_empty() => {
             // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -284,6 +284,30 @@ impl GitHub {
             .map(|_| ())
     }
 
+    /// What the token may do in the repository: `GET /repos/{owner}/{name}`, whose answer
+    /// carries the token's permissions there and, for a classic token, its scopes
+    /// (`x-oauth-scopes`). `doctor` asks it; a run never does.
+    pub async fn access(&self) -> Result<RepoAccess, ForgeError> {
+        let what = format!("repository {}", self.repo);
+        let answer = self
+            .request(Method::GET, &self.repo_path(), None, &what)
+            .await?;
+        let repo: RepoJson = parse(&answer, &what)?;
+        let scopes = answer
+            .headers
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.trim().to_string());
+        let permissions = repo.permissions.unwrap_or_default();
+        Ok(RepoAccess {
+            scopes,
+            private: repo.private,
+            has_issues: repo.has_issues,
+            can_read: permissions.pull || !repo.private,
+            can_push: permissions.push,
+        })
+    }
+
     /// One request, through rate limits and retries, to a 2xx answer or an error.
     async fn request(
         &self,
@@ -626,6 +650,42 @@ fn parse<T: DeserializeOwned>(answer: &Answer, what: &str) -> Result<T, ForgeErr
 
 fn login(user: Option<UserJson>) -> String {
     user.map_or_else(|| "ghost".to_string(), |u| u.login)
+}
+
+/// What a token may do in one repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoAccess {
+    /// A classic token's scopes, as GitHub lists them (`repo, read:org`); `None` for a
+    /// fine-grained token or an app's, which have permissions instead.
+    pub scopes: Option<String>,
+    pub private: bool,
+    /// Issues are turned on in the repository.
+    pub has_issues: bool,
+    /// The token can read the repository (`permissions.pull`, or the repository is public).
+    pub can_read: bool,
+    /// The token can push to it (`permissions.push`): the `pr` stage needs that.
+    pub can_push: bool,
+}
+
+#[derive(Deserialize)]
+struct RepoJson {
+    #[serde(default)]
+    private: bool,
+    #[serde(default = "yes")]
+    has_issues: bool,
+    permissions: Option<PermissionsJson>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Default, Deserialize)]
+struct PermissionsJson {
+    #[serde(default)]
+    push: bool,
+    #[serde(default)]
+    pull: bool,
 }
 
 #[derive(Deserialize)]
@@ -1470,5 +1530,35 @@ mod tests {
             r#"<https://api.github.com/x?page=1>; rel="prev""#.parse().unwrap(),
         );
         assert_eq!(next_page(&headers, "https://api.github.com"), None);
+    }
+
+    #[tokio::test]
+    async fn access_reads_permissions_and_scopes() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/repos/octo/hello"))
+            .respond_with(
+                github(200, 4999, unix_now() + 3600)
+                    .insert_header("x-oauth-scopes", "read:org")
+                    .set_body_json(serde_json::json!({
+                        "id": 1, "full_name": "octo/hello", "private": true, "has_issues": true,
+                        "permissions": {"admin": false, "maintain": false, "push": false,
+                                        "triage": false, "pull": true}
+                    })),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let access = client(&server, policy().0).access().await.unwrap();
+        assert_eq!(
+            access,
+            RepoAccess {
+                scopes: Some("read:org".into()),
+                private: true,
+                has_issues: true,
+                can_read: true,
+                can_push: false,
+            }
+        );
     }
 }

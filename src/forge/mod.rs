@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
 
-pub use github::{GitHub, Policy, Wait, WaitReason};
+pub use github::{GitHub, Policy, RepoAccess, Wait, WaitReason};
 pub use remote::parse_remote_url;
 pub use token::{Token, TokenSource};
 

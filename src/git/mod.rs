@@ -12,6 +12,7 @@ mod commit;
 mod credential;
 mod history;
 mod identity;
+mod inspect;
 mod push;
 mod runner;
 #[cfg(test)]
@@ -26,6 +27,7 @@ use git2::{ErrorCode, Oid, Repository};
 pub use commit::{CommitRequest, FileChange, FileKind};
 pub use history::{CommitInfo, parse_trailers};
 pub use identity::Identity;
+pub use inspect::{GitVersion, Shape, version};
 pub use push::PushResult;
 pub use worktree::{Prepared, Worktree};
 

@@ -58,12 +58,22 @@ pub struct Found {
 
 /// Look at the environment, PATH and a local Ollama server.
 pub async fn look(env: &Env, ollama: Option<&ProviderConfig>, client: &reqwest::Client) -> Found {
+    let mut found = look_offline(env);
+    let base = ollama
+        .and_then(|o| o.base_url.clone())
+        .unwrap_or_else(|| "http://localhost:11434".into());
+    found.ollama = probe_ollama(client, &base).await.map(|model| (model, base));
+    found
+}
+
+/// Look at the environment and PATH only: no request, so no Ollama server is found.
+pub fn look_offline(env: &Env) -> Found {
     let first = |vars: &[&str]| {
         vars.iter()
             .find(|v| env.non_empty(v).is_some())
             .map(|v| v.to_string())
     };
-    let mut found = Found {
+    Found {
         anthropic_key: first(&["ANTHROPIC_API_KEY"]),
         gemini_key: first(&["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
         openai_key: first(&["OPENAI_API_KEY"]),
@@ -72,12 +82,7 @@ pub async fn look(env: &Env, ollama: Option<&ProviderConfig>, client: &reqwest::
             .into_iter()
             .filter(|p| on_path(env, p))
             .collect(),
-    };
-    let base = ollama
-        .and_then(|o| o.base_url.clone())
-        .unwrap_or_else(|| "http://localhost:11434".into());
-    found.ollama = probe_ollama(client, &base).await.map(|model| (model, base));
-    found
+    }
 }
 
 /// The first model a local Ollama server lists (`GET /api/tags`), if it answers at once.

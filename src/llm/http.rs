@@ -140,7 +140,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// A reqwest error in words, with its causes (the top level alone says little).
-fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut text = if error.is_connect() {
         "connection failed".to_string()
     } else if error.is_timeout() {

@@ -17,6 +17,7 @@ mod keys;
 mod ollama;
 mod openai;
 pub mod pricing;
+pub mod probe;
 mod record;
 mod retry;
 

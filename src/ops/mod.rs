@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod clean;
+pub mod doctor;
 pub mod gate;
 pub mod run;
 pub mod status;

@@ -59,6 +59,16 @@ pub fn status_schema() -> Value {
     strict(schema.to_value())
 }
 
+/// The JSON Schema of `doctor --json`.
+pub fn doctor_schema() -> Value {
+    let mut schema = schemars::schema_for!(super::DoctorDocument);
+    schema.insert(
+        "title".into(),
+        "git orchestrate doctor --json: every check, and whether a run could start".into(),
+    );
+    strict(schema.to_value())
+}
+
 /// Make every object in the schema closed (`unevaluatedProperties: false`), so output with a
 /// field the schema does not describe fails validation. Each event variant is closed where
 /// it stands, since it adds its `event` tag beside the type it refers to; the types referred

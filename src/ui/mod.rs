@@ -4,6 +4,7 @@
 
 mod action;
 mod clean;
+mod doctor;
 mod gate;
 mod human;
 pub mod json;
@@ -19,6 +20,7 @@ use anstyle::{AnsiColor, Style};
 
 pub use action::{render_acted, render_decided, render_ignored};
 pub use clean::{render_cleaned, render_nothing_to_clean};
+pub use doctor::{DoctorCheck, DoctorDocument, render_doctor};
 pub use gate::TerminalGatekeeper;
 pub use human::HumanRenderer;
 pub use json::JsonRenderer;

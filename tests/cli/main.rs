@@ -12,6 +12,7 @@ mod architecture;
 mod checkout;
 mod clean;
 mod defaults;
+mod doctor;
 mod faults;
 mod gates;
 mod github;

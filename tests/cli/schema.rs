@@ -53,6 +53,13 @@ fn status_schema() -> Value {
     )
 }
 
+fn doctor_schema() -> Value {
+    committed(
+        "doctor.schema.json",
+        git_orchestrate::ui::json::doctor_schema(),
+    )
+}
+
 #[track_caller]
 fn assert_valid(schema: &Value, document: &Value, what: &str) {
     let validator = jsonschema::validator_for(schema).expect("the schema compiles");
@@ -100,7 +107,7 @@ fn status_json(repo: &TestRepo, args: &[&str]) -> Value {
 
 #[test]
 fn the_committed_schemas_are_what_the_code_generates() {
-    for schema in [events_schema(), status_schema()] {
+    for schema in [events_schema(), status_schema(), doctor_schema()] {
         assert_eq!(
             schema["$schema"],
             "https://json-schema.org/draft/2020-12/schema"
@@ -312,4 +319,46 @@ fn a_failed_run_ends_with_an_error_event() {
     assert_eq!(last["event"], "error");
     assert_eq!(last["issue"], Value::Null);
     assert_eq!(last["exit_code"], 2);
+}
+
+/// `doctor --json` is one document the schema describes, whether ready or not.
+#[test]
+fn doctor_json_matches_its_schema() {
+    let schema = doctor_schema();
+    let repo = TestRepo::new();
+    let drafter = repo.good_drafter();
+    repo.config_models(
+        &drafter,
+        &drafter,
+        &format!("[stages.impl]\nimplementer = \"{drafter}\"\n"),
+    );
+    let run = repo.run(&["doctor", "--offline", "--json"]);
+    // No test command and no GitHub remote: warnings, and still ready.
+    run.expect_code(0);
+    let document: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{}", run.stdout));
+    assert_valid(&schema, &document, "doctor --json");
+    assert_eq!(document["ready"], true);
+    let checks = document["checks"].as_array().unwrap();
+    let test = checks.iter().find(|c| c["name"] == "test command").unwrap();
+    assert_eq!(test["level"], "warning");
+    assert_eq!(test["ok"], true);
+    assert!(test["hint"].as_str().unwrap().contains("test_command"));
+
+    repo.config("[stages.lld\n");
+    let run = repo.run(&["doctor", "--offline", "--json"]);
+    run.expect_code(1);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_valid(&schema, &document, "doctor --json, broken configuration");
+    assert_eq!(document["ready"], false);
+    let config = document["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "config")
+        .unwrap();
+    assert_eq!(
+        (config["ok"].clone(), config["level"].clone()),
+        (Value::Bool(false), Value::from("error"))
+    );
 }

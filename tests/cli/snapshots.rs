@@ -566,6 +566,7 @@ fn help_of_every_command() {
       reject   Reject at the gate; the stage is revised with your feedback on the next run
       clean    Remove an issue's worktree and local run state; with --branch, its branch too
       action   In GitHub Actions: act on the event that started the job (a label, a command comment)
+      doctor   Check whether a run could start here, and say what to fix
       help     Print this message or the help of the given subcommand(s)
 
     Arguments:
@@ -742,6 +743,28 @@ fn help_of_every_command() {
                            filter
       -q, --quiet          Say less: only errors, warnings and what a gate needs from you
       -h, --help           Print help
+    ");
+    insta::assert_snapshot!(help(&["doctor", "-h"]), @"
+    exit 0
+    --- stdout
+    Check whether a run could start here, and say what to fix
+
+    Usage: git orchestrate doctor [OPTIONS]
+
+    Options:
+          --offline             Send no request: look for keys, tokens and programs without trying them
+          --json                Print one JSON document instead of lines
+          --timeout <DURATION>  The longest one network check may take (all of them together take at
+                                most [TIME]) [default: [TIME]]
+      -c <KEY=VALUE>            Override a configuration key for this run; VALUE is read as TOML, else
+                                as a string (-c gates.after_lld=true, -c
+                                stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>       Use this configuration file instead of the repository's
+                                .orchestrate.toml
+      -v, --verbose...          Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a
+                                tracing filter
+      -q, --quiet               Say less: only errors, warnings and what a gate needs from you
+      -h, --help                Print help
     ");
 }
 

@@ -95,6 +95,34 @@ impl IssueLock {
     }
 }
 
+/// A lock file found in the locks directory, read without taking it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockFile {
+    pub issue: u64,
+    /// The pid written in it: the run that holds it, or held it before it died.
+    pub pid: Option<u32>,
+}
+
+/// Every lock file in `dir`, by issue. Nothing is locked or changed: a run starting meanwhile
+/// is not disturbed.
+pub fn lock_files(dir: &Path) -> Vec<LockFile> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<LockFile> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            let issue = name.to_str()?.strip_suffix(".lock")?.parse().ok()?;
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let pid = text.lines().next().and_then(|l| l.trim().parse().ok());
+            Some(LockFile { issue, pid })
+        })
+        .collect();
+    found.sort_by_key(|l| l.issue);
+    found
+}
+
 impl Drop for IssueLock {
     fn drop(&mut self) {
         // Remove first, unlock second (when the file closes): a waiter that opened the old
@@ -137,5 +165,30 @@ mod tests {
         std::fs::write(IssueLock::path_for(dir.path(), 3), "999999\n").unwrap();
         let (_lock, stale) = IssueLock::acquire(dir.path(), 3).unwrap();
         assert_eq!(stale, Some(StaleLock { pid: Some(999999) }));
+    }
+
+    #[test]
+    fn lock_files_are_listed_without_being_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(IssueLock::path_for(dir.path(), 12), "4242\n").unwrap();
+        std::fs::write(IssueLock::path_for(dir.path(), 3), "").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "1").unwrap();
+        assert_eq!(
+            lock_files(dir.path()),
+            [
+                LockFile {
+                    issue: 3,
+                    pid: None
+                },
+                LockFile {
+                    issue: 12,
+                    pid: Some(4242)
+                }
+            ]
+        );
+        assert_eq!(
+            std::fs::read_to_string(IssueLock::path_for(dir.path(), 12)).unwrap(),
+            "4242\n"
+        );
     }
 }
