@@ -5,6 +5,7 @@ mod approve;
 mod clean;
 mod error;
 mod hints;
+mod init;
 mod reject;
 mod run;
 mod status;
@@ -59,6 +60,8 @@ enum Command {
     Reject(reject::Args),
     /// Remove an issue's worktree and local run state; with --branch, its branch too.
     Clean(clean::Args),
+    /// Write a commented .orchestrate.toml for this machine; --github-action adds a workflow.
+    Init(init::Args),
 }
 
 /// Options every command takes.
@@ -111,6 +114,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Approve(args)) => approve::run(args, &cli.global, &env, &ui),
         Some(Command::Reject(args)) => reject::run(args, &cli.global, &env, &ui),
         Some(Command::Clean(args)) => clean::run(args, &cli.global, &env, &ui),
+        Some(Command::Init(args)) => init::run(args, &cli.global, &env, &ui),
         None if cli.run.is_empty() => {
             // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();

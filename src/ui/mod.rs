@@ -5,6 +5,7 @@
 mod clean;
 mod gate;
 mod human;
+mod init;
 pub mod json;
 mod status;
 mod table;
@@ -19,6 +20,7 @@ use anstyle::{AnsiColor, Style};
 pub use clean::{render_cleaned, render_nothing_to_clean};
 pub use gate::TerminalGatekeeper;
 pub use human::HumanRenderer;
+pub use init::render_init;
 pub use json::JsonRenderer;
 pub use status::{render_issue_status, render_status_list};
 

@@ -17,6 +17,7 @@ mod github;
 mod github_faults;
 mod implement;
 mod implement_faults;
+mod init;
 mod providers;
 mod replay;
 mod review;

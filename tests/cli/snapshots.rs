@@ -565,6 +565,7 @@ fn help_of_every_command() {
       approve  Pass the gate an issue is waiting at
       reject   Reject at the gate; the stage is revised with your feedback on the next run
       clean    Remove an issue's worktree and local run state; with --branch, its branch too
+      init     Write a commented .orchestrate.toml for this machine; --github-action adds a workflow
       help     Print this message or the help of the given subcommand(s)
 
     Arguments:
@@ -734,6 +735,25 @@ fn help_of_every_command() {
                            has needs --force
           --force          Also delete work saved from runs (recovered/), and unpushed branches with
                            --branch
+      -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
+                           string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml
+      -v, --verbose...     Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing
+                           filter
+      -q, --quiet          Say less: only errors, warnings and what a gate needs from you
+      -h, --help           Print help
+    ");
+    insta::assert_snapshot!(help(&["init", "-h"]), @"
+    exit 0
+    --- stdout
+    Write a commented .orchestrate.toml for this machine; --github-action adds a workflow
+
+    Usage: git orchestrate init [OPTIONS]
+
+    Options:
+          --github-action  Also write .github/workflows/orchestrate.yml: run on issues labelled
+                           `orchestrate` and on `/orchestrate` comments
+          --force          Replace files that already exist
       -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
                            string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
           --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml
