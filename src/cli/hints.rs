@@ -10,6 +10,7 @@ use crate::git::GitError;
 use crate::issue::IssueError;
 use crate::llm::{FailureClass, LlmError};
 use crate::ops::action::ActionError;
+use crate::ops::init::InitError;
 use crate::pipeline::{LockError, OVERRIDE_DIR, PipelineError};
 
 pub fn pipeline(error: &PipelineError) -> Vec<String> {
@@ -203,6 +204,36 @@ pub fn action(error: &ActionError) -> Vec<String> {
         )],
         ActionError::Pipeline(e) => pipeline(e),
         ActionError::ReadEvent { .. } | ActionError::NoIssue => vec![],
+    }
+}
+
+/// Advice for `init`; `github_action`: the workflow was asked for too.
+pub fn init(error: &InitError, github_action: bool) -> Vec<String> {
+    match error {
+        InitError::Git(e) => git(e),
+        InitError::BareRepository { .. } => vec![
+            "run it in a clone with a work tree (`git clone` the repository, then run there)"
+                .into(),
+        ],
+        InitError::Exists { path } => {
+            let flags = if github_action {
+                " --github-action"
+            } else {
+                ""
+            };
+            vec![format!(
+                "to replace it with a new one: git orchestrate init{flags} --force (what {} says now is lost)",
+                path.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            )]
+        }
+        InitError::Write { path, .. } => vec![format!(
+            "check that you may write in {} (its permissions, a file in the way, free space)",
+            path.parent().unwrap_or(path).display()
+        )],
+        InitError::Config(e) => config(e),
+        InitError::Probe { .. } => vec![],
     }
 }
 

@@ -7,6 +7,7 @@ mod clean;
 mod doctor;
 mod error;
 mod hints;
+mod init;
 mod reject;
 mod run;
 mod status;
@@ -65,6 +66,8 @@ enum Command {
     Action(action::Args),
     /// Check whether a run could start here, and say what to fix.
     Doctor(doctor::Args),
+    /// Write a commented .orchestrate.toml for this machine; --github-action adds a workflow.
+    Init(init::Args),
 }
 
 /// Options every command takes.
@@ -119,6 +122,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Clean(args)) => clean::run(args, &cli.global, &env, &ui),
         Some(Command::Action(args)) => action::run(args, &cli.global, &env, &ui),
         Some(Command::Doctor(args)) => doctor::run(args, &cli.global, &env, &ui),
+        Some(Command::Init(args)) => init::run(args, &cli.global, &env, &ui),
         None if cli.run.is_empty() => {
             // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();

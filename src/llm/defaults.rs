@@ -54,6 +54,9 @@ pub struct Found {
     pub ollama: Option<(String, String)>,
     /// `claude`, `gemini`, `codex`, where on PATH.
     pub programs: Vec<&'static str>,
+    /// The `aider` program is on PATH. It edits files itself, so it can implement (as an
+    /// `agent:`) but not draft or review.
+    pub aider: bool,
 }
 
 /// Look at the environment, PATH and a local Ollama server.
@@ -82,6 +85,7 @@ pub fn look_offline(env: &Env) -> Found {
             .into_iter()
             .filter(|p| on_path(env, p))
             .collect(),
+        aider: on_path(env, "aider"),
     }
 }
 
@@ -214,6 +218,44 @@ fn options(found: &Found) -> Vec<Option_> {
     options
 }
 
+/// The implementer `init` writes: the agent form of the program that drafts (it edits files
+/// itself, in the worktree), else the drafter's own model (a text implementer, as a
+/// run with nothing configured uses), else `aider` when it is the only thing found.
+pub fn implementer(found: &Found, drafter: Option<&Choice>) -> Option<Choice> {
+    let agent = |program: &str| match program {
+        "claude" => Some("agent:claude -p --permission-mode acceptEdits"),
+        "codex" => Some("agent:codex exec --sandbox workspace-write -"),
+        "gemini" => Some("agent:gemini --yolo"),
+        "aider" => Some("agent:aider --yes-always --no-auto-commits --message-file /dev/stdin"),
+        _ => None,
+    };
+    if let Some(drafter) = drafter {
+        let program = match drafter.spec.kind {
+            ProviderKind::Cmd => drafter.spec.model.split_whitespace().next(),
+            _ => None,
+        };
+        return Some(match program.and_then(agent) {
+            Some(name) => choice((
+                name.to_string(),
+                format!(
+                    "the `{}` program drafts, and as an agent it edits files itself",
+                    program.unwrap_or_default()
+                ),
+            )),
+            None => Choice {
+                why: format!("the drafter's model ({})", drafter.why),
+                ..drafter.clone()
+            },
+        });
+    }
+    found.aider.then(|| {
+        choice((
+            agent("aider").unwrap_or_default().to_string(),
+            "the `aider` program is on PATH (it implements; it cannot draft or review)".into(),
+        ))
+    })
+}
+
 fn nothing_found() -> String {
     [
         "no model is configured, and none was found on this machine. Any one of these works:",
@@ -271,6 +313,35 @@ mod tests {
         assert_eq!(d.drafter.model, "ollama:llama3.2:latest");
         assert_eq!(d.reviewer.model, d.drafter.model);
         assert!(d.reviewer.why.contains("no second vendor"));
+    }
+
+    #[test]
+    fn the_implementer_is_the_drafters_agent_form_or_its_model() {
+        let programs = Found {
+            programs: vec!["codex"],
+            ..Found::default()
+        };
+        let d = choose(&programs).unwrap();
+        let i = implementer(&programs, Some(&d.drafter)).unwrap();
+        assert_eq!(i.model, "agent:codex exec --sandbox workspace-write -");
+        assert_eq!(i.spec.kind, ProviderKind::Agent);
+        let key = Found {
+            gemini_key: Some("GEMINI_API_KEY".into()),
+            aider: true,
+            ..Found::default()
+        };
+        let d = choose(&key).unwrap();
+        let i = implementer(&key, Some(&d.drafter)).unwrap();
+        assert_eq!(i.model, "gemini:gemini-3-pro-preview");
+        assert!(i.why.contains("GEMINI_API_KEY is set"), "{}", i.why);
+        let aider = Found {
+            aider: true,
+            ..Found::default()
+        };
+        assert!(choose(&aider).is_err(), "aider cannot draft");
+        let i = implementer(&aider, None).unwrap();
+        assert!(i.model.starts_with("agent:aider "), "{}", i.model);
+        assert_eq!(implementer(&Found::default(), None), None);
     }
 
     #[test]

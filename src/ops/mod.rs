@@ -1,8 +1,9 @@
 //! One function per user-visible operation, as cargo's `ops`: [`open`] a repository with its
 //! configuration, then [`run::run`], [`status`], [`gate::approve`], [`gate::reject`] or
-//! [`clean::clean`]. Each takes plain option structs and returns data; the command line parses
-//! arguments into those structs and renders what comes back, and never reaches into the
-//! pipeline itself.
+//! [`clean::clean`]; [`init::init`] writes a repository's `.orchestrate.toml` (and, when
+//! asked, its GitHub Actions workflow). Each takes plain option structs and returns data; the
+//! command line parses arguments into those structs and renders what comes back, and never
+//! reaches into the pipeline itself.
 //!
 //! Operations that write to an issue's branch share one preamble, [`claim`]: find the branch,
 //! refuse one that is checked out in a work tree, take the lock, and read the branch
@@ -12,6 +13,7 @@ pub mod action;
 pub mod clean;
 pub mod doctor;
 pub mod gate;
+pub mod init;
 pub mod run;
 pub mod status;
 

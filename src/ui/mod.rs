@@ -7,6 +7,7 @@ mod clean;
 mod doctor;
 mod gate;
 mod human;
+mod init;
 pub mod json;
 mod status;
 mod table;
@@ -23,6 +24,7 @@ pub use clean::{render_cleaned, render_nothing_to_clean};
 pub use doctor::{DoctorCheck, DoctorDocument, render_doctor};
 pub use gate::TerminalGatekeeper;
 pub use human::HumanRenderer;
+pub use init::render_init;
 pub use json::JsonRenderer;
 pub use status::{render_issue_status, render_status_list};
 

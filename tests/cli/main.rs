@@ -19,6 +19,7 @@ mod github;
 mod github_faults;
 mod implement;
 mod implement_faults;
+mod init;
 mod providers;
 mod readme;
 mod replay;

@@ -567,6 +567,7 @@ fn help_of_every_command() {
       clean    Remove an issue's worktree and local run state; with --branch, its branch too
       action   In GitHub Actions: act on the event that started the job (a label, a command comment)
       doctor   Check whether a run could start here, and say what to fix
+      init     Write a commented .orchestrate.toml for this machine; --github-action adds a workflow
       help     Print this message or the help of the given subcommand(s)
 
     Arguments:
@@ -765,6 +766,25 @@ fn help_of_every_command() {
                                 tracing filter
       -q, --quiet               Say less: only errors, warnings and what a gate needs from you
       -h, --help                Print help
+    ");
+    insta::assert_snapshot!(help(&["init", "-h"]), @"
+    exit 0
+    --- stdout
+    Write a commented .orchestrate.toml for this machine; --github-action adds a workflow
+
+    Usage: git orchestrate init [OPTIONS]
+
+    Options:
+          --github-action  Also write .github/workflows/orchestrate.yml: run on issues labelled
+                           `orchestrate` and on `/orchestrate` comments
+          --force          Replace files that already exist
+      -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
+                           string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml
+      -v, --verbose...     Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing
+                           filter
+      -q, --quiet          Say less: only errors, warnings and what a gate needs from you
+      -h, --help           Print help
     ");
 }
 
