@@ -3,7 +3,9 @@
 
 mod approve;
 mod clean;
+mod completions;
 mod error;
+pub mod generate;
 mod hints;
 mod reject;
 mod run;
@@ -32,7 +34,7 @@ use crate::ui::{Ui, Verbosity};
 #[command(
     name = "git-orchestrate",
     bin_name = "git orchestrate",
-    version,
+    version = env!("GIT_ORCHESTRATE_VERSION"),
     args_conflicts_with_subcommands = true,
     max_term_width = 100
 )]
@@ -59,6 +61,8 @@ enum Command {
     Reject(reject::Args),
     /// Remove an issue's worktree and local run state; with --branch, its branch too.
     Clean(clean::Args),
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
 }
 
 /// Options every command takes.
@@ -111,6 +115,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Approve(args)) => approve::run(args, &cli.global, &env, &ui),
         Some(Command::Reject(args)) => reject::run(args, &cli.global, &env, &ui),
         Some(Command::Clean(args)) => clean::run(args, &cli.global, &env, &ui),
+        Some(Command::Completions(args)) => completions::run(args, &ui),
         None if cli.run.is_empty() => {
             // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();
