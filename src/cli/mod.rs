@@ -4,8 +4,10 @@
 mod action;
 mod approve;
 mod clean;
+mod completions;
 mod doctor;
 mod error;
+pub mod generate;
 mod hints;
 mod init;
 mod reject;
@@ -35,7 +37,7 @@ use crate::ui::{Ui, Verbosity};
 #[command(
     name = "git-orchestrate",
     bin_name = "git orchestrate",
-    version,
+    version = env!("GIT_ORCHESTRATE_VERSION"),
     args_conflicts_with_subcommands = true,
     max_term_width = 100
 )]
@@ -68,6 +70,8 @@ enum Command {
     Doctor(doctor::Args),
     /// Write a commented .orchestrate.toml for this machine; --github-action adds a workflow.
     Init(init::Args),
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
 }
 
 /// Options every command takes.
@@ -123,6 +127,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Action(args)) => action::run(args, &cli.global, &env, &ui),
         Some(Command::Doctor(args)) => doctor::run(args, &cli.global, &env, &ui),
         Some(Command::Init(args)) => init::run(args, &cli.global, &env, &ui),
+        Some(Command::Completions(args)) => completions::run(args, &ui),
         None if cli.run.is_empty() => {
             // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -1,0 +1,213 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[git-orchestrate] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'git-orchestrate'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'git-orchestrate'= {
+            cand --issue 'The issue, as an option (same as the positional ISSUE)'
+            cand --issue-file 'Read the issue from a Markdown file (its first `# ` line is the title) instead of GitHub'
+            cand --until 'Stop after this stage (triage, lld, spec, impl, pr); `--until spec`: design documents only'
+            cand --resume-from 'Take earlier stages as they are on the branch; redo STAGE and everything after it'
+            cand --skip 'Do not run STAGE (repeatable)'
+            cand --gate 'Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable)'
+            cand --no-gate 'Turn off a gate for this run (repeatable)'
+            cand --base 'Base branch for a new issue branch and its pull request (default: the branch checked out now)'
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand --dry-run 'Print the plan (each stage: run or skip and why, gates, models, branch, paths) and change nothing; no model is called'
+            cand --skip-lld 'Do not run the lld stage, even if there is no design yet'
+            cand --skip-spec 'Do not run the spec stage, even if there is no spec yet'
+            cand --gate-before-pr 'Ask for approval before the pull request, whatever the configuration says'
+            cand --no-gate-before-pr 'Do not ask for approval before the pull request'
+            cand --allow-red-baseline 'Take failures the tests already have on the unchanged tree as known: impl then requires only that no new test fails (stages.impl.allow_red_baseline)'
+            cand --force 'Run on a closed or locked GitHub issue'
+            cand --no-input 'Never prompt; a gate stops the run (also when there is no terminal)'
+            cand --json 'Machine-readable events, one JSON object per line, on stdout'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run the pipeline for issues (the default command)'
+            cand status 'Show where issues stand, read from their branches'
+            cand approve 'Pass the gate an issue is waiting at'
+            cand reject 'Reject at the gate; the stage is revised with your feedback on the next run'
+            cand clean 'Remove an issue''s worktree and local run state; with --branch, its branch too'
+            cand action 'In GitHub Actions: act on the event that started the job (a label, a command comment)'
+            cand doctor 'Check whether a run could start here, and say what to fix'
+            cand init 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow'
+            cand completions 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-orchestrate;run'= {
+            cand --issue 'The issue, as an option (same as the positional ISSUE)'
+            cand --issue-file 'Read the issue from a Markdown file (its first `# ` line is the title) instead of GitHub'
+            cand --until 'Stop after this stage (triage, lld, spec, impl, pr); `--until spec`: design documents only'
+            cand --resume-from 'Take earlier stages as they are on the branch; redo STAGE and everything after it'
+            cand --skip 'Do not run STAGE (repeatable)'
+            cand --gate 'Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable)'
+            cand --no-gate 'Turn off a gate for this run (repeatable)'
+            cand --base 'Base branch for a new issue branch and its pull request (default: the branch checked out now)'
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand --dry-run 'Print the plan (each stage: run or skip and why, gates, models, branch, paths) and change nothing; no model is called'
+            cand --skip-lld 'Do not run the lld stage, even if there is no design yet'
+            cand --skip-spec 'Do not run the spec stage, even if there is no spec yet'
+            cand --gate-before-pr 'Ask for approval before the pull request, whatever the configuration says'
+            cand --no-gate-before-pr 'Do not ask for approval before the pull request'
+            cand --allow-red-baseline 'Take failures the tests already have on the unchanged tree as known: impl then requires only that no new test fails (stages.impl.allow_red_baseline)'
+            cand --force 'Run on a closed or locked GitHub issue'
+            cand --no-input 'Never prompt; a gate stops the run (also when there is no terminal)'
+            cand --json 'Machine-readable events, one JSON object per line, on stdout'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;status'= {
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand --json 'Print JSON instead of a table'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;approve'= {
+            cand --gate 'The gate to pass (after_lld, after_spec, before_pr); default: the one the issue waits at'
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;reject'= {
+            cand -m 'What should change: given to the drafter when the stage is revised'
+            cand --message 'What should change: given to the drafter when the stage is revised'
+            cand --gate 'The gate to reject at; default: the one the issue waits at'
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;clean'= {
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand --all 'Every issue that has a worktree or local state (with --branch, also every issue branch)'
+            cand --branch 'Delete the issue''s branch too; one whose commits no remote-tracking branch has needs --force'
+            cand --force 'Also delete work saved from runs (recovered/), and unpushed branches with --branch'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;action'= {
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;doctor'= {
+            cand --timeout 'The longest one network check may take (all of them together take at most 25s)'
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand --offline 'Send no request: look for keys, tokens and programs without trying them'
+            cand --json 'Print one JSON document instead of lines'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;init'= {
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand --github-action 'Also write .github/workflows/orchestrate.yml: run on issues labelled `orchestrate` and on `/orchestrate` comments'
+            cand --force 'Replace files that already exist'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;completions'= {
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'git-orchestrate;help'= {
+            cand run 'Run the pipeline for issues (the default command)'
+            cand status 'Show where issues stand, read from their branches'
+            cand approve 'Pass the gate an issue is waiting at'
+            cand reject 'Reject at the gate; the stage is revised with your feedback on the next run'
+            cand clean 'Remove an issue''s worktree and local run state; with --branch, its branch too'
+            cand action 'In GitHub Actions: act on the event that started the job (a label, a command comment)'
+            cand doctor 'Check whether a run could start here, and say what to fix'
+            cand init 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow'
+            cand completions 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-orchestrate;help;run'= {
+        }
+        &'git-orchestrate;help;status'= {
+        }
+        &'git-orchestrate;help;approve'= {
+        }
+        &'git-orchestrate;help;reject'= {
+        }
+        &'git-orchestrate;help;clean'= {
+        }
+        &'git-orchestrate;help;action'= {
+        }
+        &'git-orchestrate;help;doctor'= {
+        }
+        &'git-orchestrate;help;init'= {
+        }
+        &'git-orchestrate;help;completions'= {
+        }
+        &'git-orchestrate;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

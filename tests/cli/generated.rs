@@ -1,0 +1,247 @@
+//! The generated files committed with the code — manual pages under `man/`, completion
+//! scripts under `completions/` — are what the code generates now, and the scripts work: the
+//! bash one completes both `git-orchestrate <TAB>` and, through git's own completion,
+//! `git orchestrate <TAB>`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use git_orchestrate::cli::generate::{self, SHELLS};
+
+use crate::harness::TestRepo;
+
+/// Set to rewrite the committed files from the code.
+const UPDATE: &str = "GIT_ORCHESTRATE_UPDATE_GENERATED";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[allow(clippy::disallowed_methods)] // a developer's switch, read only by this test
+fn updating() -> bool {
+    std::env::var_os(UPDATE).is_some()
+}
+
+/// Every generated file: its path under the crate, and its bytes.
+fn generated() -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = generate::man_pages()
+        .into_iter()
+        .map(|(name, bytes)| (PathBuf::from("man").join(name), bytes))
+        .collect();
+    for shell in SHELLS {
+        files.push((
+            PathBuf::from("completions").join(generate::completion_file_name(shell)),
+            generate::completion(shell).into_bytes(),
+        ));
+    }
+    files
+}
+
+/// The files in `dir` (relative to the crate), sorted.
+fn committed_in(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| Path::new(dir).join(e.file_name()))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_committed_man_pages_and_completions_are_what_the_code_generates() {
+    let files = generated();
+    if updating() {
+        for dir in ["man", "completions"] {
+            for stale in committed_in(dir) {
+                if !files.iter().any(|(path, _)| *path == stale) {
+                    std::fs::remove_file(root().join(stale)).unwrap();
+                }
+            }
+        }
+        for (path, bytes) in &files {
+            let full = root().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, bytes).unwrap();
+        }
+    }
+    let regenerate =
+        format!("regenerate them with:\n    {UPDATE}=1 cargo test --test cli generated");
+    let mut problems = Vec::new();
+    for (path, bytes) in &files {
+        match std::fs::read(root().join(path)) {
+            Ok(on_disk) if on_disk == *bytes => {}
+            Ok(_) => problems.push(format!("{} differs", path.display())),
+            Err(_) => problems.push(format!("{} is missing", path.display())),
+        }
+    }
+    let mut expected: Vec<&PathBuf> = files.iter().map(|(path, _)| path).collect();
+    expected.sort();
+    for dir in ["man", "completions"] {
+        for path in committed_in(dir) {
+            if !expected.contains(&&path) {
+                problems.push(format!("{} is not generated any more", path.display()));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the committed man pages and completions are not what the code generates:\n  {}\n{regenerate}",
+        problems.join("\n  ")
+    );
+    let names: Vec<String> = expected.iter().map(|p| p.display().to_string()).collect();
+    for name in [
+        "man/git-orchestrate.1",
+        "man/git-orchestrate-status.1",
+        "completions/git-orchestrate.bash",
+        "completions/_git-orchestrate",
+        "completions/git-orchestrate.fish",
+        "completions/git-orchestrate.elv",
+        "completions/_git-orchestrate.ps1",
+    ] {
+        assert!(names.contains(&name.to_string()), "{name} in {names:?}");
+    }
+}
+
+/// `completions SHELL` prints exactly the committed script: the command and the files come
+/// from the same code.
+#[test]
+fn the_completions_command_prints_the_committed_scripts() {
+    let repo = TestRepo::new();
+    for shell in SHELLS {
+        let name = shell.to_string();
+        let run = repo.run(&["completions", &name]);
+        run.expect_code(0);
+        assert!(run.stderr.is_empty(), "{name}: {}", run.stderr);
+        assert_eq!(run.stdout, generate::completion(shell), "{name}");
+        assert!(run.stdout.contains("orchestrate"), "{name}: {}", run.stdout);
+    }
+    let run = repo.run(&["completions", "nosuchshell"]);
+    run.expect_code(2);
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        run.stderr_has(shell);
+    }
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// The man page names the subcommands' pages, and shows the plain version, not a commit.
+#[test]
+fn the_man_page_lists_the_subcommand_pages() {
+    let pages = generate::man_pages();
+    let (name, main) = &pages[0];
+    assert_eq!(name, "git-orchestrate.1");
+    let main = String::from_utf8_lossy(main);
+    for sub in ["status", "approve", "reject", "clean", "completions"] {
+        assert!(
+            main.contains(&format!("git\\-orchestrate\\-{sub}(1)")),
+            "{sub}: {main}"
+        );
+    }
+    assert!(main.contains("v0.1.0"), "{main}");
+    let (_, status) = pages
+        .iter()
+        .find(|(name, _)| name == "git-orchestrate-status.1")
+        .unwrap();
+    let status = String::from_utf8_lossy(status);
+    assert!(status.contains("git orchestrate status"), "{status}");
+    assert!(status.contains("\\-\\-json"), "{status}");
+}
+
+/// Run `script` in bash after sourcing the bash completion (and git's, when `with_git`),
+/// and return what it printed.
+fn bash(repo: &TestRepo, with_git: Option<&Path>, script: &str) -> String {
+    let file = repo.base().join("git-orchestrate.bash");
+    std::fs::write(&file, generate::completion(clap_complete::Shell::Bash)).unwrap();
+    let git = with_git
+        .map(|p| format!("source {}\n", p.display()))
+        .unwrap_or_default();
+    let mut cmd = Command::new("bash");
+    repo.apply_env(&mut cmd);
+    let out = cmd
+        .arg("--norc")
+        .arg("-c")
+        .arg(format!("{git}source {}\n{script}", file.display()))
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bash failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What the completion function offers for `words`, the last one being completed.
+fn offers(function: &str, words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    format!(
+        "COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}\n\
+         {function}\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        words = quoted.join(" "),
+        cword = words.len() - 1,
+        line = words.join(" "),
+    )
+}
+
+#[test]
+fn bash_completes_git_orchestrate_typed_either_way() {
+    let repo = TestRepo::new();
+    let direct = bash(
+        &repo,
+        None,
+        &format!(
+            "complete -p git-orchestrate\n{}",
+            offers(
+                "_git__orchestrate git-orchestrate sta git-orchestrate",
+                &["git-orchestrate", "sta"]
+            )
+        ),
+    );
+    assert!(
+        direct.contains("-F _git__orchestrate git-orchestrate\n"),
+        "{direct}"
+    );
+    assert!(direct.lines().any(|l| l == "status"), "{direct}");
+    let options = bash(
+        &repo,
+        None,
+        &offers(
+            "_git__orchestrate git-orchestrate --j status",
+            &["git-orchestrate", "status", "--j"],
+        ),
+    );
+    assert_eq!(options.trim(), "--json");
+
+    // The function git's completion calls, on its own.
+    let shim = bash(
+        &repo,
+        None,
+        &offers("_git_orchestrate", &["git", "orchestrate", "status", "--j"]),
+    );
+    assert_eq!(shim.trim(), "--json");
+    let shim = bash(
+        &repo,
+        None,
+        &offers(
+            "_git_orchestrate",
+            &["git", "orchestrate", "completions", "fi"],
+        ),
+    );
+    assert_eq!(shim.trim(), "fish");
+
+    // Through git's own completion, where the machine has it.
+    let git_completion = Path::new("/usr/share/bash-completion/completions/git");
+    if git_completion.is_file() {
+        let through_git = bash(
+            &repo,
+            Some(git_completion),
+            &offers("__git_wrap__git_main", &["git", "orchestrate", "app"]),
+        );
+        assert_eq!(through_git.trim(), "approve", "{through_git}");
+    }
+}
