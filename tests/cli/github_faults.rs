@@ -45,6 +45,32 @@ fn issue_answers_first(hub: &Hub, response: ResponseTemplate) {
     );
 }
 
+/// The branch's pull request #57 is listed only after `misses` lists that found none.
+fn listed_after(hub: &Hub, misses: u64) {
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(PULLS_PATH))
+            .and(query_param("head", format!("acme:{BRANCH40}")))
+            .respond_with(github_ok(json!([])))
+            .up_to_n_times(misses)
+            .with_priority(1),
+    );
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(PULLS_PATH))
+            .respond_with(github_ok(json!([pull_json(57, BRANCH40, true)]))),
+    );
+}
+
+/// Pull request #57 takes a new title and body.
+fn updates_accepted(hub: &Hub) {
+    hub.api.mount(
+        Mock::given(method("PATCH"))
+            .and(path(format!("{PULLS_PATH}/57")))
+            .respond_with(github_ok(pull_json(57, BRANCH40, true))),
+    );
+}
+
 /// No model was called: the run stopped before spending anything.
 fn no_model_called(hub: &Hub) {
     assert!(
@@ -321,11 +347,7 @@ fn an_existing_pull_request_is_found_and_updated_not_duplicated() {
         github_ok(issue_json(40, "Add a --verbose flag", BODY)),
     );
     hub.mount_pulls(json!([pull_json(57, BRANCH40, true)]), json!({}));
-    hub.api.mount(
-        Mock::given(method("PATCH"))
-            .and(path(format!("{PULLS_PATH}/57")))
-            .respond_with(github_ok(pull_json(57, BRANCH40, true))),
-    );
+    updates_accepted(&hub);
     hub.run(NO_GATE).expect_code(0).stdout_has(PR_URL);
     assert!(hub.requests("POST", PULLS_PATH).is_empty());
     let patch = &hub.requests("PATCH", &format!("{PULLS_PATH}/57"))[0];
@@ -339,30 +361,14 @@ fn an_existing_pull_request_is_found_and_updated_not_duplicated() {
         &hub,
         github_ok(issue_json(40, "Add a --verbose flag", BODY)),
     );
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(PULLS_PATH))
-            .and(query_param("head", format!("acme:{BRANCH40}")))
-            .respond_with(github_ok(json!([])))
-            .up_to_n_times(1)
-            .with_priority(1),
-    );
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(PULLS_PATH))
-            .respond_with(github_ok(json!([pull_json(57, BRANCH40, true)]))),
-    );
+    listed_after(&hub, 1);
     hub.api.mount(
         Mock::given(method("POST")).and(path(PULLS_PATH)).respond_with(github_json(
             422,
             json!({"message": "Validation Failed", "errors": [{"resource": "PullRequest", "code": "custom", "message": format!("A pull request already exists for acme:{BRANCH40}.")}], "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request", "status": "422"}),
         )),
     );
-    hub.api.mount(
-        Mock::given(method("PATCH"))
-            .and(path(format!("{PULLS_PATH}/57")))
-            .respond_with(github_ok(pull_json(57, BRANCH40, true))),
-    );
+    updates_accepted(&hub);
     hub.run(NO_GATE).expect_code(0).stdout_has(PR_URL);
     assert_eq!(hub.requests("POST", PULLS_PATH).len(), 1);
     assert_eq!(hub.requests("PATCH", &format!("{PULLS_PATH}/57")).len(), 1);
@@ -376,28 +382,13 @@ fn a_pull_request_made_while_the_connection_failed_is_found_by_the_next_run() {
         github_ok(issue_json(40, "Add a --verbose flag", BODY)),
     );
     // Before and right after the failed create: not listed yet. Later: there.
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(PULLS_PATH))
-            .respond_with(github_ok(json!([])))
-            .up_to_n_times(2)
-            .with_priority(1),
-    );
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(PULLS_PATH))
-            .respond_with(github_ok(json!([pull_json(57, BRANCH40, true)]))),
-    );
+    listed_after(&hub, 2);
     hub.api.mount(
         Mock::given(method("POST"))
             .and(path(PULLS_PATH))
             .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway")),
     );
-    hub.api.mount(
-        Mock::given(method("PATCH"))
-            .and(path(format!("{PULLS_PATH}/57")))
-            .respond_with(github_ok(pull_json(57, BRANCH40, true))),
-    );
+    updates_accepted(&hub);
     hub.run(NO_GATE).expect_code(1).stderr_has("502");
     let subjects = hub.repo.subjects(BRANCH40);
     assert!(subjects[0].starts_with("orchestrate(impl)"), "{subjects:?}");
