@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_git_orchestrate_global_optspecs
-    string join \n issue= issue-file= until= dry-run resume-from= skip-lld skip-spec skip= gate-before-pr no-gate-before-pr gate= no-gate= base= allow-red-baseline force no-input json c= config= v/verbose q/quiet h/help V/version
+    string join \n issue= issue-file= until= dry-run resume-from= skip-lld skip-spec skip= gate-before-pr no-gate-before-pr gate= no-gate= base= allow-red-baseline force no-input json j/jobs= c= config= v/verbose q/quiet h/help V/version
 end
 
 function __fish_git_orchestrate_needs_command
@@ -32,6 +32,7 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l skip -d
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l gate -d 'Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l no-gate -d 'Turn off a gate for this run (repeatable)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l base -d 'Base branch for a new issue branch and its pull request (default: the branch checked out now)' -r
+complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -s j -l jobs -d 'With several issues, run up to N at once (each in its own worktree); one table at the end says how each ended' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l config -d 'Use this configuration file instead of the repository\'s .orchestrate.toml' -r -F
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l dry-run -d 'Print the plan (each stage: run or skip and why, gates, models, branch, paths) and change nothing; no model is called'
@@ -65,6 +66,7 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l 
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l gate -d 'Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l no-gate -d 'Turn off a gate for this run (repeatable)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l base -d 'Base branch for a new issue branch and its pull request (default: the branch checked out now)' -r
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -s j -l jobs -d 'With several issues, run up to N at once (each in its own worktree); one table at the end says how each ended' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l config -d 'Use this configuration file instead of the repository\'s .orchestrate.toml' -r -F
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l dry-run -d 'Print the plan (each stage: run or skip and why, gates, models, branch, paths) and change nothing; no model is called'

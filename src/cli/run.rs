@@ -2,17 +2,22 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use super::{
     CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue, parse_stage, runtime,
 };
 use crate::env::Env;
 use crate::issue::IssueRef;
+use crate::llm::CallLimits;
 use crate::ops;
+use crate::pipeline::events::Summary;
 use crate::pipeline::io::NoInput;
 use crate::pipeline::{Event, EventSink, Interrupt, Outcome, RunIo, RunOptions};
 use crate::stage::{Gate, Stage};
-use crate::ui::{HumanRenderer, JsonRenderer, TerminalGatekeeper, Ui};
+use crate::ui::{
+    Ended, HumanRenderer, JsonRenderer, Lane, Lanes, TerminalGatekeeper, Ui, render_runs,
+};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
@@ -91,6 +96,20 @@ pub struct Args {
     /// Machine-readable events, one JSON object per line, on stdout.
     #[arg(long)]
     json: bool,
+
+    /// With several issues, run up to N at once (each in its own worktree); one table at
+    /// the end says how each ended.
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 1, value_parser = parse_jobs)]
+    jobs: usize,
+}
+
+/// `-j N`: at least one.
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("-j 0 would run no issue at all; give 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of issues to run at once")),
+    }
 }
 
 impl Args {
@@ -151,6 +170,26 @@ impl Args {
             return Err(CliError::usage(
                 "which issue? give its number: git orchestrate 7 --issue-file issue.md",
             ));
+        }
+        let mut seen = BTreeSet::new();
+        for issue in issues {
+            if !seen.insert(issue.number) {
+                return Err(CliError::usage(format!(
+                    "issue #{} is named twice; each issue runs once, on its own branch",
+                    issue.number
+                ))
+                .hint(format!(
+                    "name each issue once: git orchestrate run {}",
+                    issues
+                        .iter()
+                        .map(|i| i.number)
+                        .collect::<BTreeSet<_>>()
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )));
+            }
         }
         if self.issue_file.is_some() && issues.len() > 1 {
             return Err(CliError::usage(
@@ -233,60 +272,204 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     let global = &global;
     let mut issues = args.issues.clone();
     issues.extend(args.issue.clone());
-    let human = HumanRenderer::new(ui).rerun_with(args.rerun_options(global));
-    let json = JsonRenderer::new(ui);
-    let events: &dyn EventSink = if args.json { &json } else { &human };
-    let fail = |error: CliError, issue: Option<u64>| -> Exit {
-        if error.exit == Exit::Interrupted {
-            ui.stderr(INTERRUPTED);
-        } else {
-            error.report(ui);
-        }
-        if args.json {
-            events.emit(Event::Error {
-                issue,
-                message: error.message().to_string(),
-                hints: error.hints().to_vec(),
-                exit_code: error.exit as u8,
-            });
-        }
-        error.exit
-    };
     if let Err(error) = args.check(&issues) {
-        return Ok(fail(error, None));
+        error.report(ui);
+        if args.json {
+            JsonRenderer::new(ui).emit(error_event(&error, None));
+        }
+        return Ok(error.exit);
     }
     let interrupt = Interrupt::new();
     let runtime = runtime(&interrupt)?;
-    let ask = !args.no_input && !args.json && ui.interactive();
-    let terminal = TerminalGatekeeper::new(ask);
-    let io = RunIo {
-        events,
-        gatekeeper: if ask { &terminal } else { &NoInput },
+    let runner = Runner {
+        rerun: args.rerun_options(global),
+        args: &args,
+        global,
+        env,
+        ui,
+        runtime: &runtime,
         interrupt: &interrupt,
+        limits: CallLimits::new(),
     };
-
-    let mut worst = Exit::Ok;
-    for issue in issues {
-        let number = issue.number;
-        // Each issue's run owns its own handle on the repository.
-        let exit = match open_session(global, env, ui) {
-            Err(error) => fail(error, Some(number)),
-            Ok(session) => {
-                let options = args.options(issue);
-                match runtime.block_on(ops::run::run(session, &options, &io)) {
-                    Ok(outcome) => exit_of(&outcome),
-                    Err(error) => fail(CliError::from(error), Some(number)),
-                }
-            }
-        };
-        worst = worse(worst, exit);
-        if exit == Exit::Interrupted || interrupt.is_triggered() {
-            return Ok(Exit::Interrupted);
-        }
-    }
+    let exit = match issues.as_slice() {
+        [issue] => runner.one(issue.clone(), None).0,
+        _ => runner.several(issues),
+    };
     // Model programs are killed with their calls; nothing else should hold the runtime.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    Ok(worst)
+    Ok(exit)
+}
+
+/// What the runs of one command share.
+struct Runner<'a> {
+    args: &'a Args,
+    global: &'a GlobalArgs,
+    env: &'a Env,
+    ui: &'a Ui,
+    runtime: &'a tokio::runtime::Runtime,
+    interrupt: &'a Interrupt,
+    /// One set of provider slots for every issue (`providers.NAME.max_concurrent`).
+    limits: CallLimits,
+    /// The options that matter to run an issue again, for advice.
+    rerun: String,
+}
+
+impl Runner<'_> {
+    /// Several issues: up to `-j` at once, each on a thread of its own (its git work does
+    /// not hold up the others' model calls), then one table of how each ended. One issue's
+    /// failure does not stop the others; Ctrl-C stops them all.
+    fn several(&self, issues: Vec<IssueRef>) -> Exit {
+        let jobs = self.args.jobs.min(issues.len()).max(1);
+        let lanes = (jobs > 1).then(|| Lanes::new(self.ui, !self.args.json));
+        let queue = Mutex::new(issues.iter().cloned().enumerate());
+        let ended: Mutex<Vec<Option<(Exit, Ended)>>> = Mutex::new(vec![None; issues.len()]);
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| {
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                        let Some((index, issue)) = next else {
+                            break;
+                        };
+                        let result = if self.interrupt.is_triggered() {
+                            (Exit::Interrupted, Ended::NotStarted)
+                        } else {
+                            let lane = lanes.as_ref().map(|l| l.lane(issue.number));
+                            self.one(issue, lane.as_ref())
+                        };
+                        ended.lock().unwrap_or_else(|e| e.into_inner())[index] = Some(result);
+                    }
+                });
+            }
+        });
+        if let Some(lanes) = &lanes {
+            lanes.close();
+        }
+        let ended = ended.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut worst = Exit::Ok;
+        let mut rows = Vec::new();
+        for (issue, result) in issues.iter().zip(ended) {
+            let (exit, ended) = result.unwrap_or((Exit::Interrupted, Ended::NotStarted));
+            worst = worse(worst, exit);
+            rows.push((issue.number, ended));
+        }
+        if !self.args.json {
+            render_runs(self.ui, &rows, Some(&self.rerun));
+        }
+        worst
+    }
+
+    /// Run one issue, in `lane` when it is one of several at once.
+    fn one(&self, issue: IssueRef, lane: Option<&Lane<'_>>) -> (Exit, Ended) {
+        let number = issue.number;
+        let mut human = HumanRenderer::new(self.ui).rerun_with(self.rerun.clone());
+        if let Some(lane) = lane {
+            human = human.in_lane(lane);
+        }
+        let json = JsonRenderer::for_issue(self.ui, number);
+        let events = Finish::new(if self.args.json { &json } else { &human });
+        // Issues side by side do not prompt: a run at a gate stops there, as with
+        // --no-input, and the table at the end says how to go on.
+        let ask = lane.is_none() && !self.args.no_input && !self.args.json && self.ui.interactive();
+        let terminal = TerminalGatekeeper::new(ask);
+        let io = RunIo {
+            events: &events,
+            gatekeeper: if ask { &terminal } else { &NoInput },
+            interrupt: self.interrupt,
+        };
+        let run = || -> Result<Outcome, CliError> {
+            let mut session = open_session(self.global, self.env, self.ui)?;
+            session.limits = self.limits.clone();
+            let options = self.args.options(issue);
+            Ok(self
+                .runtime
+                .block_on(ops::run::run(session, &options, &io))?)
+        };
+        match run() {
+            Ok(outcome) => {
+                let exit = exit_of(&outcome);
+                let summary = events.take().unwrap_or_else(|| bare(number, outcome));
+                (exit, Ended::Finished(Box::new(summary)))
+            }
+            Err(error) => {
+                match (error.exit == Exit::Interrupted, lane) {
+                    (true, Some(lane)) => lane.stderr(INTERRUPTED),
+                    (true, None) => self.ui.stderr(INTERRUPTED),
+                    (false, Some(lane)) => lane.error(error.message(), error.hints()),
+                    (false, None) => error.report(self.ui),
+                }
+                if let Some(lane) = lane {
+                    lane.finish("error");
+                }
+                if self.args.json {
+                    json.emit(error_event(&error, Some(number)));
+                }
+                let ended = match error.exit {
+                    Exit::Interrupted => {
+                        Ended::Finished(Box::new(bare(number, Outcome::Interrupted)))
+                    }
+                    _ => Ended::Failed {
+                        message: error.message().to_string(),
+                    },
+                };
+                (error.exit, ended)
+            }
+        }
+    }
+}
+
+/// The `error` event of a run that ended in `error`.
+fn error_event(error: &CliError, issue: Option<u64>) -> Event {
+    Event::Error {
+        issue,
+        message: error.message().to_string(),
+        hints: error.hints().to_vec(),
+        exit_code: error.exit as u8,
+    }
+}
+
+/// A summary with nothing but how the run ended (a dry run; a run stopped by Ctrl-C
+/// before it could say more).
+fn bare(issue: u64, outcome: Outcome) -> Summary {
+    Summary {
+        issue,
+        branch: String::new(),
+        outcome,
+        rows: Vec::new(),
+        usage: None,
+        cost_usd: None,
+    }
+}
+
+/// Passes events on, keeping the run's summary for the table at the end.
+struct Finish<'s> {
+    events: &'s dyn EventSink,
+    summary: Mutex<Option<Summary>>,
+}
+
+impl<'s> Finish<'s> {
+    fn new(events: &'s dyn EventSink) -> Finish<'s> {
+        Finish {
+            events,
+            summary: Mutex::new(None),
+        }
+    }
+
+    fn take(&self) -> Option<Summary> {
+        self.summary
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+impl EventSink for Finish<'_> {
+    fn emit(&self, event: Event) {
+        if let Event::Finished(summary) = &event {
+            *self.summary.lock().unwrap_or_else(|e| e.into_inner()) = Some(summary.clone());
+        }
+        self.events.emit(event);
+    }
 }
 
 /// `word` as a shell reads it back: as it is when it is plain, else single-quoted.

@@ -693,6 +693,20 @@ max_revisions = \"3\"\n",
     }
 
     #[test]
+    fn max_concurrent_is_four_unless_set_and_never_zero() {
+        let config = load_text("[providers.gemini]\nmax_concurrent = 2\n", &[]).unwrap();
+        assert_eq!(config.providers["gemini"].max_concurrent, 2);
+        assert_eq!(config.providers["anthropic"].max_concurrent, 4);
+        assert_eq!(config.providers["cmd"].max_concurrent, 4);
+        let err = load_text("[providers.ollama]\nmax_concurrent = 0\n", &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("providers.ollama.max_concurrent"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("never let a call start"), "{err}");
+    }
+
+    #[test]
     fn declared_providers_start_from_their_kind_but_not_its_address_or_key() {
         let config = load_text(
             "[providers.anthropic]\nmax_retries = 7\n[providers.gateway]\nkind = \"anthropic\"\nbase_url = \"https://gw.example.com/\"\n",

@@ -29,12 +29,15 @@ pub struct ProviderConfig {
     pub retry_delay: Duration,
     /// The most output tokens asked for (sent where the API takes or needs it).
     pub max_output_tokens: Option<u32>,
+    /// The most calls to this provider at once, across every issue a process runs.
+    pub max_concurrent: u32,
 }
 
 /// Settings a provider has when nothing at all sets them.
 const FALLBACK_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 const FALLBACK_IDLE: Duration = Duration::from_secs(120);
 const FALLBACK_DELAY: Duration = Duration::from_secs(1);
+const FALLBACK_CONCURRENT: u32 = 4;
 
 pub fn resolve(
     raw: BTreeMap<String, RawProvider>,
@@ -124,6 +127,7 @@ fn empty(name: &str, kind: ProviderKind) -> ProviderConfig {
         max_retries: 0,
         retry_delay: FALLBACK_DELAY,
         max_output_tokens: None,
+        max_concurrent: FALLBACK_CONCURRENT,
     }
 }
 
@@ -182,6 +186,17 @@ fn apply(
             ));
         }
         entry.max_output_tokens = Some(max);
+    }
+    if let Some(max) = table.max_concurrent {
+        if max == 0 {
+            return Err(invalid(
+                origins,
+                &format!("{key}.max_concurrent"),
+                "a max_concurrent of 0 would never let a call start".into(),
+                Some("write 1 or more (the default is 4)"),
+            ));
+        }
+        entry.max_concurrent = max;
     }
     Ok(())
 }

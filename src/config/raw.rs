@@ -142,6 +142,7 @@ pub struct RawProvider {
     pub max_retries: Option<u32>,
     pub retry_delay: Option<DurationValue>,
     pub max_output_tokens: Option<u32>,
+    pub max_concurrent: Option<u32>,
 }
 
 /// A duration written as `"20m"`, `"90s"`, `"1h 30m"`, or a number of seconds.

@@ -112,6 +112,7 @@ mod tests {
             max_retries: 0,
             retry_delay: Duration::ZERO,
             max_output_tokens: None,
+            max_concurrent: 1,
         }
     }
 

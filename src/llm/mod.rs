@@ -14,6 +14,7 @@ mod error;
 mod gemini;
 mod http;
 mod keys;
+mod limit;
 mod ollama;
 mod openai;
 pub mod pricing;
@@ -36,6 +37,7 @@ use crate::redact::Redactor;
 pub use crate::stage::Role;
 pub use error::{FailureClass, LlmError};
 pub use http::client;
+pub use limit::CallLimits;
 pub use record::Tapes;
 pub use retry::RetryNotice;
 
@@ -144,6 +146,8 @@ pub struct ModelContext {
     pub http: reqwest::Client,
     /// Recording or replaying model exchanges (`GIT_ORCHESTRATE_RECORD` / `_REPLAY`).
     pub tapes: Option<Arc<Tapes>>,
+    /// How many calls each provider takes at once, shared with the other runs of this process.
+    pub limits: CallLimits,
 }
 
 impl ModelContext {
@@ -156,6 +160,7 @@ impl ModelContext {
             env,
             http,
             tapes,
+            limits: CallLimits::new(),
         })
     }
 }
@@ -260,6 +265,9 @@ pub fn build(
         Some(tapes) if spec.kind != ProviderKind::Agent => tapes.wrap(&spec, model),
         _ => model,
     };
+    let model = ctx
+        .limits
+        .wrap(&spec.provider, provider.max_concurrent, model);
     Ok(ModelHandle {
         spec,
         model,

@@ -39,7 +39,7 @@ use crate::config::Config;
 use crate::env::Env;
 use crate::git::{GitError, ObjectId, Repo};
 use crate::issue::{IssueError, IssueRef};
-use crate::llm::LlmError;
+use crate::llm::{CallLimits, LlmError};
 use crate::redact::Redactor;
 use crate::stage::{Gate, Role, Stage};
 use local::StateDir;
@@ -55,6 +55,8 @@ pub struct Session {
     pub state: StateDir,
     /// Removes the credentials this process knows from everything written or shown.
     pub redactor: Redactor,
+    /// How many calls each provider takes at once; runs side by side share one.
+    pub limits: CallLimits,
 }
 
 impl Session {
@@ -73,6 +75,7 @@ impl Session {
             env,
             state,
             redactor,
+            limits: CallLimits::new(),
         }
     }
 }

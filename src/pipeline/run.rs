@@ -89,7 +89,8 @@ pub async fn run(
         (false, reading) => reading,
     };
 
-    let ctx = ModelContext::new(workdir, session.env.clone(), session.redactor.clone())?;
+    let mut ctx = ModelContext::new(workdir, session.env.clone(), session.redactor.clone())?;
+    ctx.limits = session.limits.clone();
     let mut ledger = Ledger::new(
         PriceBook::new(&session.config.prices),
         session.config.budget.clone(),

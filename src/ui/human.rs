@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::lanes::Lane;
 use super::table::table;
 use super::words;
-use super::{BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed};
+use super::{
+    BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed, error_text, redaction_text, warning_text,
+};
 use crate::pipeline::events::{
     Action, AttemptResult, GateDecision, ImplementerKind, Outcome, Plan, ReviewVerdict, SectionFix,
     SectionProblem, Summary, TestResult, VerdictProblem, Warning,
@@ -25,6 +28,10 @@ pub struct HumanRenderer<'u> {
     rerun: Option<String>,
     /// The spinner, and its message without the token count.
     spinner: Mutex<Option<(ProgressBar, String)>>,
+    /// With several issues at once, the issue's lane (its live line or its prefix).
+    lane: Option<&'u Lane<'u>>,
+    /// In a live lane, what the model or the tests are doing (the spinner's message).
+    working: Mutex<String>,
 }
 
 impl<'u> HumanRenderer<'u> {
@@ -33,7 +40,43 @@ impl<'u> HumanRenderer<'u> {
             ui,
             rerun: None,
             spinner: Mutex::new(None),
+            lane: None,
+            working: Mutex::new(String::new()),
         }
+    }
+
+    /// Write in `lane`: one of several issues run side by side.
+    pub fn in_lane(mut self, lane: &'u Lane<'u>) -> HumanRenderer<'u> {
+        self.lane = Some(lane);
+        self
+    }
+
+    /// A status line (not when quiet).
+    fn status(&self, text: &str) {
+        match &self.lane {
+            Some(lane) => lane.status(text),
+            None => self.ui.status(text),
+        }
+    }
+
+    /// A line that is always said (errors, gate requests).
+    fn stderr(&self, text: &str) {
+        match &self.lane {
+            Some(lane) => lane.stderr(text),
+            None => self.ui.stderr(text),
+        }
+    }
+
+    fn warn(&self, message: &str) {
+        self.stderr(&warning_text(message));
+    }
+
+    fn error(&self, message: &str, hints: &[String]) {
+        self.stderr(&error_text(message, hints));
+    }
+
+    fn redacted(&self, redaction: &crate::pipeline::events::Redaction) {
+        self.warn(&redaction_text(redaction));
     }
 
     /// Advise running again with these options (`--until spec -c ...`).
@@ -50,6 +93,11 @@ impl<'u> HumanRenderer<'u> {
     }
 
     fn start_spinner(&self, message: String) {
+        if let Some(lane) = self.lane.as_ref().filter(|l| l.is_live()) {
+            lane.progress(&message);
+            *self.working.lock().unwrap_or_else(|e| e.into_inner()) = message;
+            return;
+        }
         if !self.ui.progress_allowed() {
             return;
         }
@@ -74,6 +122,11 @@ impl<'u> HumanRenderer<'u> {
 
     /// Show how much of the reply has arrived.
     fn spinner_tokens(&self, tokens: u64) {
+        if let Some(lane) = self.lane.as_ref().filter(|l| l.is_live()) {
+            let working = self.working.lock().unwrap_or_else(|e| e.into_inner());
+            lane.progress(&format!("{working}, {} tokens in", thousands(tokens)));
+            return;
+        }
         let spinner = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((bar, message)) = spinner.as_ref() {
             bar.set_message(format!("{message}, {} tokens in", thousands(tokens)));
@@ -82,8 +135,7 @@ impl<'u> HumanRenderer<'u> {
 
     /// A status line, `verb` right-aligned as cargo does.
     fn line(&self, style: anstyle::Style, verb: &str, rest: &str) {
-        self.ui
-            .status(&format!("{style}{verb:>12}{style:#} {rest}"));
+        self.status(&format!("{style}{verb:>12}{style:#} {rest}"));
     }
 
     fn plan(&self, plan: &Plan) {
@@ -204,10 +256,17 @@ impl<'u> HumanRenderer<'u> {
     }
 
     fn summary(&self, summary: &Summary) {
-        if summary.outcome != Outcome::Planned && self.ui.verbosity != Verbosity::Quiet {
+        // With several issues, one table at the end says how each ended.
+        if summary.outcome != Outcome::Planned
+            && self.ui.verbosity != Verbosity::Quiet
+            && self.lane.is_none()
+        {
             self.table(summary);
         }
         self.outcome(summary);
+        if let Some(lane) = &self.lane {
+            lane.finish(&ended_line(&summary.outcome));
+        }
     }
 
     /// How the run ended, in a line (errors and interruptions are said even when quiet).
@@ -215,8 +274,8 @@ impl<'u> HumanRenderer<'u> {
         let issue = summary.issue;
         match &summary.outcome {
             Outcome::Planned | Outcome::Waiting { .. } => {}
-            Outcome::Completed => self.ui.status(&format!("#{issue}: every stage is done.")),
-            Outcome::StoppedAfter { stage } => self.ui.status(&format!(
+            Outcome::Completed => self.status(&format!("#{issue}: every stage is done.")),
+            Outcome::StoppedAfter { stage } => self.status(&format!(
                 "#{issue}: stopped after {stage}, as asked (--until {stage})."
             )),
             Outcome::Blocked {
@@ -226,7 +285,7 @@ impl<'u> HumanRenderer<'u> {
                 reviews,
                 committed,
                 rounds,
-            } => self.ui.error(
+            } => self.error(
                 &format!("#{issue} is blocked at {stage}: {reason}"),
                 &blocked_hints(
                     &words::run_command(issue, self.rerun.as_deref()),
@@ -237,7 +296,7 @@ impl<'u> HumanRenderer<'u> {
                     *rounds,
                 ),
             ),
-            Outcome::Interrupted => self.ui.stderr(
+            Outcome::Interrupted => self.stderr(
                 "interrupted: the branch is at its last commit and the lock is released; run again to continue",
             ),
         }
@@ -258,8 +317,8 @@ impl<'u> HumanRenderer<'u> {
                 ]
             })
             .collect();
-        self.ui.stderr("");
-        self.ui.stderr(
+        self.stderr("");
+        self.stderr(
             indent(&table(
                 &["stage", "result", "detail", "commit", "time"],
                 &rows,
@@ -270,6 +329,18 @@ impl<'u> HumanRenderer<'u> {
             self.ui
                 .stderr(&format!("  models used {words} in this run"));
         }
+    }
+}
+
+/// The last word on an issue's live line.
+fn ended_line(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Completed => "done: every stage".into(),
+        Outcome::Planned => "planned (--dry-run)".into(),
+        Outcome::StoppedAfter { stage } => format!("stopped after {stage}, as asked"),
+        Outcome::Waiting { gate } => format!("waiting at {gate}"),
+        Outcome::Blocked { stage, .. } => format!("blocked at {stage}"),
+        Outcome::Interrupted => "interrupted".into(),
     }
 }
 
@@ -376,7 +447,7 @@ impl EventSink for HumanRenderer<'_> {
         }
         match event {
             Event::Plan(plan) => self.plan(&plan),
-            Event::StaleLockTakenOver { issue, pid } => self.ui.warn(&format!(
+            Event::StaleLockTakenOver { issue, pid } => self.warn(&format!(
                 "took over the lock of issue #{issue} left by a run that did not finish{}",
                 pid.map(|p| format!(" (pid {p}, no longer running)"))
                     .unwrap_or_default()
@@ -422,7 +493,7 @@ impl EventSink for HumanRenderer<'_> {
                 let tokens = spend_words(usage, cost_usd)
                     .map(|s| format!(", {s}"))
                     .unwrap_or_default();
-                self.ui.status(&format!(
+                self.status(&format!(
                     "{:>12} {}: {} {model} answered ({}{tokens})",
                     "",
                     turn(stage, round, fix),
@@ -437,7 +508,7 @@ impl EventSink for HumanRenderer<'_> {
                 error,
                 delay_ms,
                 ..
-            } => self.ui.warn(&format!(
+            } => self.warn(&format!(
                 "{model} failed (attempt {attempt} of {attempts}), retrying in {}: {error}",
                 elapsed(delay_ms)
             )),
@@ -564,12 +635,12 @@ impl EventSink for HumanRenderer<'_> {
                 ..
             } => {
                 // Always shown, even with --quiet: it is the one thing the person must act on.
-                self.ui.stderr(&format!(
+                self.stderr(&format!(
                     "{NOTE}{:>12}{NOTE:#} at gate {gate}: review {artifact}, then go on with",
                     "Waiting"
                 ));
                 for command in words::gate_commands(issue) {
-                    self.ui.stderr(&format!("{:>12}   {command}", ""));
+                    self.stderr(&format!("{:>12}   {command}", ""));
                 }
             }
             Event::GateDecided {
@@ -594,7 +665,7 @@ impl EventSink for HumanRenderer<'_> {
                 ..
             } => {
                 if let Some(saved) = recovered {
-                    self.ui.warn(&format!(
+                    self.warn(&format!(
                         "the worktree held changes from a run that was stopped; they are saved in {} and the worktree is reset to the branch",
                         saved.display()
                     ));
@@ -645,7 +716,7 @@ impl EventSink for HumanRenderer<'_> {
                 reverted,
             } => {
                 if !reverted.is_empty() {
-                    self.ui.warn(&format!(
+                    self.warn(&format!(
                         "impl attempt {attempt}: changes to protected paths were reverted: {}",
                         reverted.join(", ")
                     ));
@@ -677,7 +748,7 @@ impl EventSink for HumanRenderer<'_> {
                 reason,
                 seconds,
                 attempt,
-            } => self.ui.warn(&format!(
+            } => self.warn(&format!(
                 "GitHub: {}; trying again in {} (try {})",
                 words::forge_wait(reason),
                 words::seconds(seconds),
@@ -697,7 +768,7 @@ impl EventSink for HumanRenderer<'_> {
                 }
                 self.line(DIM, "Read", &what);
                 if body_cut || comments < comments_total {
-                    self.ui.warn(&format!(
+                    self.warn(&format!(
                         "issue #{issue} is long: the brief keeps {} (the brief says what was left out)",
                         if body_cut {
                             "the start of its body"
@@ -707,7 +778,7 @@ impl EventSink for HumanRenderer<'_> {
                     ));
                 }
                 if hidden_removed > 0 {
-                    self.ui.warn(&format!(
+                    self.warn(&format!(
                         "issue #{issue} held {hidden_removed} HTML comments or invisible characters; they were removed before any model saw the text"
                     ));
                 }
@@ -749,7 +820,7 @@ impl EventSink for HumanRenderer<'_> {
                     self.line(DIM, "Worktree", &format!("of #{issue} removed"));
                 }
             }
-            Event::Warning(warning) => self.ui.warn(&match warning {
+            Event::Warning(warning) => self.warn(&match warning {
                 Warning::UnusedPromptFile { path } => format!(
                     "{} matches no prompt template and is not used",
                     path.display()
@@ -759,7 +830,7 @@ impl EventSink for HumanRenderer<'_> {
                     dir.display()
                 ),
             }),
-            Event::Redacted(redaction) => self.ui.redacted(&redaction),
+            Event::Redacted(redaction) => self.redacted(&redaction),
             Event::Finished(summary) => self.summary(&summary),
             // The command line prints its errors itself, with their hints.
             Event::Error { .. } => {}

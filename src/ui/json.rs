@@ -12,11 +12,37 @@ use crate::pipeline::{Event, EventSink};
 
 pub struct JsonRenderer<'u> {
     ui: &'u Ui,
+    /// The issue every event is about, added to those that do not name it themselves.
+    issue: Option<u64>,
 }
 
 impl<'u> JsonRenderer<'u> {
     pub fn new(ui: &'u Ui) -> JsonRenderer<'u> {
-        JsonRenderer { ui }
+        JsonRenderer { ui, issue: None }
+    }
+
+    /// Events of `issue`'s run: each line carries `"issue": N`, so the lines of issues run
+    /// side by side can be told apart.
+    pub fn for_issue(ui: &'u Ui, issue: u64) -> JsonRenderer<'u> {
+        JsonRenderer {
+            ui,
+            issue: Some(issue),
+        }
+    }
+}
+
+/// `line` (one JSON object) with `"issue": issue` first, unless it names an issue already.
+fn tagged(line: String, issue: u64) -> String {
+    let names_one = serde_json::from_str::<Value>(&line)
+        .ok()
+        .and_then(|v| v.as_object().map(|o| o.contains_key("issue")))
+        .unwrap_or(true);
+    match line.strip_prefix('{') {
+        Some(rest) if !names_one => {
+            let sep = if rest.starts_with('}') { "" } else { "," };
+            format!("{{\"issue\":{issue}{sep}{rest}")
+        }
+        _ => line,
     }
 }
 
@@ -24,6 +50,10 @@ impl EventSink for JsonRenderer<'_> {
     fn emit(&self, event: Event) {
         let Ok(line) = serde_json::to_string(&event) else {
             return;
+        };
+        let line = match self.issue {
+            Some(issue) => tagged(line, issue),
+            None => line,
         };
         // Through the Ui, so secrets are removed. A reader that went away is not the run's
         // problem: the run finishes regardless.
@@ -46,7 +76,46 @@ pub fn events_schema() -> Value {
         "title".into(),
         "git orchestrate run --json: one event per line".into(),
     );
-    strict(schema.to_value())
+    let mut schema = schema.to_value();
+    name_the_issue(&mut schema);
+    strict(schema)
+}
+
+/// Every event of a run names its issue (see [`JsonRenderer::for_issue`]): add `issue` to
+/// each variant that does not carry it already, itself or in the type it refers to.
+fn name_the_issue(schema: &mut Value) {
+    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    let has_issue = |v: &Value| {
+        v.get("properties")
+            .is_some_and(|p| p.get("issue").is_some())
+    };
+    let Some(variants) = schema.get_mut("oneOf").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for variant in variants {
+        let referred = variant
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|name| defs.get(name));
+        if has_issue(variant) || referred.is_some_and(has_issue) {
+            continue;
+        }
+        if let Some(properties) = variant.get_mut("properties").and_then(Value::as_object_mut) {
+            properties.insert(
+                "issue".into(),
+                serde_json::json!({
+                    "description": "The issue whose run this event belongs to.",
+                    "type": "integer",
+                    "format": "uint64",
+                    "minimum": 0
+                }),
+            );
+        }
+        if let Some(required) = variant.get_mut("required").and_then(Value::as_array_mut) {
+            required.push("issue".into());
+        }
+    }
 }
 
 /// The JSON Schema of `status --json`.
@@ -113,5 +182,36 @@ fn close(schema: &mut Value) {
         });
     if is_object && !is_enum_of_strings {
         object.insert("unevaluatedProperties".into(), Value::Bool(false));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_names_its_issue_once() {
+        assert_eq!(
+            tagged(r#"{"event":"stage_started","stage":"lld"}"#.into(), 12),
+            r#"{"issue":12,"event":"stage_started","stage":"lld"}"#
+        );
+        // An event that names the issue itself keeps its own field, and only it.
+        let own = r#"{"event":"worktree_removed","issue":12}"#;
+        assert_eq!(tagged(own.into(), 12), own);
+        assert_eq!(tagged("{}".into(), 3), r#"{"issue":3}"#);
+    }
+
+    #[test]
+    fn the_schema_requires_the_issue_on_every_event() {
+        let schema = events_schema();
+        let defs = &schema["$defs"];
+        for variant in schema["oneOf"].as_array().unwrap() {
+            let own = variant["properties"].get("issue").is_some();
+            let referred = variant["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .is_some_and(|name| defs[name]["properties"].get("issue").is_some());
+            assert!(own || referred, "{variant}");
+        }
     }
 }

@@ -9,6 +9,7 @@ mod gate;
 mod human;
 mod init;
 pub mod json;
+mod lanes;
 mod status;
 mod table;
 pub mod words;
@@ -26,6 +27,7 @@ pub use gate::TerminalGatekeeper;
 pub use human::HumanRenderer;
 pub use init::render_init;
 pub use json::JsonRenderer;
+pub use lanes::{Ended, Lane, Lanes, render_runs};
 pub use status::{render_issue_status, render_status_list};
 
 use crate::env::Env;
@@ -117,31 +119,47 @@ impl Ui {
     }
 
     pub fn warn(&self, message: &str) {
-        self.stderr(&format!("{WARN}warning:{WARN:#} {message}"));
+        self.stderr(&warning_text(message));
     }
 
     /// Say that secrets were removed from something written: where, and what (by name).
     pub fn redacted(&self, redaction: &Redaction) {
-        self.warn(&format!(
-            "removed {} from {} (replaced with {})",
-            redaction.found.join(", "),
-            redaction.place,
-            crate::redact::MASK
-        ));
+        self.warn(&redaction_text(redaction));
     }
 
     pub fn error(&self, message: &str, hints: &[String]) {
-        self.stderr(&format!("{BAD}error:{BAD:#} {message}"));
-        for hint in hints {
-            let mut lines = hint.lines();
-            if let Some(first) = lines.next() {
-                self.stderr(&format!("{NOTE}hint:{NOTE:#} {first}"));
-            }
-            for line in lines {
-                self.stderr(&format!("      {line}"));
-            }
+        self.stderr(&error_text(message, hints));
+    }
+}
+
+/// `warning: MESSAGE`.
+pub fn warning_text(message: &str) -> String {
+    format!("{WARN}warning:{WARN:#} {message}")
+}
+
+/// Which secrets were removed from what (by name, never the values).
+pub(crate) fn redaction_text(redaction: &Redaction) -> String {
+    format!(
+        "removed {} from {} (replaced with {})",
+        redaction.found.join(", "),
+        redaction.place,
+        crate::redact::MASK
+    )
+}
+
+/// `error: MESSAGE` and a `hint:` line for each hint (continued lines indented under it).
+pub fn error_text(message: &str, hints: &[String]) -> String {
+    let mut lines = vec![format!("{BAD}error:{BAD:#} {message}")];
+    for hint in hints {
+        let mut hint_lines = hint.lines();
+        if let Some(first) = hint_lines.next() {
+            lines.push(format!("{NOTE}hint:{NOTE:#} {first}"));
+        }
+        for line in hint_lines {
+            lines.push(format!("      {line}"));
         }
     }
+    lines.join("\n")
 }
 
 /// `1.2s`, `3m 04s`.

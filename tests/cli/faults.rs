@@ -62,7 +62,7 @@ fn run_in(repo: &TestRepo, dir: &Path, args: &[&str]) -> Run {
 }
 
 #[track_caller]
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < DEADLINE, "timed out waiting until {what}");
@@ -103,7 +103,7 @@ fn group_members(pgid: i32) -> Vec<i32> {
 }
 
 #[track_caller]
-fn wait_dead(what: &str, pid: i32) {
+pub(crate) fn wait_dead(what: &str, pid: i32) {
     wait_until(&format!("{what} (pid {pid}) has exited"), || is_dead(pid));
 }
 
@@ -122,12 +122,12 @@ fn read_pid_file(path: &Path) -> i32 {
 
 /// The binary running in the background. Dropping it kills it if it is still running, so a
 /// failing test leaves nothing behind.
-struct Spawned {
+pub(crate) struct Spawned {
     child: Child,
 }
 
 impl Spawned {
-    fn start(repo: &TestRepo, args: &[&str]) -> Spawned {
+    pub(crate) fn start(repo: &TestRepo, args: &[&str]) -> Spawned {
         let mut cmd = Command::new(BIN);
         repo.apply_env(&mut cmd);
         let child = cmd
@@ -141,13 +141,13 @@ impl Spawned {
         Spawned { child }
     }
 
-    fn pid(&self) -> i32 {
+    pub(crate) fn pid(&self) -> i32 {
         i32::try_from(self.child.id()).expect("pid fits i32")
     }
 
     /// Wait (up to the deadline) for the run to end; its exit code (-1 if killed) and output.
     #[track_caller]
-    fn finish(mut self) -> Run {
+    pub(crate) fn finish(mut self) -> Run {
         let start = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {

@@ -579,7 +579,7 @@ fn reject_needs_feedback() {
 // A terminal
 
 /// The binary on a pseudo-terminal (stdin, stdout and stderr), in the hermetic environment.
-fn spawn_pty(repo: &TestRepo, args: &[&str], editor: Option<&PathBuf>) -> PtySession {
+pub(crate) fn spawn_pty(repo: &TestRepo, args: &[&str], editor: Option<&PathBuf>) -> PtySession {
     let mut cmd = Command::new(BIN);
     repo.apply_env(&mut cmd);
     if let Some(editor) = editor {
@@ -592,7 +592,7 @@ fn spawn_pty(repo: &TestRepo, args: &[&str], editor: Option<&PathBuf>) -> PtySes
 
 /// Wait for the end of the output and the process; return its exit code and the output not
 /// read yet.
-fn finish(session: &mut PtySession) -> (i32, String) {
+pub(crate) fn finish(session: &mut PtySession) -> (i32, String) {
     let rest = session
         .exp_eof()
         .unwrap_or_else(|e| panic!("waiting for the process to end: {e}"));

@@ -21,6 +21,7 @@ mod github_faults;
 mod implement;
 mod implement_faults;
 mod init;
+mod many;
 mod providers;
 mod readme;
 mod replay;

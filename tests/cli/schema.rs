@@ -122,9 +122,16 @@ fn the_schemas_reject_what_they_do_not_describe() {
     let events = events_schema();
     let validator = jsonschema::validator_for(&events).unwrap();
     let verdict = serde_json::json!({
-        "event": "verdict", "stage": "lld", "round": 1, "verdict": "approved", "feedback_items": 0
+        "issue": 7, "event": "verdict", "stage": "lld", "round": 1, "verdict": "approved",
+        "feedback_items": 0
     });
     assert!(validator.is_valid(&verdict), "{verdict}");
+    let mut anonymous = verdict.clone();
+    anonymous.as_object_mut().unwrap().remove("issue");
+    assert!(
+        !validator.is_valid(&anonymous),
+        "an event that does not say which issue it is about passed"
+    );
     let mut extra = verdict.clone();
     extra["mood"] = "cheerful".into();
     assert!(!validator.is_valid(&extra), "an unknown field passed");

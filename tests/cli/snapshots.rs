@@ -601,6 +601,8 @@ fn help_of_every_command() {
           --force                Run on a closed or locked GitHub issue
           --no-input             Never prompt; a gate stops the run (also when there is no terminal)
           --json                 Machine-readable events, one JSON object per line, on stdout
+      -j, --jobs <N>             With several issues, run up to N at once (each in its own worktree);
+                                 one table at the end says how each ended [default: 1]
       -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else
                                  as a string (-c gates.after_lld=true, -c
                                  stages.lld.drafter=cmd:./draft.sh)
@@ -649,6 +651,8 @@ fn help_of_every_command() {
           --force                Run on a closed or locked GitHub issue
           --no-input             Never prompt; a gate stops the run (also when there is no terminal)
           --json                 Machine-readable events, one JSON object per line, on stdout
+      -j, --jobs <N>             With several issues, run up to N at once (each in its own worktree);
+                                 one table at the end says how each ended [default: 1]
       -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else
                                  as a string (-c gates.after_lld=true, -c
                                  stages.lld.drafter=cmd:./draft.sh)
