@@ -12,6 +12,7 @@ use nix::unistd::Pid;
 use crate::faults::{Spawned, wait_dead, wait_until};
 use crate::gates::{finish, spawn_pty};
 use crate::harness::{TestRepo, approved, blocked, draft_script};
+use crate::implement::{CHECK, GOOD_EDIT};
 use crate::schema::assert_events;
 
 const ISSUES: [(u64, &str); 3] = [
@@ -144,6 +145,51 @@ fn three_issues_run_side_by_side_each_on_its_own_branch() {
     }
     assert!(runs.contains("#13     Starting lld"), "{}", run.stderr);
     assert!(table.trim_start().starts_with("issue"), "{table}");
+}
+
+#[test]
+fn issues_side_by_side_implement_in_worktrees_of_their_own() {
+    let repo = TestRepo::new();
+    repo.write("check.sh", CHECK);
+    repo.git(&["add", "check.sh"]);
+    repo.git(&["commit", "-q", "-m", "tests"]);
+    let implementer = repo.model("implementer", &answer(GOOD_EDIT));
+    let drafter = repo.good_drafter();
+    let reviewer = repo.reviewer("reviewer", &[approved()]);
+    repo.config_models(
+        &drafter,
+        &reviewer,
+        &format!(
+            "[stages.impl]\nimplementer = \"{implementer}\"\ntest_command = \"sh check.sh\"\n"
+        ),
+    );
+    for (number, title) in &ISSUES[..2] {
+        let file = repo.issue(&format!("# {title}\n\nIssue {number} asks for it.\n"));
+        repo.run(&[
+            &number.to_string(),
+            "--issue-file",
+            &file,
+            "--until",
+            "triage",
+        ])
+        .expect_code(0);
+    }
+    let before = repo.checkout_state();
+
+    let run = repo.run(&["run", "12", "13", "-j", "2", "--until", "impl"]);
+    run.expect_code(0);
+
+    let worktrees = repo.git(&["worktree", "list", "--porcelain"]);
+    for number in [12, 13] {
+        assert_eq!(stages(&repo, number), ["impl", "spec", "lld", "triage"]);
+        let code = repo.show(&branch(&repo, number), "src/lib.rs").unwrap();
+        assert!(code.contains("pub fn verbose()"), "#{number}: {code}");
+        assert!(
+            worktrees.contains(&format!(".git/orchestrate/worktrees/{number}\n")),
+            "#{number} has its own worktree:\n{worktrees}"
+        );
+    }
+    assert_eq!(repo.checkout_state(), before, "the checkout is untouched");
 }
 
 #[test]
