@@ -11,7 +11,9 @@
 //!   the first commit, so that `status` walks the whole first-parent history;
 //! - (c) `git add` + `git commit` of the same two files in the work tree, as processes;
 //! - (d) `git-orchestrate status` with no issue, listing 1,000 issue branches (each with
-//!   triage, lld and spec commits).
+//!   triage, lld and spec commits), as it runs every time but the first: each branch's
+//!   status kept by its tip; and (d') the same with nothing kept, as after every branch moved
+//!   (the status cache removed before each run; the history cache stays).
 //!
 //! (a) and (c) are measured again in a small repository (1,000 files, 100 commits) to show
 //! whether their cost grows with the number of files. The benchmark reports and never fails
@@ -62,6 +64,7 @@ struct Measured {
     status_deep: Summary,
     git_commit: Summary,
     status_all: Summary,
+    status_all_cold: Summary,
 }
 
 fn main() -> BenchResult<ExitCode> {
@@ -131,6 +134,13 @@ fn measure_repo(
         }
     }
     let status_all = status_timings_of(dir, &[], "(d) git-orchestrate status", warmup, iters)?;
+    let status_all_cold = status_timings_of(
+        dir,
+        &[],
+        "(d') git-orchestrate status, nothing kept",
+        warmup,
+        iters,
+    )?;
 
     // (a) with the repository open and the identity resolved, as inside one run.
     let branch = "orchestrate/8-bench-commits";
@@ -196,6 +206,7 @@ fn measure_repo(
         status_deep,
         git_commit,
         status_all,
+        status_all_cold,
     })
 }
 
@@ -241,6 +252,7 @@ fn status_timings(dir: &Path, issue: u64, warmup: usize, iters: usize) -> BenchR
 }
 
 /// `git-orchestrate status ARGS`, shown once (its first lines), then timed.
+/// A name starting with `(d')` runs with no status cache: it is removed before each run.
 fn status_timings_of(
     dir: &Path,
     args: &[&str],
@@ -248,6 +260,8 @@ fn status_timings_of(
     warmup: usize,
     iters: usize,
 ) -> BenchResult<Summary> {
+    let forget = name.starts_with("(d')");
+    let cache = dir.join(".git/orchestrate/cache/status");
     let mut all = vec!["status"];
     all.extend_from_slice(args);
     let shown = all.join(" ");
@@ -274,6 +288,9 @@ fn status_timings_of(
         eprintln!("    | ... ({} lines)", stdout.lines().count());
     }
     timings(name, warmup, iters, || {
+        if forget && cache.exists() {
+            fs::remove_file(&cache)?;
+        }
         let start = Instant::now();
         let status = Command::new(BIN)
             .args(&all)
@@ -417,7 +434,7 @@ fn print_report(results: &[Measured], warmup: usize, iters: usize) {
     let _ = writeln!(out, "{sub}|");
     let _ = writeln!(out, "{}", "-".repeat(sub.len() + 30));
 
-    let rows: [Row; 6] = [
+    let rows: [Row; 7] = [
         (
             "(a)  stage commit, library (repo open)",
             |m| m.commit_warm,
@@ -447,6 +464,11 @@ fn print_report(results: &[Measured], warmup: usize, iters: usize) {
             "(d)  git-orchestrate status, 1,000 issues",
             |m| m.status_all,
             "< 100 ms",
+        ),
+        (
+            "(d') the same, every branch moved since",
+            |m| m.status_all_cold,
+            "(each branch's history read)",
         ),
     ];
     for (name, pick, target) in rows {

@@ -365,10 +365,16 @@ impl Repo {
             let Some(short) = name.strip_prefix("refs/heads/") else {
                 continue;
             };
-            let Ok(commit) = reference.peel_to_commit() else {
-                continue;
+            // A branch names its commit directly: no object is read (with 1,000 branches,
+            // reading each tip would be most of the time `status` takes).
+            let tip = match reference.target() {
+                Some(id) => id,
+                None => match reference.peel_to_commit() {
+                    Ok(commit) => commit.id(),
+                    Err(_) => continue,
+                },
             };
-            found.push((short.to_string(), ObjectId(commit.id())));
+            found.push((short.to_string(), ObjectId(tip)));
         }
         found.sort();
         Ok(found)

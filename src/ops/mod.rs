@@ -16,6 +16,7 @@ pub mod gate;
 pub mod init;
 pub mod run;
 pub mod status;
+mod status_cache;
 
 use std::path::PathBuf;
 

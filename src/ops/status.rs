@@ -3,8 +3,9 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::status_cache::{Entry, StatusCache};
 use crate::git::ObjectId;
 use crate::llm::defaults::{self, Defaults};
 use crate::pipeline::branch::history::HistoryCache;
@@ -17,7 +18,7 @@ use crate::pipeline::gate;
 use crate::pipeline::{PipelineError, Session};
 use crate::stage::{Gate, Stage};
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IssueStatus {
     pub issue: u64,
     pub branch: String,
@@ -28,7 +29,7 @@ pub struct IssueStatus {
     /// What to do next.
     pub next: NextAction,
     /// The models a run would use where configuration names none, and why.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub default_models: Option<DefaultModels>,
 }
 
@@ -40,7 +41,7 @@ pub struct DefaultModels {
     pub problem: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageStatus {
     pub stage: Stage,
     pub state: StageLabel,
@@ -70,7 +71,7 @@ pub struct StageStatus {
 }
 
 /// Where a stage stands, in one word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StageLabel {
     Done,
@@ -95,14 +96,14 @@ impl StageLabel {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tokens {
     pub input: u64,
     pub output: u64,
 }
 
 /// What comes next for an issue.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum NextAction {
     /// A person decides at `gate` about `artifact` (approve or reject).
@@ -165,16 +166,28 @@ pub async fn issue(session: &Session, issue: u64) -> Result<Option<IssueStatus>,
 pub fn all(session: &Session) -> Result<Vec<IssueStatus>, PipelineError> {
     let prefix = &session.config.orchestrator.branch_prefix;
     let mut out = Vec::new();
-    // Opened once for every issue: its file is read once and written once.
-    let mut cache = HistoryCache::open(Some(&session.state.history_cache()));
+    // Branches that did not move since the last `status` come from the status cache; the
+    // history cache is opened once for the others: its file is read once and written once.
+    let mut statuses = StatusCache::open(&session.state.status_cache(), &session.config);
+    let mut history: Option<HistoryCache> = None;
     for (name, tip) in session.repo.branches_with_prefix(prefix)? {
         let Some(issue) = issue_of(&name, prefix) else {
             continue;
         };
-        let updated = session.repo.commit_info(tip)?.time;
-        out.push((updated, build(session, issue, &name, tip, &mut cache)?));
+        let entry = statuses.get_or_build(&name, tip, || {
+            let history = history
+                .get_or_insert_with(|| HistoryCache::open(Some(&session.state.history_cache())));
+            Ok::<_, PipelineError>(Entry {
+                time: session.repo.commit_info(tip)?.time,
+                status: build(session, issue, &name, tip, history)?,
+            })
+        })?;
+        out.push((entry.time, entry.status));
     }
-    cache.save();
+    if let Some(history) = history {
+        history.save();
+    }
+    statuses.save();
     // Newest work first; issue number breaks ties.
     out.sort_by(|(a_time, a), (b_time, b)| b_time.cmp(a_time).then(a.issue.cmp(&b.issue)));
     Ok(out.into_iter().map(|(_, status)| status).collect())

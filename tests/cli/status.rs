@@ -116,6 +116,42 @@ fn status_without_an_issue_lists_every_issue_branch_newest_first() {
         .stdout_has("waiting at after_lld");
 }
 
+/// `status` with no issue keeps each branch's status by its tip: what it says after a branch
+/// moves, goes away, or the configuration changes is what the history says now.
+#[test]
+fn status_of_every_issue_follows_the_branches_and_the_configuration() {
+    let (repo, issue) = TestRepo::approving("");
+    repo.run(&["7", "--issue-file", &issue, "--until", "lld"])
+        .expect_code(0);
+    let table = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.push("status");
+        let run = repo.run(&all);
+        run.expect_code(0);
+        run.stdout.clone()
+    };
+    assert!(table(&[]).contains("spec pending"), "{}", table(&[]));
+    assert!(
+        repo.root.join(".git/orchestrate/cache/status").is_file(),
+        "the statuses are kept"
+    );
+    // Same tip, another configuration.
+    let gated = ["-c", "gates.after_lld=true"];
+    assert!(
+        table(&gated).contains("waiting at after_lld"),
+        "{}",
+        table(&gated)
+    );
+    // The branch moves.
+    repo.run(&["-c", "gates.after_lld=true", "approve", "7"])
+        .expect_code(0);
+    let approved_now = table(&gated);
+    assert!(approved_now.contains("spec pending"), "{approved_now}");
+    // The branch goes away.
+    repo.git(&["branch", "-D", BRANCH]);
+    assert_eq!(table(&[]), "no issue has an orchestrate branch yet\n");
+}
+
 #[test]
 fn status_of_an_issue_without_a_branch_is_an_error_with_a_hint() {
     let repo = TestRepo::new();

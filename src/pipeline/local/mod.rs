@@ -58,6 +58,11 @@ impl StateDir {
         self.root.join("cache").join("history")
     }
 
+    /// The status of each issue branch by its tip, for `status` with no issue.
+    pub fn status_cache(&self) -> PathBuf {
+        self.root.join("cache").join("status")
+    }
+
     /// The transcripts of one run of `issue`, numbered in call order, with `redactor`'s
     /// secrets removed.
     pub fn transcripts(&self, issue: u64, redactor: Redactor) -> Transcripts {
