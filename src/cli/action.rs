@@ -25,7 +25,7 @@ pub fn run(_args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit,
     let run_session = open_session(global, env, ui)?;
     let interrupt = Interrupt::new();
     let runtime = runtime(&interrupt)?;
-    let human = HumanRenderer::new(ui);
+    let human = HumanRenderer::new(ui).replies_by_comment();
     let io = RunIo {
         events: &human,
         gatekeeper: &NoInput,

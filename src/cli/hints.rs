@@ -203,6 +203,12 @@ pub fn action(error: &ActionError) -> Vec<String> {
             "work with the event's repository: set github.repo = \"{event}\" in .orchestrate.toml, or point github.remote at it"
         )],
         ActionError::Pipeline(e) => pipeline(e),
+        ActionError::NotPushed { run, push } => {
+            let mut hints = pipeline(push);
+            hints.extend(pipeline(run));
+            hints.push("the decision or drafts of this job are lost with the runner: once the push works, comment the same `/orchestrate` command again".into());
+            hints
+        }
         ActionError::ReadEvent { .. } | ActionError::NoIssue => vec![],
     }
 }

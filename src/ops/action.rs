@@ -8,7 +8,8 @@
 //!
 //! A job starts from a fresh checkout and its work is gone when it ends, so the issue's
 //! branch lives on the remote between jobs: it is fetched when it is not here, and pushed
-//! when the run stops at a gate or blocks (the `pr` stage pushes it when the run completes).
+//! when the run stops at a gate, blocks, fails or is interrupted (the `pr` stage pushes it
+//! when the run completes).
 //! A run that stops at a gate comments on the issue with what it needs.
 
 use std::path::PathBuf;
@@ -117,6 +118,16 @@ pub enum ActionError {
     OtherRepository { event: String, run: String },
     #[error(transparent)]
     Pipeline(Box<PipelineError>),
+    /// The run failed, and what it had committed could not be pushed either.
+    #[error(
+        "{}; and the branch could not be pushed, so this job's commits are not on the remote: {}",
+        crate::error_chain::chain(&**.run),
+        crate::error_chain::chain(&**.push)
+    )]
+    NotPushed {
+        run: Box<PipelineError>,
+        push: Box<PipelineError>,
+    },
 }
 
 impl From<PipelineError> for ActionError {
@@ -292,7 +303,20 @@ pub async fn act(
         number: issue,
         repo: None,
     });
-    let outcome = super::run::run(run_session, &options, io).await?;
+    let outcome = match super::run::run(run_session, &options, io).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // What this job committed (a person's decision, drafts that were paid for) is
+            // only in this runner's clone: push it, or the next job starts without it.
+            return Err(match push_branch(&session, &remote, issue).await {
+                Ok(_) => error.into(),
+                Err(push) => ActionError::NotPushed {
+                    run: Box::new(error),
+                    push: Box::new(push),
+                },
+            });
+        }
+    };
     let mut acted = Acted {
         recorded,
         outcome,
@@ -325,7 +349,13 @@ pub async fn act(
             acted.pushed = branch;
             body
         }
-        _ => return Ok(acted),
+        Outcome::Interrupted => {
+            // The job is being cancelled: what was committed before the stop goes up first.
+            acted.pushed = push_branch(&session, &remote, issue).await?;
+            return Ok(acted);
+        }
+        // The `pr` stage pushed the branch and linked the issue.
+        Outcome::Completed | Outcome::StoppedAfter { .. } | Outcome::Planned => return Ok(acted),
     };
     let connection = github::connect(&mut session, target, io).await?;
     let body = session.redactor.clean(&body);
@@ -743,5 +773,30 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("https://github.com/acme/widgets/tree/orchestrate/40-x"));
+    }
+}
+#[cfg(test)]
+mod not_pushed_tests {
+    use super::*;
+    use crate::git::GitError;
+
+    fn failed(action: &str, cause: &str) -> Box<PipelineError> {
+        Box::new(PipelineError::Git(GitError::Git {
+            action: action.into(),
+            source: git2::Error::from_str(cause),
+        }))
+    }
+
+    #[test]
+    fn both_errors_are_said_with_their_causes() {
+        let error = ActionError::NotPushed {
+            run: failed("could not commit", "disk full"),
+            push: failed("could not push", "hook declined"),
+        };
+        let alone = crate::error_chain::chain(failed("could not commit", "disk full").as_ref());
+        assert_eq!(alone, "could not commit: disk full");
+        let text = crate::error_chain::chain(&error);
+        assert!(text.contains("could not commit: disk full"), "{text}");
+        assert!(text.contains("could not push: hook declined"), "{text}");
     }
 }

@@ -32,6 +32,8 @@ pub struct HumanRenderer<'u> {
     lane: Option<&'u Lane<'u>>,
     /// In a live lane, what the model or the tests are doing (the spinner's message).
     working: Mutex<String>,
+    /// A gate is answered by a comment on the issue (`action`, in GitHub Actions).
+    replies_by_comment: bool,
 }
 
 impl<'u> HumanRenderer<'u> {
@@ -42,7 +44,15 @@ impl<'u> HumanRenderer<'u> {
             spinner: Mutex::new(None),
             lane: None,
             working: Mutex::new(String::new()),
+            replies_by_comment: false,
         }
+    }
+
+    /// Say that a gate is answered by commenting on the issue (the `/orchestrate` commands
+    /// of a GitHub Actions workflow), not by running a command here.
+    pub fn replies_by_comment(mut self) -> HumanRenderer<'u> {
+        self.replies_by_comment = true;
+        self
     }
 
     /// Write in `lane`: one of several issues run side by side.
@@ -639,7 +649,11 @@ impl EventSink for HumanRenderer<'_> {
                     "{NOTE}{:>12}{NOTE:#} at gate {gate}: review {artifact}, then go on with",
                     "Waiting"
                 ));
-                for command in words::gate_commands(issue) {
+                let commands = match self.replies_by_comment {
+                    true => words::gate_comments(),
+                    false => words::gate_commands(issue),
+                };
+                for command in commands {
                     self.stderr(&format!("{:>12}   {command}", ""));
                 }
             }

@@ -83,6 +83,15 @@ pub fn gate_commands(issue: u64) -> [String; 2] {
     ]
 }
 
+/// The comments on the issue that go on from a gate, in a GitHub Actions workflow.
+pub fn gate_comments() -> [String; 2] {
+    let command = crate::ops::action::COMMAND;
+    [
+        format!("comment `{command} approve` on the issue"),
+        format!("comment `{command} reject <what to change>` on the issue"),
+    ]
+}
+
 /// What to do next, as `status` says it: the first line, then more.
 pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
     match action {

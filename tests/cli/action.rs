@@ -196,6 +196,72 @@ fn a_reject_comment_records_the_feedback_and_the_run_revises() {
     assert!(hub.requests("POST", PULLS_PATH).is_empty());
 }
 
+/// The job's own log says how to answer a gate from the issue, not with a local command.
+#[test]
+fn at_a_gate_the_job_log_names_the_comments_that_answer_it() {
+    let hub = hub();
+    let run = labeled_to_the_gate(&hub);
+    run.stderr_has("comment `/orchestrate approve` on the issue")
+        .stderr_has("comment `/orchestrate reject <what to change>` on the issue");
+    assert!(
+        !run.stderr.contains("git orchestrate approve"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A person's decision is committed before the run; when the run then fails, the decision
+/// still reaches the remote, or the next job would start without it.
+#[test]
+fn a_decision_is_pushed_even_when_the_run_after_it_fails() {
+    let hub = hub();
+    labeled_to_the_gate(&hub);
+    let before = hub.remote_tip(BRANCH40);
+    hub.repo.model(
+        "implementer",
+        "echo 'quota exceeded for this month' >&2\nexit 3",
+    );
+    let file = comment(&hub, "/orchestrate reject call it is_verbose", "OWNER");
+    let run = action(&hub, "issue_comment", &file);
+    run.expect_code(1)
+        .stderr_has("quota exceeded for this month");
+
+    let subjects = hub.repo.subjects(BRANCH40);
+    assert_eq!(
+        subjects[0], "orchestrate(gate): reject before_pr for #40",
+        "{subjects:?}"
+    );
+    let local = hub.repo.git(&["rev-parse", BRANCH40]);
+    assert_eq!(hub.remote_tip(BRANCH40).as_deref(), Some(local.as_str()));
+    assert_ne!(hub.remote_tip(BRANCH40), before);
+}
+
+/// When the push fails as well, the error says both, and what is lost.
+#[test]
+fn a_failed_run_whose_push_fails_too_says_both() {
+    let hub = hub();
+    labeled_to_the_gate(&hub);
+    hub.repo.model(
+        "implementer",
+        "echo 'quota exceeded for this month' >&2\nexit 3",
+    );
+    let hook = hub.bare.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'the remote is read-only today' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = comment(&hub, "/orchestrate reject call it is_verbose", "OWNER");
+    let run = action(&hub, "issue_comment", &file);
+    run.expect_code(1)
+        .stderr_has("quota exceeded for this month")
+        .stderr_has("the remote is read-only today")
+        .stderr_has("the branch could not be pushed")
+        .stderr_has("comment the same `/orchestrate` command again");
+}
+
 #[test]
 fn shell_text_in_a_comment_is_feedback_and_nothing_runs() {
     let hub = hub();
