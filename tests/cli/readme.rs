@@ -98,3 +98,85 @@ fn models_provider_tables() -> BTreeMap<String, Value> {
     }
     out
 }
+
+/// The first `sh` block of the README's five-minute quickstart.
+fn quickstart_block() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("\n### Five minutes, no account needed\n")
+        .nth(1)
+        .expect("a five-minute quickstart");
+    let block = section.split("```sh\n").nth(1).expect("an sh block");
+    block.split("\n```").next().unwrap().to_string()
+}
+
+/// A newcomer pastes the quickstart into a shell, with `git-orchestrate` installed and nothing
+/// else set up: it runs as written, and leaves what the README says it leaves.
+#[test]
+fn the_five_minute_quickstart_runs_as_written() {
+    let machine = crate::harness::TestRepo::new();
+    // "Installed": the binary on PATH under its own name, as `cargo install` puts it.
+    let installed = machine.base().join("installed");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::os::unix::fs::symlink(crate::harness::BIN, installed.join("git-orchestrate")).unwrap();
+    let mut path = vec![installed];
+    path.extend(std::env::split_paths(&machine.path_with_models()));
+
+    let mut shell = std::process::Command::new("sh");
+    machine.apply_env(&mut shell);
+    let out = shell
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .args(["-e", "-c", &quickstart_block()])
+        .current_dir(machine.base())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the quickstart failed:\n{stdout}\n{stderr}"
+    );
+
+    // The plan, the status table and three commits, as the README says.
+    assert!(
+        stdout.contains("Plan for #7 Add a --verbose flag"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Nothing was changed (--dry-run)"),
+        "{stdout}"
+    );
+    let log: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(" orchestrate("))
+        .collect();
+    assert_eq!(log.len(), 3, "{stdout}");
+    assert!(
+        log[0].contains("orchestrate(spec): implementation spec for #7"),
+        "{stdout}"
+    );
+    for stage in ["triage", "lld", "spec"] {
+        // The status table comes after the plan, which has rows of the same names.
+        let row = stdout
+            .lines()
+            .rev()
+            .find(|l| l.split_whitespace().next() == Some(stage))
+            .unwrap_or_else(|| panic!("status has no {stage} row:\n{stdout}"));
+        assert!(row.contains("done"), "{row}");
+    }
+
+    // The checkout holds only what the newcomer wrote.
+    let demo = machine.home.join("orchestrate-demo");
+    let mut git = std::process::Command::new("git");
+    machine.apply_env(&mut git);
+    let status = git
+        .args(["status", "--porcelain"])
+        .current_dir(&demo)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout),
+        "?? .orchestrate.toml\n?? draft.sh\n?? issue.md\n?? review.sh\n"
+    );
+}
