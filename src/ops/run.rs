@@ -5,7 +5,7 @@
 use super::claim;
 use crate::issue::{Issue, parse_issue, read_issue_file};
 use crate::pipeline::branch::IssueBranch;
-use crate::pipeline::events::{Event, Outcome};
+use crate::pipeline::events::{Event, Outcome, Redaction};
 use crate::pipeline::github;
 use crate::pipeline::run::Claim;
 use crate::pipeline::{PipelineError, RunIo, RunOptions, Session};
@@ -31,6 +31,10 @@ pub async fn run(
             (issue, Some(connection))
         }
     };
+    // The issue is what every prompt, the branch name and the brief are made of: secrets
+    // pasted into it (a token the run knows, a key of a known shape) are removed here,
+    // before any of them sees it.
+    let issue = without_secrets(issue, &session, io);
     let located = IssueBranch::locate(
         &session.repo,
         &session.config.orchestrator.branch_prefix,
@@ -53,6 +57,39 @@ pub async fn run(
         github,
     };
     crate::pipeline::run::run(session, claim, opts, io).await
+}
+
+/// `issue` with the secrets `session` knows masked in its title, body and comments; a
+/// `redacted` event says what was removed (by name).
+fn without_secrets(mut issue: Issue, session: &Session, io: &RunIo<'_>) -> Issue {
+    let redactor = &session.redactor;
+    let mut found: Vec<String> = Vec::new();
+    let mut clean = |text: &mut String| {
+        let redacted = redactor.redact(text);
+        if redacted.found.is_empty() {
+            return;
+        }
+        for name in &redacted.found {
+            if !found.contains(name) {
+                found.push(name.clone());
+            }
+        }
+        *text = redacted.text.into_owned();
+    };
+    clean(&mut issue.title);
+    clean(&mut issue.body);
+    if let Some(origin) = issue.origin.as_mut() {
+        for comment in &mut origin.comments {
+            clean(&mut comment.body);
+        }
+    }
+    if !found.is_empty() {
+        io.events.emit(Event::Redacted(Redaction {
+            place: format!("the text of issue #{}", issue.number),
+            found,
+        }));
+    }
+    issue
 }
 
 /// The issue from `--issue-file`; else, on a re-run, from the brief already on the branch

@@ -144,8 +144,26 @@ fn a_token_from_gh_or_a_credential_helper_is_used_and_said() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", bin.display(), hub.repo.minimal_path().display());
-    let run = hub.run_env(&[("PATH", path.as_str())], &["40", "--until", "lld"]);
-    run.expect_code(0).stderr_has("token from `gh auth token`");
+    // A triage model reads the issue itself, not the brief.
+    let triager = hub.repo.model(
+        "triager",
+        "cat <<'BRIEF'\n# Add a --verbose flag\n\nA brief.\nBRIEF",
+    );
+    let triage = format!("stages.triage.drafter={triager}");
+    let run = hub.run_env(
+        &[("PATH", path.as_str())],
+        &["-c", &triage, "40", "--until", "lld"],
+    );
+    run.expect_code(0)
+        .stderr_has("token from `gh auth token`")
+        .stderr_has("removed `gh auth token` from the text of issue #40");
+    assert!(
+        hub.repo
+            .call_roles()
+            .contains(&"triage triage 1".to_string()),
+        "{:?}",
+        hub.repo.call_roles()
+    );
     assert!(!hub.repo.calls().is_empty());
     let prompts: Vec<String> = (1..=hub.repo.calls().len())
         .map(|n| hub.repo.prompt(n))
