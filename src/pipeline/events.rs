@@ -340,6 +340,23 @@ pub struct PlanStep {
     pub gate: Option<PlanGate>,
     /// For the impl stage: where it works and how it tests.
     pub implement: Option<PlanImpl>,
+    /// For the pr stage: where the branch is pushed and the pull request opened.
+    pub pull_request: Option<PlanPullRequest>,
+}
+
+/// Where the pr stage will push and open the pull request, read from the configuration and
+/// the remotes (nothing is asked of GitHub for a plan).
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanPullRequest {
+    /// `owner/name`, when it could be told; else `problem` says why not.
+    pub repo: Option<String>,
+    /// The remote the branch is pushed to (`github.push_remote`, else `github.remote`).
+    pub push_remote: String,
+    /// The branch the pull request goes into; `None` on a detached HEAD without `--base`.
+    pub base: Option<String>,
+    pub draft: bool,
+    /// Why the repository could not be told (the run would stop there).
+    pub problem: Option<String>,
 }
 
 /// What the impl stage will work with.

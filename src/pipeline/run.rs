@@ -12,8 +12,8 @@ use std::time::Instant;
 use super::branch::{IssueBranch, IssueState};
 use super::context::{self, RunState, StageContext};
 use super::events::{
-    Event, ImplementerKind, Outcome, Plan, PlanGate, PlanImpl, PlanModel, PlanStep, RowResult,
-    Summary, SummaryRow, Warning,
+    Event, ImplementerKind, Outcome, Plan, PlanGate, PlanImpl, PlanModel, PlanPullRequest,
+    PlanStep, RowResult, Summary, SummaryRow, Warning,
 };
 use super::gate::{self, Held};
 use super::github::{self, Connection};
@@ -105,6 +105,14 @@ pub async fn run(
         .then(|| context::test_command(&session.config, &session.repo, branch.head()))
         .flatten();
     let mut models = Models::choose(&session.config, &plan, ctx, ledger).await;
+    let pr_base = match (&opts.base, &branch.base_name) {
+        (Some(base), _) | (None, Some(base)) => Some(base.clone()),
+        (None, None) => match session.repo.head()? {
+            crate::git::Head::Branch { name, .. } => Some(name),
+            _ => None,
+        },
+    };
+    let pull_request = runs_pr.then(|| plan_pull_request(&session, pr_base.clone()));
     io.events.emit(Event::Plan(plan_event(PlanView {
         plan: &plan,
         models: &models,
@@ -116,18 +124,12 @@ pub async fn run(
         dry_run: opts.dry_run,
         tests: tests.as_ref(),
         worktrees: session.state.root().join("worktrees"),
+        pull_request,
     })));
     // Found before any model is called, not when the run reaches the stage.
     if runs_impl && tests.is_none() && !opts.dry_run {
         return Err(PipelineError::NoTestCommand);
     }
-    let pr_base = match (&opts.base, &branch.base_name) {
-        (Some(base), _) | (None, Some(base)) => Some(base.clone()),
-        (None, None) => match session.repo.head()? {
-            crate::git::Head::Branch { name, .. } => Some(name),
-            _ => None,
-        },
-    };
     for path in &prompts.unknown {
         io.events.emit(Event::Warning(Warning::UnusedPromptFile {
             path: path.clone(),
@@ -378,6 +380,28 @@ struct PlanView<'a> {
     tests: Option<&'a TestCommand>,
     /// Where issues' worktrees are made.
     worktrees: PathBuf,
+    /// Where the pr stage would go, when the run reaches it.
+    pull_request: Option<PlanPullRequest>,
+}
+
+/// Where the pr stage would push and open the pull request, from the configuration and the
+/// remotes alone.
+fn plan_pull_request(session: &Session, base: Option<String>) -> PlanPullRequest {
+    let settings = &session.config.github;
+    let (repo, problem) = match github::target(session, None) {
+        Ok(target) => (Some(target.repo.to_string()), None),
+        Err(error) => (None, Some(crate::error_chain::chain(&error))),
+    };
+    PlanPullRequest {
+        repo,
+        push_remote: settings
+            .push_remote
+            .clone()
+            .unwrap_or_else(|| settings.remote.clone()),
+        base,
+        draft: settings.draft,
+        problem,
+    }
 }
 
 fn plan_event(view: PlanView<'_>) -> Plan {
@@ -425,6 +449,9 @@ fn plan_event(view: PlanView<'_>) -> Plan {
                 models,
                 gate,
                 implement,
+                pull_request: (stage == Stage::Pr && matches!(planned.step, Step::Run(_)))
+                    .then(|| view.pull_request.clone())
+                    .flatten(),
             }
         })
         .collect();

@@ -13,8 +13,8 @@ use super::{
     BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed, error_text, redaction_text, warning_text,
 };
 use crate::pipeline::events::{
-    Action, AttemptResult, GateDecision, ImplementerKind, Outcome, Plan, ReviewVerdict, SectionFix,
-    SectionProblem, Summary, TestResult, VerdictProblem, Warning,
+    Action, AttemptResult, GateDecision, ImplementerKind, Outcome, Plan, PlanPullRequest,
+    ReviewVerdict, SectionFix, SectionProblem, Summary, TestResult, VerdictProblem, Warning,
 };
 use crate::pipeline::{Event, EventSink};
 
@@ -258,6 +258,9 @@ impl<'u> HumanRenderer<'u> {
                     }
                 ));
             }
+            if let Some(pull) = &step.pull_request {
+                out.push_str(&pull_request_plan(pull));
+            }
         }
         out.push_str("\nNothing was changed (--dry-run).\n");
         // The plan is what a dry run is for: it is the command's output, on stdout. A reader
@@ -339,6 +342,31 @@ impl<'u> HumanRenderer<'u> {
             self.ui
                 .stderr(&format!("  models used {words} in this run"));
         }
+    }
+}
+
+/// Where the pr stage would push and open the pull request, for the dry run's plan.
+fn pull_request_plan(pull: &PlanPullRequest) -> String {
+    let kind = if pull.draft {
+        "a draft pull request"
+    } else {
+        "a pull request"
+    };
+    let into = pull
+        .base
+        .as_deref()
+        .map(|b| format!(" into {b}"))
+        .unwrap_or_else(|| " (no base branch: HEAD is detached; give --base)".into());
+    match (&pull.repo, &pull.problem) {
+        (Some(repo), _) => format!(
+            "\npr pushes the branch to {} and opens {kind} on {repo}{into}\n",
+            pull.push_remote
+        ),
+        (None, problem) => format!(
+            "\npr pushes the branch to {}, but cannot tell where to open {kind}: {}\n",
+            pull.push_remote,
+            problem.as_deref().unwrap_or("no repository")
+        ),
     }
 }
 

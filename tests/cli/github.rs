@@ -361,6 +361,47 @@ fn an_issue_goes_from_github_to_one_draft_pull_request() {
     assert_eq!(hub.api.requests().len(), requests);
 }
 
+/// The plan says where the pull request would go, and asks nothing of GitHub for it.
+#[test]
+fn a_dry_run_says_where_the_pull_request_would_go() {
+    let hub = Hub::new();
+    let run = hub.run(&["40", "--dry-run", "--base", "main"]);
+    run.expect_code(0).stdout_has(
+        "pr pushes the branch to origin and opens a draft pull request on acme/widgets into main",
+    );
+    assert!(hub.requests("GET", PULLS_PATH).is_empty());
+    assert_eq!(hub.remote_tip(BRANCH40), None, "nothing pushed");
+
+    // A push remote of its own (a fork), and no draft.
+    let run = hub.run(&[
+        "-c",
+        "github.push_remote=fork",
+        "-c",
+        "github.draft=false",
+        "40",
+        "--dry-run",
+    ]);
+    run.expect_code(0).stdout_has(
+        "pr pushes the branch to fork and opens a pull request on acme/widgets into main",
+    );
+
+    // A remote that is not on GitHub: the plan says the run could not open it.
+    hub.repo.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "https://gitlab.com/acme/widgets.git",
+    ]);
+    let run = hub.run(&["-c", "github.repo=acme/widgets", "40", "--dry-run"]);
+    run.expect_code(0)
+        .stdout_has("opens a draft pull request on acme/widgets");
+    let file = hub.repo.default_issue();
+    let plain = hub.repo.run(&["40", "--issue-file", &file, "--dry-run"]);
+    plain.expect_code(0).stdout_has(
+        "pr pushes the branch to origin, but cannot tell where to open a draft pull request:",
+    );
+}
+
 #[test]
 fn the_gate_before_the_pull_request_holds_until_approved() {
     let hub = Hub::new();
