@@ -45,6 +45,17 @@ impl Repo {
         })
     }
 
+    /// Who commits, as `Name <email>` (the committer), resolved once per repository handle;
+    /// an error when git has no identity to commit with. A run asks before it calls any
+    /// model, so work that is paid for is never refused a commit for want of a name.
+    pub fn committer(&self) -> Result<String> {
+        let identity = self.identity()?;
+        Ok(format!(
+            "{} <{}>",
+            identity.committer.name, identity.committer.email
+        ))
+    }
+
     /// Author and committer signatures for a commit made now.
     pub(super) fn signatures(&self) -> Result<(Signature<'static>, Signature<'static>)> {
         let identity = self.identity()?;

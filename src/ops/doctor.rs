@@ -367,6 +367,17 @@ fn repository(repo: &Repo) -> Vec<Check> {
             Problem::Repository(error),
         ),
     });
+    // Every stage ends in a commit: without a name to commit with, a run stops before it
+    // calls any model.
+    checks.push(match repo.committer() {
+        Ok(who) => ok("identity", format!("commits as {who}")),
+        Err(error) => bad(
+            Level::Error,
+            "identity",
+            chain(&error),
+            Problem::Repository(error),
+        ),
+    });
     checks
 }
 

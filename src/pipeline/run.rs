@@ -89,6 +89,11 @@ pub async fn run(
         (false, reading) => reading,
     };
 
+    // Who commits is known before anything is paid for: a model's work must not be refused
+    // its commit.
+    if !opts.dry_run {
+        session.repo.committer()?;
+    }
     let mut ctx = ModelContext::new(workdir, session.env.clone(), session.redactor.clone())?;
     ctx.limits = session.limits.clone();
     let mut ledger = Ledger::new(

@@ -115,6 +115,10 @@ fn a_healthy_repository_passes_every_check() {
         run.stdout
     );
     assert!(line(&run, "HEAD").contains("on branch main"));
+    assert_eq!(
+        line(&run, "identity"),
+        "✓ identity: commits as Ada Author <ada@example.com>"
+    );
     assert!(line(&run, "config").contains(".orchestrate.toml"));
     assert!(line(&run, "config").contains("1 -c override"));
     assert!(line(&run, "github").contains("acme/widgets"));
@@ -133,6 +137,23 @@ fn a_healthy_repository_passes_every_check() {
     );
     assert!(run.stdout.ends_with("ready: a run can start here\n"));
     assert!(!run.stdout.contains(TOKEN));
+}
+
+#[test]
+fn no_identity_to_commit_with_is_an_error_with_the_fix() {
+    let repo = healthy();
+    let run = doctor(
+        &repo,
+        &[("GIT_AUTHOR_NAME", ""), ("GIT_COMMITTER_NAME", "")],
+        &["--offline"],
+    );
+    run.expect_code(1);
+    assert!(
+        line(&run, "identity").starts_with("✗ identity: git has no identity to commit with"),
+        "{}",
+        run.stdout
+    );
+    run.stdout_has("git config --global user.name");
 }
 
 #[test]

@@ -1218,6 +1218,31 @@ fn a_branch_moved_during_a_stage_is_not_overwritten_and_the_work_is_saved() {
 // 11. Ctrl-C
 // ---------------------------------------------------------------------------------------
 
+/// Every stage ends in a commit: without an identity to commit with, the run stops before
+/// it pays for anything.
+#[test]
+fn no_identity_to_commit_with_stops_the_run_before_any_model_is_called() {
+    let (repo, issue) = setup_with_drafter(&draft_script(), "");
+    let triager = repo.model(
+        "triager",
+        "cat <<'BRIEF'\n# Add a --verbose flag\n\nA brief.\nBRIEF",
+    );
+    let triage = format!("stages.triage.drafter={triager}");
+    let run = repo.run_env(
+        &[("GIT_AUTHOR_NAME", ""), ("GIT_COMMITTER_NAME", "")],
+        &["-c", &triage, "7", "--issue-file", &issue, "--until", "lld"],
+    );
+    run.expect_code(1)
+        .stderr_has("git has no identity to commit with")
+        .stderr_has("hint: tell git who you are: git config --global user.name");
+    assert!(
+        repo.calls().is_empty(),
+        "a model was called: {:?}",
+        repo.calls()
+    );
+    assert_nothing_done(&repo);
+}
+
 #[test]
 fn ctrl_c_during_a_model_call_stops_cleanly() {
     // While `$LOG/hang` exists the drafter records its pid and hangs.
