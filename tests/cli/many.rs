@@ -28,7 +28,13 @@ fn briefed(drafter: &str, reviewer: &str, extra: &str) -> TestRepo {
     let drafter = repo.model("drafter", drafter);
     let reviewer = repo.model("reviewer", reviewer);
     repo.config_models(&drafter, &reviewer, extra);
-    for (number, title) in ISSUES {
+    brief(&repo, &ISSUES);
+    repo
+}
+
+/// Commit the brief of each of `issues` on its branch, from an issue file.
+fn brief(repo: &TestRepo, issues: &[(u64, &str)]) {
+    for (number, title) in issues {
         let file = repo.issue(&format!("# {title}\n\nIssue {number} asks for it.\n"));
         repo.run(&[
             &number.to_string(),
@@ -39,7 +45,6 @@ fn briefed(drafter: &str, reviewer: &str, extra: &str) -> TestRepo {
         ])
         .expect_code(0);
     }
-    repo
 }
 
 fn answer(reply: &str) -> String {
@@ -163,17 +168,7 @@ fn issues_side_by_side_implement_in_worktrees_of_their_own() {
             "[stages.impl]\nimplementer = \"{implementer}\"\ntest_command = \"sh check.sh\"\n"
         ),
     );
-    for (number, title) in &ISSUES[..2] {
-        let file = repo.issue(&format!("# {title}\n\nIssue {number} asks for it.\n"));
-        repo.run(&[
-            &number.to_string(),
-            "--issue-file",
-            &file,
-            "--until",
-            "triage",
-        ])
-        .expect_code(0);
-    }
+    brief(&repo, &ISSUES[..2]);
     let before = repo.checkout_state();
 
     let run = repo.run(&["run", "12", "13", "-j", "2", "--until", "impl"]);
