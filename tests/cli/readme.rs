@@ -23,20 +23,28 @@ fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
     }
 }
 
+/// The first block fenced as `language` after each of `marks` in turn, in the README.
+fn readme_block(marks: &[&str], language: &str) -> String {
+    let mut rest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for mark in marks {
+        rest = rest
+            .split_once(mark)
+            .unwrap_or_else(|| panic!("the README has no {mark:?}"))
+            .1
+            .to_string();
+    }
+    let fence = format!("```{language}\n");
+    let block = rest
+        .split_once(&fence)
+        .unwrap_or_else(|| panic!("no {language} block after {marks:?}"))
+        .1;
+    block.split("\n```").next().unwrap().to_string()
+}
+
 /// The TOML block that follows "The defaults:" in the README's Configuration section.
 fn readme_defaults() -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let section = readme
-        .split("\n## Configuration\n")
-        .nth(1)
-        .expect("a Configuration section");
-    let after = section
-        .split("The defaults:")
-        .nth(1)
-        .expect("\"The defaults:\"");
-    let block = after.split("```toml\n").nth(1).expect("a toml block");
-    block.split("\n```").next().unwrap().to_string()
+    readme_block(&["\n## Configuration\n", "The defaults:"], "toml")
 }
 
 #[test]
@@ -101,14 +109,7 @@ fn models_provider_tables() -> BTreeMap<String, Value> {
 
 /// The first `sh` block of the README's five-minute quickstart.
 fn quickstart_block() -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let section = readme
-        .split("\n### Five minutes, no account needed\n")
-        .nth(1)
-        .expect("a five-minute quickstart");
-    let block = section.split("```sh\n").nth(1).expect("an sh block");
-    block.split("\n```").next().unwrap().to_string()
+    readme_block(&["\n### Five minutes, no account needed\n"], "sh")
 }
 
 /// A newcomer pastes the quickstart into a shell, with `git-orchestrate` installed and nothing
