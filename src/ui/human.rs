@@ -111,6 +111,8 @@ impl<'u> HumanRenderer<'u> {
         if !self.ui.progress_allowed() {
             return;
         }
+        // Drawn by the progress bar, not written through the Ui: cleaned here.
+        let message = self.ui.cleaned(&message);
         // Hidden at first, drawn only if the model is still working after a moment, so quick
         // calls do not flash a spinner (as jj's progress does).
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());

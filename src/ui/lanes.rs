@@ -30,8 +30,10 @@ impl<'u> Lanes<'u> {
     /// The lane of `issue`: its line on the board, if there is one.
     pub fn lane(&self, issue: u64) -> Lane<'_> {
         let line = self.board.as_ref().map(|board| {
-            let style = ProgressStyle::with_template("{prefix:.bold} {spinner:.cyan} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let style = ProgressStyle::with_template(
+                "{prefix:.bold} {spinner:.cyan} {wide_msg} {elapsed:.dim}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
             let bar = board.add(ProgressBar::new_spinner());
             bar.set_style(style);
             bar.set_prefix(format!("#{issue}"));
@@ -72,7 +74,7 @@ impl Lane<'_> {
     /// A status line: on the issue's live line, else prefixed (and not when quiet).
     pub fn status(&self, text: &str) {
         match &self.line {
-            Some(line) => line.set_message(last_line(text)),
+            Some(line) => line.set_message(self.ui.cleaned(&last_line(text))),
             None => self.ui.status(&self.prefixed(text)),
         }
     }
@@ -80,7 +82,7 @@ impl Lane<'_> {
     /// What the issue is doing now, on its live line only (a spinner's message).
     pub fn progress(&self, text: &str) {
         if let Some(line) = &self.line {
-            line.set_message(last_line(text));
+            line.set_message(self.ui.cleaned(&last_line(text)));
         }
     }
 
@@ -101,7 +103,7 @@ impl Lane<'_> {
     /// The issue's run is over: its live line keeps the last word.
     pub fn finish(&self, text: &str) {
         if let Some(line) = &self.line {
-            line.finish_with_message(last_line(text));
+            line.finish_with_message(self.ui.cleaned(&last_line(text)));
         }
     }
 

@@ -86,6 +86,12 @@ impl Ui {
         self.redactor.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// `text` with the secrets the `Ui` knows removed, for what is drawn other than through
+    /// its own writes (a progress line).
+    fn cleaned(&self, text: &str) -> String {
+        self.lock_redactor().clean(text)
+    }
+
     /// Whether a person can be asked something.
     pub fn interactive(&self) -> bool {
         self.stderr_is_terminal && self.stdin_is_terminal
