@@ -5,7 +5,8 @@
 //! An entry is keyed by the branch name and its tip: history below a commit never changes,
 //! so the status of that tip can only change with the configuration (paths, gates) or with
 //! the program's own reading of the history. Both are in the file's fingerprint (the resolved
-//! configuration, the version and the commit the program was built from, and [`FORMAT`]): a
+//! configuration, the version and the commit the program was built from, when its file was
+//! written, and [`FORMAT`]): a
 //! file with another fingerprint is ignored and rewritten. A lost, damaged or unwritable file
 //! only costs time.
 
@@ -109,10 +110,16 @@ impl StatusCache {
 }
 
 /// What the entries depend on besides the history: the configuration as resolved, and the
-/// program.
+/// program (its version and commit, and when its file was written, so a rebuilt program
+/// with the same commit does not trust entries an older build wrote).
 fn fingerprint(config: &Config) -> String {
     let mut hasher = DefaultHasher::new();
     format!("{config:?}").hash(&mut hasher);
+    std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .and_then(|m| m.modified())
+        .ok()
+        .hash(&mut hasher);
     format!(
         "{FORMAT} {} {} {:016x}",
         env!("CARGO_PKG_VERSION"),
