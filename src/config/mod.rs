@@ -12,6 +12,8 @@ mod layers;
 mod model;
 mod paths;
 mod providers;
+#[cfg(test)]
+pub(crate) use providers::for_tests as test_provider;
 mod raw;
 
 use std::collections::BTreeMap;

@@ -116,6 +116,21 @@ pub fn resolve(
     Ok(providers)
 }
 
+/// A provider for unit tests: `name` of `kind`, its key in `var`, answering nowhere
+/// (`127.0.0.1:9` refuses connections), one-second timeouts, no retries, one call at once.
+#[cfg(test)]
+pub fn for_tests(name: &str, kind: ProviderKind, var: Option<&str>) -> ProviderConfig {
+    ProviderConfig {
+        base_url: Some("http://127.0.0.1:9".into()),
+        api_key_env: var.map(str::to_string),
+        timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(1),
+        retry_delay: Duration::ZERO,
+        max_concurrent: 1,
+        ..empty(name, kind)
+    }
+}
+
 fn empty(name: &str, kind: ProviderKind) -> ProviderConfig {
     ProviderConfig {
         name: name.to_string(),

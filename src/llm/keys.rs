@@ -99,21 +99,9 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn provider(name: &str, kind: ProviderKind, var: Option<&str>) -> ProviderConfig {
-        ProviderConfig {
-            name: name.into(),
-            kind,
-            base_url: Some("http://x".into()),
-            api_key_env: var.map(str::to_string),
-            timeout: Duration::from_secs(1),
-            idle_timeout: Duration::from_secs(1),
-            max_retries: 0,
-            retry_delay: Duration::ZERO,
-            max_output_tokens: None,
-            max_concurrent: 1,
-        }
+        crate::config::test_provider(name, kind, var)
     }
 
     #[test]

@@ -187,18 +187,7 @@ mod tests {
     use super::*;
 
     fn provider(name: &str, kind: ProviderKind, var: Option<&str>) -> ProviderConfig {
-        ProviderConfig {
-            name: name.into(),
-            kind,
-            base_url: Some("http://127.0.0.1:9".into()),
-            api_key_env: var.map(str::to_string),
-            timeout: Duration::from_secs(1),
-            idle_timeout: Duration::from_secs(1),
-            max_retries: 0,
-            retry_delay: Duration::ZERO,
-            max_output_tokens: None,
-            max_concurrent: 1,
-        }
+        crate::config::test_provider(name, kind, var)
     }
 
     #[test]
