@@ -90,6 +90,8 @@ pub struct ImplConfig {
     pub context_tokens: u64,
     /// Failures already on the base are known; only new failures count.
     pub allow_red_baseline: bool,
+    /// An attempt is accepted only with a test that fails without its change.
+    pub require_proof: bool,
     /// Variables the test command may see even though their names look like credentials.
     pub test_env: Vec<String>,
 }
@@ -498,6 +500,7 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             protected: protected_globs(raw.stages.implement.protected, origins)?,
             context_tokens: raw.stages.implement.context_tokens,
             allow_red_baseline: raw.stages.implement.allow_red_baseline,
+            require_proof: raw.stages.implement.require_proof,
             test_env: raw.stages.implement.test_env,
         },
         gates: GatesConfig {

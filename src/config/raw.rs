@@ -97,6 +97,7 @@ pub struct RawImpl {
     pub protected: Vec<String>,
     pub context_tokens: u64,
     pub allow_red_baseline: bool,
+    pub require_proof: bool,
     pub test_env: Vec<String>,
 }
 

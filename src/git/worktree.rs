@@ -274,6 +274,42 @@ impl Repo {
         Ok(changes)
     }
 
+    /// What `path` is in `commit`'s tree, as the change that would put it back there: the
+    /// file with its mode (regular, executable, symlink), or a delete when it is not there.
+    pub fn entry_at(&self, commit: ObjectId, path: &str) -> Result<FileChange> {
+        let tree = self
+            .inner
+            .find_tree(self.tree_of(commit)?)
+            .context(|| format!("could not read the tree of {}", commit.short()))?;
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            return Ok(FileChange::deleted(path));
+        };
+        let kind = match entry.filemode() {
+            m if m == i32::from(git2::FileMode::BlobExecutable) => FileKind::Executable,
+            m if m == i32::from(git2::FileMode::Link) => FileKind::Symlink,
+            m if m == i32::from(git2::FileMode::Blob) => FileKind::Regular,
+            // A directory or a gitlink: no file is there.
+            _ => return Ok(FileChange::deleted(path)),
+        };
+        let blob = self
+            .inner
+            .find_blob(entry.id())
+            .context(|| format!("could not read {path} in {}", commit.short()))?;
+        Ok(FileChange {
+            path: path.to_string(),
+            content: blob.content().to_vec(),
+            kind,
+        })
+    }
+
+    /// The files that differ between two commits' trees, as changes from `from` to `to`.
+    pub fn commit_changes(&self, from: ObjectId, to: ObjectId) -> Result<Vec<FileChange>> {
+        if from == to {
+            return Ok(Vec::new());
+        }
+        self.tree_changes(self.tree_of(from)?, self.tree_of(to)?)
+    }
+
     fn tree_of(&self, commit: ObjectId) -> Result<Oid> {
         let commit_obj = self
             .inner
@@ -405,6 +441,56 @@ impl Worktree {
         self.git().args(["clean", "-ffdq"]).output()?;
         self.record_base(to)?;
         self.mark_clean(to)
+    }
+
+    /// Write `change` into the worktree: the file with its content and mode (regular,
+    /// executable, or a symlink to its content), or the path removed. Parents are made as
+    /// needed; a parent that is a symlink is refused, so nothing is written outside.
+    pub fn put(&self, change: &FileChange) -> Result<()> {
+        let target = self.path.join(&change.path);
+        let io = |action: &str, source| GitError::WorktreeIo {
+            action: action.into(),
+            path: target.clone(),
+            source,
+        };
+        let mut dir = self.path.clone();
+        let parents: Vec<&str> = change.path.split('/').collect();
+        for part in &parents[..parents.len().saturating_sub(1)] {
+            dir.push(part);
+            if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(io(
+                    "write",
+                    std::io::Error::other(format!("{} is a symlink", dir.display())),
+                ));
+            }
+        }
+        // Whatever is at the path goes first: a symlink is replaced, never written through.
+        match std::fs::symlink_metadata(&target) {
+            Ok(meta) if meta.is_dir() => {
+                std::fs::remove_dir_all(&target).map_err(|e| io("remove", e))?
+            }
+            Ok(_) => std::fs::remove_file(&target).map_err(|e| io("remove", e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("read", e)),
+        }
+        if change.kind == FileKind::Deleted {
+            return Ok(());
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io("write", e))?;
+        }
+        if change.kind == FileKind::Symlink {
+            let link = String::from_utf8_lossy(&change.content).into_owned();
+            return std::os::unix::fs::symlink(link, &target).map_err(|e| io("write", e));
+        }
+        std::fs::write(&target, &change.content).map_err(|e| io("write", e))?;
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match change.kind {
+            FileKind::Executable => 0o755,
+            _ => 0o644,
+        };
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| io("write", e))
     }
 
     /// Say that the worktree is about to be written in (by an implementer, by tests): its

@@ -56,8 +56,12 @@ pub struct StageStatus {
     pub implementer: Option<String>,
     /// impl: implementation attempts (`Orchestrate-Attempts`).
     pub attempts: Option<u32>,
-    /// impl: the test command and its result (`Orchestrate-Tests`: `"cargo test" passed`).
+    /// impl: the test command and its result (`Orchestrate-Tests`: `"cargo test" passed`),
+    /// when tests ran.
     pub tests: Option<String>,
+    /// Why the stage blocked, as its commit message says (`Blocked: ...`).
+    #[serde(default)]
+    pub blocked: Option<String>,
     /// pr: the pull request (`Orchestrate-PR`).
     pub pull_request: Option<String>,
     /// Tokens the commit's trailer records (`Orchestrate-Tokens`).
@@ -294,6 +298,10 @@ fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> S
         implementer: trailer(TRAILER_IMPLEMENTER),
         attempts: trailer(TRAILER_ATTEMPTS).and_then(|r| r.parse().ok()),
         tests: trailer(TRAILER_TESTS),
+        blocked: match record.state {
+            StageState::Blocked => change.and_then(|c| blocked_reason(&c.message)),
+            _ => None,
+        },
         pull_request: trailer(TRAILER_PR),
         tokens: trailer(TRAILER_TOKENS).and_then(|t| parse_tokens(&t)),
         cost_usd: trailer(TRAILER_COST).and_then(|c| c.trim().parse().ok()),
@@ -301,6 +309,16 @@ fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> S
         commit: change.map(|c| c.id.short()),
         artifact: record.artifact.clone(),
     }
+}
+
+/// The reason a blocked stage's commit message gives: its `Blocked: ...` paragraph.
+fn blocked_reason(message: &str) -> Option<String> {
+    let paragraph = message.split("\n\n").find(|p| p.starts_with("Blocked: "))?;
+    let reason = paragraph["Blocked: ".len()..]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(reason.trim_end_matches('.').to_string())
 }
 
 /// `in=18234 out=4410`.
@@ -386,6 +404,7 @@ mod tests {
                 implementer: None,
                 attempts: None,
                 tests: None,
+                blocked: None,
                 pull_request: None,
                 tokens: None,
                 cost_usd: None,

@@ -274,6 +274,21 @@ impl<'a> StageContext<'a> {
         Ok(self.run.session.repo.read_file(commit, path)?)
     }
 
+    /// `path` as it is in `commit`, as the change that puts it back: content and mode, or a
+    /// delete when it is not there.
+    pub fn entry_at(&self, commit: ObjectId, path: &str) -> Result<FileChange, PipelineError> {
+        Ok(self.run.session.repo.entry_at(commit, path)?)
+    }
+
+    /// The files that differ between two commits.
+    pub fn commit_changes(
+        &self,
+        from: ObjectId,
+        to: ObjectId,
+    ) -> Result<Vec<FileChange>, PipelineError> {
+        Ok(self.run.session.repo.commit_changes(from, to)?)
+    }
+
     /// The tree id of `commit`, which names its content for caches.
     pub fn tree_id(&self, commit: ObjectId) -> Result<ObjectId, PipelineError> {
         Ok(self.run.session.repo.tree_id(commit)?)
@@ -340,6 +355,35 @@ impl<'a> StageContext<'a> {
         paths: &[String],
     ) -> Result<Vec<FileChange>, PipelineError> {
         Ok(worktree.changes_in(&self.run.session.repo, base, paths)?)
+    }
+
+    /// Write `change` into `worktree` (content and mode, or the path removed).
+    pub fn put(&self, worktree: &Worktree, change: &FileChange) -> Result<(), PipelineError> {
+        Ok(worktree.put(change)?)
+    }
+
+    /// Keep a copy of `files` under the local state's `recovered/` folder while the worktree
+    /// holds something else, so a run killed meanwhile loses nothing; the caller removes the
+    /// folder it returns once the files are back. `None` when there is nothing to keep.
+    pub fn keep_aside(
+        &self,
+        label: &str,
+        files: &[FileChange],
+        message: &str,
+    ) -> Result<Option<PathBuf>, PipelineError> {
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let session = &self.run.session;
+        let (files, _) = redacted_files(&session.redactor, files);
+        let saved = session
+            .state
+            .save_recovery(self.run.issue.number, label, &files, message)
+            .map_err(|source| PipelineError::SaveRecovered {
+                path: session.state.root().join("recovered"),
+                source,
+            })?;
+        Ok(Some(saved))
     }
 
     /// Put `worktree` back at `commit`, exactly, and mark it clean there: call

@@ -140,11 +140,14 @@ pub enum Event {
     TestsStarted {
         attempt: Option<u32>,
         command: String,
+        /// A check of the attempt (`null`: the attempt's own run, or the baseline).
+        check: Option<TestCheck>,
     },
     /// The test command finished.
     TestsFinished {
         attempt: Option<u32>,
         command: String,
+        check: Option<TestCheck>,
         result: TestResult,
         /// The failing tests, when the runner names them.
         failing: Vec<String>,
@@ -280,22 +283,88 @@ pub enum TestResult {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum AttemptResult {
-    /// The tests pass.
+    /// The tests pass, the original tests still pass, and a test proves the change (or no
+    /// proof is asked for).
     Passed,
     /// The tests fail; the output goes back to the implementer.
     TestsFailed,
     /// The tests fail exactly as after the previous attempt: the loop stops.
     Stagnated,
     /// The reply's edits could not be applied (none applied): why, per block (the first
-    /// few of `count`).
-    EditsRejected { problems: Vec<String>, count: usize },
+    /// few of `count`), and what the reply was instead of edit blocks.
+    EditsRejected {
+        problems: Vec<String>,
+        count: usize,
+        shape: RejectShape,
+    },
     /// The agent exited with a failure.
     AgentFailed { status: String },
+    /// The agent was stopped at its provider's timeout.
+    AgentTimedOut { timeout_secs: u64 },
     /// Nothing changed since the previous attempt.
     NoChange,
-    /// The change deleted test files or removed assertions the spec does not allow; those
-    /// files were restored.
-    Tampered { files: Vec<String> },
+    /// The reply was the previous attempt's reply again (white space aside): neither applied
+    /// nor tested again, and the loop stops.
+    Repeated,
+    /// The change cannot be the implementation: it touches only ignore files and editor or
+    /// agent state (`expected` empty), or only files outside `expected`, those the spec
+    /// names. `files` are the files it touched.
+    NotTheImplementation {
+        files: Vec<String>,
+        expected: Vec<String>,
+    },
+    /// The tests pass, but fail with the test files the change modified or deleted (`files`)
+    /// put back as they are on the base: the change hides failures (`failing`, when named).
+    OriginalTestsFail {
+        files: Vec<String>,
+        failing: Vec<String>,
+    },
+    /// The tests pass, but nothing proves the change: no test fails without it.
+    NoProof { why: NoProofWhy },
+}
+
+/// What an unappliable reply was, for the blocked reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectShape {
+    /// Whole files in code fences instead of edit blocks.
+    WholeFiles,
+    /// A unified diff instead of edit blocks.
+    UnifiedDiff,
+    /// No blocks at all.
+    NoBlocks,
+    /// Blocks whose SEARCH text matches nothing, or more than once, or a missing file.
+    NoMatch,
+    /// Blocks for paths that may not be changed.
+    Refused,
+    /// Blocks that could not be read.
+    Unreadable,
+    /// The files could not be written.
+    Io,
+}
+
+/// Why an attempt whose tests pass has no proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoProofWhy {
+    /// The change adds or changes no test (and names no new passing test).
+    NoTest,
+    /// The tests pass on the code without the change too, with the change's tests applied.
+    PassesWithout,
+    /// On the code without the change, the tests did not finish in time.
+    TimedOut,
+}
+
+/// A run of the test command that checks an attempt beyond its own run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TestCheck {
+    /// On the code without the change, with only the change's test files applied: a test
+    /// must fail.
+    Proof,
+    /// On the change's code, with the test files it modified or deleted as on the base: the
+    /// tests must pass.
+    Originals,
 }
 
 /// A person's decision at a gate.
@@ -427,6 +496,8 @@ pub enum Outcome {
         reviews: Option<String>,
         /// Whether the stage's last work was committed (nothing is when no draft was written).
         committed: bool,
+        /// impl: whether that commit holds code, not only the report.
+        code: bool,
         /// How many reviews the stage had in this run.
         rounds: u32,
     },

@@ -316,6 +316,10 @@ impl Run<'_> {
         // A stage run again after a rejection replaces its row.
         self.rows.retain(|r| r.stage != stage);
         let committed = commit.is_some();
+        let code = match commit {
+            Some(commit) if stage == Stage::Impl => self.holds_code(commit, stage)?,
+            _ => false,
+        };
         let commit = commit.map(|c| c.short());
         match reason {
             None => {
@@ -336,10 +340,31 @@ impl Run<'_> {
                     artifact: paths.artifact(stage, issue),
                     reviews: stage.is_reviewed().then(|| paths.reviews(stage, issue)),
                     committed,
+                    code,
                     rounds,
                 }))
             }
         }
+    }
+
+    /// Whether `commit` (a blocked stage's) changed anything besides the stage's own
+    /// documents: the impl stage's advice mentions committed code only when there is some.
+    fn holds_code(
+        &self,
+        commit: crate::git::ObjectId,
+        stage: Stage,
+    ) -> Result<bool, PipelineError> {
+        let repo = &self.state.session.repo;
+        let Some(parent) = repo.first_parent(commit)? else {
+            return Ok(true);
+        };
+        let paths = &self.state.session.config.paths;
+        let issue = self.state.issue.number;
+        let own = paths.artifact(stage, issue);
+        Ok(repo
+            .commit_changes(parent, commit)?
+            .iter()
+            .any(|c| Some(&c.path) != own.as_ref()))
     }
 
     /// Hold at `gate` until a person lets the run through; a rejection runs the stage again

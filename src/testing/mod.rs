@@ -6,17 +6,20 @@
 //! which command ([`detect`], unless the configuration names one), what it may see
 //! ([`test_environment`]: the user's environment without credentials), how it runs ([`run`]:
 //! its own process group, a timeout, output kept within bounds whatever it prints), and what
-//! its output says: the failing tests by name ([`Failures`]), a bounded text a model can
+//! its output says: the failing tests by name ([`Failures`]), the passing ones where the runner
+//! names them ([`passing`]), a bounded text a model can
 //! read ([`feedback_tail`]), and a [`Signature`] to notice the same failure twice.
 
 mod detect;
 mod env;
 mod failures;
 mod feedback;
+mod passing;
 mod run;
 
 pub use detect::{TestCommand, TestSource, detect};
 pub use env::test_environment;
 pub use failures::{Failures, NewFailures, Runner};
 pub use feedback::{FEEDBACK_BYTES, FEEDBACK_LINES, Signature, feedback_tail, signature};
+pub use passing::passing;
 pub use run::{HEAD_BYTES, TAIL_BYTES, TestError, TestRun, TestStatus, run};

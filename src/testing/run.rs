@@ -1,6 +1,7 @@
 //! Running the test command: its own process group, a timeout, the environment given and no
 //! other, and its output kept within bounds however much it prints.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use crate::process::{Command, Output, ProcessError};
 
 use super::failures::{Failures, readable};
 use super::feedback::{self, Signature};
+use super::passing::passing;
 
 /// Bytes kept from the start of the output: what a build or a runner says first.
 pub const HEAD_BYTES: usize = 16 * 1024;
@@ -51,6 +53,8 @@ pub struct TestRun {
     pub elapsed: Duration,
     /// The failing tests its output names.
     pub failures: Failures,
+    /// The passing tests its output names (runners that name them: see [`super::passing`]).
+    pub passed: BTreeSet<String>,
 }
 
 impl TestRun {
@@ -121,12 +125,14 @@ where
     };
     let output_tail = text(&output);
     let failures = Failures::parse(&output_tail);
+    let passed = passing(&output_tail);
     Ok(TestRun {
         status,
         total_bytes: output.stdout_total + stderr_len(&output),
         output_tail,
         elapsed: output.elapsed,
         failures,
+        passed,
     })
 }
 

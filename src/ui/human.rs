@@ -14,7 +14,8 @@ use super::{
 };
 use crate::pipeline::events::{
     Action, AttemptResult, GateDecision, ImplementerKind, Outcome, Plan, PlanPullRequest,
-    ReviewVerdict, SectionFix, SectionProblem, Summary, TestResult, VerdictProblem, Warning,
+    ReviewVerdict, SectionFix, SectionProblem, Summary, TestCheck, TestResult, VerdictProblem,
+    Warning,
 };
 use crate::pipeline::{Event, EventSink};
 
@@ -299,6 +300,7 @@ impl<'u> HumanRenderer<'u> {
                 artifact,
                 reviews,
                 committed,
+                code,
                 rounds,
             } => self.error(
                 &format!("#{issue} is blocked at {stage}: {reason}"),
@@ -307,7 +309,7 @@ impl<'u> HumanRenderer<'u> {
                     *stage,
                     artifact,
                     reviews.as_deref(),
-                    *committed,
+                    (*committed, *code),
                     *rounds,
                 ),
             ),
@@ -392,7 +394,7 @@ fn blocked_hints(
     stage: crate::stage::Stage,
     artifact: &Option<String>,
     reviews: Option<&str>,
-    committed: bool,
+    (committed, code): (bool, bool),
     rounds: u32,
 ) -> Vec<String> {
     let artifact = artifact.as_deref().unwrap_or("the artifact");
@@ -401,6 +403,16 @@ fn blocked_hints(
             return vec![
                 format!("{artifact} on the branch has the test output"),
                 "make the tests pass on the base branch first, then run again; or, if those failures are known, set stages.impl.allow_red_baseline = true".into(),
+            ];
+        }
+        if !code {
+            return vec![
+                format!(
+                    "no code was committed: {artifact} on the branch says what each attempt did and what the last one was told"
+                ),
+                format!(
+                    "run `{command}` to try again (the first attempt is told the last failure), perhaps with another implementer (stages.impl.implementer), or write the change yourself and commit it"
+                ),
             ];
         }
         return vec![
@@ -439,10 +451,16 @@ fn blocked_hints(
 }
 
 /// `baseline` or `attempt 2`, for test runs.
-fn test_turn(attempt: Option<u32>) -> String {
-    match attempt {
-        None => "impl baseline".into(),
-        Some(n) => format!("impl attempt {n}"),
+fn test_turn(attempt: Option<u32>, check: Option<TestCheck>) -> String {
+    match (attempt, check) {
+        (None, _) => "impl baseline".into(),
+        (Some(n), None) => format!("impl attempt {n}"),
+        (Some(n), Some(TestCheck::Proof)) => {
+            format!("impl attempt {n}, proof (the code without the change, with its tests)")
+        }
+        (Some(n), Some(TestCheck::Originals)) => {
+            format!("impl attempt {n}, original tests (the test files it changed, as on the base)")
+        }
     }
 }
 
@@ -717,8 +735,12 @@ impl EventSink for HumanRenderer<'_> {
                 let how = if created { "made" } else { "reused" };
                 self.line(DIM, "Worktree", &format!("{} ({how})", path.display()));
             }
-            Event::TestsStarted { attempt, command } => {
-                let what = format!("{}: running `{command}`", test_turn(attempt));
+            Event::TestsStarted {
+                attempt,
+                command,
+                check,
+            } => {
+                let what = format!("{}: running `{command}`", test_turn(attempt, check));
                 if self.ui.verbosity == Verbosity::Verbose {
                     self.line(DIM, "Testing", &what);
                 }
@@ -726,14 +748,18 @@ impl EventSink for HumanRenderer<'_> {
             }
             Event::TestsFinished {
                 attempt,
+                check,
                 result,
                 failing,
                 elapsed_ms,
                 cached,
                 ..
             } => {
-                let style = match result {
-                    TestResult::Passed | TestResult::KnownFailures => GOOD,
+                // Without the change, the proof's tests are meant to fail.
+                let style = match (check, result) {
+                    (Some(TestCheck::Proof), TestResult::Failed | TestResult::NotFound) => GOOD,
+                    (Some(TestCheck::Proof), _) => WARN,
+                    (_, TestResult::Passed | TestResult::KnownFailures) => GOOD,
                     _ => WARN,
                 };
                 let known = if cached {
@@ -746,7 +772,7 @@ impl EventSink for HumanRenderer<'_> {
                     "Tested",
                     &format!(
                         "{}: {}{}{known}",
-                        test_turn(attempt),
+                        test_turn(attempt, check),
                         words::test_result(result),
                         words::failing(&failing)
                     ),

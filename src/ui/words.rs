@@ -4,7 +4,7 @@
 
 use crate::ops::status::NextAction;
 use crate::pipeline::events::{
-    AttemptResult, ForgeWaitReason, Reason, RowResult, TestResult, TestSource, Verdict,
+    AttemptResult, ForgeWaitReason, NoProofWhy, Reason, RowResult, TestResult, TestSource, Verdict,
 };
 use crate::stage::{Gate, Stage};
 
@@ -165,17 +165,43 @@ pub fn attempt(result: &AttemptResult) -> String {
             "the tests fail; the output goes back to the implementer".into()
         }
         AttemptResult::Stagnated => "the tests fail exactly as after the attempt before".into(),
-        AttemptResult::EditsRejected { problems, count } => match (problems.first(), count) {
+        AttemptResult::EditsRejected {
+            problems, count, ..
+        } => match (problems.first(), count) {
             (Some(one), 1) => format!("no edit applied: {one}"),
             (Some(first), n) => format!("no edit applied: {n} problems, first: {first}"),
             (None, _) => "no edit applied".into(),
         },
         AttemptResult::AgentFailed { status } => format!("the agent failed ({status})"),
+        AttemptResult::AgentTimedOut { timeout_secs } => format!(
+            "the agent was stopped at its timeout ({})",
+            humantime::format_duration(std::time::Duration::from_secs(*timeout_secs))
+        ),
         AttemptResult::NoChange => "nothing changed".into(),
-        AttemptResult::Tampered { files } => format!(
-            "refused: deleted tests or removed assertions ({}); restored",
+        AttemptResult::Repeated => "the reply repeats the one before".into(),
+        AttemptResult::NotTheImplementation { files, expected } => match expected.is_empty() {
+            true => format!(
+                "not the implementation: only ignore files or editor and agent state ({})",
+                files.join(", ")
+            ),
+            false => format!(
+                "not the implementation: none of the files the spec names ({})",
+                expected.join(", ")
+            ),
+        },
+        AttemptResult::OriginalTestsFail { files, .. } => format!(
+            "refused: the tests fail with {} as on the base; undone",
             files.join(", ")
         ),
+        AttemptResult::NoProof { why } => match why {
+            NoProofWhy::NoTest => "the tests pass, but no test proves the change".into(),
+            NoProofWhy::PassesWithout => {
+                "the tests pass, but they pass without the change too: no proof".into()
+            }
+            NoProofWhy::TimedOut => {
+                "the tests pass, but without the change they did not finish: no proof".into()
+            }
+        },
     }
 }
 

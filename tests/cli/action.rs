@@ -98,7 +98,7 @@ fn labeled_to_the_gate(hub: &Hub) -> Run {
 
 /// An implementer that adds `verbose`, and after a rejection renames it.
 fn renaming_implementer(hub: &Hub) {
-    let rename = "src/lib.rs\n<<<<<<< SEARCH\npub fn verbose() -> bool {\n=======\npub fn is_verbose() -> bool {\n>>>>>>> REPLACE\n";
+    let rename = "src/lib.rs\n<<<<<<< SEARCH\npub fn verbose() -> bool {\n=======\npub fn is_verbose() -> bool {\n>>>>>>> REPLACE\n\ntests/verbose.sh\n<<<<<<< SEARCH\ngrep -q 'fn verbose' src/lib.rs\n=======\ngrep -q 'fn is_verbose' src/lib.rs\n>>>>>>> REPLACE\n";
     hub.repo.model(
         "implementer",
         &format!(

@@ -8,15 +8,21 @@ pub(crate) const IMPL_SUBJECT: &str =
 pub(crate) const BLOCKED_SUBJECT: &str =
     "orchestrate(impl): blocked implementation for #7 Add a --verbose flag";
 
-/// The test command: passes unless src/lib.rs holds `not yet` lines; fails in cargo's words
+/// The test command: runs every `tests/*.sh` (a test each, named by its path), and passes
+/// unless one of them fails or src/lib.rs holds `not yet` lines; fails in cargo's words
 /// otherwise, naming a test after how many there are (so different failures have different
 /// names, and the same failure the same name).
 pub(crate) const CHECK: &str = r#"#!/bin/sh
+status=0
 n=$(grep -c 'not yet' src/lib.rs)
 echo "running 1 test"
+for t in tests/*.sh; do
+  [ -e "$t" ] || continue
+  if sh "$t" >/dev/null 2>&1; then echo "test $t ... ok"; else echo "test $t ... FAILED"; status=1; fi
+done
 if [ "$n" = 0 ]; then
   echo "test tests::verbose ... ok"
-  exit 0
+  exit $status
 fi
 echo "test tests::verbose_$n ... FAILED"
 echo
@@ -27,14 +33,21 @@ echo "test result: FAILED. 0 passed; 1 failed"
 exit 1
 "#;
 
-/// An edit block adding `verbose` to src/lib.rs.
-pub(crate) const GOOD_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n";
+/// An edit block adding the test that proves `verbose`: it fails without the function.
+pub(crate) const PROVING_TEST: &str =
+    "tests/verbose.sh\n<<<<<<< SEARCH\n=======\ngrep -q 'fn verbose' src/lib.rs\n>>>>>>> REPLACE\n";
+
+/// Edit blocks adding `verbose` to src/lib.rs, with the test that proves it.
+pub(crate) const GOOD_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n\ntests/verbose.sh\n<<<<<<< SEARCH\n=======\ngrep -q 'fn verbose' src/lib.rs\n>>>>>>> REPLACE\n";
+
+/// The code of [`GOOD_EDIT`] alone, with no test.
+pub(crate) const UNTESTED_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n";
 
 /// An edit that leaves a `not yet` line: the tests fail.
 pub(crate) const WRONG_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n// not yet\n>>>>>>> REPLACE\n";
 
-/// Turns the `not yet` line into `verbose`: the tests pass.
-pub(crate) const FIX_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\n// not yet\n=======\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n";
+/// Turns the `not yet` line into `verbose`, with the test that proves it: the tests pass.
+pub(crate) const FIX_EDIT: &str = "src/lib.rs\n<<<<<<< SEARCH\n// not yet\n=======\npub fn verbose() -> bool {\n    true\n}\n>>>>>>> REPLACE\n\ntests/verbose.sh\n<<<<<<< SEARCH\n=======\ngrep -q 'fn verbose' src/lib.rs\n>>>>>>> REPLACE\n";
 
 /// A repository with check.sh committed, approving design models, and `implementer` (a
 /// script body answering by `$ORCHESTRATE_ROUND`) as the text implementer.
@@ -104,7 +117,7 @@ fn a_run_goes_from_issue_file_to_a_passing_impl_commit() {
 
     // The code and the report are in the one commit.
     let changed = repo.git(&["show", "--format=", "--name-only", BRANCH]);
-    assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs");
+    assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs\ntests/verbose.sh");
     assert!(
         repo.show(BRANCH, "src/lib.rs")
             .unwrap()
@@ -323,7 +336,12 @@ fn the_test_command_is_detected_and_the_dry_run_says_from_what() {
 
 #[test]
 fn the_test_command_sees_no_credentials() {
-    let (repo, issue) = impl_repo(&by_round(&[GOOD_EDIT]), "test_env = [\"ALLOWED_TOKEN\"]\n");
+    // The test command here only records its environment: nothing it runs could prove a
+    // change, so no proof is asked for.
+    let (repo, issue) = impl_repo(
+        &by_round(&[GOOD_EDIT]),
+        "test_env = [\"ALLOWED_TOKEN\"]\nrequire_proof = false\n",
+    );
     let env_log = repo.base().join("test-env.txt");
     repo.write(
         "check.sh",
@@ -449,13 +467,13 @@ fn files_the_test_command_writes_are_not_committed() {
     repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(0);
     let changed = repo.git(&["show", "--format=", "--name-only", BRANCH]);
-    assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs");
+    assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs\ntests/verbose.sh");
 
     // An agent's change is read from the whole worktree: what the tests wrote is told apart,
     // left out, and said.
     let agent = repo.model(
         "agent",
-        "if [ \"$ORCHESTRATE_ROUND\" = 1 ]; then printf '// not yet\\n' >> src/lib.rs; else sed -i 's|// not yet|pub fn verbose() -> bool { true }|' src/lib.rs; fi",
+        "if [ \"$ORCHESTRATE_ROUND\" = 1 ]; then printf '// not yet\\n' >> src/lib.rs; else sed -i 's|// not yet|pub fn loud() -> bool { true }|' src/lib.rs; echo \"grep -q 'fn loud' src/lib.rs\" > tests/loud.sh; fi",
     );
     let agent = agent.replacen("cmd:", "agent:", 1);
     repo.run(&[
@@ -469,7 +487,7 @@ fn files_the_test_command_writes_are_not_committed() {
     ])
     .expect_code(0);
     let changed = repo.git(&["show", "--format=", "--name-only", BRANCH]);
-    assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs");
+    assert_eq!(changed, "docs/reports/7.md\nsrc/lib.rs\ntests/loud.sh");
     let report = repo.show(BRANCH, "docs/reports/7.md").unwrap();
     assert!(
         report.contains("Left out (written by the test command, not by the implementer): `.cache/run`, `test-output.log`."),

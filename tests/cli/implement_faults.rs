@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 
 use crate::harness::*;
 use crate::implement::{
-    BLOCKED_SUBJECT, CHECK, FIX_EDIT, GOOD_EDIT, IMPL_SUBJECT, WRONG_EDIT, impl_calls, impl_prompt,
+    BLOCKED_SUBJECT, CHECK, GOOD_EDIT, IMPL_SUBJECT, PROVING_TEST, impl_calls, impl_prompt,
     impl_repo,
 };
 
@@ -39,9 +39,9 @@ fn agent_repo(body: &str, extra: &str) -> (TestRepo, String) {
     (repo, issue)
 }
 
-/// Shell lines writing src/lib.rs with `verbose` added, as GOOD_EDIT would.
-const AGENT_GOOD: &str =
-    "printf 'pub fn widget() {}\\n\\npub fn verbose() -> bool {\\n    true\\n}\\n' > src/lib.rs";
+/// Shell lines writing src/lib.rs with `verbose` added and the test proving it, as GOOD_EDIT
+/// would.
+const AGENT_GOOD: &str = "printf 'pub fn widget() {}\\n\\npub fn verbose() -> bool {\\n    true\\n}\\n' > src/lib.rs\nmkdir -p tests\necho \"grep -q 'fn verbose' src/lib.rs\" > tests/verbose.sh";
 
 fn run_issue(repo: &TestRepo, issue: &str) -> Run {
     repo.run(&["7", "--issue-file", issue, "--until", "impl"])
@@ -166,7 +166,10 @@ fn an_agent_that_edits_the_code_passes_and_its_change_is_committed() {
         .expect_code(0)
         .stderr_has("Attempt 1 of 4: the tests pass");
     assert_eq!(repo.subjects(BRANCH)[0], IMPL_SUBJECT);
-    assert_eq!(changed(&repo, BRANCH), ["docs/reports/7.md", "src/lib.rs"]);
+    assert_eq!(
+        changed(&repo, BRANCH),
+        ["docs/reports/7.md", "src/lib.rs", "tests/verbose.sh"]
+    );
     assert!(
         repo.show(BRANCH, "src/lib.rs")
             .unwrap()
@@ -249,7 +252,10 @@ fn an_agents_own_commits_are_folded_into_the_impl_commit() {
     // One parent: the spec commit.
     let parents = repo.git(&["log", "-1", "--format=%P", BRANCH]);
     assert_eq!(parents, repo.rev(&format!("{BRANCH}^")));
-    assert_eq!(changed(&repo, BRANCH), ["docs/reports/7.md", "src/lib.rs"]);
+    assert_eq!(
+        changed(&repo, BRANCH),
+        ["docs/reports/7.md", "src/lib.rs", "tests/verbose.sh"]
+    );
     assert!(
         repo.show(BRANCH, "src/lib.rs")
             .unwrap()
@@ -271,7 +277,10 @@ fn an_agents_change_to_a_protected_path_is_reverted_and_reported() {
     run_issue(&repo, &issue)
         .expect_code(0)
         .stderr_has("changes to protected paths were reverted: .github/workflows/ci.yml");
-    assert_eq!(changed(&repo, BRANCH), ["docs/reports/7.md", "src/lib.rs"]);
+    assert_eq!(
+        changed(&repo, BRANCH),
+        ["docs/reports/7.md", "src/lib.rs", "tests/verbose.sh"]
+    );
     assert_eq!(
         repo.show(BRANCH, ".github/workflows/ci.yml").as_deref(),
         Some("name: ci\n")
@@ -286,7 +295,8 @@ fn an_agents_change_to_a_protected_path_is_reverted_and_reported() {
 
 #[test]
 fn the_agent_has_its_credentials_and_the_test_command_does_not() {
-    let (repo, issue) = agent_repo("", "");
+    // The test command only records its environment: no proof is asked for.
+    let (repo, issue) = agent_repo("", "require_proof = false\n");
     let agent_env = repo.base().join("agent-env.txt");
     let test_env = repo.base().join("test-env.txt");
     agent(
@@ -331,7 +341,10 @@ fn bad_then_good(bad: &str, setup: impl FnOnce(&TestRepo)) -> (TestRepo, String)
     // All or nothing: had anything of the first reply been applied, GOOD_EDIT (part of most
     // bad replies) would have been applied already and the second attempt changed nothing.
     assert_eq!(impl_calls(&repo).len(), 2);
-    assert_eq!(changed(&repo, BRANCH), ["docs/reports/7.md", "src/lib.rs"]);
+    assert_eq!(
+        changed(&repo, BRANCH),
+        ["docs/reports/7.md", "src/lib.rs", "tests/verbose.sh"]
+    );
     let second = impl_prompt(&repo, 2);
     assert!(
         second.contains("Your previous reply changed nothing: none of its edits were applied."),
@@ -565,6 +578,10 @@ fn a_spec_naming_a_missing_file_says_so_and_a_create_block_works() {
         "src/verbose.rs",
         "",
         "pub fn verbose() -> bool {\n    true\n}\n",
+    ) + &block(
+        "tests/verbose.sh",
+        "",
+        "grep -q 'fn verbose' src/verbose.rs\n",
     );
     let (repo, issue) = spec_repo(&doc, &by_round(&[&create]));
     run_issue(&repo, &issue).expect_code(0);
@@ -583,16 +600,16 @@ fn a_spec_naming_a_missing_file_says_so_and_a_create_block_works() {
 // 3. The tamper guard
 // ---------------------------------------------------------------------------------------------
 
-/// The base holds tests/check_test.sh, whose `assert NAME` lines check.sh checks against
+/// The base holds tests/widget.assert, whose `assert NAME` lines check.sh checks against
 /// src/lib.rs (besides the usual `not yet` check).
 fn guarded(repo: &TestRepo) {
     repo.write(
-        "tests/check_test.sh",
+        "tests/widget.assert",
         "# the widget's assertions\nassert widget\n",
     );
     let check = CHECK.replacen(
         "#!/bin/sh\n",
-        "#!/bin/sh\nif [ -f tests/check_test.sh ]; then\n  for name in $(sed -n 's/^assert //p' tests/check_test.sh); do\n    grep -q \"$name\" src/lib.rs || { echo \"assertion failed: $name\"; exit 1; }\n  done\nfi\n",
+        "#!/bin/sh\nif [ -f tests/widget.assert ]; then\n  for name in $(sed -n 's/^assert //p' tests/widget.assert); do\n    grep -q \"$name\" src/lib.rs || { echo \"assertion failed: $name\"; exit 1; }\n  done\nfi\n",
         1,
     );
     repo.write("check.sh", &check);
@@ -601,75 +618,100 @@ fn guarded(repo: &TestRepo) {
 }
 
 const DROP_ASSERTION: &str =
-    "tests/check_test.sh\n<<<<<<< SEARCH\nassert widget\n=======\n>>>>>>> REPLACE\n";
+    "tests/widget.assert\n<<<<<<< SEARCH\nassert widget\n=======\n>>>>>>> REPLACE\n";
+
+/// Renames `widget`: the assertion on the base fails.
+const BREAK_WIDGET: &str = "src/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn gadget() {}\n>>>>>>> REPLACE\n";
 
 #[test]
-fn removing_assertions_the_spec_does_not_name_is_refused_and_restored() {
-    let first = format!("{WRONG_EDIT}\n{DROP_ASSERTION}");
-    let (repo, issue) = impl_repo(&by_round(&[&first, FIX_EDIT]), "");
+fn removing_assertions_to_hide_a_failure_is_refused_and_undone() {
+    let first = format!("{BREAK_WIDGET}\n{DROP_ASSERTION}");
+    let second = format!(
+        "{}\n{PROVING_TEST}",
+        block(
+            "src/lib.rs",
+            "pub fn gadget() {}\n",
+            "pub fn widget() {}\n\npub fn verbose() -> bool {\n    true\n}\n"
+        )
+    );
+    let (repo, issue) = impl_repo(&by_round(&[&first, &second]), "");
     guarded(&repo);
     run_issue(&repo, &issue)
         .expect_code(0)
-        .stderr_has("Attempt 1 of 4: refused: deleted tests or removed assertions (tests/check_test.sh); restored")
+        .stderr_has("impl attempt 1, original tests (the test files it changed, as on the base): failed")
+        .stderr_has(
+            "Attempt 1 of 4: refused: the tests fail with tests/widget.assert as on the base; undone",
+        )
         .stderr_has("Attempt 2 of 4: the tests pass");
-    let second = impl_prompt(&repo, 2);
+    let prompt = impl_prompt(&repo, 2);
     assert!(
-        second.contains("Your previous attempt was refused: it deleted test files or removed assertions from them"),
-        "{second}"
+        prompt.contains("So those changes hide failures of your code. They were undone"),
+        "{prompt}"
     );
     assert!(
-        second.contains("- tests/check_test.sh (modified; assertions 1 → 0)"),
-        "{second}"
+        prompt.contains("- tests/widget.assert (modified)"),
+        "{prompt}"
     );
+    assert!(prompt.contains("assertion failed: widget"), "{prompt}");
+    // The original assertion stands on the branch.
     assert_eq!(
-        repo.show(BRANCH, "tests/check_test.sh").as_deref(),
+        repo.show(BRANCH, "tests/widget.assert").as_deref(),
         Some("# the widget's assertions\nassert widget\n")
     );
-    assert_eq!(changed(&repo, BRANCH), ["docs/reports/7.md", "src/lib.rs"]);
+    assert_eq!(
+        changed(&repo, BRANCH),
+        ["docs/reports/7.md", "src/lib.rs", "tests/verbose.sh"]
+    );
     let report = report(&repo);
+    // The pattern check stays, as a note.
     assert!(
-        report.contains(
-            "## Test files touched\n\n- tests/check_test.sh (modified; assertions 1 → 0)"
-        ),
+        report.contains("- tests/widget.assert (modified; assertions 1 → 0) — weakened, and the spec does not name it"),
         "{report}"
     );
     assert_eq!(worktree_status(&repo), "");
 }
 
 #[test]
-fn an_agent_deleting_a_test_file_is_refused_and_the_file_restored() {
+fn an_agent_deleting_a_test_file_to_hide_a_failure_is_refused_and_the_file_restored() {
     let body = format!(
-        "if [ \"$ORCHESTRATE_ROUND\" = 1 ]; then\n  rm tests/check_test.sh\n  echo '// not yet' >> src/lib.rs\nelse\n  {AGENT_GOOD}\nfi"
+        "if [ \"$ORCHESTRATE_ROUND\" = 1 ]; then\n  rm tests/widget.assert\n  sed -i 's/widget/gadget/' src/lib.rs\nelse\n  {AGENT_GOOD}\nfi"
     );
     let (repo, issue) = agent_repo(&body, "");
     guarded(&repo);
-    run_issue(&repo, &issue)
-        .expect_code(0)
-        .stderr_has("Attempt 1 of 4: refused: deleted tests or removed assertions (tests/check_test.sh); restored");
+    run_issue(&repo, &issue).expect_code(0).stderr_has(
+        "Attempt 1 of 4: refused: the tests fail with tests/widget.assert as on the base; undone",
+    );
     let second = impl_prompt(&repo, 2);
     assert!(
-        second.contains("- tests/check_test.sh (deleted)"),
+        second.contains("- tests/widget.assert (deleted)"),
         "{second}"
     );
-    assert!(second.contains("Those files were restored."), "{second}");
+    assert!(second.contains("They were undone"), "{second}");
     assert_eq!(
-        repo.show(BRANCH, "tests/check_test.sh").as_deref(),
+        repo.show(BRANCH, "tests/widget.assert").as_deref(),
         Some("# the widget's assertions\nassert widget\n")
     );
     let report = report(&repo);
     assert!(
-        report.contains("- tests/check_test.sh (deleted)"),
+        report.contains("- tests/widget.assert (deleted)"),
         "{report}"
     );
 }
 
 #[test]
-fn removing_assertions_is_allowed_when_the_spec_names_the_test_file() {
+fn a_test_the_spec_asks_to_change_may_fail_in_its_original_and_is_listed_as_changed() {
     let doc = format!(
-        "{}\nThe assertion in tests/check_test.sh is obsolete: remove it.\n",
+        "{}\nThe widget is renamed gadget: remove its assertion from tests/widget.assert.\n",
         complete_doc("tests")
     );
-    let first = format!("{GOOD_EDIT}\n{DROP_ASSERTION}");
+    let first = format!(
+        "{}\n{DROP_ASSERTION}\n{PROVING_TEST}",
+        block(
+            "src/lib.rs",
+            "pub fn widget() {}\n",
+            "pub fn gadget() {}\n\npub fn verbose() -> bool {\n    true\n}\n"
+        )
+    );
     let (repo, issue) = spec_repo(&doc, &by_round(&[&first]));
     guarded(&repo);
     run_issue(&repo, &issue)
@@ -677,11 +719,20 @@ fn removing_assertions_is_allowed_when_the_spec_names_the_test_file() {
         .stderr_has("Attempt 1 of 4: the tests pass");
     assert_eq!(
         changed(&repo, BRANCH),
-        ["docs/reports/7.md", "src/lib.rs", "tests/check_test.sh"]
+        [
+            "docs/reports/7.md",
+            "src/lib.rs",
+            "tests/verbose.sh",
+            "tests/widget.assert"
+        ]
     );
     let report = report(&repo);
     assert!(
-        report.contains("- tests/check_test.sh (modified; assertions 1 → 0)"),
+        report.contains("- **Tests changed**: `tests/widget.assert (modified)`, named by the spec; their originals fail with the change"),
+        "{report}"
+    );
+    assert!(
+        report.contains("- tests/widget.assert (modified; assertions 1 → 0)\n"),
         "{report}"
     );
 }
@@ -715,7 +766,7 @@ fn a_hanging_test_is_stopped_at_the_timeout_with_everything_it_started() {
         "src/lib.rs",
         "// hang\n",
         "pub fn verbose() -> bool {\n    true\n}\n",
-    );
+    ) + PROVING_TEST;
     let (repo, issue) = impl_repo(&by_round(&[&hang, &unhang]), "test_timeout = \"2s\"\n");
     let pid_file = repo.base().join("sleeper.pid");
     check_with(
@@ -746,7 +797,7 @@ fn a_test_printing_fifty_megabytes_gives_a_bounded_prompt() {
         "src/lib.rs",
         "// loud\n",
         "pub fn verbose() -> bool {\n    true\n}\n",
-    );
+    ) + PROVING_TEST;
     let (repo, issue) = impl_repo(&by_round(&[&loud, &quiet]), "");
     check_with(
         &repo,

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::StageOutcome;
+use super::implement::verification_section;
 use crate::forge::{Head, NewPull, Opened, PullRequest};
 use crate::git::ObjectId;
 use crate::issue::{SOURCE_HEADING, source_url};
@@ -51,6 +52,9 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
 
     let brief_path = cx.artifact(Stage::Triage);
     let brief = cx.read_artifact(&brief_path)?.unwrap_or_default();
+    let verification = cx
+        .read_artifact(&cx.artifact(Stage::Impl))?
+        .and_then(|report| verification_section(&report));
     let state = cx.current_state()?;
     let github = cx.github()?;
     let repo = github.forge().repo().clone();
@@ -60,6 +64,7 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
         brief: &brief,
         closes: closes(&brief, &repo.to_string(), issue.number),
         links: &links(cx, &web, &head_repo.to_string(), tip),
+        verification: verification.as_deref(),
         state: &state,
         branch: &branch,
     }));
@@ -202,12 +207,14 @@ struct BodyParts<'a> {
     /// the issue did not come from GitHub (an issue file's number names no GitHub issue).
     closes: Option<String>,
     links: &'a [Link],
+    /// The impl report's Verification section: what proves the change.
+    verification: Option<&'a str>,
     state: &'a IssueState,
     branch: &'a str,
 }
 
-/// The pull request's body: a summary from the brief, links to the documents, a stage table
-/// and `Closes #N`.
+/// The pull request's body: a summary from the brief, links to the documents, what was
+/// verified (from the impl report), a stage table and `Closes #N`.
 fn body(parts: BodyParts<'_>) -> String {
     let mut out = String::new();
     let summary = summary(parts.brief);
@@ -224,6 +231,15 @@ fn body(parts: BodyParts<'_>) -> String {
             ));
         }
         out.push('\n');
+    }
+    match parts.verification {
+        Some(section) => {
+            out.push_str(section);
+            out.push_str("\n\n");
+        }
+        None => out.push_str(
+            "## Verification\n\n> **Not verified.** The implementation report on the branch has no Verification section (the code was not made by this version's impl stage): read the change as unproven.\n\n",
+        ),
     }
     out.push_str(&stage_table(parts.state));
     out.push('\n');

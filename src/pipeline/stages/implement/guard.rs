@@ -1,8 +1,9 @@
-//! The tamper guard: an implementer may not make the tests pass by deleting a test file or
-//! removing assertions from one, unless the spec names that file (the spec may ask for a test
-//! to be rewritten). Which files are tests, and how many assertions a file holds, are judged
-//! from paths and text, for the common languages; the report lists every test file a change
-//! touched, so a person sees them either way.
+//! Tamper notes: pattern checks on the test files a change touched — deleted, or left with
+//! fewer assertions than before. They are notes in the report, not the decision: the decision
+//! rests on running the tests (the proof and the original tests, `proof.rs`), because patterns
+//! are easy to step around (an emptied script, a check replaced by `true`, an early
+//! `return`). Which files are tests, and how many assertions a file holds, are judged from
+//! paths and text, for the common languages.
 
 use std::sync::LazyLock;
 
@@ -46,8 +47,9 @@ impl TouchedTest {
 pub struct Verdict {
     /// Every test file the change touched.
     pub touched: Vec<TouchedTest>,
-    /// The ones it may not change so (deleted, or fewer assertions, and not named by the spec).
-    pub refused: Vec<TouchedTest>,
+    /// The ones it weakened (deleted, or fewer assertions) although the spec does not name
+    /// them.
+    pub weakened: Vec<TouchedTest>,
 }
 
 /// Judge `changes` (against the commit the stage began from; `before` reads a path there).
@@ -85,7 +87,7 @@ pub fn check(
             TestChange::Added => false,
         };
         if weakened && !names(spec, &change.path) {
-            verdict.refused.push(touched.clone());
+            verdict.weakened.push(touched.clone());
         }
         verdict.touched.push(touched);
     }
@@ -145,12 +147,20 @@ static ASSERTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 
 /// How many assertions `text` holds, roughly: the calls the common test frameworks assert
-/// with.
+/// with, on lines that are not comments (`# assert x` asserts nothing).
 pub fn assertions(text: &str) -> usize {
-    match ASSERTION.as_ref() {
-        Some(re) => re.find_iter(text).count(),
-        None => 0,
-    }
+    let Some(re) = ASSERTION.as_ref() else {
+        return 0;
+    };
+    text.lines()
+        .filter(|line| {
+            let code = line.trim_start();
+            !["#", "//", "/*", "*", "--", ";"]
+                .iter()
+                .any(|mark| code.starts_with(mark))
+        })
+        .map(|line| re.find_iter(line).count())
+        .sum()
 }
 
 #[cfg(test)]
@@ -193,6 +203,11 @@ mod tests {
         assert_eq!(assertions("expect(a).toBe(1); assert.equal(a, 1);"), 2);
         assert_eq!(assertions("t.Fatalf(\"x\"); require.NoError(t, err)"), 2);
         assert_eq!(assertions("let asserted = 1; // no call"), 0);
+        // Commented out, an assertion asserts nothing.
+        assert_eq!(
+            assertions("# assert x == 1\n    // assert!(y);\nassert z\n"),
+            1
+        );
     }
 
     fn base(files: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<Vec<u8>> {
@@ -205,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn deleting_a_test_or_removing_assertions_is_refused_unless_the_spec_names_it() {
+    fn deleting_a_test_or_removing_assertions_is_noted_unless_the_spec_names_it() {
         let before = base(&[
             (
                 "tests/a.rs",
@@ -221,8 +236,8 @@ mod tests {
             FileChange::file("tests/c.rs", "#[test]\nfn c() { assert!(true); }"),
         ];
         let verdict = check(&changes, &before, "Change src/lib.rs.");
-        let refused: Vec<&str> = verdict.refused.iter().map(|t| t.path.as_str()).collect();
-        assert_eq!(refused, ["tests/b.rs", "tests/a.rs"]);
+        let weakened: Vec<&str> = verdict.weakened.iter().map(|t| t.path.as_str()).collect();
+        assert_eq!(weakened, ["tests/b.rs", "tests/a.rs"]);
         assert_eq!(verdict.touched.len(), 3);
         assert_eq!(
             verdict.touched[1].describe(),
@@ -230,7 +245,7 @@ mod tests {
         );
 
         let verdict = check(&changes, &before, "Rewrite tests/a.rs; remove tests/b.rs.");
-        assert!(verdict.refused.is_empty());
+        assert!(verdict.weakened.is_empty());
     }
 
     #[test]
@@ -241,7 +256,7 @@ mod tests {
             "#[test]\nfn a() { assert!(true); assert!(1 == 1); }",
         )];
         let verdict = check(&changes, &before, "");
-        assert!(verdict.refused.is_empty());
+        assert!(verdict.weakened.is_empty());
         assert_eq!(verdict.touched.len(), 1);
     }
 }

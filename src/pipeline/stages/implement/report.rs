@@ -1,17 +1,22 @@
 //! The report committed with the code (`docs/reports/{issue}.md`): the spec it implemented,
-//! the baseline, each attempt (files changed, test result, failing tests), the final
-//! diffstat, the test files touched, tokens and cost — and, when the stage blocked, the last
-//! failure, which the next run reads back and sends to its first attempt.
+//! what was verified (the proving tests, the original tests re-run, tests changed, the
+//! baseline — the section the pull request's body shows), each attempt (files changed, test
+//! results, the checks of the proof), the final diffstat, the test files touched, tokens and
+//! cost — and, when the stage blocked, the last failure, which the next run reads back and
+//! sends to its first attempt.
 
 use similar::{ChangeTag, TextDiff};
 
+use super::proof::{Proof, Verification};
 use crate::git::{FileChange, FileKind, ObjectId};
 use crate::llm::Usage;
-use crate::pipeline::events::{AttemptResult, TestResult};
+use crate::pipeline::events::{AttemptResult, NoProofWhy, TestCheck, TestResult};
 use crate::pipeline::stages::review::feedback::longest_backtick_run;
 
 /// The heading under which a blocked stage's last failure is kept.
 const LAST_FAILURE: &str = "## Last failure";
+/// The heading of what was verified, which the pull request's body shows.
+const VERIFICATION: &str = "## Verification";
 
 #[derive(Clone, Debug, Default)]
 pub struct Report {
@@ -39,6 +44,8 @@ pub struct Report {
     pub blocked: Option<String>,
     /// The feedback the next attempt would have had (kept when blocked).
     pub last_failure: Option<String>,
+    /// What was verified of the accepted attempt.
+    pub verification: Option<Verification>,
 }
 
 /// A test run as the report shows it.
@@ -56,8 +63,17 @@ pub struct AttemptRecord {
     pub files: Vec<String>,
     pub result: AttemptResult,
     pub tests: Option<TestLine>,
+    /// The proof's runs of the test command, beyond the attempt's own.
+    pub checks: Vec<CheckLine>,
     /// Changes to protected paths that were reverted.
     pub reverted: Vec<String>,
+}
+
+/// A run of the test command that checked an attempt.
+#[derive(Clone, Debug)]
+pub struct CheckLine {
+    pub check: TestCheck,
+    pub line: TestLine,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,6 +122,10 @@ impl Report {
         };
         out.push_str(&format!("- Tokens: {tokens}; cost: {cost}\n\n"));
 
+        if let Some(verification) = &self.verification {
+            out.push_str(&verification_words(verification, self));
+        }
+
         out.push_str("## Baseline\n\n");
         match &self.baseline {
             Some(line) => {
@@ -142,6 +162,15 @@ impl Report {
             out.push_str(&format!("- Files changed: {files}\n"));
             if let Some(tests) = &attempt.tests {
                 out.push_str(&format!("- Tests: {}\n", test_words(tests)));
+            }
+            for check in &attempt.checks {
+                let what = match check.check {
+                    TestCheck::Originals => {
+                        "Original tests (the test files it changed, as on the base)"
+                    }
+                    TestCheck::Proof => "Proof (the code without the change, with its tests)",
+                };
+                out.push_str(&format!("- {what}: {}\n", test_words(&check.line)));
             }
             if !attempt.reverted.is_empty() {
                 out.push_str(&format!(
@@ -327,10 +356,12 @@ const SHOWN_PROBLEMS: usize = 3;
 
 fn attempt_words(result: &AttemptResult) -> String {
     match result {
-        AttemptResult::Passed => "the tests pass".into(),
+        AttemptResult::Passed => "the tests pass, and the change is proven".into(),
         AttemptResult::TestsFailed => "the tests fail".into(),
         AttemptResult::Stagnated => "the tests fail exactly as after the attempt before".into(),
-        AttemptResult::EditsRejected { problems, count } => match *count {
+        AttemptResult::EditsRejected {
+            problems, count, ..
+        } => match *count {
             // A runaway reply may have thousands: the report names a few.
             n if n > SHOWN_PROBLEMS => format!(
                 "no edit applied: {n} problems, the first: {}",
@@ -344,12 +375,150 @@ fn attempt_words(result: &AttemptResult) -> String {
             _ => format!("no edit applied: {}", problems.join("; ")),
         },
         AttemptResult::AgentFailed { status } => format!("the agent failed ({status})"),
-        AttemptResult::NoChange => "nothing changed".into(),
-        AttemptResult::Tampered { files } => format!(
-            "refused: it deleted tests or removed assertions the spec does not allow ({})",
-            files.join(", ")
+        AttemptResult::AgentTimedOut { timeout_secs } => format!(
+            "the agent was stopped at its timeout ({})",
+            humantime::format_duration(std::time::Duration::from_secs(*timeout_secs))
         ),
+        AttemptResult::NoChange => "nothing changed".into(),
+        AttemptResult::Repeated => {
+            "the reply repeated the one before; it was neither applied nor tested again".into()
+        }
+        AttemptResult::NotTheImplementation { files, expected } => match expected.is_empty() {
+            true => format!(
+                "not the implementation: it changed only ignore files or editor and agent state ({})",
+                code_list(files)
+            ),
+            false => format!(
+                "not the implementation: it changed only files the spec does not name ({}; the spec names {})",
+                code_list(files),
+                code_list(expected)
+            ),
+        },
+        AttemptResult::OriginalTestsFail { files, failing } => format!(
+            "refused: the tests pass, but fail with {} as on the base{}; those changes were undone",
+            code_list(files),
+            match failing.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", code_list(failing)),
+            }
+        ),
+        AttemptResult::NoProof { why } => match why {
+            NoProofWhy::NoTest => {
+                "the tests pass, but the change adds no test that proves it".into()
+            }
+            NoProofWhy::PassesWithout => {
+                "the tests pass, but they pass without the change too: no proof".into()
+            }
+            NoProofWhy::TimedOut => {
+                "the tests pass, but without the change they did not finish: no proof".into()
+            }
+        },
     }
+}
+
+/// `` `a`, `b` ``.
+fn code_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How the change was proven, as a clause of the commit message (`; proven by ...`).
+pub fn proof_clause(verification: &Verification) -> String {
+    match &verification.proof {
+        Proof::ByRun { failing, files } => match failing.is_empty() {
+            true => format!("; its tests ({}) fail without the change", files.join(", ")),
+            false => format!(
+                "; proven by {} (failing without the change)",
+                shorten(failing)
+            ),
+        },
+        Proof::ByName { tests } => format!("; proven by name: {} (new, passing)", shorten(tests)),
+        Proof::NotRequired => "; no proving test (stages.impl.require_proof = false)".into(),
+        Proof::Waived { .. } => "; no proving test (the spec says none can prove it)".into(),
+    }
+}
+
+fn shorten(names: &[String]) -> String {
+    match names.len() {
+        0..=3 => names.join(", "),
+        n => format!("{} and {} more", names[..3].join(", "), n - 3),
+    }
+}
+
+/// The Verification section: the proving tests, the original tests, tests changed, the
+/// baseline.
+fn verification_words(verification: &Verification, report: &Report) -> String {
+    let mut out = format!("{VERIFICATION}\n\n");
+    match &verification.proof {
+        Proof::ByRun { files, failing } => {
+            let tests = match failing.is_empty() {
+                true => "the test command fails (its runner names no test)".to_string(),
+                false => format!("{} fail", code_list(failing)),
+            };
+            out.push_str(&format!(
+                "- **Proving tests**: on the code without the change, with only the change's test files ({}) applied, {tests}; with the change they pass.\n",
+                code_list(files)
+            ));
+        }
+        Proof::ByName { tests } => out.push_str(&format!(
+            "- **Proving tests** (by name: the tests are inside code files): {} did not exist on the base and pass with the change.\n",
+            code_list(tests)
+        )),
+        Proof::NotRequired => out.push_str(
+            "> **No proving test.** The change was not required to include a test that fails without it (`stages.impl.require_proof = false`): read it as unproven.\n\n",
+        ),
+        Proof::Waived { why } => out.push_str(&format!(
+            "> **No proving test.** The spec says no test can prove this change (`{}`). Read it as unproven.\n\n",
+            why.replace('`', "'")
+        )),
+    }
+    match &verification.originals {
+        None => out.push_str(
+            "- **Original tests**: the change modifies no test file of the base, so the run above is the original suite.\n",
+        ),
+        Some(originals) => {
+            out.push_str(&format!(
+                "- **Original tests**: re-run with {} as on the base: {}.\n",
+                code_list(&originals.files),
+                match originals.changed {
+                    None => "passed",
+                    Some(_) => "failed, in tests the spec asks to change (below)",
+                }
+            ));
+            if let Some((files, failing)) = &originals.changed {
+                out.push_str(&format!(
+                    "- **Tests changed**: {}, named by the spec; their originals fail with the change{}.\n",
+                    code_list(files),
+                    match failing.is_empty() {
+                        true => String::new(),
+                        false => format!(": {}", code_list(failing)),
+                    }
+                ));
+            }
+        }
+    }
+    let baseline = match &report.baseline {
+        Some(line) => test_words(line),
+        None => "not run".into(),
+    };
+    out.push_str(&format!(
+        "- **Baseline** (the code without the change): {baseline}.\n\n"
+    ));
+    out
+}
+
+/// The Verification section of a report, for the pull request's body.
+pub fn verification_section(report: &str) -> Option<String> {
+    let start = report.find(&format!("\n{VERIFICATION}\n"))? + 1;
+    let rest = &report[start..];
+    let end = rest[VERIFICATION.len()..]
+        .find("\n## ")
+        .map(|i| i + VERIFICATION.len() + 1)
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim_end().to_string())
 }
 
 fn plural(n: usize) -> &'static str {
