@@ -446,6 +446,10 @@ impl Worktree {
     /// Write `change` into the worktree: the file with its content and mode (regular,
     /// executable, or a symlink to its content), or the path removed. Parents are made as
     /// needed; a parent that is a symlink is refused, so nothing is written outside.
+    ///
+    /// A file written in the same second as the one it replaces gets a modification time a
+    /// second later: tools that trust a file's whole-second time and size (Python's bytecode
+    /// cache) would otherwise take new content of the same size for the old.
     pub fn put(&self, change: &FileChange) -> Result<()> {
         let target = self.path.join(&change.path);
         let io = |action: &str, source| GitError::WorktreeIo {
@@ -464,6 +468,10 @@ impl Worktree {
                 ));
             }
         }
+        let before = std::fs::symlink_metadata(&target)
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok());
         // Whatever is at the path goes first: a symlink is replaced, never written through.
         match std::fs::symlink_metadata(&target) {
             Ok(meta) if meta.is_dir() => {
@@ -490,7 +498,27 @@ impl Worktree {
             _ => 0o644,
         };
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| io("write", e))
+            .map_err(|e| io("write", e))?;
+        if let Some(before) = before {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(&target)
+                .map_err(|e| io("write", e))?;
+            let now = file
+                .metadata()
+                .and_then(|m| m.modified())
+                .map_err(|e| io("read", e))?;
+            let second = |t: std::time::SystemTime| {
+                t.duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0)
+            };
+            if second(now) <= second(before) {
+                file.set_modified(before + std::time::Duration::from_secs(1))
+                    .map_err(|e| io("write", e))?;
+            }
+        }
+        Ok(())
     }
 
     /// Say that the worktree is about to be written in (by an implementer, by tests): its
@@ -1093,6 +1121,77 @@ mod tests {
         let since = worktree.changes(&repo, head).unwrap();
         assert!(!since.iter().any(|c| c.path == "committed.txt"));
         assert_eq!(since.len(), 5);
+    }
+
+    #[test]
+    fn put_writes_what_an_entry_holds_modes_included_and_puts_it_back() {
+        use std::os::unix::fs::PermissionsExt;
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        let path = worktree.path().to_path_buf();
+        chmod_x(&path.join("run.sh"));
+        f.git(&path, &["add", "run.sh"]);
+        f.git(&path, &["commit", "-q", "-m", "executable"]);
+        let head = worktree.head().unwrap();
+
+        // An executable deleted, then put back from the commit: its mode comes back too.
+        let run = repo.entry_at(head, "run.sh").unwrap();
+        assert_eq!(run.kind, FileKind::Executable);
+        std::fs::remove_file(path.join("run.sh")).unwrap();
+        worktree.put(&run).unwrap();
+        let mode = std::fs::metadata(path.join("run.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+        assert!(worktree.changes(&repo, head).unwrap().is_empty());
+
+        // A path missing from the commit is a delete; a symlink is written as a link, and a
+        // file replacing it is not written through it.
+        assert_eq!(
+            repo.entry_at(head, "nothing/here").unwrap(),
+            FileChange::deleted("nothing/here")
+        );
+        worktree
+            .put(&FileChange {
+                path: "link".into(),
+                content: b"/etc/hostname".to_vec(),
+                kind: FileKind::Symlink,
+            })
+            .unwrap();
+        assert!(path.join("link").is_symlink());
+        worktree.put(&FileChange::file("link", "plain\n")).unwrap();
+        assert!(!path.join("link").is_symlink());
+        worktree.put(&FileChange::deleted("link")).unwrap();
+        assert!(!path.join("link").exists());
+
+        // Same size, same second: the new content still gets a later whole-second time.
+        let file = path.join("src/lib.rs");
+        let before = std::fs::metadata(&file).unwrap().modified().unwrap();
+        worktree
+            .put(&FileChange::file("src/lib.rs", "pub fn gadget() {}\n"))
+            .unwrap();
+        let after = std::fs::metadata(&file).unwrap().modified().unwrap();
+        let secs =
+            |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert!(secs(after) > secs(before));
+
+        // A parent that is a symlink is refused: nothing is written through it.
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), path.join("out")).unwrap();
+        assert!(worktree.put(&FileChange::file("out/x.txt", "x")).is_err());
+        assert!(!outside.path().join("x.txt").exists());
+
+        assert_eq!(
+            repo.commit_changes(tip, head).unwrap(),
+            vec![FileChange {
+                path: "run.sh".into(),
+                content: b"#!/bin/sh\n".to_vec(),
+                kind: FileKind::Executable
+            }]
+        );
     }
 
     #[test]

@@ -337,6 +337,19 @@ fn an_issue_goes_from_github_to_one_draft_pull_request() {
     }
     assert!(body.contains("| lld | approved |"), "{body}");
     assert!(body.contains("| impl | passed |"), "{body}");
+    // What proves the change, from the report, in one place for the reviewer.
+    assert!(
+        body.contains("## Verification\n\n- **Proving tests**: on the code without the change, with only the change's test files (`tests/verbose.sh`) applied, `tests/verbose.sh` fail; with the change they pass."),
+        "{body}"
+    );
+    assert!(
+        body.contains("- **Original tests**: the change modifies no test file of the base"),
+        "{body}"
+    );
+    assert!(
+        body.contains("- **Baseline** (the code without the change): passed"),
+        "{body}"
+    );
     let auth = posts[0].headers.get("authorization").unwrap();
     assert!(auth.to_str().unwrap().ends_with(TOKEN));
 

@@ -22,6 +22,7 @@ mod implement;
 mod implement_faults;
 mod init;
 mod many;
+mod proof;
 mod providers;
 mod readme;
 mod replay;

@@ -34,10 +34,12 @@ pub(super) struct Attempted {
 /// What the next attempt is told.
 pub(super) enum Said {
     Nothing,
-    /// A failure: it stands until the next one, and every later prompt carries it.
+    /// How the change failed (its tests, the proof, not the implementation): it stands until
+    /// the next such failure, and every later prompt carries it.
     Failure(String),
-    /// A note about this attempt alone ("it changed nothing"), said before the standing
-    /// failure, never instead of it and never piled on another note.
+    /// A note about this attempt alone (its reply could not be applied, it changed nothing,
+    /// the agent failed): said before the standing failure, never instead of it and never
+    /// piled on another note.
     Note(String),
 }
 
@@ -134,7 +136,7 @@ impl Implement<'_, '_> {
                 let (changes, reverted) = self.changes_keeping_protected()?;
                 self.last_fingerprint = fingerprint(&changes);
                 let (result, said) = agent_failed(&source);
-                let mut attempted = Attempted::new(result, Said::Failure(said));
+                let mut attempted = Attempted::new(result, Said::Note(said));
                 attempted.changes = Some(changes);
                 attempted.reverted = reverted;
                 return Ok(attempted);
@@ -171,7 +173,7 @@ impl Implement<'_, '_> {
                             count: rejected.problems.len(),
                             shape: shape(&rejected),
                         },
-                        Said::Failure(format!(
+                        Said::Note(format!(
                             "Your previous reply changed nothing: none of its edits were applied.\n\n{}",
                             edit::feedback(&rejected)
                         )),

@@ -690,6 +690,17 @@ impl<'r, 'a> Implement<'r, 'a> {
         blocked: Option<String>,
     ) -> Result<ObjectId, PipelineError> {
         let mut changes = self.changes()?;
+        // Editor and agent state (`.aider*`, `.claude/`, an ignore line an agent adds for
+        // itself) is not the implementation: left out, and said, unless the spec names it.
+        let state: Vec<String> = changes
+            .iter()
+            .filter(|c| {
+                testfiles::is_noise(&c.path) && !proof::is_expected(&c.path, &self.expected)
+            })
+            .map(|c| c.path.clone())
+            .collect();
+        changes.retain(|c| !state.contains(&c.path));
+        self.report.agent_state = state;
         {
             let read = |path: &str| self.cx.read_at(self.base, path).ok().flatten();
             self.report.diffstat = report::diffstat(&changes, &read);

@@ -38,6 +38,8 @@ pub struct Report {
     pub tests_touched: Vec<String>,
     /// Paths the test command wrote, left out of the commit.
     pub test_output: Vec<String>,
+    /// Ignore files and editor or agent state the implementer left, out of the commit.
+    pub agent_state: Vec<String>,
     pub usage: Option<Usage>,
     pub cost_usd: Option<f64>,
     /// `None` while running; then passed, or blocked with the reason.
@@ -195,6 +197,12 @@ impl Report {
             out.push('\n');
         }
 
+        if !self.agent_state.is_empty() {
+            out.push_str(&format!(
+                "Left out (ignore files and editor or agent state the spec does not name): {}.\n\n",
+                code_list(&self.agent_state)
+            ));
+        }
         if !self.test_output.is_empty() {
             out.push_str("Left out (written by the test command, not by the implementer): ");
             let paths: Vec<String> = self.test_output.iter().map(|p| format!("`{p}`")).collect();
@@ -567,6 +575,60 @@ mod tests {
             ..report
         };
         assert_eq!(last_failure(&passed.render()), None);
+    }
+
+    #[test]
+    fn the_verification_section_is_rendered_and_read_back_for_the_pull_request() {
+        use super::super::proof::Originals;
+        let mut report = Report {
+            issue: 7,
+            title: "Add a flag".into(),
+            test_command: "cargo test".into(),
+            baseline: Some(TestLine {
+                result: TestResult::Passed,
+                failing: Vec::new(),
+                elapsed_ms: 1200,
+                cached: false,
+            }),
+            verification: Some(Verification {
+                proof: Proof::ByRun {
+                    files: vec!["tests/flag.rs".into()],
+                    failing: vec!["flag_is_read".into()],
+                },
+                originals: Some(Originals {
+                    files: vec!["tests/cli.rs (modified)".into()],
+                    changed: Some((
+                        vec!["tests/cli.rs (modified)".into()],
+                        vec!["old_flag".into()],
+                    )),
+                }),
+            }),
+            ..Report::default()
+        };
+        let text = report.render();
+        let section = verification_section(&text).unwrap();
+        assert_eq!(
+            section,
+            "## Verification\n\n\
+             - **Proving tests**: on the code without the change, with only the change's test files (`tests/flag.rs`) applied, `flag_is_read` fail; with the change they pass.\n\
+             - **Original tests**: re-run with `tests/cli.rs (modified)` as on the base: failed, in tests the spec asks to change (below).\n\
+             - **Tests changed**: `tests/cli.rs (modified)`, named by the spec; their originals fail with the change: `old_flag`.\n\
+             - **Baseline** (the code without the change): passed in 1.2 s."
+        );
+        // Unproven changes say so where a reviewer cannot miss it.
+        report.verification = Some(Verification {
+            proof: Proof::Waived {
+                why: "Proving test: none — docs only".into(),
+            },
+            originals: None,
+        });
+        let section = verification_section(&report.render()).unwrap();
+        assert!(
+            section.starts_with("## Verification\n\n> **No proving test.** The spec says no test can prove this change (`Proving test: none — docs only`)."),
+            "{section}"
+        );
+        report.verification = None;
+        assert_eq!(verification_section(&report.render()), None);
     }
 
     #[test]
