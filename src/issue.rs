@@ -1,7 +1,10 @@
 //! Issues: how a user names one on the command line, how one is read from a file, and the
 //! branch slug made from its title. Issue text is untrusted data; nothing here interprets it,
 //! and [`sanitise_untrusted`] removes what a person reading the issue would not see before a
-//! model reads it.
+//! model reads it. [`filed`] keeps the issue as read in a brief a triage model wrote, and
+//! reads it back on a re-run.
+
+pub mod filed;
 
 use std::fmt;
 use std::io::Read;

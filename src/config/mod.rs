@@ -68,6 +68,10 @@ pub struct OrchestratorConfig {
 pub struct TriageConfig {
     /// Without a drafter the brief is the issue text, normalised.
     pub drafter: Option<ModelSpec>,
+    /// Headings a brief a model wrote must have, each with text under it.
+    pub required_sections: Vec<String>,
+    /// The fewest characters a brief a model wrote may have (0: any length).
+    pub min_chars: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -140,6 +144,14 @@ impl<'a> StageConfig<'a> {
             (StageConfig::Review(r), Role::Drafter) => r.drafter.as_ref(),
             (StageConfig::Review(r), Role::Reviewer) => r.reviewer.as_ref(),
             (StageConfig::Impl(i), Role::Implementer) => i.implementer.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The settings of the triage stage.
+    pub fn triage(&self) -> Option<&'a TriageConfig> {
+        match *self {
+            StageConfig::Triage(t) => Some(t),
             _ => None,
         }
     }
@@ -440,17 +452,20 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
         }
         Ok(Some(spec))
     };
+    let sections = |name: &str, sections: &[String]| -> Result<(), ConfigError> {
+        if sections.iter().any(|s| s.trim().is_empty()) {
+            return Err(invalid(
+                origins,
+                &format!("stages.{name}.required_sections"),
+                "a section name is empty".into(),
+                None,
+            ));
+        }
+        Ok(())
+    };
     let review_stage =
         |name: &str, stage: RawReviewStage| -> Result<ReviewStageConfig, ConfigError> {
-            let key = format!("stages.{name}.required_sections");
-            if stage.required_sections.iter().any(|s| s.trim().is_empty()) {
-                return Err(invalid(
-                    origins,
-                    &key,
-                    "a section name is empty".into(),
-                    None,
-                ));
-            }
+            sections(name, &stage.required_sections)?;
             Ok(ReviewStageConfig {
                 drafter: model(&format!("stages.{name}.drafter"), stage.drafter)?,
                 reviewer: model(&format!("stages.{name}.reviewer"), stage.reviewer)?,
@@ -458,6 +473,8 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
                 required_sections: stage.required_sections,
             })
         };
+    let triage = raw.stages.triage;
+    sections("triage", &triage.required_sections)?;
     let paths = raw.paths;
     paths::check(
         &[
@@ -488,7 +505,9 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             branch_prefix: prefix,
         },
         triage: TriageConfig {
-            drafter: model("stages.triage.drafter", raw.stages.triage.drafter)?,
+            drafter: model("stages.triage.drafter", triage.drafter)?,
+            required_sections: triage.required_sections,
+            min_chars: triage.min_chars,
         },
         lld: review_stage("lld", raw.stages.lld)?,
         spec: review_stage("spec", raw.stages.spec)?,
@@ -552,6 +571,11 @@ mod tests {
         let config = load(&LoadOptions::default(), &Env::default()).unwrap();
         assert_eq!(config.lld.max_revisions, 5);
         assert_eq!(config.spec.required_sections, ["Files", "Changes", "Test"]);
+        assert_eq!(
+            config.triage.required_sections,
+            ["Problem", "Acceptance criteria"]
+        );
+        assert_eq!(config.triage.min_chars, 100);
         assert!(config.gates.before_pr);
         assert_eq!(config.providers["cmd"].timeout, Duration::from_secs(1200));
         assert_eq!(config.orchestrator.branch_prefix, "orchestrate/");
@@ -577,6 +601,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("paths.report"), "{err}");
+    }
+
+    #[test]
+    fn triage_checks_resolve_and_empty_section_names_are_refused() {
+        let config = load_text(
+            "[stages.triage]\nrequired_sections = [\"Goal\"]\nmin_chars = 0\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.triage.required_sections, ["Goal"]);
+        assert_eq!(config.triage.min_chars, 0);
+        let err = load_text("[stages.triage]\nrequired_sections = [\" \"]\n", &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("line 2, key `stages.triage.required_sections`"),
+            "{err}"
+        );
+        let err = load_text("[stages.triage]\nmin_chars = -1\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("stages.triage.min_chars"), "{err}");
     }
 
     #[test]

@@ -76,6 +76,8 @@ pub struct RawStages {
 #[serde(deny_unknown_fields)]
 pub struct RawTriage {
     pub drafter: Option<String>,
+    pub required_sections: Vec<String>,
+    pub min_chars: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -29,4 +29,4 @@ mod paths;
 pub use apply::{Applied, AppliedFile, Problem, ProblemKind, Rejected, apply, apply_parsed};
 pub use blocks::{EditBlock, Format, ParseProblem, ParseProblemKind, Parsed, parse};
 pub use feedback::{EXPECTED_FORMAT, feedback};
-pub use paths::{Protected, ProtectedError, Refusal, check_path};
+pub use paths::{ALWAYS_PROTECTED, Protected, ProtectedError, Refusal, check_path};

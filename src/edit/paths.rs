@@ -1,7 +1,8 @@
 //! Which paths an edit may touch. A path from a model is text, so it is checked before any
 //! file is read: it must be relative, stay below the work tree (no `..`, no symlink leading
-//! out), stay out of `.git`, and match no protected glob. The same check serves the agent
-//! implementer, which looks at the paths an agent changed.
+//! out), stay out of `.git`, and match no protected glob — the configured ones and
+//! [`ALWAYS_PROTECTED`], the files that decide how the tool, git and CI treat the repository.
+//! The same check serves the agent implementer, which looks at the paths an agent changed.
 
 use std::fmt;
 use std::io;
@@ -66,25 +67,48 @@ pub enum ProtectedError {
     },
 }
 
+/// Paths protected whatever the configuration says: what a model could change to loosen the
+/// checks on its own work (the tool's configuration and prompts, `test_command` among them),
+/// to run code outside the worktree's tests (CI definitions), or to change how git reads the
+/// tree (submodules, attributes such as filters and `diff`/`merge` drivers). Written as
+/// `stages.impl.protected` globs are; `.git` comes after them.
+pub const ALWAYS_PROTECTED: [&str; 7] = [
+    ".orchestrate.toml",
+    ".orchestrate/**",
+    ".github/**",
+    ".gitmodules",
+    ".gitattributes",
+    ".gitlab-ci.yml",
+    ".circleci/**",
+];
+
 /// Paths no edit may change, from globs written as in `.gitignore`: a glob without a `/`
 /// matches a name at any depth (`*.lock`), one with a `/` is anchored at the work tree's
 /// root (`.github/workflows/**`, a leading `/` is dropped), and a glob that matches a
-/// directory protects everything below it. `.git` is always protected.
+/// directory protects everything below it. [`ALWAYS_PROTECTED`] and `.git` are always
+/// protected.
+///
+/// Every glob matches without regard to case, the configured ones included: on a
+/// case-insensitive file system (macOS, Windows) `.GitHub/Workflows/x.yml` *is*
+/// `.github/workflows/x.yml`, and elsewhere a checkout on such a system would make it so. A
+/// protection a change of case defeats protects nothing; protecting `makefile` along with
+/// `Makefile` costs nothing.
 #[derive(Clone, Debug)]
 pub struct Protected {
     set: GlobSet,
     /// For each glob of `set`, the index in `globs` of the glob it was made from.
     origin: Vec<usize>,
-    /// The globs as written, `.git` last.
+    /// The globs as written: the configured ones, then [`ALWAYS_PROTECTED`], `.git` last.
     globs: Vec<String>,
 }
 
 impl Protected {
-    /// Protected paths from `globs` plus `.git`.
+    /// Protected paths from `globs` plus [`ALWAYS_PROTECTED`] and `.git`.
     pub fn new(globs: &[String]) -> Result<Protected, ProtectedError> {
         let mut builder = GlobSetBuilder::new();
         let mut origin = Vec::new();
         let mut all: Vec<String> = globs.to_vec();
+        all.extend(ALWAYS_PROTECTED.iter().map(|g| g.to_string()));
         all.push(".git".to_string());
         for (index, glob) in all.iter().enumerate() {
             let written = glob.trim();
@@ -110,6 +134,7 @@ impl Protected {
             for pattern in std::iter::once(base).chain(below) {
                 let compiled = GlobBuilder::new(&pattern)
                     .literal_separator(true)
+                    .case_insensitive(true)
                     .build()
                     .map_err(|source| ProtectedError::Glob {
                         glob: glob.clone(),
@@ -261,10 +286,10 @@ mod tests {
 
     #[test]
     fn globs_match_like_gitignore() {
-        let p = protected(&[".github/workflows/**", "*.lock", "secrets", "/top.txt"]);
-        assert!(p.matches(".github/workflows/ci.yml"));
-        assert!(p.matches(".github/workflows/sub/x.yml"));
-        assert!(!p.matches(".github/dependabot.yml"));
+        let p = protected(&["deploy/workflows/**", "*.lock", "secrets", "/top.txt"]);
+        assert!(p.matches("deploy/workflows/ci.yml"));
+        assert!(p.matches("deploy/workflows/sub/x.yml"));
+        assert!(!p.matches("deploy/dependabot.yml"));
         assert!(p.matches("Cargo.lock"));
         assert!(p.matches("sub/dir/yarn.lock"));
         assert!(!p.matches("Cargo.locked"));
@@ -284,6 +309,69 @@ mod tests {
         assert!(p.matches("sub/.git/HEAD"));
         assert!(!p.matches(".gitignore"));
         assert!(!p.matches("src/git.rs"));
+    }
+
+    #[test]
+    fn the_tools_git_and_ci_files_are_always_protected() {
+        let p = protected(&[]);
+        for (path, glob) in [
+            (".orchestrate.toml", ".orchestrate.toml"),
+            (".orchestrate/prompts/impl-text.md", ".orchestrate/**"),
+            (".github/workflows/ci.yml", ".github/**"),
+            (".github/CODEOWNERS", ".github/**"),
+            (".gitmodules", ".gitmodules"),
+            (".gitattributes", ".gitattributes"),
+            ("vendor/lib/.gitattributes", ".gitattributes"),
+            (".gitlab-ci.yml", ".gitlab-ci.yml"),
+            (".circleci/config.yml", ".circleci/**"),
+        ] {
+            assert_eq!(p.matching(path), Some(glob), "{path}");
+        }
+        // Names that only look alike stay editable.
+        for path in [
+            "docs/orchestrate.toml",
+            "src/.github.rs",
+            "docs/.github/notes.md",
+            ".gitignore",
+            "gitlab-ci.yml",
+            "circleci/config.yml",
+            "orchestrate/prompts/x.md",
+        ] {
+            assert!(!p.matches(path), "{path}");
+        }
+        // The configured globs come first, so a refusal names the one a person wrote.
+        let p = protected(&[".github/workflows/**"]);
+        assert_eq!(
+            p.matching(".github/workflows/ci.yml"),
+            Some(".github/workflows/**")
+        );
+        assert_eq!(p.matching(".github/dependabot.yml"), Some(".github/**"));
+    }
+
+    #[test]
+    fn protection_ignores_case() {
+        let p = protected(&["secrets/**", "*.lock"]);
+        for (path, glob) in [
+            (".GitHub/Workflows/x.yml", ".github/**"),
+            (".ORCHESTRATE.TOML", ".orchestrate.toml"),
+            (".Orchestrate/Prompts/impl-text.md", ".orchestrate/**"),
+            (".GITMODULES", ".gitmodules"),
+            ("sub/.GitAttributes", ".gitattributes"),
+            (".GitLab-CI.yml", ".gitlab-ci.yml"),
+            (".CircleCI/config.yml", ".circleci/**"),
+            ("SECRETS/key.pem", "secrets/**"),
+            ("Cargo.LOCK", "*.lock"),
+            (".GIT/config", ".git"),
+        ] {
+            assert_eq!(p.matching(path), Some(glob), "{path}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            check_path(dir.path(), ".GitHub/Workflows/x.yml", &p),
+            Err(Refusal::Protected {
+                glob: ".github/**".to_string()
+            })
+        );
     }
 
     #[test]

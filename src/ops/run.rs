@@ -1,10 +1,22 @@
 //! `run`: take one issue through the pipeline. The issue is read (from a file, from the
 //! brief already on its branch, or from GitHub), its branch located and claimed, and the run
 //! loop takes it from there.
+//!
+//! On a re-run the issue comes from the brief on the branch, so the later stages need no
+//! GitHub once the brief is committed. Which text of the brief is the issue depends on who
+//! wrote it:
+//!
+//! - a triage model: its brief ends with the issue as read, in an `## Issue as filed` section
+//!   ([`crate::issue::filed`]); that section is the issue, whatever the brief's verdict (a
+//!   blocked brief keeps it too);
+//! - nobody (no triage model): the brief is the normalised issue, so all of it is the issue;
+//!   so is a brief a person committed;
+//! - a brief that is not done (blocked, or a draft) and has no such section is the words of a
+//!   model that failed, not the issue: the issue is read again, from GitHub.
 
 use super::claim;
-use crate::issue::{Issue, parse_issue, read_issue_file};
-use crate::pipeline::branch::IssueBranch;
+use crate::issue::{Issue, filed, parse_issue, read_issue_file};
+use crate::pipeline::branch::{IssueBranch, IssueState};
 use crate::pipeline::events::{Event, Outcome, Redaction};
 use crate::pipeline::github;
 use crate::pipeline::run::Claim;
@@ -93,22 +105,32 @@ fn without_secrets(mut issue: Issue, session: &Session, io: &RunIo<'_>) -> Issue
 }
 
 /// The issue from `--issue-file`; else, on a re-run, from the brief already on the branch
-/// (so the design stages need no GitHub once the brief is committed); `None`: read it from
-/// GitHub.
+/// (see the module's documentation for which part of it); `None`: read it from GitHub.
 fn load_issue(session: &Session, opts: &RunOptions) -> Result<Option<Issue>, PipelineError> {
     let number = opts.issue.number;
     if let Some(path) = &opts.issue_file {
         return Ok(Some(read_issue_file(number, path)?));
     }
     let prefix = &session.config.orchestrator.branch_prefix;
-    if let Some(branch) = IssueBranch::existing(&session.repo, prefix, number)?
-        && let Some(brief_path) = session.config.paths.artifact(Stage::Triage, number)
-        && let Some(bytes) = session.repo.read_file(branch.head(), &brief_path)?
-    {
-        let text = String::from_utf8_lossy(&bytes);
-        if !text.trim().is_empty() {
-            return Ok(Some(parse_issue(number, &text)));
-        }
+    let Some(branch) = IssueBranch::existing(&session.repo, prefix, number)? else {
+        return Ok(None);
+    };
+    let Some(brief_path) = session.config.paths.artifact(Stage::Triage, number) else {
+        return Ok(None);
+    };
+    let Some(bytes) = session.repo.read_file(branch.head(), &brief_path)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    if let Some(issue) = filed::recover(&text) {
+        return Ok(Some(parse_issue(number, issue)));
     }
-    Ok(None)
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let state = IssueState::load(&session.repo, branch.head(), &session.config, number, None)?;
+    if !state.stage(Stage::Triage).state.is_done() {
+        return Ok(None);
+    }
+    Ok(Some(parse_issue(number, &text)))
 }

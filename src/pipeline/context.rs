@@ -21,12 +21,21 @@ use super::models::{Call, Models};
 use super::prompts::Prompts;
 use super::spend::Spent;
 use crate::config::{Config, GithubConfig, ProviderKind, StageConfig};
+use crate::edit::ALWAYS_PROTECTED;
 use crate::forge::RepoId;
 use crate::git::{FileChange, ObjectId, Repo, Worktree};
-use crate::issue::Issue;
+use crate::issue::{Issue, cut_text, filed};
 use crate::llm::{Prompt, Reply};
 use crate::stage::{Role, Stage};
 use crate::testing::{self, TestCommand};
+
+/// The most of the issue a prompt carries as `{{issue_text}}`, in bytes; longer text is cut at
+/// a line, and says so.
+pub const ISSUE_TEXT_LIMIT: usize = 32 * 1024;
+
+/// `{{issue_text}}` when the brief is the issue's text itself (no triage model wrote it), so
+/// that a prompt does not carry it twice.
+const ISSUE_IS_THE_BRIEF: &str = "(No triage model wrote the brief: the brief above is the issue's text as filed, so it is not repeated here.)";
 
 /// The state of one run, owned by the run loop. Everything in it is owned (no shared
 /// references into other threads' data), so a run can move between threads.
@@ -198,7 +207,33 @@ impl<'a> StageContext<'a> {
         vars.insert("issue_title", issue.title.clone());
         vars.insert("stage", self.stage.name().to_string());
         vars.insert("required_sections", String::new());
+        vars.insert("issue_text", self.issue_text()?);
+        let always: Vec<String> = ALWAYS_PROTECTED.iter().map(|g| format!("`{g}`")).collect();
+        vars.insert("always_protected", always.join(", "));
         Ok(vars)
+    }
+
+    /// The issue as the run read it (cleaned of hidden text and secrets; on a re-run, the
+    /// issue kept in the brief), cut to [`ISSUE_TEXT_LIMIT`]. When the brief on the branch is
+    /// that very text, a line saying so instead.
+    fn issue_text(&self) -> Result<String, PipelineError> {
+        let issue = self.run.issue.normalised();
+        if self.stage != Stage::Triage
+            && self
+                .read_artifact(&self.artifact(Stage::Triage))?
+                .is_some_and(|brief| brief.trim() == issue.trim())
+        {
+            return Ok(ISSUE_IS_THE_BRIEF.to_string());
+        }
+        Ok(cut_text(&issue, ISSUE_TEXT_LIMIT).unwrap_or(issue))
+    }
+
+    /// The brief on the branch as later stages read it: without the issue a triage model's
+    /// brief keeps at its end (prompts carry that as `{{issue_text}}`).
+    pub fn brief(&self) -> Result<Option<String>, PipelineError> {
+        Ok(self
+            .read_artifact(&self.artifact(Stage::Triage))?
+            .map(|text| filed::strip(&text).to_string()))
     }
 
     /// Render prompt template `name` with `vars`.

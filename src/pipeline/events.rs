@@ -83,12 +83,16 @@ pub enum Event {
         class: FailureClass,
         delay_ms: u64,
     },
-    /// A draft lacked required sections: it goes back to the drafter without a review (`fix`),
-    /// or, when the requests to fix it are used up (`fix` is `null`), the stage blocks.
+    /// A draft failed the mechanical check — it lacked required sections, or (a brief a
+    /// triage model wrote) was shorter than `stages.triage.min_chars`: it goes back to its
+    /// model (`fix`; for lld and spec without a review), or, when the requests to fix it are
+    /// used up (`fix` is `null`), the stage blocks.
     DraftIncomplete {
         stage: Stage,
         round: u32,
         problems: Vec<SectionProblem>,
+        /// Set when the draft was too short.
+        too_short: Option<TooShort>,
         fix: Option<SectionFix>,
     },
     /// A reviewer's verdict (`null` when the reply had none that could be taken: counted as
@@ -581,6 +585,25 @@ pub enum VerdictProblem {
 pub struct SectionFix {
     pub attempt: u32,
     pub of: u32,
+}
+
+/// A draft shorter than its stage asks for: `chars` characters (white space at its ends not
+/// counted), fewer than `min`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct TooShort {
+    pub chars: u64,
+    pub min: u64,
+}
+
+impl fmt::Display for TooShort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = if self.chars == 1 { "" } else { "s" };
+        write!(
+            f,
+            "too short: {} character{plural}, at least {} wanted",
+            self.chars, self.min
+        )
+    }
 }
 
 /// What is wrong with one required section.

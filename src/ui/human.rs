@@ -212,7 +212,7 @@ impl<'u> HumanRenderer<'u> {
                 vec![
                     step.stage.name().to_string(),
                     action.to_string(),
-                    words::reason(&step.reason),
+                    words::reason(step.stage, &step.reason),
                     step.artifact.clone().unwrap_or_default(),
                     models,
                     gate,
@@ -398,6 +398,15 @@ fn blocked_hints(
     rounds: u32,
 ) -> Vec<String> {
     let artifact = artifact.as_deref().unwrap_or("the artifact");
+    if stage == crate::stage::Stage::Triage && committed {
+        return vec![
+            format!("the last brief the triage model wrote is committed as blocked: see {artifact}"),
+            format!(
+                "edit {artifact} by hand and commit it (a brief you commit is taken as it is), or run `{command}` to ask the triage model again"
+            ),
+            "the check is stages.triage.required_sections and stages.triage.min_chars; a larger stages.triage.drafter may write a brief that passes it".into(),
+        ];
+    }
     if stage == crate::stage::Stage::Impl && committed {
         if rounds == 0 {
             return vec![
@@ -513,12 +522,12 @@ impl EventSink for HumanRenderer<'_> {
             Event::StageStarted { stage, reason } => self.line(
                 GOOD,
                 "Starting",
-                &format!("{stage}: {}", words::reason(&reason)),
+                &format!("{stage}: {}", words::reason(stage, &reason)),
             ),
             Event::StageSkipped { stage, reason } => self.line(
                 DIM,
                 "Skipping",
-                &format!("{stage}: {}", words::reason(&reason)),
+                &format!("{stage}: {}", words::reason(stage, &reason)),
             ),
             Event::ModelStarted {
                 stage,
@@ -574,22 +583,29 @@ impl EventSink for HumanRenderer<'_> {
                 stage,
                 round,
                 problems,
+                too_short,
                 fix,
             } => {
+                let (what, who) = match stage {
+                    crate::stage::Stage::Triage => ("brief", "the triage model"),
+                    _ => ("draft", "the drafter"),
+                };
                 let then = match fix {
                     Some(fix) => format!(
-                        "the draft goes back to the drafter (fix {} of {})",
+                        "the {what} goes back to {who} (fix {} of {})",
                         fix.attempt, fix.of
                     ),
                     None => "the requests to fix it are used up, so the stage blocks".into(),
                 };
+                let mut found = Vec::new();
+                if !problems.is_empty() {
+                    found.push(SectionProblem::summary(&problems));
+                }
+                found.extend(too_short.map(|short| short.to_string()));
                 self.line(
                     WARN,
                     "Incomplete",
-                    &format!(
-                        "{stage} round {round}: {}; {then}",
-                        SectionProblem::summary(&problems)
-                    ),
+                    &format!("{stage} round {round}: {}; {then}", found.join("; ")),
                 )
             }
             Event::Verdict {

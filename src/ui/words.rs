@@ -17,8 +17,8 @@ pub fn run_command(issue: u64, options: Option<&str>) -> String {
     }
 }
 
-/// Why the plan does what it does with a stage.
-pub fn reason(reason: &Reason) -> String {
+/// Why the plan does what it does with `stage`.
+pub fn reason(stage: Stage, reason: &Reason) -> String {
     let at = |commit: &Option<String>| {
         commit
             .as_ref()
@@ -35,6 +35,11 @@ pub fn reason(reason: &Reason) -> String {
             by_person: false,
             commit,
         } => format!("done{}", at(commit)),
+        // A blocked brief is not revised: the triage model writes the brief again.
+        Reason::Blocked { commit } if stage == Stage::Triage => format!(
+            "blocked in {}: asking the triage model again",
+            commit.clone().unwrap_or_default()
+        ),
         Reason::Blocked { commit } => format!(
             "blocked in {}: trying again from the blocked draft",
             commit.clone().unwrap_or_default()
@@ -63,10 +68,11 @@ pub fn rounds(stage: Stage, verdict: Verdict, rounds: u32) -> String {
 pub fn row(stage: Stage, result: &RowResult, waiting_at: Option<Gate>) -> (String, String) {
     let (word, detail) = match result {
         RowResult::Done { verdict, rounds: n } => ("done".to_string(), rounds(stage, *verdict, *n)),
-        RowResult::Skipped { reason: r } => ("skipped".into(), reason(r)),
+        RowResult::Skipped { reason: r } => ("skipped".into(), reason(stage, r)),
         RowResult::Blocked { reason } => ("blocked".into(), reason.clone()),
         RowResult::NotRun { reason: r } => {
-            ("not run".into(), r.as_ref().map(reason).unwrap_or_default())
+            let detail = r.as_ref().map(|r| reason(stage, r));
+            ("not run".into(), detail.unwrap_or_default())
         }
     };
     match waiting_at {

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use crate::harness::{BIN, BRANCH, Run, TRIAGE_SUBJECT, TestRepo, approved, draft_script, revise};
+use crate::harness::{
+    BIN, BRANCH, GOOD_BRIEF, Run, TRIAGE_SUBJECT, TestRepo, approved, brief_script, draft_script,
+    revise,
+};
 
 /// How long a polling loop waits before it gives up. Generous: it bounds a failure, never a
 /// passing run.
@@ -1223,10 +1226,7 @@ fn a_branch_moved_during_a_stage_is_not_overwritten_and_the_work_is_saved() {
 #[test]
 fn no_identity_to_commit_with_stops_the_run_before_any_model_is_called() {
     let (repo, issue) = setup_with_drafter(&draft_script(), "");
-    let triager = repo.model(
-        "triager",
-        "cat <<'BRIEF'\n# Add a --verbose flag\n\nA brief.\nBRIEF",
-    );
+    let triager = repo.model("triager", &brief_script(GOOD_BRIEF));
     let triage = format!("stages.triage.drafter={triager}");
     let run = repo.run_env(
         &[("GIT_AUTHOR_NAME", ""), ("GIT_COMMITTER_NAME", "")],

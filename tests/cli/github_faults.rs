@@ -13,6 +13,7 @@ use crate::github::{
     BODY, BRANCH40, Hub, ISSUE_PATH, PR_URL, PULLS_PATH, TOKEN, comment_json, everything_written,
     github_json, github_ok, issue_json, pull_json,
 };
+use crate::harness::{GOOD_BRIEF, brief_script};
 
 /// A token of no well-known shape: only knowing where it came from can hide it.
 const PLAIN_TOKEN: &str = "xK9mQ2vL7pR4tW8zN3bF6hJ1cD5";
@@ -145,10 +146,7 @@ fn a_token_from_gh_or_a_credential_helper_is_used_and_said() {
     std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", bin.display(), hub.repo.minimal_path().display());
     // A triage model reads the issue itself, not the brief.
-    let triager = hub.repo.model(
-        "triager",
-        "cat <<'BRIEF'\n# Add a --verbose flag\n\nA brief.\nBRIEF",
-    );
+    let triager = hub.repo.model("triager", &brief_script(GOOD_BRIEF));
     let triage = format!("stages.triage.drafter={triager}");
     let run = hub.run_env(
         &[("PATH", path.as_str())],

@@ -23,6 +23,15 @@ pub const TRIAGE_SUBJECT: &str = "orchestrate(triage): brief for #7 Add a --verb
 pub const LLD_SUBJECT: &str = "orchestrate(lld): design for #7 Add a --verbose flag";
 pub const SPEC_SUBJECT: &str = "orchestrate(spec): implementation spec for #7 Add a --verbose flag";
 
+/// A brief a triage model could write for the default issue: it passes the default check
+/// (`stages.triage.required_sections`, `stages.triage.min_chars`).
+pub const GOOD_BRIEF: &str = "# Add a --verbose flag\n\n## Problem\nUsers cannot see what the widget does while it runs.\n\n## Goal\nA `--verbose` flag that prints each step.\n\n## Acceptance criteria\n1. `widget --verbose` prints one line per step.\n2. Without the flag the output is unchanged.\n";
+
+/// A triage model script answering every call with `brief`.
+pub fn brief_script(brief: &str) -> String {
+    format!("cat <<'BRIEF'\n{brief}\nBRIEF")
+}
+
 /// A complete design (every default lld and spec section), marked with `tag`.
 pub fn complete_doc(tag: &str) -> String {
     format!(

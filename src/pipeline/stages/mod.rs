@@ -8,10 +8,14 @@
 //!   fix loop, the change and a report committed.
 //!
 //! - [`pr`]: push the branch, open or update its pull request, record it.
+//!
+//! [`sections`] is the mechanical check of a document's required sections, which a brief a
+//! triage model wrote and every lld and spec draft pass before anything else sees them.
 
 pub mod implement;
 pub mod pr;
 pub mod review;
+pub mod sections;
 pub mod triage;
 
 use super::PipelineError;

@@ -16,7 +16,7 @@ use super::StageOutcome;
 use super::implement::verification_section;
 use crate::forge::{Head, NewPull, Opened, PullRequest};
 use crate::git::ObjectId;
-use crate::issue::{SOURCE_HEADING, source_url};
+use crate::issue::{SOURCE_HEADING, filed, source_url};
 use crate::pipeline::PipelineError;
 use crate::pipeline::branch::message::{
     TRAILER_ATTEMPTS, TRAILER_COST, TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_PR,
@@ -255,14 +255,17 @@ fn body(parts: BodyParts<'_>) -> String {
 }
 
 /// What the issue is about, in the brief's words: the text after its title, up to its
-/// comments or source section, cut at a paragraph. References and mentions are set as code,
+/// comments, its source section or the issue a triage model's brief keeps, cut at a paragraph. References and mentions are set as code,
 /// so the issue's own text can neither close other issues nor notify people.
 fn summary(brief: &str) -> String {
     let mut lines = brief.lines().skip_while(|l| !l.starts_with("# "));
     lines.next();
     let mut text = String::new();
     for line in lines {
-        if line.starts_with("## Comments") || line.starts_with(SOURCE_HEADING) {
+        if line.starts_with("## Comments")
+            || line.starts_with(SOURCE_HEADING)
+            || line.trim_end() == filed::HEADING
+        {
             break;
         }
         if text.len() + line.len() > SUMMARY_LIMIT {
@@ -360,5 +363,13 @@ mod tests {
             Some("acme/other#40")
         );
         assert_eq!(closes("# T\n\nfrom a file\n", "acme/widgets", 7), None);
+    }
+
+    #[test]
+    fn a_model_brief_is_summed_up_by_its_own_words_and_closes_the_issue_it_keeps() {
+        let issue = "# T\n\nThe issue's body.\n\n## Source\n\n- Issue: https://github.com/acme/widgets/issues/40\n";
+        let brief = filed::append("# T\n\n## Problem\nThe model's words.\n", issue);
+        assert_eq!(summary(&brief), "## Problem\nThe model's words.");
+        assert_eq!(closes(&brief, "acme/widgets", 40).as_deref(), Some("#40"));
     }
 }

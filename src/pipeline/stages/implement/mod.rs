@@ -491,9 +491,9 @@ impl<'r, 'a> Implement<'r, 'a> {
         root: &Path,
     ) -> Result<std::collections::BTreeMap<&'static str, String>, PipelineError> {
         let mut vars = self.cx.prompt_vars()?;
-        let brief = self.cx.artifact(Stage::Triage);
         let lld = self.cx.artifact(Stage::Lld);
-        vars.insert("brief", self.cx.read_artifact(&brief)?.unwrap_or_default());
+        // The brief without the issue it keeps: the prompt carries that as `issue_text`.
+        vars.insert("brief", self.cx.brief()?.unwrap_or_default());
         vars.insert("lld", self.cx.read_artifact(&lld)?.unwrap_or_default());
         vars.insert("spec", self.spec.clone());
         vars.insert("test_command", self.tests.command.clone());

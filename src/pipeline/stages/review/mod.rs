@@ -10,12 +10,12 @@
 
 pub mod feedback;
 mod markdown;
-pub mod sections;
 pub mod verdict;
 
 use std::collections::BTreeMap;
 
 use super::StageOutcome;
+use super::sections::{SectionProblem, check_sections};
 use crate::config::ReviewStageConfig;
 use crate::git::{FileChange, ObjectId};
 use crate::pipeline::PipelineError;
@@ -27,7 +27,6 @@ use crate::stage::{Role, Stage};
 use feedback::{
     bullets, dedup, last_review, longest_backtick_run, one_paragraph, plural, quote, remember, same,
 };
-use sections::{SectionProblem, check_sections};
 use verdict::{Review, ReviewVerdict, parse_review};
 
 /// How many times a draft that fails the section check goes back before the stage blocks.
@@ -85,9 +84,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         let reviewer = cx.model_label(Role::Reviewer)?;
         let artifact = cx.artifact(stage);
         let reviews_file = cx.reviews_path();
-        let brief = cx
-            .read_artifact(&cx.artifact(Stage::Triage))?
-            .unwrap_or_else(|| cx.issue().normalised());
+        let brief = cx.brief()?.unwrap_or_else(|| cx.issue().normalised());
         let lld = if stage == Stage::Spec && !cx.skips(Stage::Lld) {
             cx.read_artifact(&cx.artifact(Stage::Lld))?
         } else {
@@ -229,6 +226,7 @@ impl<'r, 'a> Loop<'r, 'a> {
                 stage: self.stage,
                 round,
                 problems: problems.clone(),
+                too_short: None,
                 fix,
             });
             let Some(fix) = fix else {

@@ -1,6 +1,7 @@
-//! The mechanical check a draft passes before any reviewer sees it: each required section is
-//! a Markdown heading (matched when the heading contains the name, case-insensitively, so
-//! numbering is ignored) with something under it.
+//! The mechanical check a document passes before anything else reads it — an lld or spec
+//! draft before its review, a brief a triage model wrote before it is committed as passed:
+//! each required section is a Markdown heading (matched when the heading contains the name,
+//! case-insensitively, so numbering is ignored) with something under it.
 
 pub use crate::pipeline::events::SectionProblem;
 
