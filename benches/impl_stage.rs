@@ -19,6 +19,13 @@
 //!   ([`Worktree::changes`]: the whole worktree, since an agent may write anywhere) and the
 //!   [`Worktree::reset`] once per stage after its commit. The tamper guard is private to the
 //!   stage and left out (it reads the changes already computed, in memory).
+//! - (e) what an accepted attempt's proof costs besides its test runs: the whole change read
+//!   against the base ([`Repo::entry_at`] per changed path), the attempt's files kept aside
+//!   under the local state ([`StateDir::save_recovery`]), the code swapped for the base's
+//!   ([`Worktree::put`]), the change read again ([`Worktree::changes_in`]), the attempt's files
+//!   put back and the copy removed — twice, as when the change also touched a test of the
+//!   base (the original tests' run swaps too). Which file is a test is decided in memory, from
+//!   paths and the contents already read, and left out.
 //!
 //! Creating a worktree checks out every file, so (a)'s creation runs 3 times (after 1
 //! warm-up run), whatever `GIT_BENCH_ITERS` says, and last; removing the worktree after each
@@ -39,7 +46,8 @@ use std::time::Instant;
 
 use git_orchestrate::edit::{self, Protected};
 use git_orchestrate::env::Env;
-use git_orchestrate::git::{ObjectId, Repo, Worktree};
+use git_orchestrate::git::{FileChange, ObjectId, Repo, Worktree};
+use git_orchestrate::pipeline::local::StateDir;
 use git_orchestrate::repomap::{self, BYTES_PER_TOKEN, DEFAULT_BUDGET_TOKENS, RepoMap};
 
 use common::{
@@ -53,6 +61,7 @@ const MAP_COLD_TARGET_MS: f64 = 1_000.0;
 const MAP_WARM_TARGET_MS: f64 = 50.0;
 const APPLY_TARGET_MS: f64 = 5.0;
 const ATTEMPT_TARGET_MS: f64 = 100.0;
+const PROOF_TARGET_MS: f64 = 50.0;
 
 /// Timed runs of creating a worktree in a full run (after one warm-up run).
 const CREATE_ITERS: usize = 3;
@@ -87,6 +96,7 @@ struct Measured {
     attempt_changes: Summary,
     attempt_reset: Summary,
     attempt: Summary,
+    proof: Summary,
 }
 
 fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
@@ -136,7 +146,7 @@ fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
     let (map_cold, map_warm, map_bytes, map_files) =
         map_timings(&repo, &worktree, work, tip, warmup, iters)?;
     let apply_big = big_apply(work, warmup, iters)?;
-    let (attempt_apply, attempt_changes, attempt_reset, attempt) =
+    let (attempt_apply, attempt_changes, attempt_reset, attempt, proof) =
         attempt_timings(&repo, &worktree, tip, shape, warmup, iters)?;
     repo.remove_issue_worktree(ISSUE)?;
     common::sync_disk();
@@ -159,6 +169,7 @@ fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
             attempt_changes,
             attempt_reset,
             attempt,
+            proof,
         },
         (warmup, iters),
         (create_warmup, create_iters),
@@ -336,7 +347,8 @@ fn big_apply(work: &Path, warmup: usize, iters: usize) -> BenchResult<Summary> {
 
 /// (d) an attempt's own work in the worktree: begin, apply a small reply (two files edited,
 /// one created) and read the change back from the paths it wrote; then, untimed as part of
-/// the attempt, the full scan an agent's attempt needs and the reset a stage ends with.
+/// the attempt, the full scan an agent's attempt needs and the reset a stage ends with; and
+/// (e) the proof's work for that change, were it accepted.
 fn attempt_timings(
     repo: &Repo,
     worktree: &Worktree,
@@ -344,7 +356,7 @@ fn attempt_timings(
     shape: Shape,
     warmup: usize,
     iters: usize,
-) -> BenchResult<(Summary, Summary, Summary, Summary)> {
+) -> BenchResult<(Summary, Summary, Summary, Summary, Summary)> {
     let root = worktree.path();
     let mut reply = String::from("Two edits and a new module.\n\n");
     for k in [1, shape.files / 2] {
@@ -363,8 +375,9 @@ fn attempt_timings(
          >>>>>>> REPLACE\n```\n",
     );
     let protected = Protected::new(&[])?;
-    let (mut apply, mut changes, mut reset, mut total) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let state = StateDir::new(repo.common_dir());
+    let (mut apply, mut changes, mut reset, mut total, mut proof) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..warmup + iters {
         let start = Instant::now();
         worktree.begin_work()?;
@@ -372,11 +385,18 @@ fn attempt_timings(
         let written: Vec<String> = applied.files.iter().map(|f| f.path.clone()).collect();
         let found = worktree.changes_in(repo, tip, &written)?;
         let end = Instant::now();
+        proof_work(repo, worktree, &state, tip, &found)?;
+        let after_proof = Instant::now();
+        if worktree.changes_in(repo, tip, &written)? != found {
+            return Err("the proof's swaps did not put the attempt's files back".into());
+        }
+        let end_check = Instant::now();
         let mut scanned = worktree.changes(repo, tip)?;
         let mut found = found;
         scanned.sort_by(|a, b| a.path.cmp(&b.path));
         found.sort_by(|a, b| a.path.cmp(&b.path));
         let after_scan = Instant::now();
+        let scan_time = after_scan - end_check;
         worktree.reset(tip)?;
         let after_reset = Instant::now();
         if applied.files.len() != 3 || found.len() != 3 || scanned != found {
@@ -390,9 +410,10 @@ fn attempt_timings(
         }
         if round >= warmup {
             apply.push(end - start);
-            changes.push(after_scan - end);
+            changes.push(scan_time);
             reset.push(after_reset - after_scan);
             total.push(end - start);
+            proof.push(after_proof - end);
         }
     }
     Ok((
@@ -400,7 +421,38 @@ fn attempt_timings(
         summarise("(d) Worktree::changes", changes),
         summarise("(d) Worktree::reset", reset),
         summarise("(d) attempt overhead", total),
+        summarise("(e) proof overhead", proof),
     ))
+}
+
+/// (e) What the stage does around the proof's test runs for an accepted change `found`:
+/// read each path on the base, then twice (the proof, the original tests): keep the attempt's
+/// files aside, write the base's in their place, read the change, put the attempt's back,
+/// drop the copy.
+fn proof_work(
+    repo: &Repo,
+    worktree: &Worktree,
+    state: &StateDir,
+    tip: ObjectId,
+    found: &[FileChange],
+) -> BenchResult<()> {
+    let paths: Vec<String> = found.iter().map(|c| c.path.clone()).collect();
+    let origins = paths
+        .iter()
+        .map(|p| repo.entry_at(tip, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for _ in 0..2 {
+        let kept = state.save_recovery(ISSUE, "impl-proof", found, "benchmark\n")?;
+        for origin in &origins {
+            worktree.put(origin)?;
+        }
+        worktree.changes_in(repo, tip, &paths)?;
+        for now in found {
+            worktree.put(now)?;
+        }
+        fs::remove_dir_all(kept)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,6 +530,12 @@ fn print_report(m: &Measured, (warmup, iters): (usize, usize), create: (usize, u
             m.attempt,
             format!("< {ATTEMPT_TARGET_MS} ms"),
             Some(under(m.attempt, ATTEMPT_TARGET_MS)),
+        ),
+        (
+            "(e)  an accepted attempt's proof, no tests",
+            m.proof,
+            format!("< {PROOF_TARGET_MS} ms"),
+            Some(under(m.proof, PROOF_TARGET_MS)),
         ),
     ];
     let mut out = String::new();

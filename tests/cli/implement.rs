@@ -197,7 +197,8 @@ fn tests_that_never_pass_block_after_max_test_retries_with_the_last_attempt_comm
     let (repo, issue) = impl_repo(&never_green(), "max_test_retries = 2\n");
     repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
         .expect_code(3)
-        .stderr_has("blocked at impl: the tests still fail after 3 attempts");
+        .stderr_has("blocked at impl: the tests still fail after 3 attempts (stages.impl.max_test_retries = 2)")
+        .stderr_has("hint: the last attempt's code and docs/reports/7.md (each attempt, the last failure) are committed on the branch");
     assert_eq!(impl_calls(&repo).len(), 3);
     assert_eq!(repo.subjects(BRANCH)[0], BLOCKED_SUBJECT);
     assert_eq!(
@@ -218,6 +219,7 @@ fn tests_that_never_pass_block_after_max_test_retries_with_the_last_attempt_comm
     repo.run(&["status", "7"])
         .expect_code(0)
         .stdout_has("3 attempts")
+        .stdout_has("impl: blocked: the tests still fail after 3 attempts (stages.impl.max_test_retries = 2)")
         .stdout_has("impl: tests \"sh check.sh\" failed");
 }
 

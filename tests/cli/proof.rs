@@ -307,6 +307,11 @@ fn tests_inside_code_files_prove_a_change_by_a_new_test_name() {
         .expect_code(0)
         .stderr_has("Attempt 1 of 4: the tests pass, but no test proves the change")
         .stderr_has("Attempt 2 of 4: the tests pass");
+    let prompt = impl_prompt(&repo, 2);
+    assert!(
+        prompt.contains("no test that `sh check.sh` names as passing is new"),
+        "{prompt}"
+    );
     let report = report(&repo);
     assert!(
         report.contains("- **Proving tests** (by name: the tests are inside code files): `tests::verbose_works` did not exist on the base and pass with the change."),

@@ -270,17 +270,19 @@ impl Implement<'_, '_> {
         })
     }
 
-    /// Run the tests with `swap` written into the worktree, then put `back` (the attempt's
-    /// versions of the same paths) again, whatever the run did.
+    /// Run the tests with `swap` written into the worktree, then put every file of the whole
+    /// change back as the attempt left it, whatever the run did (also to the files it did not
+    /// swap: a test run may write to them).
     async fn run_swapped(
         &mut self,
         attempt: u32,
         check: TestCheck,
         root: &Path,
         swap: &[FileChange],
-        back: &[FileChange],
+        whole: &Whole,
         baseline: &Judged,
     ) -> Result<Judged, PipelineError> {
+        let back: Vec<FileChange> = whole.files.iter().map(|c| c.now.clone()).collect();
         let worktree = self
             .worktree
             .clone()
@@ -288,7 +290,7 @@ impl Implement<'_, '_> {
         let before = self.changes()?;
         let aside = self.cx.keep_aside(
             &format!("impl-{}", check_name(check)),
-            back,
+            &back,
             "The files of an attempt while the tests ran without them (the proof); the run that saved them was stopped before it put them back.\n",
         )?;
         let mut swapped = Ok(());
@@ -305,7 +307,7 @@ impl Implement<'_, '_> {
             }
             Err(error) => Err(error),
         };
-        for change in back {
+        for change in &back {
             self.cx.put(&worktree, change)?;
         }
         if let Some(dir) = aside {
@@ -333,9 +335,8 @@ impl Implement<'_, '_> {
         }
         let described: Vec<String> = touched.iter().map(|c| c.describe()).collect();
         let swap: Vec<FileChange> = touched.iter().map(|c| c.origin.clone()).collect();
-        let back: Vec<FileChange> = touched.iter().map(|c| c.now.clone()).collect();
         let all = self
-            .run_swapped(attempt, TestCheck::Originals, root, &swap, &back, baseline)
+            .run_swapped(attempt, TestCheck::Originals, root, &swap, whole, baseline)
             .await?;
         self.note_check(TestCheck::Originals, &all);
         if all.green() {
@@ -362,9 +363,8 @@ impl Implement<'_, '_> {
         } else if unnamed.len() < touched.len() {
             // The spec names some of them: only the others must keep their originals green.
             let swap: Vec<FileChange> = unnamed.iter().map(|c| c.origin.clone()).collect();
-            let back: Vec<FileChange> = unnamed.iter().map(|c| c.now.clone()).collect();
             let again = self
-                .run_swapped(attempt, TestCheck::Originals, root, &swap, &back, baseline)
+                .run_swapped(attempt, TestCheck::Originals, root, &swap, whole, baseline)
                 .await?;
             self.note_check(TestCheck::Originals, &again);
             if again.green() {
@@ -437,15 +437,9 @@ impl Implement<'_, '_> {
                 .filter(|c| !(c.part.is_test() && c.now.kind != FileKind::Deleted))
                 .map(|c| c.origin.clone())
                 .collect();
-            let back: Vec<FileChange> = whole
-                .files
-                .iter()
-                .filter(|c| !(c.part.is_test() && c.now.kind != FileKind::Deleted))
-                .map(|c| c.now.clone())
-                .collect();
             let files: Vec<String> = tests.iter().map(|c| c.path.clone()).collect();
             let judged = self
-                .run_swapped(attempt, TestCheck::Proof, root, &swap, &back, baseline)
+                .run_swapped(attempt, TestCheck::Proof, root, &swap, whole, baseline)
                 .await?;
             self.note_check(TestCheck::Proof, &judged);
             match judged.result {
@@ -487,6 +481,10 @@ impl Implement<'_, '_> {
             (NoProofWhy::TimedOut, Some(files)) => format!(
                 "on the code without your change, with only your test changes ({}) applied, `{}` did not finish in time, so it shows nothing",
                 list(files),
+                self.tests.command
+            ),
+            _ if whole.has_mixed() => format!(
+                "your change adds no test file, and no test that `{}` names as passing is new (a test inside a code file proves a change by a name the base did not have)",
                 self.tests.command
             ),
             _ => "your change adds or changes no test".to_string(),
