@@ -625,3 +625,30 @@ fn the_proofs_events_match_the_schema_and_say_which_check_ran() {
     assert_eq!(checks, ["none", "none", "proof"]);
     assert_eq!(repo.subjects(BRANCH)[0], IMPL_SUBJECT);
 }
+
+#[test]
+fn an_implementer_that_keeps_weakening_the_tests_blocks_saying_so() {
+    let tests: BaseTests = &[("tests/check_cli.sh", SH_TEST, true)];
+    let tamper = "printf '#!/bin/sh\\ntrue\\n' > tests/check_cli.sh";
+    let (repo, issue) = calc_repo(
+        tests,
+        &format!("{WRONG}\n{tamper}"),
+        "max_test_retries = 1\n",
+    );
+    let reason = "the change still fails the original tests after 2 attempts";
+    run_issue(&repo, &issue)
+        .expect_code(3)
+        .stderr_has(reason)
+        .stderr_has("hint: the last attempt's code and docs/reports/7.md");
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Tests").as_deref(),
+        Some("\"python3 run_tests.py\" failed with the original test files")
+    );
+    // What is committed is the code with the original test: the weakening never lands.
+    assert_eq!(
+        repo.show(BRANCH, "tests/check_cli.sh").as_deref(),
+        Some(SH_TEST)
+    );
+    let entry = repo.git(&["ls-tree", BRANCH, "tests/check_cli.sh"]);
+    assert!(entry.starts_with("100755 "), "{entry}");
+}

@@ -663,17 +663,30 @@ impl<'r, 'a> Implement<'r, 'a> {
         if verdict == Verdict::Passed {
             return Some("passed");
         }
-        let last = self
+        let tested = self
             .report
             .attempts
             .iter()
             .rev()
-            .find_map(|a| a.tests.as_ref())
-            .or(self
-                .report
-                .baseline
-                .as_ref()
-                .filter(|b| b.result != TestResult::Passed))?;
+            .find(|a| a.tests.is_some());
+        // Green with the change's test files, red with the base's: the original tests fail.
+        let originals_failed = tested.is_some_and(|a| {
+            a.checks.iter().any(|c| {
+                c.check == TestCheck::Originals
+                    && !matches!(
+                        c.line.result,
+                        TestResult::Passed | TestResult::KnownFailures
+                    )
+            }) && matches!(a.result, AttemptResult::OriginalTestsFail { .. })
+        });
+        if originals_failed {
+            return Some("failed with the original test files");
+        }
+        let last = tested.and_then(|a| a.tests.as_ref()).or(self
+            .report
+            .baseline
+            .as_ref()
+            .filter(|b| b.result != TestResult::Passed))?;
         Some(match last.result {
             TestResult::Passed => "passed",
             TestResult::KnownFailures => "passed, with the baseline's known failures",

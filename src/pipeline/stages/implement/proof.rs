@@ -24,7 +24,7 @@
 //! one that touches only ignore files and editor or agent state, or, when the spec names
 //! files, only files outside them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -202,6 +202,8 @@ impl Implement<'_, '_> {
     /// from a blocked attempt's commit. The report is the stage's own and left out.
     pub(super) fn whole(&self, changes: &[FileChange]) -> Result<Whole, PipelineError> {
         let report = self.cx.artifact(Stage::Impl);
+        let by_path: HashMap<&str, &FileChange> =
+            changes.iter().map(|c| (c.path.as_str(), c)).collect();
         let mut paths: BTreeSet<String> = changes.iter().map(|c| c.path.clone()).collect();
         if self.baseline_at != self.base {
             for change in self.cx.commit_changes(self.baseline_at, self.base)? {
@@ -212,8 +214,8 @@ impl Implement<'_, '_> {
         let mut files = Vec::new();
         for path in paths {
             let origin = self.cx.entry_at(self.baseline_at, &path)?;
-            let now = match changes.iter().find(|c| c.path == path) {
-                Some(change) => change.clone(),
+            let now = match by_path.get(path.as_str()) {
+                Some(change) => (*change).clone(),
                 None => self.cx.entry_at(self.base, &path)?,
             };
             if origin == now {
