@@ -303,9 +303,9 @@ fn side_by_side_runs_stop_at_gates_without_asking() {
 
 #[test]
 fn ctrl_c_stops_every_issue_and_starts_no_other() {
-    // The drafter records which issue it works for, then hangs.
-    let drafter =
-        "mkdir -p \"$LOG/working\"; echo $$ > \"$LOG/working/$ORCHESTRATE_ISSUE\"\nsleep 300";
+    // The drafter records which issue it works for, then hangs. The file appears whole (a
+    // rename), so a reader never sees it empty.
+    let drafter = "mkdir -p \"$LOG/working\"; echo $$ > \"$LOG/$ORCHESTRATE_ISSUE.pid\"; mv \"$LOG/$ORCHESTRATE_ISSUE.pid\" \"$LOG/working/$ORCHESTRATE_ISSUE\"\nsleep 300";
     let repo = briefed(drafter, &answer(approved()), "");
     let tips: Vec<String> = ISSUES
         .iter()
