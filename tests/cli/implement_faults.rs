@@ -17,14 +17,14 @@ use crate::implement::{
 };
 
 /// `agent:<path>` for a model script written with [`TestRepo::model`].
-fn agent(repo: &TestRepo, name: &str, body: &str) -> String {
+pub(crate) fn agent(repo: &TestRepo, name: &str, body: &str) -> String {
     let cmd = repo.model(name, body);
     format!("agent:{}", cmd.trim_start_matches("cmd:"))
 }
 
 /// A repository with check.sh committed, approving design models, and an agent implementer
 /// running `body` in the worktree.
-fn agent_repo(body: &str, extra: &str) -> (TestRepo, String) {
+pub(crate) fn agent_repo(body: &str, extra: &str) -> (TestRepo, String) {
     let repo = TestRepo::new();
     repo.write("check.sh", CHECK);
     repo.git(&["add", "check.sh"]);
@@ -540,7 +540,7 @@ fn a_two_megabyte_reply_of_failing_blocks_is_bounded() {
 }
 
 /// A drafter writing `doc` for both design stages.
-fn spec_repo(doc: &str, implementer: &str) -> (TestRepo, String) {
+pub(crate) fn spec_repo(doc: &str, implementer: &str) -> (TestRepo, String) {
     let repo = TestRepo::new();
     repo.write("check.sh", CHECK);
     repo.git(&["add", "check.sh"]);

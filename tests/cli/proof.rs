@@ -12,6 +12,7 @@ use crate::implement::{
     BLOCKED_SUBJECT, GOOD_EDIT, IMPL_SUBJECT, PROVING_TEST, UNTESTED_EDIT, WRONG_EDIT, impl_calls,
     impl_prompt, impl_repo,
 };
+use crate::implement_faults::{agent, agent_repo, spec_repo};
 use crate::schema::assert_events;
 
 fn run_issue(repo: &TestRepo, issue: &str) -> Run {
@@ -22,10 +23,24 @@ fn report(repo: &TestRepo) -> String {
     repo.show(BRANCH, "docs/reports/7.md").unwrap()
 }
 
-/// `agent:<path>` for a model script written with [`TestRepo::model`].
-fn agent(repo: &TestRepo, name: &str, body: &str) -> String {
-    let cmd = repo.model(name, body);
-    format!("agent:{}", cmd.trim_start_matches("cmd:"))
+/// The report on the branch holds `text`.
+#[track_caller]
+fn report_has(repo: &TestRepo, text: &str) {
+    let report = report(repo);
+    assert!(
+        report.contains(text),
+        "the report lacks {text:?}:\n{report}"
+    );
+}
+
+/// The branch tip's commit message holds `text`.
+#[track_caller]
+fn message_has(repo: &TestRepo, text: &str) {
+    let message = repo.git(&["log", "-1", "--format=%B", BRANCH]);
+    assert!(
+        message.contains(text),
+        "the message lacks {text:?}:\n{message}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,21 +258,17 @@ fn a_change_with_no_test_is_told_to_add_one_and_passes_with_it() {
         prompt.contains("Add a test that fails without your change and passes with it"),
         "{prompt}"
     );
-    let report = report(&repo);
-    assert!(
-        report.contains("## Verification\n\n- **Proving tests**: on the code without the change, with only the change's test files (`tests/verbose.sh`) applied, `tests/verbose.sh` fail; with the change they pass."),
-        "{report}"
+    report_has(
+        &repo,
+        "## Verification\n\n- **Proving tests**: on the code without the change, with only the change's test files (`tests/verbose.sh`) applied, `tests/verbose.sh` fail; with the change they pass.",
     );
-    assert!(
-        report.contains("- **Original tests**: the change modifies no test file of the base"),
-        "{report}"
+    report_has(
+        &repo,
+        "- **Original tests**: the change modifies no test file of the base",
     );
-    let message = repo.git(&["log", "-1", "--format=%B", BRANCH]);
-    assert!(
-        message.contains(
-            "`sh check.sh` passes; proven by tests/verbose.sh (failing without the change)."
-        ),
-        "{message}"
+    message_has(
+        &repo,
+        "`sh check.sh` passes; proven by tests/verbose.sh (failing without the change).",
     );
 }
 
@@ -312,16 +323,11 @@ fn tests_inside_code_files_prove_a_change_by_a_new_test_name() {
         prompt.contains("no test that `sh check.sh` names as passing is new"),
         "{prompt}"
     );
-    let report = report(&repo);
-    assert!(
-        report.contains("- **Proving tests** (by name: the tests are inside code files): `tests::verbose_works` did not exist on the base and pass with the change."),
-        "{report}"
+    report_has(
+        &repo,
+        "- **Proving tests** (by name: the tests are inside code files): `tests::verbose_works` did not exist on the base and pass with the change.",
     );
-    let message = repo.git(&["log", "-1", "--format=%B", BRANCH]);
-    assert!(
-        message.contains("proven by name: tests::verbose_works (new, passing)"),
-        "{message}"
-    );
+    message_has(&repo, "proven by name: tests::verbose_works (new, passing)");
 }
 
 #[test]
@@ -331,16 +337,11 @@ fn require_proof_false_accepts_green_and_says_no_proving_test() {
         .expect_code(0)
         .stderr_has("Attempt 1 of 4: the tests pass");
     assert_eq!(impl_calls(&repo).len(), 1);
-    let report = report(&repo);
-    assert!(
-        report.contains("> **No proving test.** The change was not required to include a test that fails without it (`stages.impl.require_proof = false`)"),
-        "{report}"
+    report_has(
+        &repo,
+        "> **No proving test.** The change was not required to include a test that fails without it (`stages.impl.require_proof = false`)",
     );
-    let message = repo.git(&["log", "-1", "--format=%B", BRANCH]);
-    assert!(
-        message.contains("no proving test (stages.impl.require_proof = false)"),
-        "{message}"
-    );
+    message_has(&repo, "no proving test (stages.impl.require_proof = false)");
 }
 
 #[test]
@@ -349,26 +350,11 @@ fn a_spec_saying_no_test_can_prove_it_is_taken_at_its_word_and_said_so() {
         "{}\nProving test: none — the change only documents the widget.\n",
         complete_doc("docs")
     );
-    let repo = TestRepo::new();
-    repo.write("check.sh", crate::implement::CHECK);
-    repo.git(&["add", "check.sh"]);
-    repo.git(&["commit", "-q", "-m", "tests"]);
-    let drafter = repo.model("drafter", &format!("cat <<'DOC'\n{doc}\nDOC"));
-    let reviewer = repo.reviewer("reviewer", &[approved()]);
-    let implementer = repo.model("implementer", &by_round(&[UNTESTED_EDIT]));
-    repo.config_models(
-        &drafter,
-        &reviewer,
-        &format!(
-            "[stages.impl]\nimplementer = \"{implementer}\"\ntest_command = \"sh check.sh\"\n"
-        ),
-    );
-    let issue = repo.default_issue();
+    let (repo, issue) = spec_repo(&doc, &by_round(&[UNTESTED_EDIT]));
     run_issue(&repo, &issue).expect_code(0);
-    let report = report(&repo);
-    assert!(
-        report.contains("> **No proving test.** The spec says no test can prove this change (`Proving test: none — the change only documents the widget.`)"),
-        "{report}"
+    report_has(
+        &repo,
+        "> **No proving test.** The spec says no test can prove this change (`Proving test: none — the change only documents the widget.`)",
     );
 }
 
@@ -379,20 +365,9 @@ fn a_spec_saying_no_test_can_prove_it_is_taken_at_its_word_and_said_so() {
 #[test]
 fn an_agent_that_only_touches_gitignore_is_not_the_implementation() {
     // What Aider does by default before its model fails: it exits 0 all the same.
-    let repo = TestRepo::new();
-    repo.write("check.sh", crate::implement::CHECK);
-    repo.git(&["add", "check.sh"]);
-    repo.git(&["commit", "-q", "-m", "tests"]);
-    let implementer = agent(
-        &repo,
-        "aider",
+    let (repo, issue) = agent_repo(
         "echo '.aider*' >> .gitignore\necho 'chat' > .aider.chat.history.md\necho 'Model error: could not reach the API'",
-    );
-    let issue = repo.use_models(
-        &[approved()],
-        &format!(
-            "[stages.impl]\nimplementer = \"{implementer}\"\ntest_command = \"sh check.sh\"\nmax_test_retries = 1\n"
-        ),
+        "max_test_retries = 1\n",
     );
     let reason = "no attempt changed the code the spec asks for (2 attempts)";
     let run = run_issue(&repo, &issue);
@@ -535,11 +510,7 @@ fn replies_that_cannot_be_applied_block_with_what_they_were_and_no_test_trailer(
         .collect();
     assert_eq!(shapes, ["whole_files", "no_blocks", "whole_files"]);
     assert_eq!(repo.trailer(BRANCH, "Orchestrate-Tests"), None);
-    let message = repo.git(&["log", "-1", "--format=%B", BRANCH]);
-    assert!(
-        message.contains(&format!("Blocked: {reason}.")),
-        "{message}"
-    );
+    message_has(&repo, &format!("Blocked: {reason}."));
     let changed = repo.git(&["show", "--format=", "--name-only", BRANCH]);
     assert_eq!(changed, "docs/reports/7.md");
     // Without --json: the hint says no code was committed.
@@ -560,16 +531,9 @@ fn replies_that_cannot_be_applied_block_with_what_they_were_and_no_test_trailer(
 
 #[test]
 fn an_agent_that_times_out_every_time_blocks_saying_so() {
-    let repo = TestRepo::new();
-    repo.write("check.sh", crate::implement::CHECK);
-    repo.git(&["add", "check.sh"]);
-    repo.git(&["commit", "-q", "-m", "tests"]);
-    let implementer = agent(&repo, "slow", "sleep 30");
-    let issue = repo.use_models(
-        &[approved()],
-        &format!(
-            "[stages.impl]\nimplementer = \"{implementer}\"\ntest_command = \"sh check.sh\"\nmax_test_retries = 1\n\n[providers.agent]\ntimeout = \"1s\"\n"
-        ),
+    let (repo, issue) = agent_repo(
+        "sleep 30",
+        "max_test_retries = 1\n\n[providers.agent]\ntimeout = \"1s\"\n",
     );
     let reason = "the agent timed out twice (1s)";
     run_issue(&repo, &issue)

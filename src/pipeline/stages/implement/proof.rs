@@ -347,16 +347,11 @@ impl Implement<'_, '_> {
                 changed: None,
             })));
         }
-        let unnamed: Vec<&Changed> = touched
+        // Test files the spec names may change; the others must keep their originals green.
+        let (named, unnamed): (Vec<&Changed>, Vec<&Changed>) = touched
             .iter()
-            .copied()
-            .filter(|c| !guard::names(&self.spec, &c.path))
-            .collect();
-        let named: Vec<String> = touched
-            .iter()
-            .filter(|c| guard::names(&self.spec, &c.path))
-            .map(|c| c.describe())
-            .collect();
+            .partition(|c| guard::names(&self.spec, &c.path));
+        let named: Vec<String> = named.iter().map(|c| c.describe()).collect();
         let (hiding, judged) = if unnamed.is_empty() {
             return Ok(Ok(Some(Originals {
                 files: described,
