@@ -162,6 +162,22 @@ pub const COMMENT_LIMIT: usize = 8 * 1024;
 /// The most comment text a brief keeps in all, in bytes.
 pub const COMMENTS_LIMIT: usize = 64 * 1024;
 
+/// A code fence of backticks longer than any run of backticks in `text` (at least three), so
+/// text quoted inside it (an issue, a model's reply, a test's output) cannot close it early.
+pub fn fence_for(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat(longest.max(2) + 1)
+}
+
 /// `text` cut to at most `limit` bytes at a line (or, for one long line, a character)
 /// boundary; `None` when it fits.
 pub fn cut_text(text: &str, limit: usize) -> Option<String> {
@@ -593,6 +609,13 @@ pub fn slug(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fence_is_longer_than_any_backtick_run_inside() {
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("a ``` b `` c"), "````");
+        assert_eq!(fence_for("``````"), "```````");
+    }
 
     #[test]
     fn issue_refs() {

@@ -40,7 +40,7 @@ const NOTE: &str = "The issue as it was read when this brief was written, kept s
 /// `brief` followed by the section holding `issue` (normalised issue text).
 pub fn append(brief: &str, issue: &str) -> String {
     let issue = issue.trim_end();
-    let fence = "`".repeat(longest_backtick_run(issue).max(2) + 1);
+    let fence = super::fence_for(issue);
     format!(
         "{}\n\n{HEADING}\n\n{NOTE}\n\n{fence}markdown\n{issue}\n{fence}\n",
         brief.trim_end()
@@ -101,20 +101,6 @@ fn find(brief: &str) -> Option<Found<'_>> {
         start: lines[heading].0,
         content: content.strip_suffix('\n').unwrap_or(content),
     })
-}
-
-fn longest_backtick_run(text: &str) -> usize {
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    longest
 }
 
 #[cfg(test)]

@@ -472,8 +472,7 @@ fn blocked_comment(
     reason: &str,
 ) -> String {
     // The reason may hold text from a model or the issue: fenced, it mentions no one.
-    let longest = reason.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    let fence = crate::issue::fence_for(reason);
     let mut out = format!(
         "git-orchestrate is blocked at the `{stage}` stage:\n\n{fence}\n{reason}\n{fence}\n\n"
     );

@@ -423,27 +423,46 @@ fn a_change_only_outside_the_files_the_spec_names_is_not_the_implementation() {
 // Repeats, prompts, and blocked reasons everywhere a user reads them
 // ---------------------------------------------------------------------------------------------
 
+/// Run the issue and check that it blocks with `reason` everywhere a user reads it: the
+/// error, the commit message, the report and `status`; the hint mentions committed code only
+/// when `code`; `Orchestrate-Tests` is `tests` (absent when no test ran). Returns the run.
+#[track_caller]
+fn blocks_saying(
+    repo: &TestRepo,
+    issue: &str,
+    reason: &str,
+    code: bool,
+    tests: Option<&str>,
+) -> Run {
+    let run = run_issue(repo, issue);
+    run.expect_code(3)
+        .stderr_has(&format!("is blocked at impl: {reason}"))
+        .stderr_has(match code {
+            true => "hint: the last attempt's code and docs/reports/7.md",
+            false => "hint: no code was committed",
+        });
+    assert_eq!(repo.subjects(BRANCH)[0], BLOCKED_SUBJECT);
+    message_has(repo, &format!("Blocked: {reason}"));
+    report_has(repo, &format!("**Blocked**: {reason}"));
+    assert_eq!(
+        repo.trailer(BRANCH, "Orchestrate-Tests").as_deref(),
+        tests,
+        "Orchestrate-Tests"
+    );
+    repo.run(&["status", "7"])
+        .expect_code(0)
+        .stdout_has(&format!("impl: blocked: {reason}"));
+    run
+}
+
 #[test]
 fn the_same_reply_six_times_is_paid_for_twice() {
     let (repo, issue) = impl_repo(&by_round(&[WRONG_EDIT]), "max_test_retries = 5\n");
     let reason = "the implementer repeated itself: attempt 2's reply was attempt 1's again";
-    run_issue(&repo, &issue)
-        .expect_code(3)
-        .stderr_has("Attempt 2 of 6: the reply repeats the one before")
-        .stderr_has(reason)
-        .stderr_has("hint: the last attempt's code and docs/reports/7.md");
-    assert_eq!(impl_calls(&repo).len(), 2);
-    let message = repo.git(&["log", "-1", "--format=%B", BRANCH]);
-    assert!(message.contains(&format!("Blocked: {reason}")), "{message}");
     // The tests ran (attempt 1): the trailer says how they ended.
-    assert_eq!(
-        repo.trailer(BRANCH, "Orchestrate-Tests").as_deref(),
-        Some("\"sh check.sh\" failed")
-    );
-    assert!(report(&repo).contains(&format!("**Blocked**: {reason}")));
-    repo.run(&["status", "7"])
-        .expect_code(0)
-        .stdout_has(&format!("impl: blocked: {reason}"));
+    blocks_saying(&repo, &issue, reason, true, Some("\"sh check.sh\" failed"))
+        .stderr_has("Attempt 2 of 6: the reply repeats the one before");
+    assert_eq!(impl_calls(&repo).len(), 2);
 }
 
 #[test]
@@ -518,14 +537,10 @@ fn replies_that_cannot_be_applied_block_with_what_they_were_and_no_test_trailer(
         &by_round(&[whole, "I am not sure what to change.", whole_again]),
         "max_test_retries = 2\n",
     );
-    run_issue(&repo, &issue)
-        .expect_code(3)
-        .stderr_has(reason)
-        .stderr_has("hint: no code was committed: docs/reports/7.md on the branch says what each attempt did");
+    blocks_saying(&repo, &issue, reason, false, None).stderr_has(
+        "hint: no code was committed: docs/reports/7.md on the branch says what each attempt did",
+    );
     let status = repo.run(&["status", "7"]);
-    status
-        .expect_code(0)
-        .stdout_has(&format!("impl: blocked: {reason}"));
     assert!(!status.stdout.contains("impl: tests"), "{}", status.stdout);
 }
 
@@ -535,14 +550,8 @@ fn an_agent_that_times_out_every_time_blocks_saying_so() {
         "sleep 30",
         "max_test_retries = 1\n\n[providers.agent]\ntimeout = \"1s\"\n",
     );
-    let reason = "the agent timed out twice (1s)";
-    run_issue(&repo, &issue)
-        .expect_code(3)
-        .stderr_has("Attempt 1 of 2: the agent was stopped at its timeout (1s)")
-        .stderr_has(reason)
-        .stderr_has("hint: no code was committed");
-    assert_eq!(repo.trailer(BRANCH, "Orchestrate-Tests"), None);
-    assert!(report(&repo).contains(&format!("**Blocked**: {reason}")));
+    blocks_saying(&repo, &issue, "the agent timed out twice (1s)", false, None)
+        .stderr_has("Attempt 1 of 2: the agent was stopped at its timeout (1s)");
 }
 
 #[test]
@@ -557,22 +566,13 @@ fn attempts_without_a_proving_test_block_saying_so() {
         &by_round(&[UNTESTED_EDIT, &t2, &t3]),
         "max_test_retries = 2\n",
     );
-    let reason = "no proving test after 3 attempts";
-    run_issue(&repo, &issue)
-        .expect_code(3)
-        .stderr_has(reason)
-        .stderr_has("hint: the last attempt's code and docs/reports/7.md");
-    assert_eq!(
-        repo.trailer(BRANCH, "Orchestrate-Tests").as_deref(),
-        Some("\"sh check.sh\" passed")
+    blocks_saying(
+        &repo,
+        &issue,
+        "no proving test after 3 attempts",
+        true,
+        Some("\"sh check.sh\" passed"),
     );
-    assert_eq!(
-        repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
-        Some("blocked")
-    );
-    repo.run(&["status", "7"])
-        .expect_code(0)
-        .stdout_has(&format!("impl: blocked: {reason}"));
 }
 
 #[test]
@@ -599,14 +599,12 @@ fn an_implementer_that_keeps_weakening_the_tests_blocks_saying_so() {
         &format!("{WRONG}\n{tamper}"),
         "max_test_retries = 1\n",
     );
-    let reason = "the change still fails the original tests after 2 attempts";
-    run_issue(&repo, &issue)
-        .expect_code(3)
-        .stderr_has(reason)
-        .stderr_has("hint: the last attempt's code and docs/reports/7.md");
-    assert_eq!(
-        repo.trailer(BRANCH, "Orchestrate-Tests").as_deref(),
-        Some("\"python3 run_tests.py\" failed with the original test files")
+    blocks_saying(
+        &repo,
+        &issue,
+        "the change still fails the original tests after 2 attempts",
+        true,
+        Some("\"python3 run_tests.py\" failed with the original test files"),
     );
     // What is committed is the code with the original test: the weakening never lands.
     assert_eq!(

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::pipeline::stages::review::feedback::longest_backtick_run;
+use crate::issue::fence_for;
 
 /// Bytes per token, for budgets: a rough average for code and English.
 pub const BYTES_PER_TOKEN: u64 = 4;
@@ -63,7 +63,7 @@ pub fn files_section(named: &[Named]) -> String {
     for file in named {
         match file {
             Named::Text { path, text } => {
-                let fence = "`".repeat(longest_backtick_run(text).max(2) + 1);
+                let fence = fence_for(text);
                 out.push_str(&format!("### {path}\n\n{fence}\n{text}"));
                 if !text.ends_with('\n') {
                     out.push('\n');

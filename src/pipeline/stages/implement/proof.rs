@@ -351,29 +351,30 @@ impl Implement<'_, '_> {
         let (named, unnamed): (Vec<&Changed>, Vec<&Changed>) = touched
             .iter()
             .partition(|c| guard::names(&self.spec, &c.path));
-        let named: Vec<String> = named.iter().map(|c| c.describe()).collect();
-        let (hiding, judged) = if unnamed.is_empty() {
-            return Ok(Ok(Some(Originals {
-                files: described,
-                changed: Some((named, all.failing.clone())),
-            })));
+        let excused = Originals {
+            files: described,
+            changed: Some((
+                named.iter().map(|c| c.describe()).collect(),
+                all.failing.clone(),
+            )),
+        };
+        let judged = if unnamed.is_empty() {
+            return Ok(Ok(Some(excused)));
         } else if unnamed.len() < touched.len() {
-            // The spec names some of them: only the others must keep their originals green.
+            // Only the test files the spec does not name as on the base, this time.
             let swap: Vec<FileChange> = unnamed.iter().map(|c| c.origin.clone()).collect();
             let again = self
                 .run_swapped(attempt, TestCheck::Originals, root, &swap, whole, baseline)
                 .await?;
             self.note_check(TestCheck::Originals, &again);
             if again.green() {
-                return Ok(Ok(Some(Originals {
-                    files: described,
-                    changed: Some((named, all.failing.clone())),
-                })));
+                return Ok(Ok(Some(excused)));
             }
-            (unnamed, again)
+            again
         } else {
-            (unnamed, all)
+            all
         };
+        let hiding = unnamed;
         // Refused: the weakening is undone, so the next attempt starts from the originals.
         let worktree = self
             .worktree

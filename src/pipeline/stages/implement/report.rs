@@ -9,9 +9,9 @@ use similar::{ChangeTag, TextDiff};
 
 use super::proof::{Proof, Verification};
 use crate::git::{FileChange, FileKind, ObjectId};
+use crate::issue::fence_for;
 use crate::llm::Usage;
 use crate::pipeline::events::{AttemptResult, NoProofWhy, TestCheck, TestResult};
-use crate::pipeline::stages::review::feedback::longest_backtick_run;
 
 /// The heading under which a blocked stage's last failure is kept.
 const LAST_FAILURE: &str = "## Last failure";
@@ -219,7 +219,7 @@ impl Report {
             }
         }
         if let (Some(_), Some(failure)) = (&self.blocked, &self.last_failure) {
-            let fence = "`".repeat(longest_backtick_run(failure).max(2) + 1);
+            let fence = fence_for(failure);
             out.push_str(&format!(
                 "\n{LAST_FAILURE}\n\nWhat the next attempt is told:\n\n{fence}text\n{}\n{fence}\n",
                 failure.trim_end()

@@ -24,9 +24,7 @@ use crate::pipeline::context::StageContext;
 use crate::pipeline::events::{Event, SectionFix};
 use crate::pipeline::plan::Start;
 use crate::stage::{Role, Stage};
-use feedback::{
-    bullets, dedup, last_review, longest_backtick_run, one_paragraph, plural, quote, remember, same,
-};
+use feedback::{bullets, dedup, last_review, one_paragraph, plural, quote, remember, same};
 use verdict::{Review, ReviewVerdict, parse_review};
 
 /// How many times a draft that fails the section check goes back before the stage blocks.
@@ -376,7 +374,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         if !items.is_empty() {
             entry.push_str(&format!("\nFeedback:\n\n{}\n", bullets(&items, "")));
         }
-        let fence = "`".repeat(longest_backtick_run(reply).max(2) + 1);
+        let fence = crate::issue::fence_for(reply);
         entry.push_str(&format!(
             "\n<details><summary>The reviewer's reply</summary>\n\n{fence}text\n{}\n{fence}\n\n</details>\n",
             reply.trim_end()
