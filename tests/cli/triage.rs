@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::harness::{
-    BRANCH, GOOD_BRIEF, LLD_SUBJECT, TRIAGE_SUBJECT, TestRepo, brief_script, by_round,
+    BRANCH, GOOD_BRIEF, LLD_SUBJECT, Run, TRIAGE_SUBJECT, TestRepo, brief_script, by_round,
 };
 
 /// A sentence of the issue that no brief repeats.
@@ -28,6 +28,13 @@ fn setup(body: &str) -> (TestRepo, String, String) {
 }
 
 /// The text between `open` and `close` in `prompt`.
+/// `git orchestrate -c <triage> 7 --issue-file <issue> --until <until>` and `extra`.
+fn run_until(repo: &TestRepo, triage: &str, issue: &str, until: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["-c", triage, "7", "--issue-file", issue, "--until", until];
+    args.extend_from_slice(extra);
+    repo.run(&args)
+}
+
 fn between<'a>(prompt: &'a str, open: &str, close: &str) -> &'a str {
     let start = prompt
         .find(open)
@@ -50,7 +57,7 @@ fn quoted_brief(prompt: &str) -> &str {
 #[test]
 fn a_one_letter_brief_goes_back_once_then_blocks_and_a_rerun_asks_again() {
     let (repo, issue, triage) = setup(&brief_script("S"));
-    let run = repo.run(&["-c", &triage, "7", "--issue-file", &issue, "--until", "lld"]);
+    let run = run_until(&repo, &triage, &issue, "lld", &[]);
     run.expect_code(3)
         .stderr_has(
             "#7 is blocked at triage: the brief still fails the check after it was sent back to the triage model (missing sections: Problem, Acceptance criteria; too short: 1 character, at least 100 wanted)\n",
@@ -130,18 +137,10 @@ fn a_one_letter_brief_goes_back_once_then_blocks_and_a_rerun_asks_again() {
 #[test]
 fn a_brief_fixed_on_the_second_call_passes() {
     let (repo, issue, triage) = setup(&by_round(&["S", GOOD_BRIEF]));
-    repo.run(&[
-        "-c",
-        &triage,
-        "7",
-        "--issue-file",
-        &issue,
-        "--until",
-        "triage",
-    ])
-    .expect_code(0)
-    .stderr_has("Incomplete")
-    .stderr_has("triage round 1: missing sections: Problem, Acceptance criteria; too short");
+    run_until(&repo, &triage, &issue, "triage", &[])
+        .expect_code(0)
+        .stderr_has("Incomplete")
+        .stderr_has("triage round 1: missing sections: Problem, Acceptance criteria; too short");
     assert_eq!(repo.call_roles(), ["triage triage 1", "triage triage 2"]);
     assert_eq!(repo.subjects(BRANCH)[0], TRIAGE_SUBJECT);
     assert_eq!(
@@ -161,22 +160,12 @@ fn design_prompts_carry_the_issue_beside_the_brief_in_one_run_and_on_a_rerun() {
         let (repo, issue, triage) = setup(&brief_script(GOOD_BRIEF));
         if rerun {
             // The brief is committed by an earlier run; this one reads the issue back from it.
-            repo.run(&[
-                "-c",
-                &triage,
-                "7",
-                "--issue-file",
-                &issue,
-                "--until",
-                "triage",
-            ])
-            .expect_code(0);
+            run_until(&repo, &triage, &issue, "triage", &[]).expect_code(0);
             repo.run(&["-c", &triage, "7", "--until", "lld"])
                 .expect_code(0)
                 .stderr_has("Skipping triage");
         } else {
-            repo.run(&["-c", &triage, "7", "--issue-file", &issue, "--until", "lld"])
-                .expect_code(0);
+            run_until(&repo, &triage, &issue, "lld", &[]).expect_code(0);
         }
         assert_eq!(
             repo.call_roles(),
@@ -212,8 +201,7 @@ fn a_long_issue_is_cut_in_later_prompts_and_says_so_but_kept_whole_in_the_brief(
         .map(|n| format!("Line {n} of a long issue.\n"))
         .collect();
     let issue = repo.issue(&format!("# Add a --verbose flag\n\n{body}"));
-    repo.run(&["-c", &triage, "7", "--issue-file", &issue, "--until", "lld"])
-        .expect_code(0);
+    run_until(&repo, &triage, &issue, "lld", &[]).expect_code(0);
     let prompt = repo.prompt(2);
     let filed = quoted_issue(&prompt);
     assert!(filed.len() <= 32 * 1024 + 64, "{}", filed.len());
@@ -275,16 +263,7 @@ fn a_blocked_brief_without_the_issue_is_not_taken_for_the_issue() {
 #[test]
 fn json_says_what_the_brief_lacked_and_how_the_run_ended() {
     let (repo, issue, triage) = setup(&brief_script("S"));
-    let run = repo.run(&[
-        "-c",
-        &triage,
-        "7",
-        "--issue-file",
-        &issue,
-        "--until",
-        "lld",
-        "--json",
-    ]);
+    let run = run_until(&repo, &triage, &issue, "lld", &["--json"]);
     run.expect_code(3);
     let events = crate::schema::assert_events(&run, "a blocked brief");
     let incomplete: Vec<&serde_json::Value> = events
