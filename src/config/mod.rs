@@ -25,7 +25,7 @@ pub use layers::Origin;
 pub use model::{ModelSpec, ProviderKind, redact_command};
 
 use layers::{Layer, Origins};
-use raw::{RawConfig, RawReviewStage};
+use raw::{RawConfig, RawReviewStage, RawSandbox};
 
 use crate::env::Env;
 use crate::stage::{Gate, Role, Stage};
@@ -50,6 +50,8 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     /// Spending limits (`[budget]`).
     pub budget: BudgetConfig,
+    /// What programs running model-written code may touch (`[sandbox]`).
+    pub sandbox: SandboxConfig,
     /// Prices from `[prices."MODEL"]`, USD per million tokens; they extend and override the
     /// built-in table.
     pub prices: BTreeMap<String, Price>,
@@ -230,6 +232,44 @@ pub struct GithubConfig {
     pub timeout: Duration,
     /// The longest `git push` may take.
     pub push_timeout: Duration,
+    /// Run the repository's own hooks on `git push`.
+    pub push_hooks: bool,
+}
+
+/// `[sandbox]`: how the test command and `agent:` programs are contained.
+#[derive(Clone, Debug, Default)]
+pub struct SandboxConfig {
+    /// Unset: [`SandboxMode::Auto`], except for `git orchestrate action`, which requires it.
+    pub mode: Option<SandboxMode>,
+    /// More paths the test command may write (`~/` is the home directory).
+    pub writable: Vec<String>,
+    /// More paths an `agent:` program may write.
+    pub agent_writable: Vec<String>,
+    /// Variables an `agent:` or `cmd:` program sees although their names look like credentials.
+    pub agent_env: Vec<String>,
+    /// The tests of an attempt may reach the network.
+    pub test_network: bool,
+}
+
+/// `sandbox.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxMode {
+    /// Contain where the kernel allows; say once per run when it cannot, and why.
+    Auto,
+    /// Refuse to run agents or tests uncontained.
+    Required,
+    /// Never contain (the after-check still runs and reports).
+    Off,
+}
+
+impl SandboxMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SandboxMode::Auto => "auto",
+            SandboxMode::Required => "required",
+            SandboxMode::Off => "off",
+        }
+    }
 }
 
 pub use providers::ProviderConfig;
@@ -543,11 +583,53 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             max_wait: raw.github.max_wait.0,
             timeout: raw.github.timeout.0,
             push_timeout: raw.github.push_timeout.0,
+            push_hooks: raw.github.push_hooks,
         },
+        sandbox: sandbox(raw.sandbox, origins)?,
         providers,
         budget,
         prices,
         files: Vec::new(),
+    })
+}
+
+fn sandbox(raw: RawSandbox, origins: &Origins) -> Result<SandboxConfig, ConfigError> {
+    let mode = match raw.mode.as_deref() {
+        None => None,
+        Some("auto") => Some(SandboxMode::Auto),
+        Some("required") => Some(SandboxMode::Required),
+        Some("off") => Some(SandboxMode::Off),
+        Some(other) => {
+            return Err(invalid(
+                origins,
+                "sandbox.mode",
+                format!("`{other}` is not a sandbox mode"),
+                Some("write \"auto\", \"required\" or \"off\""),
+            ));
+        }
+    };
+    for (key, paths) in [
+        ("sandbox.writable", &raw.writable),
+        ("sandbox.agent_writable", &raw.agent_writable),
+    ] {
+        if let Some(bad) = paths
+            .iter()
+            .find(|p| !(p.starts_with('/') || p.starts_with("~/") || p.as_str() == "~"))
+        {
+            return Err(invalid(
+                origins,
+                key,
+                format!("`{bad}` is not an absolute path"),
+                Some("write a path from the root, or from the home directory as ~/..."),
+            ));
+        }
+    }
+    Ok(SandboxConfig {
+        mode,
+        writable: raw.writable,
+        agent_writable: raw.agent_writable,
+        agent_env: raw.agent_env,
+        test_network: raw.test_network,
     })
 }
 

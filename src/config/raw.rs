@@ -21,6 +21,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub providers: BTreeMap<String, RawProvider>,
     pub budget: RawBudget,
+    pub sandbox: RawSandbox,
     #[serde(default)]
     pub prices: BTreeMap<String, RawPrice>,
 }
@@ -132,6 +133,17 @@ pub struct RawGithub {
     pub max_wait: DurationValue,
     pub timeout: DurationValue,
     pub push_timeout: DurationValue,
+    pub push_hooks: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSandbox {
+    pub mode: Option<String>,
+    pub writable: Vec<String>,
+    pub agent_writable: Vec<String>,
+    pub agent_env: Vec<String>,
+    pub test_network: bool,
 }
 
 #[derive(Debug, Deserialize)]
