@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod process;
 pub mod redact;
 pub mod repomap;
+pub mod sandbox;
 pub mod stage;
 pub mod testing;
 pub mod ui;

@@ -12,6 +12,7 @@ mod hints;
 mod init;
 mod reject;
 mod run;
+mod sandbox_exec;
 mod status;
 
 use std::ffi::OsString;
@@ -97,8 +98,12 @@ pub(crate) struct GlobalArgs {
 
 /// The program: parse, run, and say how it went. Returns the process exit code.
 pub fn main() -> std::process::ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == crate::sandbox::SUBCOMMAND) {
+        return sandbox_exec::run(&args[2..]);
+    }
     let env = Env::from_process();
-    let args = hoist_subcommand(std::env::args_os().collect());
+    let args = hoist_subcommand(args);
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

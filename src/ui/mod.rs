@@ -234,3 +234,14 @@ impl Drop for DiagnosticRecord {
         let _ = self.flush();
     }
 }
+
+/// A line on stderr with nothing around it: the sandbox launcher's, which starts before
+/// anything else and must stay quick (it sees no secret: it names programs and paths).
+pub fn launcher_stderr(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// The sandbox launcher's `--probe` answer on stdout.
+pub fn launcher_stdout(text: &str) {
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
