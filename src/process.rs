@@ -65,6 +65,8 @@ pub struct Command {
     remove: Vec<OsString>,
     vars: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
+    /// A program (and its arguments) that starts this one: the sandbox launcher.
+    launcher: Vec<OsString>,
     timeout: Option<Duration>,
     stdout_limit: usize,
     stdout_head: Option<usize>,
@@ -103,6 +105,7 @@ impl Command {
             remove: Vec::new(),
             vars: Vec::new(),
             stdin: None,
+            launcher: Vec::new(),
             timeout: None,
             stdout_limit: STDOUT_LIMIT,
             stdout_head: None,
@@ -169,6 +172,13 @@ impl Command {
         self
     }
 
+    /// Start the program through `launcher` (a program and its arguments, to which the
+    /// program's own are added): the sandbox launcher. Empty: started directly.
+    pub fn via(mut self, launcher: Vec<OsString>) -> Command {
+        self.launcher = launcher;
+        self
+    }
+
     /// Stop the program and everything it started if it has not exited after `timeout`.
     pub fn timeout(mut self, timeout: Duration) -> Command {
         self.timeout = Some(timeout);
@@ -214,18 +224,19 @@ impl Command {
     }
 
     fn build(&self) -> tokio::process::Command {
-        let mut cmd = match &self.program {
+        let mut argv: Vec<&std::ffi::OsStr> =
+            self.launcher.iter().map(OsString::as_os_str).collect();
+        match &self.program {
             Program::Shell(command) => {
-                let mut cmd = tokio::process::Command::new("sh");
-                cmd.arg("-c").arg(command);
-                cmd
+                argv.extend(["sh".as_ref(), "-c".as_ref(), std::ffi::OsStr::new(command)]);
             }
             Program::Exec { program, args } => {
-                let mut cmd = tokio::process::Command::new(program);
-                cmd.args(args);
-                cmd
+                argv.push(program);
+                argv.extend(args.iter().map(OsString::as_os_str));
             }
-        };
+        }
+        let mut cmd = tokio::process::Command::new(argv[0]);
+        cmd.args(&argv[1..]);
         if let Some(dir) = &self.dir {
             cmd.current_dir(dir);
         }

@@ -121,6 +121,10 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
             "or for this run only: -c stages.impl.test_command='make check'".into(),
             "or stop before the code with --until spec".into(),
         ],
+        PipelineError::Uncontained { .. } => vec![
+            "`git orchestrate doctor` says what this machine offers: Landlock (Linux 5.13 or later, enabled at boot) and user namespaces (sysctl kernel.unprivileged_userns_clone=1, or AppArmor's restrict_unprivileged_userns=0)".into(),
+            "to run uncontained anyway, knowing what it means: -c sandbox.mode=auto (contain what can be) or -c sandbox.mode=off".into(),
+        ],
         PipelineError::Tests { .. } => vec![
             "check that the test command runs in a clean clone: stages.impl.test_command".into(),
         ],

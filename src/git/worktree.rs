@@ -333,6 +333,11 @@ impl Worktree {
         &self.path
     }
 
+    /// Its own git directory (`<git-common-dir>/worktrees/<name>`: `HEAD`, index, logs).
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
     /// The commit its `HEAD` points at.
     pub fn head(&self) -> Result<ObjectId> {
         let text = self

@@ -64,8 +64,14 @@ impl CmdModel {
             (Some(dir), true) => dir,
             _ => &self.workdir,
         };
-        let output = process::Command::shell(&self.command)
-            .current_dir(dir)
+        let mut command = process::Command::shell(&self.command).current_dir(dir);
+        if self.agent {
+            command = command.via(request.contained.launcher.clone());
+            if let Some(tmp) = &request.contained.tmpdir {
+                command = command.env("TMPDIR", tmp);
+            }
+        }
+        let output = command
             .env("ORCHESTRATE_ROLE", request.role.name())
             .env("ORCHESTRATE_STAGE", &request.stage)
             .env("ORCHESTRATE_ISSUE", request.issue.to_string())

@@ -110,6 +110,7 @@ mod tests {
 
     fn request() -> Request {
         Request {
+            contained: Default::default(),
             prompt: Prompt {
                 text: "hi".into(),
                 stable_prefix: 0,

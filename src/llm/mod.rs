@@ -76,6 +76,17 @@ pub struct Request {
     pub round: u32,
     /// Where an `agent:` program runs (the worktree); other models ignore it.
     pub workdir: Option<PathBuf>,
+    /// How an `agent:` program is started contained; other models ignore it.
+    pub contained: Contained,
+}
+
+/// How an `agent:` program is started contained: through the sandbox launcher (its program
+/// and arguments, before the agent's own), with a private temporary directory as `TMPDIR`.
+/// The default starts it directly.
+#[derive(Clone, Debug, Default)]
+pub struct Contained {
+    pub launcher: Vec<std::ffi::OsString>,
+    pub tmpdir: Option<PathBuf>,
 }
 
 /// Tokens as the vendor reported them. `input` counts every input token, including those

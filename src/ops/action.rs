@@ -275,10 +275,12 @@ pub struct Acted {
 }
 
 /// Carry out `decided` (not an [`Decision::Ignore`]): `session` fetches the branch, records a
-/// gate decision, pushes and comments; `run_session` is the run's own.
+/// gate decision, pushes and comments; `run_session` is the run's own. The job holds a token
+/// that can write to the repository, so tests and agents run contained or not at all unless
+/// the configuration says otherwise (`sandbox.mode`).
 pub async fn act(
     mut session: Session,
-    run_session: Session,
+    mut run_session: Session,
     decided: &Decided,
     io: &RunIo<'_>,
 ) -> Result<Acted, ActionError> {
@@ -299,6 +301,11 @@ pub async fn act(
         Decision::Approve => Some(gate::approve(&session, issue, None)?),
         Decision::Reject(feedback) => Some(gate::reject(&session, issue, None, feedback)?),
     };
+    run_session
+        .config
+        .sandbox
+        .mode
+        .get_or_insert(crate::config::SandboxMode::Required);
     let options = RunOptions::new(IssueRef {
         number: issue,
         repo: None,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::PipelineError;
 use super::Session;
 use super::branch::{IssueBranch, IssueState, Message, StageRecord, redacted_files};
+use super::contain::Containment;
 use super::events::{Event, EventSink, SectionFix};
 use super::github::{Connection, GitHubCall};
 use super::grounding::RepoContext;
@@ -25,7 +26,7 @@ use crate::edit::ALWAYS_PROTECTED;
 use crate::forge::RepoId;
 use crate::git::{FileChange, ObjectId, Repo, Worktree};
 use crate::issue::{Issue, cut_text, filed};
-use crate::llm::{Prompt, Reply};
+use crate::llm::{Contained, Prompt, Reply};
 use crate::stage::{Role, Stage};
 use crate::testing::{self, TestCommand};
 
@@ -253,16 +254,24 @@ impl<'a> StageContext<'a> {
         self.call_with(role, round, fix, None, prompt).await
     }
 
-    /// Call the model of `role` with `workdir` as where an `agent:` program works.
+    /// Call the model of `role` with `workdir` as where an `agent:` program works, started
+    /// as `contained` says.
     pub async fn call_in(
         &mut self,
         role: Role,
         round: u32,
         workdir: &Path,
+        contained: Contained,
         prompt: Prompt,
     ) -> Result<Reply, PipelineError> {
-        self.call_with(role, round, None, Some(workdir.to_path_buf()), prompt)
-            .await
+        self.call_with(
+            role,
+            round,
+            None,
+            Some((workdir.to_path_buf(), contained)),
+            prompt,
+        )
+        .await
     }
 
     async fn call_with(
@@ -270,9 +279,13 @@ impl<'a> StageContext<'a> {
         role: Role,
         round: u32,
         fix: Option<SectionFix>,
-        workdir: Option<PathBuf>,
+        workdir: Option<(PathBuf, Contained)>,
         prompt: Prompt,
     ) -> Result<Reply, PipelineError> {
+        let (workdir, contained) = match workdir {
+            Some((dir, contained)) => (Some(dir), contained),
+            None => (None, Contained::default()),
+        };
         let call = Call {
             stage: self.stage,
             role,
@@ -280,6 +293,7 @@ impl<'a> StageContext<'a> {
             fix,
             issue: self.run.issue.number,
             workdir,
+            contained,
             events: self.io.events,
             interrupt: self.io.interrupt,
         };
@@ -292,6 +306,22 @@ impl<'a> StageContext<'a> {
             .models
             .chosen(self.stage, role)
             .map(|chosen| chosen.spec.kind)
+    }
+
+    /// How this run contains tests and agents: decided now (the machine probed), or the
+    /// refusal of `sandbox.mode = "required"` where it cannot be met.
+    pub fn containment(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Containment, PipelineError>> + Send + 'static
+    {
+        let config = self.run.session.config.sandbox.clone();
+        let env = self.run.session.env.clone();
+        async move { Containment::decide(&config, &env).await }
+    }
+
+    /// Where the repository's objects are (an agent's commits write there).
+    pub fn objects_dir(&self) -> PathBuf {
+        self.run.session.repo.common_dir().join("objects")
     }
 
     /// The test command (configured, else detected at `commit`).

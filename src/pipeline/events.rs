@@ -26,6 +26,18 @@ impl EventSink for Silent {
     fn emit(&self, _event: Event) {}
 }
 
+/// How contained programs are kept off the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxNetwork {
+    /// A network namespace of their own (only their own loopback).
+    Namespace,
+    /// Landlock's network rules: no TCP connection; other traffic still goes out.
+    TcpOnly,
+    /// Not kept off the network.
+    Open,
+}
+
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -146,6 +158,20 @@ pub enum Event {
         command: String,
         /// A check of the attempt (`null`: the attempt's own run, or the baseline).
         check: Option<TestCheck>,
+    },
+    /// How this run contains the test command and `agent:` programs (said once, when the
+    /// impl stage starts).
+    Sandbox {
+        /// `sandbox.mode` as it applies: "auto", "required" or "off".
+        mode: String,
+        /// The Landlock ABI writes are confined with; `None`: writes are not confined.
+        landlock: Option<u8>,
+        /// How an attempt's tests are kept off the network.
+        network: SandboxNetwork,
+        /// `sandbox.test_network`: an attempt's tests may reach the network.
+        test_network: bool,
+        /// What the sandbox cannot do here, and why; `None` when it does everything.
+        shortfall: Option<String>,
     },
     /// The test command finished.
     TestsFinished {

@@ -10,6 +10,7 @@
 //! The pipeline never prints: it emits [`Event`]s, which the `ui` renders.
 
 pub mod branch;
+pub mod contain;
 pub mod context;
 pub mod events;
 pub mod gate;
@@ -242,6 +243,8 @@ pub enum PipelineError {
     },
     #[error("no test command: stages.impl.test_command is not set, and none was detected")]
     NoTestCommand,
+    #[error("sandbox.mode is \"required\", but agents and tests cannot be contained here: {why}")]
+    Uncontained { why: String },
     #[error("the test command `{command}` could not be run")]
     Tests {
         command: String,

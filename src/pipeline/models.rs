@@ -190,6 +190,7 @@ impl Models {
             fix,
             issue,
             workdir,
+            contained,
             events,
             interrupt,
         } = call;
@@ -218,6 +219,7 @@ impl Models {
             issue,
             round,
             workdir,
+            contained,
         };
         let observer = Observer {
             events,
@@ -324,6 +326,8 @@ pub struct Call<'a> {
     pub issue: u64,
     /// Where an `agent:` implementer works.
     pub workdir: Option<std::path::PathBuf>,
+    /// How an `agent:` implementer is contained.
+    pub contained: crate::llm::Contained,
     pub events: &'a dyn EventSink,
     pub interrupt: &'a Interrupt,
 }

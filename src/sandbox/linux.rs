@@ -60,7 +60,10 @@ pub(super) fn run(args: Args) -> Result<Launched, LaunchError> {
 }
 
 fn probe() -> Result<Launched, LaunchError> {
-    let mut offer = Offer::default();
+    let mut offer = Offer {
+        launched: true,
+        ..Offer::default()
+    };
     match enter_namespaces(false) {
         Ok(()) => offer.namespaces = true,
         Err(why) => offer.namespaces_why = Some(why),
@@ -377,12 +380,7 @@ fn kill_all_descendants() {
         for pid in children {
             let _ = kill(pid, Signal::SIGKILL);
         }
-        loop {
-            match waitpid(None, None) {
-                Err(Errno::EINTR) => continue,
-                _ => break,
-            }
-        }
+        while let Err(Errno::EINTR) = waitpid(None, None) {}
     }
 }
 

@@ -47,6 +47,9 @@ pub const SUBCOMMAND: &str = "sandbox-exec";
 /// What this machine offers for containing a program, as the launcher found it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offer {
+    /// The launcher ran and answered (it can start programs).
+    #[serde(default)]
+    pub launched: bool,
     /// The Landlock ABI the kernel offers; `None` when it offers none.
     pub landlock: Option<u8>,
     /// Why Landlock cannot be used, when it cannot.
@@ -150,6 +153,7 @@ impl Offer {
 
     fn none(why: &str) -> Offer {
         Offer {
+            launched: false,
             landlock: None,
             landlock_why: Some(why.to_string()),
             namespaces: false,

@@ -88,6 +88,7 @@ pub async fn run<I, K, V>(
     cwd: &Path,
     env: I,
     timeout: Duration,
+    launcher: Vec<OsString>,
 ) -> Result<TestRun, TestError>
 where
     I: IntoIterator<Item = (K, V)>,
@@ -102,6 +103,7 @@ where
         .arg("-c")
         .arg(script)
         .current_dir(cwd)
+        .via(launcher)
         .env_clear()
         .envs(env)
         .timeout(timeout)
@@ -202,7 +204,7 @@ mod tests {
     const PATH: (&str, &str) = ("PATH", "/usr/local/bin:/usr/bin:/bin");
 
     async fn run_in(dir: &Path, command: &str, timeout: Duration) -> TestRun {
-        tokio::time::timeout(DEADLINE, run(command, dir, [PATH], timeout))
+        tokio::time::timeout(DEADLINE, run(command, dir, [PATH], timeout, Vec::new()))
             .await
             .expect("the run ends")
             .expect("the shell starts")
@@ -288,6 +290,7 @@ mod tests {
             dir.path(),
             [PATH],
             DEADLINE,
+            Vec::new(),
         );
         // As Ctrl-C does upstream: another branch of a select wins and the run is dropped.
         let child = tokio::select! {
@@ -360,10 +363,11 @@ mod tests {
         );
         assert_eq!(removed.len(), 4);
         let dir = tempfile::tempdir().unwrap();
-        let run = tokio::time::timeout(DEADLINE, run("env", dir.path(), vars, DEADLINE))
-            .await
-            .unwrap()
-            .unwrap();
+        let run =
+            tokio::time::timeout(DEADLINE, run("env", dir.path(), vars, DEADLINE, Vec::new()))
+                .await
+                .unwrap()
+                .unwrap();
         assert_eq!(run.status, TestStatus::Passed);
         let seen = &run.output_tail;
         assert!(!seen.contains("secret"), "{seen}");

@@ -751,6 +751,26 @@ impl EventSink for HumanRenderer<'_> {
                 let how = if created { "made" } else { "reused" };
                 self.line(DIM, "Worktree", &format!("{} ({how})", path.display()));
             }
+            Event::Sandbox {
+                mode,
+                landlock,
+                network,
+                test_network,
+                shortfall,
+            } => match (&shortfall, landlock) {
+                (Some(why), None) => self.warn(&format!(
+                    "tests and agents run uncontained: {why} (sandbox.mode = \"{mode}\"; `git orchestrate doctor` says more)"
+                )),
+                (Some(why), Some(_)) => self.warn(&format!(
+                    "tests and agents run with less containment than they could: {why}"
+                )),
+                (None, _) if self.ui.verbosity == Verbosity::Verbose => self.line(
+                    DIM,
+                    "Contained",
+                    &words::sandbox(landlock, network, test_network),
+                ),
+                (None, _) => {}
+            },
             Event::TestsStarted {
                 attempt,
                 command,

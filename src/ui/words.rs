@@ -4,7 +4,8 @@
 
 use crate::ops::status::NextAction;
 use crate::pipeline::events::{
-    AttemptResult, ForgeWaitReason, NoProofWhy, Reason, RowResult, TestResult, TestSource, Verdict,
+    AttemptResult, ForgeWaitReason, NoProofWhy, Reason, RowResult, SandboxNetwork, TestResult,
+    TestSource, Verdict,
 };
 use crate::stage::{Gate, Stage};
 
@@ -237,4 +238,19 @@ pub fn seconds(secs: u64) -> String {
         (m, 0) => format!("{m}m"),
         (m, s) => format!("{m}m {s}s"),
     }
+}
+
+/// How tests and agents are contained, in words.
+pub fn sandbox(landlock: Option<u8>, network: SandboxNetwork, test_network: bool) -> String {
+    let writes = match landlock {
+        Some(abi) => format!("writes confined by Landlock (ABI {abi})"),
+        None => "writes not confined".into(),
+    };
+    let net = match (test_network, network) {
+        (true, _) => "the tests may reach the network (sandbox.test_network)",
+        (false, SandboxNetwork::Namespace) => "the tests run without network",
+        (false, SandboxNetwork::TcpOnly) => "the tests make no TCP connection",
+        (false, SandboxNetwork::Open) => "the tests can reach the network",
+    };
+    format!("tests and agents: {writes}; {net}")
 }

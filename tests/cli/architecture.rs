@@ -156,6 +156,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "lib" | "main" => &["cli"],
         "cli" => &[
             "ops",
+            "sandbox",
             "pipeline",
             "ui",
             "config",
@@ -173,6 +174,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         ],
         "ops" => &[
             "pipeline",
+            "sandbox",
             "config",
             "edit",
             "forge",
@@ -188,6 +190,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
             "stage",
         ],
         "pipeline" => &[
+            "sandbox",
             "config",
             "edit",
             "forge",
@@ -210,6 +213,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "edit" => &[],
         "repomap" => &[],
         "testing" => &["env", "process", "redact"],
+        "sandbox" => &["env", "process"],
         "forge" => &["env", "process", "redact"],
         _ => &[],
     }

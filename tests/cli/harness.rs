@@ -122,6 +122,18 @@ impl TestRepo {
         for d in [&root, &home, &bin, &logs, &logs.join("prompts")] {
             std::fs::create_dir_all(d).expect("mkdir");
         }
+        // The scripted models, agents and test commands keep their logs outside the
+        // repository: contained programs may write there, as a real agent writes its own state.
+        let user_config = home.join(".config/git-orchestrate");
+        std::fs::create_dir_all(&user_config).expect("mkdir");
+        std::fs::write(
+            user_config.join("config.toml"),
+            format!(
+                "[sandbox]\nwritable = [\"{logs}\"]\nagent_writable = [\"{logs}\"]\n",
+                logs = logs.display()
+            ),
+        )
+        .expect("write the user configuration");
         TestRepo {
             dir,
             root,

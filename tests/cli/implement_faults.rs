@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::harness::*;
@@ -76,43 +76,31 @@ fn worktree_status(repo: &TestRepo) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Whether process `pid` still runs (a zombie waiting for a parent that never reaps it does
-/// not count: it runs nothing).
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat
-                .rsplit_once(") ")
-                .and_then(|(_, rest)| rest.chars().next());
-            state != Some('Z') && state != Some('X')
-        }
-        Err(_) => false,
-    }
+/// A shell loop in the background appending to `path` every 100 ms: alive while it writes.
+/// (A process id is no help: inside the sandbox's PID namespace `$$` is not the host's.)
+pub(crate) fn ticker(path: &Path) -> String {
+    format!(
+        "(while true; do echo tick >> \"{}\"; sleep 0.1; done) &",
+        path.display()
+    )
 }
 
-/// Wait up to 5 seconds for `pid` to be gone.
-#[track_caller]
-fn assert_gone(pid: i32) {
+/// Whatever wrote `path` stops within a second: its size no longer grows.
+pub(crate) fn assert_stopped(path: &Path) {
+    let size = || std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let start = Instant::now();
-    while alive(pid) && start.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(50));
+    loop {
+        let before = size();
+        std::thread::sleep(Duration::from_millis(400));
+        if size() == before {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{} is still being written",
+            path.display()
+        );
     }
-    assert!(!alive(pid), "process {pid} is still running");
-}
-
-fn read_pid(path: &Path) -> i32 {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
-/// The process group of `pid`.
-fn pgrp(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(") ")?;
-    rest.split_whitespace().nth(2)?.parse().ok()
 }
 
 /// Wait up to 60 seconds for `path` to exist; panics (after killing `child`) otherwise.
@@ -297,8 +285,8 @@ fn an_agents_change_to_a_protected_path_is_reverted_and_reported() {
 fn the_agent_has_its_credentials_and_the_test_command_does_not() {
     // The test command only records its environment: no proof is asked for.
     let (repo, issue) = agent_repo("", "require_proof = false\n");
-    let agent_env = repo.base().join("agent-env.txt");
-    let test_env = repo.base().join("test-env.txt");
+    let agent_env = repo.logs.join("agent-env.txt");
+    let test_env = repo.logs.join("test-env.txt");
     agent(
         &repo,
         "agent",
@@ -768,12 +756,12 @@ fn a_hanging_test_is_stopped_at_the_timeout_with_everything_it_started() {
         "pub fn verbose() -> bool {\n    true\n}\n",
     ) + PROVING_TEST;
     let (repo, issue) = impl_repo(&by_round(&[&hang, &unhang]), "test_timeout = \"2s\"\n");
-    let pid_file = repo.base().join("sleeper.pid");
+    let ticks = repo.logs.join("sleeper.ticks");
     check_with(
         &repo,
         &format!(
-            "if grep -q hang src/lib.rs; then\n  sleep 300 &\n  echo $! > \"{}\"\n  wait\nfi",
-            pid_file.display()
+            "if grep -q hang src/lib.rs; then\n  {}\n  wait\nfi",
+            ticker(&ticks)
         ),
     );
     let started = Instant::now();
@@ -782,7 +770,7 @@ fn a_hanging_test_is_stopped_at_the_timeout_with_everything_it_started() {
         .stderr_has("stopped at the timeout")
         .stderr_has("Attempt 2 of 4: the tests pass");
     assert!(started.elapsed() < Duration::from_secs(60));
-    assert_gone(read_pid(&pid_file));
+    assert_stopped(&ticks);
     let second = impl_prompt(&repo, 2);
     assert!(
         second.contains("`sh check.sh` failed (stopped at the timeout of 2s)"),
@@ -843,7 +831,8 @@ fn a_test_command_that_does_not_exist_blocks_at_the_baseline() {
 fn a_run_killed_during_an_attempt_leaves_work_the_next_run_saves() {
     let marker = "$LOG/agent-started";
     let body = format!(
-        "echo 'pub fn killed_attempt() {{}}' >> src/lib.rs\necho $$ > \"$LOG/agent.pid\"\ntouch \"{marker}\"\nsleep 300"
+        "echo 'pub fn killed_attempt() {{}}' >> src/lib.rs\n{}\ntouch \"{marker}\"\nsleep 300",
+        ticker(Path::new("$LOG/agent.ticks"))
     );
     let (repo, issue) = agent_repo(&body, "");
     let mut child = spawn(&repo, &["7", "--issue-file", &issue, "--until", "impl"]);
@@ -852,13 +841,9 @@ fn a_run_killed_during_an_attempt_leaves_work_the_next_run_saves() {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     let run = finish(child);
     assert_eq!(run.code, -1, "killed: {run:?}");
-    // The agent outlives a SIGKILL of its parent (its own process group): a user would find
-    // it running; the test stops it.
-    let agent_pid = read_pid(&repo.logs.join("agent.pid"));
-    if let Some(group) = pgrp(agent_pid) {
-        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
-    }
-    assert_gone(agent_pid);
+    // Nothing of the agent outlives a SIGKILL of git-orchestrate: the sandbox launcher and
+    // the PID namespace it made die with it.
+    assert_stopped(&repo.logs.join("agent.ticks"));
     assert_eq!(repo.rev(BRANCH), spec_commit);
 
     // Again, with a good text implementer.
@@ -903,13 +888,13 @@ fn a_run_killed_during_an_attempt_leaves_work_the_next_run_saves() {
 #[test]
 fn ctrl_c_while_the_tests_run_stops_them_and_leaves_the_branch_as_it_was() {
     let (repo, issue) = impl_repo(&by_round(&[GOOD_EDIT]), "");
-    let pid_file = repo.base().join("tests.pid");
-    let marker = repo.base().join("tests-started");
+    let ticks = repo.logs.join("tests.ticks");
+    let marker = repo.logs.join("tests-started");
     check_with(
         &repo,
         &format!(
-            "if grep -q verbose src/lib.rs; then\n  sleep 300 &\n  echo $! > \"{}\"\n  touch \"{}\"\n  wait\nfi",
-            pid_file.display(),
+            "if grep -q verbose src/lib.rs; then\n  {}\n  touch \"{}\"\n  wait\nfi",
+            ticker(&ticks),
             marker.display()
         ),
     );
@@ -921,7 +906,7 @@ fn ctrl_c_while_the_tests_run_stops_them_and_leaves_the_branch_as_it_was() {
     let run = finish(child);
     assert!(started.elapsed() < Duration::from_secs(20));
     run.expect_code(130);
-    assert_gone(read_pid(&pid_file));
+    assert_stopped(&ticks);
     assert_eq!(repo.rev(BRANCH), before);
     assert_eq!(repo.subjects(BRANCH)[0], SPEC_SUBJECT);
 }

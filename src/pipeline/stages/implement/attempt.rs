@@ -11,7 +11,7 @@ use super::report::{self, TestLine};
 use super::{DIFF_LIMIT, Implement, Judged, TestResultWire, fingerprint, guard, problem_lines};
 use crate::edit::{self, ProblemKind};
 use crate::git::FileChange;
-use crate::llm::LlmError;
+use crate::llm::{Contained, LlmError};
 use crate::pipeline::PipelineError;
 use crate::pipeline::events::{AttemptResult, RejectShape};
 use crate::stage::Role;
@@ -81,6 +81,29 @@ fn shape(rejected: &edit::Rejected) -> RejectShape {
 }
 
 impl Implement<'_, '_> {
+    /// How the agent is started: through the launcher, writing only where it must.
+    fn agent_contained(&self, root: &Path) -> Contained {
+        let (Some(containment), Some(tmp), Some(worktree)) =
+            (&self.containment, &self.tmp, &self.worktree)
+        else {
+            return Contained::default();
+        };
+        let command = self
+            .implementer
+            .strip_prefix("agent:")
+            .unwrap_or(&self.implementer);
+        Contained {
+            launcher: containment.agent(
+                root,
+                worktree.git_dir(),
+                &self.cx.objects_dir(),
+                tmp.path(),
+                command,
+            ),
+            tmpdir: Some(tmp.path().to_path_buf()),
+        }
+    }
+
     /// One attempt: the implementer changes the code, the change is judged, the tests run,
     /// a green run is proven.
     #[allow(clippy::too_many_arguments)]
@@ -110,9 +133,10 @@ impl Implement<'_, '_> {
         };
         let prompt = self.cx.prompt(template, &vars);
         let git_file = std::fs::read(root.join(".git")).ok();
+        let contained = self.agent_contained(root);
         let reply = match self
             .cx
-            .call_in(Role::Implementer, attempt, root, prompt)
+            .call_in(Role::Implementer, attempt, root, contained, prompt)
             .await
         {
             Ok(reply) => {

@@ -43,10 +43,12 @@ use crate::git::{FileChange, ObjectId, Worktree};
 use crate::pipeline::PipelineError;
 use crate::pipeline::branch::message::{TRAILER_ATTEMPTS, TRAILER_IMPLEMENTER, TRAILER_TESTS};
 use crate::pipeline::branch::{Message, StageState, Verdict};
+use crate::pipeline::contain::Containment;
 use crate::pipeline::context::{StageContext, interruptible};
 use crate::pipeline::events::{AttemptResult, Event, TestCheck, TestResult, TestSource};
 use crate::pipeline::plan::Start;
 use crate::repomap::{self, RepoMap};
+use crate::sandbox;
 use crate::stage::{Role, Stage};
 use crate::testing::{self, TestCommand, TestRun, TestStatus};
 use attempt::Said;
@@ -105,6 +107,10 @@ struct Implement<'r, 'a> {
     classifier: Classifier,
     worktree: Option<Worktree>,
     env: Vec<(OsString, OsString)>,
+    /// How tests and an agent are contained (decided when the stage starts working).
+    containment: Option<Containment>,
+    /// The private temporary directory (`TMPDIR`) of the attempts' tests and the agent.
+    tmp: Option<tempfile::TempDir>,
     report: Report,
     /// Whether a model was called (so a failure still commits what was paid for).
     paid: bool,
@@ -119,6 +125,10 @@ struct Implement<'r, 'a> {
     /// The checks of the attempt under way (the proof, the original tests), for its record.
     checks: Vec<CheckLine>,
 }
+
+/// What the implementer is told when an attempt's tests failed the way a missing network
+/// fails.
+const OFFLINE: &str = "Note: the tests run without network (sandbox.test_network is off); new dependencies must already be available, and a test may not reach other hosts. The failure below looks like a connection that was refused or a name that did not resolve.";
 
 /// A test run as the stage judges it (the baseline's is cached).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -248,6 +258,8 @@ impl<'r, 'a> Implement<'r, 'a> {
             classifier,
             worktree: None,
             env,
+            containment: None,
+            tmp: None,
             report,
             paid: false,
             last_fingerprint: fingerprint(&[]),
@@ -258,6 +270,18 @@ impl<'r, 'a> Implement<'r, 'a> {
     }
 
     async fn drive(&mut self, start: Start) -> Result<StageOutcome, PipelineError> {
+        let containment = self.cx.containment().await?;
+        self.cx.emit(containment.event());
+        self.containment = Some(containment);
+        self.tmp = Some(
+            tempfile::Builder::new()
+                .prefix("git-orchestrate-tmp-")
+                .tempdir()
+                .map_err(|source| PipelineError::Worktree {
+                    path: std::env::temp_dir(),
+                    source,
+                })?,
+        );
         let worktree = self.cx.prepare_worktree()?;
         let root = worktree.path().to_path_buf();
         self.worktree = Some(worktree);
@@ -450,13 +474,27 @@ impl<'r, 'a> Implement<'r, 'a> {
             check,
         });
         let interrupt = self.cx.interrupt();
+        // The baseline is the user's own code: it keeps the network and its writes are not
+        // confined. Every other run is of code a model changed.
+        let baseline_run = attempt.is_none() && check.is_none();
+        let mut env = self.env.clone();
+        let launcher = match (&self.containment, &self.tmp) {
+            (Some(containment), _) if baseline_run => containment.baseline(),
+            (Some(containment), Some(tmp)) => {
+                env.retain(|(name, _)| name != "TMPDIR");
+                env.push(("TMPDIR".into(), tmp.path().into()));
+                containment.tests(root, tmp.path(), &self.tests.command)
+            }
+            _ => Vec::new(),
+        };
         let run = interruptible(
             interrupt,
             testing::run(
                 &self.tests.command,
                 root,
-                self.env.clone(),
+                env,
                 self.settings.test_timeout,
+                launcher,
             ),
         )
         .await?
@@ -464,7 +502,18 @@ impl<'r, 'a> Implement<'r, 'a> {
             command: self.tests.command.clone(),
             source,
         })?;
-        let judged = judge(&run, baseline);
+        let mut judged = judge(&run, baseline);
+        let offline = self
+            .containment
+            .as_ref()
+            .is_some_and(Containment::tests_offline);
+        if !baseline_run
+            && offline
+            && !judged.green()
+            && sandbox::looks_like_blocked_network(&run.output_tail)
+        {
+            judged.feedback = format!("{}\n\n{}", OFFLINE, judged.feedback);
+        }
         self.cx.emit(Event::TestsFinished {
             attempt,
             command: self.tests.command.clone(),
