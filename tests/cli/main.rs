@@ -11,6 +11,7 @@ mod action;
 mod architecture;
 mod checkout;
 mod clean;
+mod contain;
 mod defaults;
 mod doctor;
 mod faults;
