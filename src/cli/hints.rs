@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::config::{ConfigError, Origin, redact_command};
+use crate::config::{ConfigError, Origin, SandboxMode, redact_command};
 use crate::forge::ForgeError;
 use crate::git::GitError;
 use crate::issue::IssueError;
@@ -615,6 +615,21 @@ pub fn doctor(problem: &crate::ops::doctor::Problem) -> Vec<String> {
         )],
         Problem::IssuesOff { .. } => vec![
             "turn issues on in the repository's settings, or give issues as files: --issue-file ISSUE.md".into(),
+        ],
+        Problem::Sandbox {
+            mode: SandboxMode::Required,
+        } => vec![
+            "Landlock needs Linux 5.13 or later with landlock in the lsm= boot list; network and process containment need user namespaces (sysctl kernel.unprivileged_userns_clone=1, or AppArmor's kernel.apparmor_restrict_unprivileged_userns=0)".into(),
+            "to run uncontained anyway, knowing what it means: sandbox.mode = \"auto\" or \"off\"".into(),
+        ],
+        Problem::Sandbox {
+            mode: SandboxMode::Off,
+        } => vec![
+            "contain model-written code where this machine allows: remove sandbox.mode, or set it to \"auto\"".into(),
+        ],
+        Problem::Sandbox { .. } => vec![
+            "Landlock needs Linux 5.13 or later with landlock in the lsm= boot list; network and process containment need user namespaces (sysctl kernel.unprivileged_userns_clone=1, or AppArmor's kernel.apparmor_restrict_unprivileged_userns=0)".into(),
+            "to refuse to run tests and agents with less: sandbox.mode = \"required\"".into(),
         ],
         Problem::NoTestCommand => vec![
             "name it: [stages.impl] test_command = \"make check\" (or stop before impl: --until spec)".into(),

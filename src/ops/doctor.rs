@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::OpenOptions;
-use crate::config::{self, Config, ConfigError, LoadOptions, ModelSpec};
+use crate::config::{self, Config, ConfigError, LoadOptions, ModelSpec, SandboxMode};
 use crate::env::Env;
 use crate::error_chain::chain;
 use crate::forge::token;
@@ -31,6 +31,7 @@ use crate::git::{self, GitError, GitVersion, Head, Repo};
 use crate::llm::defaults::{self, Defaults};
 use crate::llm::probe::{self, KeySource, ProbeError};
 use crate::llm::{LlmError, Role};
+use crate::pipeline::contain::Containment;
 use crate::pipeline::context::test_command;
 use crate::pipeline::local::lock::{LockFile, lock_files};
 use crate::pipeline::{PipelineError, Session};
@@ -132,6 +133,11 @@ pub enum Problem {
         repo: String,
     },
     NoTestCommand,
+    /// Tests and agents cannot be contained as `sandbox.mode` asks (`required`), or only
+    /// partly, or not at all (`auto`, `off`).
+    Sandbox {
+        mode: SandboxMode,
+    },
     StaleLock {
         issue: u64,
     },
@@ -277,6 +283,7 @@ pub async fn doctor(options: &DoctorOptions, env: &Env) -> Report {
     }
     if let Some(session) = &session {
         checks.push(test_command_check(session));
+        checks.push(sandbox_check(session).await);
         checks.extend(local_state(session));
     }
     Report { checks, redactor }
@@ -687,6 +694,63 @@ fn judge_access(repo: &RepoId, source: token::TokenSource, access: &RepoAccess) 
 }
 
 /// The test command a run would use, and whether its program is there. Tests are not run.
+/// What this machine offers for containing tests and agents, and what a run will do with it.
+async fn sandbox_check(session: &Session) -> Check {
+    let config = &session.config.sandbox;
+    let mode = config.mode.unwrap_or(SandboxMode::Auto);
+    let containment = match Containment::decide(config, &session.env).await {
+        Ok(containment) => containment,
+        Err(error) => {
+            return bad(
+                Level::Error,
+                "sandbox",
+                chain(&error),
+                Problem::Sandbox { mode },
+            );
+        }
+    };
+    if mode == SandboxMode::Off {
+        return bad(
+            Level::Warning,
+            "sandbox",
+            "sandbox.mode is \"off\": an attempt's tests and agent: programs run uncontained (the after-check still looks)",
+            Problem::Sandbox { mode },
+        );
+    }
+    let offer = containment.offer();
+    let landlock = match offer.landlock {
+        Some(abi) => format!("Landlock ABI {abi}"),
+        None => "no Landlock".into(),
+    };
+    let namespaces = match offer.namespaces {
+        true => "user namespaces",
+        false => "no user namespaces",
+    };
+    let network = match (config.test_network, containment.tests_offline()) {
+        (true, _) => "the tests may reach the network (sandbox.test_network)",
+        (false, true) => "an attempt's tests run without network",
+        (false, false) => "an attempt's tests can reach the network",
+    };
+    match offer.shortfall() {
+        None => ok(
+            "sandbox",
+            format!(
+                "{landlock}, {namespaces}: an attempt's tests and agent: programs write only the worktree, a private temp dir and their caches; {network}; nothing they start outlives them (sandbox.mode = \"{}\")",
+                mode.name()
+            ),
+        ),
+        Some(why) => bad(
+            Level::Warning,
+            "sandbox",
+            format!(
+                "{landlock}, {namespaces}: tests and agents run with less containment: {why}; {network} (sandbox.mode = \"{}\"; `git orchestrate action` requires full containment unless configured)",
+                mode.name()
+            ),
+            Problem::Sandbox { mode },
+        ),
+    }
+}
+
 fn test_command_check(session: &Session) -> Check {
     let repo = &session.repo;
     let command = match repo.head() {

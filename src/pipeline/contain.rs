@@ -86,6 +86,11 @@ impl Containment {
         Ok(containment)
     }
 
+    /// What the machine offers, as the launcher's probe found it.
+    pub fn offer(&self) -> &Offer {
+        &self.offer
+    }
+
     /// What the run says about it, once.
     pub fn event(&self) -> Event {
         let contained = self.launcher.is_some();

@@ -349,3 +349,40 @@ fn json_says_how_the_run_is_contained() {
     assert_eq!(event["network"], "namespace");
     assert_eq!(event["shortfall"], serde_json::Value::Null);
 }
+
+#[test]
+fn doctor_says_what_the_machine_offers_and_what_a_run_will_do() {
+    let (repo, _) = agent_repo(AGENT_GOOD, "");
+    let run = repo.run(&["doctor", "--offline"]);
+    assert!(
+        run.stderr.lines().chain(run.stdout.lines()).any(|l| l
+            .starts_with("✓ sandbox: Landlock ABI")
+            && l.contains("an attempt's tests run without network")),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+
+    let run = repo.run_env(
+        &[("GIT_ORCHESTRATE_SANDBOX_SIMULATE", "no-namespaces")],
+        &["doctor", "--offline"],
+    );
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("! sandbox: Landlock ABI")
+            && all.contains("no user namespaces: tests and agents run with less containment")
+            && all.contains("to refuse to run tests and agents with less: sandbox.mode = \"required\""),
+        "{all}"
+    );
+
+    let run = repo.run_env(
+        &[("GIT_ORCHESTRATE_SANDBOX_SIMULATE", "no-landlock")],
+        &["-c", "sandbox.mode=required", "doctor", "--offline"],
+    );
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_ne!(run.code, 0, "{all}");
+    assert!(
+        all.contains("✗ sandbox: sandbox.mode is \"required\", but agents and tests cannot be contained here: writes cannot be confined"),
+        "{all}"
+    );
+}
