@@ -10,6 +10,8 @@
 //! [`MASK`] and says what it found by variable name or token kind, never by value, so the
 //! run can tell the user which file held what.
 
+pub mod child_env;
+
 use std::borrow::Cow;
 use std::sync::LazyLock;
 

@@ -11,14 +11,13 @@
 //! read ([`feedback_tail`]), and a [`Signature`] to notice the same failure twice.
 
 mod detect;
-mod env;
 mod failures;
 mod feedback;
 mod passing;
 mod run;
 
+pub use crate::redact::child_env::test_environment;
 pub use detect::{TestCommand, TestSource, detect};
-pub use env::test_environment;
 pub use failures::{Failures, NewFailures, Runner};
 pub use feedback::{FEEDBACK_BYTES, FEEDBACK_LINES, Signature, feedback_tail, signature};
 pub use passing::passing;
