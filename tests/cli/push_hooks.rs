@@ -3,7 +3,7 @@
 //! run, and no model key in its environment. Pushed through the loopback GitHub of
 //! `github.rs` to a local bare repository.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::github::{BRANCH40, Hub, PR_URL, PULLS_PATH, TOKEN};
 use crate::harness::*;
@@ -26,11 +26,16 @@ fn hook_script(path: &Path, log: &Path, line: &str) {
 
 /// Run issue 40 to its pull request with `-c` settings, the GitHub token and model keys set.
 fn run_to_pr(hub: &Hub, settings: &[&str]) -> Run {
+    run_to_pr_with(hub, settings, &[])
+}
+
+fn run_to_pr_with(hub: &Hub, settings: &[&str], more: &[&str]) -> Run {
     let mut args: Vec<&str> = Vec::new();
     for setting in settings {
         args.extend(["-c", setting]);
     }
     args.extend(["40", "--no-input", "--no-gate-before-pr"]);
+    args.extend_from_slice(more);
     hub.run_env(
         &[
             ("GITHUB_TOKEN", TOKEN),
@@ -107,10 +112,11 @@ fn the_users_own_hook_runs_when_asked_and_sees_no_model_key() {
     assert!(!log.exists(), "a hook ran without github.push_hooks");
 }
 
-/// The user keeps their hooks outside the repository (`core.hooksPath`); a `cmd:` model (not
-/// contained: a model client keeps its own state) adds a `pre-push` there during the run.
-#[test]
-fn a_hook_added_during_the_run_does_not_run_even_when_hooks_are_asked_for() {
+/// A hub whose user keeps their hooks outside the repository (`core.hooksPath`), where the
+/// lld and spec drafter, a `cmd:` model (not contained: a model client keeps its own state),
+/// adds a `pre-push` during the run; the hooks directory, the planted hook and the log any
+/// hook writes to.
+fn hub_with_a_hook_planted_by_a_model() -> (Hub, PathBuf, PathBuf, PathBuf) {
     let hub = Hub::new();
     let hooks = hub.repo.base().join("my-hooks");
     let log = hub.repo.logs.join("hooks-ran");
@@ -118,7 +124,6 @@ fn a_hook_added_during_the_run_does_not_run_even_when_hooks_are_asked_for() {
     hub.repo
         .git(&["config", "core.hooksPath", &hooks.display().to_string()]);
     let planted = hooks.join("pre-push");
-    // The lld and spec drafter.
     hub.repo.model(
         "drafter",
         &format!(
@@ -128,6 +133,12 @@ fn a_hook_added_during_the_run_does_not_run_even_when_hooks_are_asked_for() {
             log = log.display(),
         ),
     );
+    (hub, hooks, planted, log)
+}
+
+#[test]
+fn a_hook_added_during_the_run_does_not_run_even_when_hooks_are_asked_for() {
+    let (hub, hooks, planted, log) = hub_with_a_hook_planted_by_a_model();
     let run = run_to_pr(&hub, &["github.push_hooks=true"]);
     assert_one_pull_request(&hub, &run);
     assert!(planted.exists(), "the drafter planted no hook");
@@ -136,4 +147,18 @@ fn a_hook_added_during_the_run_does_not_run_even_when_hooks_are_asked_for() {
         "warning: the push runs no hooks: `pre-push` changed in {} during the run",
         hooks.display()
     ));
+
+    // In --json, one event says so, whatever the number of pushes.
+    let (hub, hooks, _, log) = hub_with_a_hook_planted_by_a_model();
+    let run = run_to_pr_with(&hub, &["github.push_hooks=true"], &["--json"]);
+    run.expect_code(0);
+    assert!(!log.exists(), "a hook ran on the push");
+    let events = crate::schema::assert_events(&run, "a push whose hooks changed during the run");
+    let skipped: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "push_hooks_skipped")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{events:?}");
+    assert_eq!(skipped[0]["dir"], hooks.display().to_string());
+    assert_eq!(skipped[0]["changed"], serde_json::json!(["pre-push"]));
 }
