@@ -4,7 +4,8 @@
 //! The impl stage runs the repository's tests after every change a model makes and feeds the
 //! failures back. This module is everything about that command except the loop around it:
 //! which command ([`detect`], unless the configuration names one), what it may see
-//! ([`test_environment`]: the user's environment without credentials), how it runs ([`run`]:
+//! ([`test_environment`]: the user's environment without credentials, kept in
+//! [`crate::redact::child_env`] with the rule for model programs), how it runs ([`run`]:
 //! its own process group, a timeout, output kept within bounds whatever it prints), and what
 //! its output says: the failing tests by name ([`Failures`]), the passing ones where the runner
 //! names them ([`passing`]), a bounded text a model can
