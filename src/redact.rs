@@ -9,6 +9,11 @@
 //! `AIza…`, `xoxb-…`/`xoxp-…`, `Bearer …`, `https://user:pass@`). It replaces them with
 //! [`MASK`] and says what it found by variable name or token kind, never by value, so the
 //! run can tell the user which file held what.
+//!
+//! [`child_env`] keeps the other half of the rule: which of those variables the programs the
+//! tool starts may see.
+
+pub mod child_env;
 
 use std::borrow::Cow;
 use std::sync::LazyLock;

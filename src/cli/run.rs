@@ -13,7 +13,7 @@ use crate::llm::CallLimits;
 use crate::ops;
 use crate::pipeline::events::Summary;
 use crate::pipeline::io::NoInput;
-use crate::pipeline::{Event, EventSink, Interrupt, Outcome, RunIo, RunOptions};
+use crate::pipeline::{Event, EventSink, HooksAtStart, Interrupt, Outcome, RunIo, RunOptions};
 use crate::stage::{Gate, Stage};
 use crate::ui::{
     Ended, HumanRenderer, JsonRenderer, Lane, Lanes, TerminalGatekeeper, Ui, render_runs,
@@ -290,6 +290,7 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
         runtime: &runtime,
         interrupt: &interrupt,
         limits: CallLimits::new(),
+        hooks_at_start: std::sync::OnceLock::new(),
     };
     let exit = match issues.as_slice() {
         [issue] => runner.one(issue.clone(), None).0,
@@ -310,6 +311,8 @@ struct Runner<'a> {
     interrupt: &'a Interrupt,
     /// One set of provider slots for every issue (`providers.NAME.max_concurrent`).
     limits: CallLimits,
+    /// The hooks a push may run: the first session's, taken before any issue ran anything.
+    hooks_at_start: std::sync::OnceLock<HooksAtStart>,
     /// The options that matter to run an issue again, for advice.
     rerun: String,
 }
@@ -380,6 +383,10 @@ impl Runner<'_> {
         let run = || -> Result<Outcome, CliError> {
             let mut session = open_session(self.global, self.env, self.ui)?;
             session.limits = self.limits.clone();
+            session.hooks_at_start = self
+                .hooks_at_start
+                .get_or_init(|| session.hooks_at_start.clone())
+                .clone();
             let options = self.args.options(issue);
             Ok(self
                 .runtime

@@ -11,6 +11,7 @@
 mod commit;
 mod credential;
 mod history;
+mod hooks;
 mod identity;
 mod inspect;
 mod push;
@@ -26,9 +27,10 @@ use git2::{ErrorCode, Oid, Repository};
 
 pub use commit::{CommitRequest, FileChange, FileKind};
 pub use history::{CommitInfo, parse_trailers};
+pub use hooks::Hooks;
 pub use identity::Identity;
 pub use inspect::{GitVersion, Shape, version};
-pub use push::PushResult;
+pub use push::{PushOptions, PushResult};
 pub use worktree::{Prepared, Worktree};
 
 use crate::env::Env;

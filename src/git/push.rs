@@ -3,7 +3,10 @@
 //!
 //! A push (and the fetch of branches missing here) goes over the network, so it runs as the user's
 //! own `git push` would: their credential helpers, ssh configuration and `insteadOf`
-//! rewriting, and their `pre-push` hook. It is bounded like every program the tool starts
+//! rewriting. It runs their hooks (`pre-push`, `reference-transaction`) only when the caller
+//! says so ([`PushOptions::hooks`]; otherwise `core.hooksPath=/dev/null`, as for every other
+//! `git` the tool runs), and without the variables the caller names (the model keys). It is
+//! bounded like every program the tool starts
 //! ([`crate::process`]): its own process group, a timeout that stops the group, a bounded
 //! tail of stderr. It never prompts (`GIT_TERMINAL_PROMPT=0`): a credential helper or an ssh
 //! agent answers, or the push fails. It is never forced, so a branch someone else pushed to
@@ -22,6 +25,15 @@ const PUSH_STDOUT_LIMIT: usize = 64 * 1024;
 /// How many of the last stderr lines an error carries.
 const DETAIL_LINES: usize = 8;
 
+/// What a push may run and see.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PushOptions {
+    /// Run the repository's hooks (off: `core.hooksPath=/dev/null`).
+    pub hooks: bool,
+    /// Variables the push runs without.
+    pub without: Vec<String>,
+}
+
 /// What a push did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PushResult {
@@ -34,7 +46,8 @@ pub struct PushResult {
 impl Repo {
     /// Push `commit` to branch `branch` of `remote` (a remote's name or a URL), as
     /// `git push --porcelain REMOTE SHA:refs/heads/BRANCH`: never forced, so the remote branch
-    /// moves only forwards. No follow-tags: one ref goes, nothing else.
+    /// moves only forwards. No follow-tags: one ref goes, nothing else. Hooks run and
+    /// variables pass as `options` says.
     ///
     /// The future owns what it needs (it does not borrow the repository), so it can be held
     /// across awaits by a run that moves between threads. A push still running after `timeout`
@@ -46,10 +59,14 @@ impl Repo {
         commit: ObjectId,
         branch: &str,
         timeout: Duration,
+        options: &PushOptions,
     ) -> impl Future<Output = Result<PushResult>> + Send + 'static {
         let refspec = format!("{commit}:refs/heads/{branch}");
-        let command = self
-            .network_git()
+        let mut command = self.network_git_without(&options.without);
+        if !options.hooks {
+            command = command.args(["-c", "core.hooksPath=/dev/null"]);
+        }
+        let command = command
             .args(["push", "--porcelain", "--no-follow-tags", "--"])
             .arg(remote)
             .arg(&refspec)
@@ -364,7 +381,13 @@ mod tests {
         let repo = fx.repo();
         let first = fx.commit("a.txt", "a\n");
         let result = repo
-            .push("origin", first, "orchestrate/7-x", TIMEOUT)
+            .push(
+                "origin",
+                first,
+                "orchestrate/7-x",
+                TIMEOUT,
+                &PushOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -377,14 +400,26 @@ mod tests {
         assert_eq!(fx.remote_tip("orchestrate/7-x"), Some(first));
 
         let again = repo
-            .push("origin", first, "orchestrate/7-x", TIMEOUT)
+            .push(
+                "origin",
+                first,
+                "orchestrate/7-x",
+                TIMEOUT,
+                &PushOptions::default(),
+            )
             .await
             .unwrap();
         assert!(again.up_to_date, "{again:?}");
 
         let second = fx.commit("b.txt", "b\n");
         let forward = repo
-            .push("origin", second, "orchestrate/7-x", TIMEOUT)
+            .push(
+                "origin",
+                second,
+                "orchestrate/7-x",
+                TIMEOUT,
+                &PushOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -405,7 +440,9 @@ mod tests {
         let fx = Fixture::new();
         let repo = fx.repo();
         let base = fx.commit("a.txt", "a\n");
-        repo.push("origin", base, "feature", TIMEOUT).await.unwrap();
+        repo.push("origin", base, "feature", TIMEOUT, &PushOptions::default())
+            .await
+            .unwrap();
 
         // Someone else pushes to the branch from their own clone.
         let bare = fx.bare.to_str().unwrap().to_string();
@@ -415,7 +452,7 @@ mod tests {
 
         let ours = fx.commit("ours.txt", "ours\n");
         let error = repo
-            .push("origin", ours, "feature", TIMEOUT)
+            .push("origin", ours, "feature", TIMEOUT, &PushOptions::default())
             .await
             .unwrap_err();
         match &error {
@@ -437,7 +474,7 @@ mod tests {
         // With their commit fetched, git calls it a non-fast-forward: the same error.
         fx.git(&fx.root, &["fetch", "-q", "origin"]);
         let error = repo
-            .push("origin", ours, "feature", TIMEOUT)
+            .push("origin", ours, "feature", TIMEOUT, &PushOptions::default())
             .await
             .unwrap_err();
         assert!(
@@ -445,6 +482,58 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(fx.remote_tip("feature"), Some(theirs));
+    }
+
+    #[tokio::test]
+    async fn hooks_run_and_variables_pass_only_as_asked() {
+        use std::os::unix::fs::PermissionsExt;
+        let fx = Fixture::new();
+        let seen = fx.base.join("seen");
+        let hook = fx.root.join(".git/hooks/pre-push");
+        std::fs::write(
+            &hook,
+            format!(
+                "#!/bin/sh\necho \"key=${{MODEL_KEY:-none}}\" >> '{}'\n",
+                seen.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let env = Env::from_pairs(
+            fx.env
+                .pairs()
+                .map(|(k, v)| (k.to_os_string(), v.to_os_string()))
+                .chain([("MODEL_KEY".into(), "sk-model".into())]),
+        );
+        let repo = Repo::open(&fx.root, &env).unwrap();
+        let seen_now = || std::fs::read_to_string(&seen).unwrap_or_default();
+
+        let first = fx.commit("a.txt", "a\n");
+        repo.push("origin", first, "main", TIMEOUT, &PushOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(seen_now(), "", "a hook ran on a push without hooks");
+        assert_eq!(fx.remote_tip("main"), Some(first));
+
+        let second = fx.commit("b.txt", "b\n");
+        let guarded = PushOptions {
+            hooks: true,
+            without: vec!["MODEL_KEY".into()],
+        };
+        repo.push("origin", second, "main", TIMEOUT, &guarded)
+            .await
+            .unwrap();
+        assert_eq!(seen_now(), "key=none\n");
+
+        let third = fx.commit("c.txt", "c\n");
+        let open = PushOptions {
+            hooks: true,
+            without: Vec::new(),
+        };
+        repo.push("origin", third, "main", TIMEOUT, &open)
+            .await
+            .unwrap();
+        assert_eq!(seen_now(), "key=none\nkey=sk-model\n");
     }
 
     #[tokio::test]
@@ -461,7 +550,10 @@ mod tests {
 
         let repo = fx.repo();
         let tip = repo.branch_tip("main").unwrap().unwrap();
-        let error = repo.push("origin", tip, "main", TIMEOUT).await.unwrap_err();
+        let error = repo
+            .push("origin", tip, "main", TIMEOUT, &PushOptions::default())
+            .await
+            .unwrap_err();
         match &error {
             GitError::PushRefused {
                 branch,
@@ -495,7 +587,13 @@ mod tests {
         let tip = repo.branch_tip("main").unwrap().unwrap();
         let started = Instant::now();
         let error = repo
-            .push("origin", tip, "main", Duration::from_secs(1))
+            .push(
+                "origin",
+                tip,
+                "main",
+                Duration::from_secs(1),
+                &PushOptions::default(),
+            )
             .await
             .unwrap_err();
         assert!(
@@ -512,7 +610,7 @@ mod tests {
         let repo = fx.repo();
         let tip = repo.branch_tip("main").unwrap().unwrap();
         let error = repo
-            .push("upstream", tip, "main", TIMEOUT)
+            .push("upstream", tip, "main", TIMEOUT, &PushOptions::default())
             .await
             .unwrap_err();
         match &error {
@@ -537,7 +635,10 @@ mod tests {
         assert_eq!(repo.remote_names().unwrap(), vec!["origin".to_string()]);
 
         let tip = repo.branch_tip("main").unwrap().unwrap();
-        let result = repo.push("origin", tip, "main", TIMEOUT).await.unwrap();
+        let result = repo
+            .push("origin", tip, "main", TIMEOUT, &PushOptions::default())
+            .await
+            .unwrap();
         assert!(result.created, "{result:?}");
         assert_eq!(fx.remote_tip("main"), Some(tip));
     }
@@ -548,7 +649,7 @@ mod tests {
         let fx = Fixture::new();
         let repo = fx.repo();
         let tip = repo.branch_tip("main").unwrap().unwrap();
-        let push = repo.push("origin", tip, "main", TIMEOUT);
+        let push = repo.push("origin", tip, "main", TIMEOUT, &PushOptions::default());
         drop(repo);
         assert_send(&push);
     }

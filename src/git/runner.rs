@@ -7,8 +7,8 @@
 //! is bookkeeping, not a user's checkout or commit.
 //!
 //! Commands that reach a remote (push, asking a credential helper) are different: they run as
-//! the user's own would, hooks included, but bounded, through [`crate::process`]
-//! ([`Repo::network_git`]).
+//! the user's own would, but bounded, through [`crate::process`] ([`Repo::network_git`]); a
+//! push runs the user's hooks only when asked to (see `push.rs`).
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -38,9 +38,18 @@ pub(crate) struct GitCall<'a> {
     located_by_dir: bool,
     args: Vec<OsString>,
     vars: Vec<(&'static str, OsString)>,
+    /// Leave `core.hooksPath` as configured: to ask git where the hooks are, never to run one.
+    hooks_as_configured: bool,
 }
 
 impl<'a> GitCall<'a> {
+    /// Leave `core.hooksPath` as the user configured it, for a command that reads where the
+    /// hooks are (`rev-parse --git-path hooks`) and runs none.
+    pub(crate) fn hooks_as_configured(mut self) -> GitCall<'a> {
+        self.hooks_as_configured = true;
+        self
+    }
+
     pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> GitCall<'a> {
         self.args.push(arg.as_ref().to_os_string());
         self
@@ -61,9 +70,11 @@ impl<'a> GitCall<'a> {
         command
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.dir)
-            .args(["-c", "core.hooksPath=/dev/null"])
-            .args(&self.args);
+            .current_dir(self.dir);
+        if !self.hooks_as_configured {
+            command.args(["-c", "core.hooksPath=/dev/null"]);
+        }
+        command.args(&self.args);
         if self.located_by_dir {
             for name in LOCATING_VARS {
                 command.env_remove(name);
@@ -110,15 +121,19 @@ impl<'a> GitCall<'a> {
 impl Repo {
     /// Run `git ARGS` in the repository and return its trimmed standard output.
     pub(crate) fn git(&self, args: &[&str]) -> Result<String> {
+        self.git_here().args(args).text()
+    }
+
+    /// `git` in the repository's run directory, as [`Repo::git`] runs it, to build on.
+    pub(crate) fn git_here(&self) -> GitCall<'_> {
         GitCall {
             env: &self.child_env,
             dir: self.run_dir(),
             located_by_dir: false,
             args: Vec::new(),
             vars: Vec::new(),
+            hooks_as_configured: false,
         }
-        .args(args)
-        .text()
     }
 
     /// `git` run in `dir`, a directory of this repository (a worktree, or the git directory),
@@ -137,9 +152,18 @@ impl Repo {
     /// prompt on the terminal (`GIT_TERMINAL_PROMPT=0`). In its own process group, so the
     /// caller's timeout stops ssh and credential helpers with it.
     pub(crate) fn network_git(&self) -> crate::process::Command {
+        self.network_git_without(&[])
+    }
+
+    /// [`Repo::network_git`] without the variables named in `without`.
+    pub(crate) fn network_git_without(&self, without: &[String]) -> crate::process::Command {
+        let kept = self
+            .child_env
+            .iter()
+            .filter(|(name, _)| !without.iter().any(|w| name.as_os_str() == OsStr::new(w)));
         crate::process::Command::new("git")
             .env_clear()
-            .envs(self.child_env().iter().cloned())
+            .envs(kept.cloned())
             .env("GIT_TERMINAL_PROMPT", "0")
             .current_dir(self.run_dir())
     }
@@ -161,5 +185,6 @@ pub(crate) fn git_in<'a>(env: &'a [(OsString, OsString)], dir: &'a Path) -> GitC
         located_by_dir: true,
         args: Vec::new(),
         vars: Vec::new(),
+        hooks_as_configured: false,
     }
 }

@@ -7,6 +7,10 @@
 //! is left running. A program that exits while a background child it started still holds
 //! stdout open is answered with what it printed; the child is killed after a short grace.
 //!
+//! The program sees the environment it is built with ([`CmdModel::with_env`]: the user's
+//! without GitHub tokens and credentials that are not its model keys, chosen by
+//! [`crate::redact::child_env::program_environment`]), never more of this process's.
+//!
 //! The `agent:` provider is the same, except that the program runs in the directory the
 //! request names (the worktree), edits files there itself, and may print nothing: its
 //! work is judged by the files it changed, not by its reply.
@@ -15,6 +19,7 @@
 //! a program printing more is reported as an error naming the limit, never cut silently. It
 //! must be UTF-8: anything else is an error, never a document decoded lossily.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +39,8 @@ pub struct CmdModel {
     workdir: PathBuf,
     /// An `agent:` program: runs in the request's directory and may print nothing.
     agent: bool,
+    /// Every variable the program sees, besides the `ORCHESTRATE_*` ones.
+    env: Vec<(OsString, OsString)>,
 }
 
 impl CmdModel {
@@ -43,6 +50,7 @@ impl CmdModel {
             timeout,
             workdir,
             agent: false,
+            env: Vec::new(),
         }
     }
 
@@ -51,6 +59,11 @@ impl CmdModel {
             agent: true,
             ..CmdModel::new(command, timeout, workdir)
         }
+    }
+
+    /// Run the program with exactly these variables (and the `ORCHESTRATE_*` ones).
+    pub fn with_env(self, env: Vec<(OsString, OsString)>) -> CmdModel {
+        CmdModel { env, ..self }
     }
 
     /// The model as messages name it, with secrets in the command masked.
@@ -64,7 +77,10 @@ impl CmdModel {
             (Some(dir), true) => dir,
             _ => &self.workdir,
         };
-        let mut command = process::Command::shell(&self.command).current_dir(dir);
+        let mut command = process::Command::shell(&self.command)
+            .current_dir(dir)
+            .env_clear()
+            .envs(self.env.iter().cloned());
         if self.agent {
             command = command.via(request.contained.launcher.clone());
             if let Some(tmp) = &request.contained.tmpdir {

@@ -33,6 +33,7 @@ use serde::Serialize;
 use crate::config::{ModelSpec, ProviderConfig, ProviderKind};
 use crate::env::Env;
 use crate::redact::Redactor;
+use crate::redact::child_env::program_environment;
 
 pub use crate::stage::Role;
 pub use error::{FailureClass, LlmError};
@@ -159,6 +160,11 @@ pub struct ModelContext {
     pub tapes: Option<Arc<Tapes>>,
     /// How many calls each provider takes at once, shared with the other runs of this process.
     pub limits: CallLimits,
+    /// Each configured provider's `api_key_env`: model keys a `cmd:` or `agent:` program
+    /// may see.
+    pub key_variables: Vec<String>,
+    /// `sandbox.agent_env`: variables those programs see whatever they look like.
+    pub agent_env: Vec<String>,
 }
 
 impl ModelContext {
@@ -172,7 +178,14 @@ impl ModelContext {
             http,
             tapes,
             limits: CallLimits::new(),
+            key_variables: Vec::new(),
+            agent_env: Vec::new(),
         })
+    }
+
+    /// What a `cmd:` or `agent:` program running `command` sees of the environment.
+    fn program_env(&self, command: &str) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+        program_environment(&self.env, command, &self.key_variables, &self.agent_env).0
     }
 }
 
@@ -241,11 +254,10 @@ pub fn build(
     let spec = spec.clone();
     let replaying = ctx.tapes.as_ref().is_some_and(|t| t.is_replay());
     let model: Box<dyn Model> = match spec.kind {
-        ProviderKind::Cmd => Box::new(cmd::CmdModel::new(
-            spec.model.clone(),
-            provider.timeout,
-            ctx.workdir.clone(),
-        )),
+        ProviderKind::Cmd => Box::new(
+            cmd::CmdModel::new(spec.model.clone(), provider.timeout, ctx.workdir.clone())
+                .with_env(ctx.program_env(&spec.model)),
+        ),
         ProviderKind::Anthropic => Box::new(anthropic::Anthropic::new(
             &spec,
             provider,
@@ -265,11 +277,10 @@ pub fn build(
             ctx.http.clone(),
         )),
         ProviderKind::Ollama => Box::new(ollama::Ollama::new(&spec, provider, ctx.http.clone())),
-        ProviderKind::Agent => Box::new(cmd::CmdModel::agent(
-            spec.model.clone(),
-            provider.timeout,
-            ctx.workdir.clone(),
-        )),
+        ProviderKind::Agent => Box::new(
+            cmd::CmdModel::agent(spec.model.clone(), provider.timeout, ctx.workdir.clone())
+                .with_env(ctx.program_env(&spec.model)),
+        ),
     };
     // An agent's work is the files it edits, which a recording cannot replay.
     let model = match &ctx.tapes {

@@ -315,7 +315,7 @@ pub async fn act(
         Err(error) => {
             // What this job committed (a person's decision, drafts that were paid for) is
             // only in this runner's clone: push it, or the next job starts without it.
-            return Err(match push_branch(&session, &remote, issue).await {
+            return Err(match push_branch(&session, &remote, issue, io).await {
                 Ok(_) => error.into(),
                 Err(push) => ActionError::NotPushed {
                     run: Box::new(error),
@@ -332,7 +332,7 @@ pub async fn act(
     };
     let body = match &acted.outcome {
         Outcome::Waiting { gate } => {
-            let branch = push_branch(&session, &remote, issue).await?;
+            let branch = push_branch(&session, &remote, issue, io).await?;
             let body = gate_comment(
                 &session,
                 &target.host.web,
@@ -345,7 +345,7 @@ pub async fn act(
             body
         }
         Outcome::Blocked { stage, reason, .. } => {
-            let branch = push_branch(&session, &remote, issue).await?;
+            let branch = push_branch(&session, &remote, issue, io).await?;
             let body = blocked_comment(
                 &target.host.web,
                 &target.repo,
@@ -358,7 +358,7 @@ pub async fn act(
         }
         Outcome::Interrupted => {
             // The job is being cancelled: what was committed before the stop goes up first.
-            acted.pushed = push_branch(&session, &remote, issue).await?;
+            acted.pushed = push_branch(&session, &remote, issue, io).await?;
             return Ok(acted);
         }
         // The `pr` stage pushed the branch and linked the issue.
@@ -397,12 +397,14 @@ async fn fetch_branch(session: &Session, remote: &str, issue: u64) -> Result<(),
         .await?)
 }
 
-/// Push the issue's branch to `remote` (never forced), under the issue's lock; its name, or
-/// `None` when the run made no branch (it blocked before its first commit).
+/// Push the issue's branch to `remote` (never forced, hooks and model keys as for the `pr`
+/// stage), under the issue's lock; its name, or `None` when the run made no branch (it
+/// blocked before its first commit).
 async fn push_branch(
     session: &Session,
     remote: &str,
     issue: u64,
+    io: &RunIo<'_>,
 ) -> Result<Option<String>, PipelineError> {
     let prefix = &session.config.orchestrator.branch_prefix;
     let Some(existing) = IssueBranch::existing(&session.repo, prefix, issue)? else {
@@ -411,9 +413,13 @@ async fn push_branch(
     let claimed = claim(session, issue, existing, true)?;
     let branch = claimed.branch;
     let timeout = session.config.github.push_timeout;
+    let (options, skipped) = crate::pipeline::push::options(session);
+    if let Some(skipped) = skipped {
+        io.events.emit(skipped);
+    }
     session
         .repo
-        .push(remote, branch.head(), &branch.name, timeout)
+        .push(remote, branch.head(), &branch.name, timeout, &options)
         .await?;
     Ok(Some(branch.name))
 }

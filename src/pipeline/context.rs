@@ -57,6 +57,9 @@ pub struct RunState {
     /// The branch a pull request goes into: `--base`, else the branch checked out when the
     /// run started.
     pub pr_base: Option<String>,
+    /// The run said its pushes leave out hooks that changed ([`Event::PushHooksSkipped`]):
+    /// once is enough.
+    pub push_hooks_skipped: bool,
 }
 
 impl RunState {
@@ -550,6 +553,13 @@ impl<'a> StageContext<'a> {
     /// Push `commit` to `remote` as the issue branch: never forced, within
     /// `github.push_timeout`, raced against Ctrl-C; said before and after.
     pub async fn push(&mut self, remote: &str, commit: ObjectId) -> Result<(), PipelineError> {
+        let (options, skipped) = super::push::options(&self.run.session);
+        if let Some(skipped) = skipped
+            && !self.run.push_hooks_skipped
+        {
+            self.run.push_hooks_skipped = true;
+            self.emit(skipped);
+        }
         let branch = &self.run.branch.name;
         let timeout = self.run.session.config.github.push_timeout;
         self.emit(Event::Pushing {
@@ -557,7 +567,11 @@ impl<'a> StageContext<'a> {
             branch: branch.clone(),
             commit: commit.short(),
         });
-        let push = self.run.session.repo.push(remote, commit, branch, timeout);
+        let push = self
+            .run
+            .session
+            .repo
+            .push(remote, commit, branch, timeout, &options);
         let pushed = interruptible(self.io.interrupt, push).await??;
         self.emit(Event::Pushed {
             remote: remote.to_string(),

@@ -242,6 +242,15 @@ pub enum Event {
         branch: String,
         commit: String,
     },
+    /// The push runs without the repository's hooks although `github.push_hooks` asks for
+    /// them: they changed since the run started. `changed` names the paths under `dir` (the
+    /// hooks directory at push time) that appeared, changed or went, or the hooks directory
+    /// of the start when `core.hooksPath` now names another; it is empty, and `dir` may be
+    /// unknown, when the hooks could not be read.
+    PushHooksSkipped {
+        dir: Option<String>,
+        changed: Vec<String>,
+    },
     /// The push finished (`up_to_date`: the remote had it already).
     Pushed {
         remote: String,

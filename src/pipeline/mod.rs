@@ -22,6 +22,7 @@ pub mod local;
 pub mod models;
 pub mod plan;
 pub mod prompts;
+pub mod push;
 pub mod run;
 pub mod spend;
 pub mod stages;
@@ -58,7 +59,14 @@ pub struct Session {
     pub redactor: Redactor,
     /// How many calls each provider takes at once; runs side by side share one.
     pub limits: CallLimits,
+    /// The hooks a push would run, as they were when the session opened (only read with
+    /// `github.push_hooks`; `None` otherwise, or when they could not be read). Runs side by
+    /// side share the first one's, taken before any of them ran anything.
+    pub hooks_at_start: HooksAtStart,
 }
+
+/// See [`Session::hooks_at_start`].
+pub type HooksAtStart = Option<std::sync::Arc<crate::git::Hooks>>;
 
 impl Session {
     pub fn new(repo: Repo, config: Config, env: Env) -> Session {
@@ -70,6 +78,10 @@ impl Session {
                 .values()
                 .filter_map(|p| p.api_key_env.clone()),
         );
+        let hooks_at_start = match config.github.push_hooks {
+            true => repo.hooks().ok().map(std::sync::Arc::new),
+            false => None,
+        };
         Session {
             repo,
             config,
@@ -77,7 +89,18 @@ impl Session {
             state,
             redactor,
             limits: CallLimits::new(),
+            hooks_at_start,
         }
+    }
+
+    /// Each configured provider's `api_key_env`: the variables that hold model keys here,
+    /// besides the vendors' own.
+    pub fn key_variables(&self) -> Vec<String> {
+        self.config
+            .providers
+            .values()
+            .filter_map(|p| p.api_key_env.clone())
+            .collect()
     }
 }
 

@@ -96,6 +96,8 @@ pub async fn run(
     }
     let mut ctx = ModelContext::new(workdir, session.env.clone(), session.redactor.clone())?;
     ctx.limits = session.limits.clone();
+    ctx.key_variables = session.key_variables();
+    ctx.agent_env = session.config.sandbox.agent_env.clone();
     let mut ledger = Ledger::new(
         PriceBook::new(&session.config.prices),
         session.config.budget.clone(),
@@ -159,6 +161,7 @@ pub async fn run(
             repo_context: None,
             github,
             pr_base,
+            push_hooks_skipped: false,
         },
         gates,
         opts,

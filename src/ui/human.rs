@@ -889,6 +889,25 @@ impl EventSink for HumanRenderer<'_> {
                     ));
                 }
             }
+            Event::PushHooksSkipped { dir, changed } => {
+                let moved = changed
+                    .iter()
+                    .any(|c| std::path::Path::new(c).is_absolute());
+                let why = match dir {
+                    Some(dir) if moved => {
+                        format!("core.hooksPath changed during the run (hooks now in {dir})")
+                    }
+                    Some(dir) if !changed.is_empty() => {
+                        let names: Vec<String> = changed.iter().map(|c| format!("`{c}`")).collect();
+                        format!("{} changed in {dir} during the run", names.join(", "))
+                    }
+                    _ => "its hooks could not be compared with those there when the run started"
+                        .to_string(),
+                };
+                self.warn(&format!(
+                    "the push runs no hooks: {why}; github.push_hooks runs only the hooks there when the run started"
+                ));
+            }
             Event::Pushing { remote, branch, .. } => {
                 self.start_spinner(format!("pushing {branch} to {remote}"));
             }

@@ -262,13 +262,13 @@ fn an_attempts_tests_have_no_network_and_write_only_the_worktree_but_the_baselin
 #[test]
 fn nothing_the_tests_or_the_agent_detach_outlives_the_attempt() {
     let body = format!(
-        "(setsid sh -c 'while true; do echo t >> \"$TEST_LOGS/agent.ticks\"; sleep 0.1; done' &)\n{AGENT_GOOD}"
+        "(setsid sh -c 'while true; do echo t >> \"$TEST_LOGS/agent.ticks\"; sleep 0.1; done' &)\nwhile [ ! -s \"$TEST_LOGS/agent.ticks\" ]; do sleep 0.05; done\n{AGENT_GOOD}"
     );
     let (repo, issue) = agent_repo(&body, "");
     repo.write(
         "check.sh",
         &format!(
-            "#!/bin/sh\nif grep -q verbose src/lib.rs; then\n  (setsid sh -c 'while true; do echo t >> \"$TEST_LOGS/tests.ticks\"; sleep 0.1; done' &)\nfi\n{}",
+            "#!/bin/sh\nif grep -q verbose src/lib.rs; then\n  (setsid sh -c 'while true; do echo t >> \"$TEST_LOGS/tests.ticks\"; sleep 0.1; done' &)\n  while [ ! -s \"$TEST_LOGS/tests.ticks\" ]; do sleep 0.05; done\nfi\n{}",
             CHECK.trim_start_matches("#!/bin/sh\n")
         ),
     );
@@ -355,9 +355,11 @@ fn doctor_says_what_the_machine_offers_and_what_a_run_will_do() {
     let (repo, _) = agent_repo(AGENT_GOOD, "");
     let run = repo.run(&["doctor", "--offline"]);
     assert!(
-        run.stderr.lines().chain(run.stdout.lines()).any(|l| l
-            .starts_with("✓ sandbox: Landlock ABI")
-            && l.contains("an attempt's tests run without network")),
+        run.stderr
+            .lines()
+            .chain(run.stdout.lines())
+            .any(|l| l.starts_with("✓ sandbox: Landlock ABI")
+                && l.contains("an attempt's tests run without network")),
         "{}{}",
         run.stdout,
         run.stderr
@@ -371,7 +373,9 @@ fn doctor_says_what_the_machine_offers_and_what_a_run_will_do() {
     assert!(
         all.contains("! sandbox: Landlock ABI")
             && all.contains("no user namespaces: tests and agents run with less containment")
-            && all.contains("to refuse to run tests and agents with less: sandbox.mode = \"required\""),
+            && all.contains(
+                "to refuse to run tests and agents with less: sandbox.mode = \"required\""
+            ),
         "{all}"
     );
 

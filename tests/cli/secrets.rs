@@ -126,6 +126,10 @@ const GITHUB: &str = "ghp_probeSECRET9z8y7x";
 const PASSWORD: &str = "hunter2-hunter2-probe";
 const SECRETS: [&str; 3] = [ANTHROPIC, GITHUB, PASSWORD];
 
+/// Lets model programs see the credentials below that are not model keys (they would not,
+/// otherwise), so that what they print holds every kind of secret.
+const SEE_ALL: &str = "[sandbox]\nagent_env = [\"GITHUB_TOKEN\", \"DEPLOY_PASSWORD\"]\n";
+
 /// The credentials a user's shell might hold.
 fn credentials() -> [(&'static str, &'static str); 3] {
     [
@@ -142,7 +146,8 @@ fn assert_no_secret(text: &str, what: &str) {
     }
 }
 
-/// A repository whose drafter and reviewer print the environment into their replies.
+/// A repository whose drafter and reviewer print the environment into their replies, and see
+/// every credential of [`credentials`] ([`SEE_ALL`]).
 fn leaky_models() -> (TestRepo, String) {
     let repo = TestRepo::new();
     let drafter = repo.model(
@@ -153,7 +158,7 @@ fn leaky_models() -> (TestRepo, String) {
         "reviewer",
         &format!("env\ncat <<'REPLY'\n{}\nREPLY", crate::harness::approved()),
     );
-    repo.config_models(&drafter, &reviewer, "");
+    repo.config_models(&drafter, &reviewer, SEE_ALL);
     let issue = repo.default_issue();
     (repo, issue)
 }
@@ -309,7 +314,7 @@ fn an_error_that_quotes_a_secret_is_shown_masked() {
     let repo = TestRepo::new();
     let drafter = repo.model("drafter", "env >&2\nexit 3");
     let reviewer = repo.reviewer("reviewer", &[crate::harness::approved()]);
-    repo.config_models(&drafter, &reviewer, "");
+    repo.config_models(&drafter, &reviewer, SEE_ALL);
     let issue = repo.default_issue();
     let run = repo.run_env(
         &credentials(),
