@@ -86,7 +86,12 @@ fn outer(args: &Args) -> Result<Launched, LaunchError> {
         return Ok(Launched::Signal(Signal::SIGKILL as i32));
     }
     prctl::set_child_subreaper(true).map_err(|e| setup("PR_SET_CHILD_SUBREAPER", e))?;
-    let namespaces = args.namespaces && enter_namespaces(!args.network).is_ok();
+    // The caller asks for namespaces only where the probe made them: failing now is an error,
+    // never a quietly weaker sandbox.
+    if args.namespaces {
+        enter_namespaces(!args.network).map_err(LaunchError::Setup)?;
+    }
+    let namespaces = args.namespaces;
     if args.landlock {
         confine(&args.write, !args.network && !namespaces).map_err(LaunchError::Setup)?;
     }

@@ -391,3 +391,38 @@ fn an_event_from_another_repository_is_refused() {
         .stderr_has("github.repo");
     assert!(hub.repo.calls().is_empty());
 }
+
+#[test]
+fn the_job_refuses_to_run_tests_uncontained_unless_the_configuration_allows_it() {
+    let hub = hub();
+    let file = event(&hub, "issues-labeled.json", |_| {});
+    let refused = hub.run_env(
+        &[
+            ("GITHUB_TOKEN", TOKEN),
+            ("GITHUB_EVENT_NAME", "issues"),
+            ("GITHUB_EVENT_PATH", file.to_str().unwrap()),
+            ("GIT_ORCHESTRATE_SANDBOX_SIMULATE", "no-landlock"),
+        ],
+        &["action"],
+    );
+    assert_ne!(refused.code, 0, "{}", refused.stderr);
+    refused
+        .stderr_has("sandbox.mode is \"required\", but agents and tests cannot be contained here");
+    assert!(impl_calls(&hub.repo).is_empty());
+
+    // The repository's configuration decides otherwise: the job runs, and says so.
+    let config = hub.repo.read(".orchestrate.toml");
+    hub.repo
+        .config(&format!("{config}\n[sandbox]\nmode = \"auto\"\n"));
+    let run = hub.run_env(
+        &[
+            ("GITHUB_TOKEN", TOKEN),
+            ("GITHUB_EVENT_NAME", "issues"),
+            ("GITHUB_EVENT_PATH", file.to_str().unwrap()),
+            ("GIT_ORCHESTRATE_SANDBOX_SIMULATE", "no-landlock"),
+        ],
+        &["action"],
+    );
+    run.expect_code(0)
+        .stderr_has("warning: tests and agents run uncontained");
+}
