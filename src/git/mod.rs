@@ -15,6 +15,7 @@ mod identity;
 mod inspect;
 mod push;
 mod runner;
+mod snapshot;
 #[cfg(test)]
 mod test_support;
 mod worktree;
@@ -29,6 +30,7 @@ pub use history::{CommitInfo, parse_trailers};
 pub use identity::Identity;
 pub use inspect::{GitVersion, Shape, version};
 pub use push::PushResult;
+pub use snapshot::{Found, How, Place, Snapshot};
 pub use worktree::{Prepared, Worktree};
 
 use crate::env::Env;

@@ -121,6 +121,18 @@ impl Repo {
         .text()
     }
 
+    /// `git` run in the repository's run directory as the user's own would find it (`GIT_DIR`
+    /// and `GIT_INDEX_FILE` honoured), for reading the user's checkout.
+    pub(crate) fn git_here(&self) -> GitCall<'_> {
+        GitCall {
+            env: &self.child_env,
+            dir: self.run_dir(),
+            located_by_dir: false,
+            args: Vec::new(),
+            vars: Vec::new(),
+        }
+    }
+
     /// `git` run in `dir`, a directory of this repository (a worktree, or the git directory),
     /// which alone tells git the repository, work tree and index.
     pub(crate) fn git_in<'a>(&'a self, dir: &'a Path) -> GitCall<'a> {

@@ -11,6 +11,7 @@ mod action;
 mod architecture;
 mod checkout;
 mod clean;
+mod contained;
 mod defaults;
 mod doctor;
 mod faults;

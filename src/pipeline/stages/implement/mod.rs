@@ -44,7 +44,9 @@ use crate::pipeline::PipelineError;
 use crate::pipeline::branch::message::{TRAILER_ATTEMPTS, TRAILER_IMPLEMENTER, TRAILER_TESTS};
 use crate::pipeline::branch::{Message, StageState, Verdict};
 use crate::pipeline::context::{StageContext, interruptible};
-use crate::pipeline::events::{AttemptResult, Event, TestCheck, TestResult, TestSource};
+use crate::pipeline::events::{
+    AttemptResult, ContainedBy, ContainedChange, Event, TestCheck, TestResult, TestSource,
+};
 use crate::pipeline::plan::Start;
 use crate::repomap::{self, RepoMap};
 use crate::stage::{Role, Stage};
@@ -118,6 +120,9 @@ struct Implement<'r, 'a> {
     written: BTreeSet<String>,
     /// The checks of the attempt under way (the proof, the original tests), for its record.
     checks: Vec<CheckLine>,
+    /// What the test runs of the attempt under way (or the baseline) changed in the user's
+    /// repository outside the worktree: the attempt fails for it.
+    escaped: Vec<ContainedChange>,
 }
 
 /// A test run as the stage judges it (the baseline's is cached).
@@ -254,6 +259,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             test_output: BTreeSet::new(),
             written: BTreeSet::new(),
             checks: Vec::new(),
+            escaped: Vec::new(),
         })
     }
 
@@ -264,6 +270,10 @@ impl<'r, 'a> Implement<'r, 'a> {
 
         let baseline = self.baseline(&root).await?;
         self.report.baseline = Some(baseline.line());
+        if !self.escaped.is_empty() {
+            let escaped = std::mem::take(&mut self.escaped);
+            return self.block(blocked::baseline_contained(&escaped));
+        }
         match baseline.result {
             TestResultWire::Passed => {}
             TestResultWire::NotFound => {
@@ -423,10 +433,12 @@ impl<'r, 'a> Implement<'r, 'a> {
                 judged?
             }
         };
+        // A baseline that changed the user's repository is run again next time: it blocks.
         if matches!(
             judged.result,
             TestResultWire::Passed | TestResultWire::Failed
-        ) && let Ok(bytes) = serde_json::to_vec(&judged)
+        ) && self.escaped.is_empty()
+            && let Ok(bytes) = serde_json::to_vec(&judged)
         {
             // A cache: failing to keep it costs a test run next time, nothing more.
             let _ = save_atomically(&file, &bytes);
@@ -450,6 +462,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             check,
         });
         let interrupt = self.cx.interrupt();
+        let before = self.cx.watch()?;
         let run = interruptible(
             interrupt,
             testing::run(
@@ -459,8 +472,13 @@ impl<'r, 'a> Implement<'r, 'a> {
                 self.settings.test_timeout,
             ),
         )
-        .await?
-        .map_err(|source| PipelineError::Tests {
+        .await;
+        // Whatever the run's end, what it changed in the user's repository is undone.
+        let escaped = self
+            .cx
+            .contain(&before, ContainedBy::Tests { attempt, check })?;
+        self.escaped.extend(escaped);
+        let run = run?.map_err(|source| PipelineError::Tests {
             command: self.tests.command.clone(),
             source,
         })?;
