@@ -162,7 +162,7 @@ fn an_agent_writing_into_the_users_checkout_and_index_is_named_and_its_files_lef
     assert!(repo.read("README.md").ends_with("Changed by an agent.\n"));
     assert_eq!(
         repo.git(&["status", "--porcelain"]),
-        "M README.md\nA  staged.txt\n?? .orchestrate.toml\n?? planted.txt"
+        " M README.md\nA  staged.txt\n?? .orchestrate.toml\n?? planted.txt"
     );
     let refs_after: Vec<String> = repo
         .git(&["for-each-ref", "--format=%(refname) %(objectname)"])
