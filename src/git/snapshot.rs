@@ -128,11 +128,24 @@ struct IndexState {
 impl Repo {
     /// The user's repository as it is now: the git directory's part, then the checkout's.
     pub fn snapshot(&self) -> Result<Snapshot> {
+        self.take_snapshot(true)
+    }
+
+    /// The git directory's part of a snapshot alone (`HEAD`, the index's checksum, config,
+    /// hooks, `info/`, refs), without `git status`: what the benchmark measures apart.
+    pub fn snapshot_git_dir(&self) -> Result<Snapshot> {
+        self.take_snapshot(false)
+    }
+
+    fn take_snapshot(&self, checkout: bool) -> Result<Snapshot> {
         let since = moves::now();
         let files = self.kept_files()?;
         let refs = self.all_refs()?;
         let head = std::fs::read(self.inner.path().join("HEAD")).ok();
-        let status = self.checkout_status()?;
+        let status = match checkout {
+            true => self.checkout_status()?,
+            false => None,
+        };
         // After `git status`, which may rewrite the index (stat data, the untracked cache).
         let index = self.index_state();
         self.learn_index(index);
@@ -237,8 +250,7 @@ impl Repo {
     fn contain_refs(&self, before: &Snapshot, found: &mut Vec<Found>) -> Result<()> {
         let now = self.all_refs()?;
         let common = self.common_dir();
-        let names: BTreeSet<&String> =
-            before.refs.keys().chain(now.keys()).collect();
+        let names: BTreeSet<&String> = before.refs.keys().chain(now.keys()).collect();
         for name in names {
             let (was, is) = (before.refs.get(name), now.get(name));
             if was == is {
@@ -339,9 +351,13 @@ impl Repo {
             let xy = [entry[0], entry[1]];
             let path = entry[3..].to_vec();
             let full = root.join(std::ffi::OsStr::from_bytes(&path));
-            let stat = std::fs::symlink_metadata(full)
-                .ok()
-                .map(|m| (m.len(), m.mtime() * 1_000_000_000 + m.mtime_nsec(), m.ctime()));
+            let stat = std::fs::symlink_metadata(full).ok().map(|m| {
+                (
+                    m.len(),
+                    m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+                    m.ctime(),
+                )
+            });
             status.insert(path, Status { xy, stat });
         }
         Ok(Some(status))
@@ -379,6 +395,9 @@ impl Repo {
     /// What the index stages, as a digest, remembered by its checksum.
     fn staging(&self, state: IndexState) -> Option<u64> {
         let path = self.index_path();
+        if let Some(known) = known_staging(&path, state) {
+            return Some(known);
+        }
         let index = git2::Index::open(&path).ok()?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         for entry in index.iter() {
@@ -397,9 +416,7 @@ impl Repo {
     /// Read what the index stages in `state` unless known, so that a later change of its
     /// checksum alone (stat data) is known for what it is.
     fn learn_index(&self, state: Option<IndexState>) {
-        if let Some(state) = state
-            && known_staging(&self.index_path(), state).is_none()
-        {
+        if let Some(state) = state {
             self.staging(state);
         }
     }

@@ -13,9 +13,9 @@ use super::{
     BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed, error_text, redaction_text, warning_text,
 };
 use crate::pipeline::events::{
-    Action, AttemptResult, ContainedChange, GateDecision, ImplementerKind, Outcome, Plan, PlanPullRequest,
-    ReviewVerdict, SectionFix, SectionProblem, Summary, TestCheck, TestResult, VerdictProblem,
-    Warning,
+    Action, AttemptResult, ContainedChange, GateDecision, ImplementerKind, Outcome, Plan,
+    PlanPullRequest, ReviewVerdict, SectionFix, SectionProblem, Summary, TestCheck, TestResult,
+    VerdictProblem, Warning,
 };
 use crate::pipeline::{Event, EventSink};
 

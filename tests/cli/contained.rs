@@ -33,7 +33,10 @@ fn misbehaving_agent(evil: &str) -> String {
 /// and the checkout (HEAD, index, files).
 fn repository_state(repo: &TestRepo) -> String {
     let refs: Vec<String> = repo
-        .git(&["for-each-ref", "--format=%(refname) %(symref) %(objectname)"])
+        .git(&[
+            "for-each-ref",
+            "--format=%(refname) %(symref) %(objectname)",
+        ])
         .lines()
         .filter(|l| !l.starts_with("refs/heads/orchestrate/7-"))
         .map(str::to_string)
@@ -43,7 +46,10 @@ fn repository_state(repo: &TestRepo) -> String {
     for part in ["config", "hooks", "info"] {
         let path = git_dir.join(part);
         if path.is_file() {
-            files.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+            files.push((
+                path.display().to_string(),
+                std::fs::read_to_string(&path).unwrap(),
+            ));
         }
         files.extend(files_under(&path));
     }
@@ -54,7 +60,9 @@ fn repository_state(repo: &TestRepo) -> String {
             let mode = std::fs::metadata(path).unwrap().permissions().mode();
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             content.hash(&mut hasher);
-            let path = path.strip_prefix(&*repo.root.display().to_string()).unwrap_or(path);
+            let path = path
+                .strip_prefix(&*repo.root.display().to_string())
+                .unwrap_or(path);
             format!("{path} {mode:o} {:016x}", hasher.finish())
         })
         .collect();
@@ -73,7 +81,10 @@ fn run_json(repo: &TestRepo, issue: &str) -> (Run, Vec<Value>) {
 }
 
 fn contained(events: &[Value]) -> Vec<&Value> {
-    events.iter().filter(|e| e["event"] == "contained").collect()
+    events
+        .iter()
+        .filter(|e| e["event"] == "contained")
+        .collect()
 }
 
 /// `what name how undone` for each change of a `contained` event.
@@ -82,7 +93,9 @@ fn changes(event: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| format!("{} {} {} {}", c["what"], c["name"], c["how"], c["undone"]).replace('"', ""))
+        .map(|c| {
+            format!("{} {} {} {}", c["what"], c["name"], c["how"], c["undone"]).replace('"', "")
+        })
         .collect()
 }
 
@@ -192,10 +205,14 @@ fn tests_that_plant_a_hook_fail_the_attempt_and_block_when_they_always_do() {
     );
     repo.git(&["add", "plant.sh"]);
     repo.git(&["commit", "-q", "-m", "plant"]);
-    repo.config(&std::fs::read_to_string(repo.root.join(".orchestrate.toml")).unwrap().replace(
-        "test_command = \"sh check.sh\"",
-        "test_command = \"sh check.sh && sh plant.sh\"",
-    ));
+    repo.config(
+        &std::fs::read_to_string(repo.root.join(".orchestrate.toml"))
+            .unwrap()
+            .replace(
+                "test_command = \"sh check.sh\"",
+                "test_command = \"sh check.sh && sh plant.sh\"",
+            ),
+    );
     let before = repository_state(&repo);
 
     let (run, events) = run_json(&repo, &issue);
@@ -207,7 +224,12 @@ fn tests_that_plant_a_hook_fail_the_attempt_and_block_when_they_always_do() {
     assert_eq!(found[0]["attempt"], 1);
     assert_eq!(changes(found[0]), ["hook .git/hooks/pre-commit added true"]);
     let attempts: Vec<&Value> = events.iter().filter(|e| e["event"] == "attempt").collect();
-    assert!(attempts.iter().all(|a| a["result"] == "contained" && a["by"] == "tests"), "{attempts:?}");
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a["result"] == "contained" && a["by"] == "tests"),
+        "{attempts:?}"
+    );
     assert_eq!(repository_state(&repo), before);
 
     assert_eq!(repo.subjects(BRANCH)[0], BLOCKED_SUBJECT);
@@ -234,10 +256,14 @@ fn tests_that_plant_a_hook_fail_the_attempt_and_block_when_they_always_do() {
 #[test]
 fn a_baseline_that_tags_the_repository_blocks_before_any_model_is_paid() {
     let (repo, issue) = agent_repo(GOOD, OFF);
-    repo.config(&std::fs::read_to_string(repo.root.join(".orchestrate.toml")).unwrap().replace(
-        "test_command = \"sh check.sh\"",
-        "test_command = \"git tag -f from-the-tests && sh check.sh\"",
-    ));
+    repo.config(
+        &std::fs::read_to_string(repo.root.join(".orchestrate.toml"))
+            .unwrap()
+            .replace(
+                "test_command = \"sh check.sh\"",
+                "test_command = \"git tag -f from-the-tests && sh check.sh\"",
+            ),
+    );
     let before = repository_state(&repo);
 
     let run = repo.run(&["7", "--issue-file", &issue, "--until", "impl"]);
@@ -271,4 +297,57 @@ fn a_cmd_model_that_writes_a_hook_is_refused_and_the_hook_removed() {
         .stderr_has("runs as you, outside any sandbox");
     assert!(!repo.root.join(".git/hooks/pre-commit").exists());
     assert_eq!(repository_state(&repo), before);
+}
+
+#[test]
+fn another_issues_commit_during_a_model_call_is_the_tools_own_and_not_undone() {
+    // Issue 12's drafter is still out when issue 13's lld commit lands (its reviewer leaves a
+    // mark; 12's drafter waits for it, then a little longer).
+    let repo = TestRepo::new();
+    let drafter = repo.model(
+        "drafter",
+        &format!(
+            "if [ \"$ORCHESTRATE_ISSUE\" = 12 ]; then\n  i=0\n  while [ ! -e \"$LOG/13-reviewed\" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n  sleep 0.5\nfi\n{}",
+            draft_script()
+        ),
+    );
+    let reviewer = repo.model(
+        "reviewer",
+        &format!(
+            "if [ \"$ORCHESTRATE_ISSUE\" = 13 ]; then touch \"$LOG/13-reviewed\"; fi\ncat <<'REPLY'\n{}\nREPLY",
+            approved()
+        ),
+    );
+    repo.config_models(&drafter, &reviewer, OFF);
+    for (number, title) in [(12, "Add a flag"), (13, "Fix a typo")] {
+        let file = repo.issue(&format!("# {title}\n\nIssue {number} asks for it.\n"));
+        repo.run(&[
+            &number.to_string(),
+            "--issue-file",
+            &file,
+            "--until",
+            "triage",
+        ])
+        .expect_code(0);
+    }
+
+    let run = repo.run(&["run", "12", "13", "-j", "2", "--until", "lld"]);
+    run.expect_code(0);
+    assert!(
+        !run.stderr.contains("outside the worktree"),
+        "{}",
+        run.stderr
+    );
+    assert!(repo.logs.join("13-reviewed").exists());
+    for branch in repo
+        .branches()
+        .iter()
+        .filter(|b| b.starts_with("orchestrate/"))
+    {
+        assert!(
+            repo.subjects(branch)[0].starts_with("orchestrate(lld)"),
+            "{branch}: {:?}",
+            repo.subjects(branch)
+        );
+    }
 }

@@ -48,7 +48,8 @@ impl Files {
             Err(e) => return Err(e),
         };
         if meta.file_type().is_symlink() {
-            self.files.insert(rel, Copy::Link(std::fs::read_link(&full)?));
+            self.files
+                .insert(rel, Copy::Link(std::fs::read_link(&full)?));
         } else if meta.is_dir() {
             let mut names: Vec<_> = std::fs::read_dir(&full)?
                 .map(|e| e.map(|e| e.file_name()))
@@ -196,8 +197,18 @@ mod tests {
         let now = Files::read(root, &["hooks"]).unwrap();
         before.restore(root, &now);
         assert!(root.join("hooks").is_dir());
-        assert!(!std::fs::symlink_metadata(root.join("hooks")).unwrap().file_type().is_symlink());
+        assert!(
+            !std::fs::symlink_metadata(root.join("hooks"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read(root.join("hooks/a.sample")).unwrap(), b"a");
-        assert!(std::fs::read_dir(elsewhere.path()).unwrap().next().is_none());
+        assert!(
+            std::fs::read_dir(elsewhere.path())
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 }

@@ -152,10 +152,24 @@ mod tests {
         assert!(!made_by_tool(common, since, "refs/heads/other", Some(b)));
 
         let later = now();
-        let fetch = moving(common, Refs::Prefix("refs/heads/orchestrate/2-".into()), To::Any);
-        assert!(made_by_tool(common, later, "refs/heads/orchestrate/2-y", Some(a)));
+        let fetch = moving(
+            common,
+            Refs::Prefix("refs/heads/orchestrate/2-".into()),
+            To::Any,
+        );
+        assert!(made_by_tool(
+            common,
+            later,
+            "refs/heads/orchestrate/2-y",
+            Some(a)
+        ));
         drop(fetch);
         let other = tempfile::tempdir().unwrap();
-        assert!(!made_by_tool(other.path(), later, "refs/heads/orchestrate/2-y", Some(a)));
+        assert!(!made_by_tool(
+            other.path(),
+            later,
+            "refs/heads/orchestrate/2-y",
+            Some(a)
+        ));
     }
 }
