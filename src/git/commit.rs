@@ -173,7 +173,7 @@ impl Repo {
             moves::To::Value(Some(new)),
         );
         let summary = req.message.lines().next().unwrap_or("commit");
-        let reflog = format!("git-orchestrate: {summary}");
+        let reflog = format!("{}{summary}", super::REFLOG_PREFIX);
         let outcome = match req.expected_tip {
             Some(expected) => self
                 .inner

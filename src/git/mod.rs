@@ -35,6 +35,9 @@ pub use worktree::{Prepared, Worktree};
 
 use crate::env::Env;
 
+/// How the reflog entries of the tool's own ref moves begin.
+const REFLOG_PREFIX: &str = "git-orchestrate: ";
+
 /// A git object id (commit, tree or blob), printable as hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectId(Oid);

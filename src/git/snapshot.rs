@@ -261,6 +261,11 @@ impl Repo {
             {
                 continue;
             }
+            if let Some(RefValue::Direct(oid)) = is
+                && self.moved_by_another_run(name, *oid)
+            {
+                continue;
+            }
             let how = match (was, is) {
                 (None, _) => How::Added,
                 (_, None) => How::Removed,
@@ -275,6 +280,23 @@ impl Repo {
             });
         }
         Ok(())
+    }
+
+    /// Whether `name` was last moved to `oid` by another process of this tool (a run of
+    /// another issue in another terminal) or by a push, as its reflog says. A program could
+    /// write such a reflog line too; the sandbox, not this check, is what keeps it from the
+    /// refs.
+    fn moved_by_another_run(&self, name: &str, oid: Oid) -> bool {
+        let Ok(reflog) = self.inner.reflog(name) else {
+            return false;
+        };
+        let Some(last) = reflog.get(0) else {
+            return false;
+        };
+        let message = last.message_bytes().unwrap_or_default();
+        last.id_new() == oid
+            && (message.starts_with(super::REFLOG_PREFIX.as_bytes())
+                || (name.starts_with("refs/remotes/") && message.starts_with(b"update by push")))
     }
 
     /// `name` back at `was` (deleted when it was not there), if it is still at `is`.
@@ -527,6 +549,34 @@ mod tests {
         assert_eq!(repo.branch_tip("main").unwrap(), Some(main));
         assert_eq!(git(&root, &env, &["tag", "-l"]), "old");
         assert!(repo.branch_tip("orchestrate/1-x").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_move_by_another_run_of_the_tool_is_told_by_its_reflog_line() {
+        let (_dir, repo, env) = repo();
+        let root = repo.workdir().unwrap().to_path_buf();
+        let before = repo.snapshot().unwrap();
+        let main = git(&root, &env, &["rev-parse", "main"]);
+        git(
+            &root,
+            &env,
+            &[
+                "update-ref",
+                "-m",
+                "git-orchestrate: elsewhere",
+                "refs/heads/orchestrate/2-x",
+                &main,
+            ],
+        );
+        git(
+            &root,
+            &env,
+            &["update-ref", "refs/heads/orchestrate/3-fake", &main],
+        );
+        assert_eq!(
+            said(&repo.contain(&before).unwrap()),
+            ["Ref refs/heads/orchestrate/3-fake Added true"]
+        );
     }
 
     #[test]

@@ -325,7 +325,21 @@ impl<'a> StageContext<'a> {
                 },
             };
             let changes = self.contain(&before, by)?;
-            if !changes.is_empty() {
+            // An agent's attempt fails for any change (the stage decides). A `cmd:` model
+            // is refused for what had to be put back — git's refs, config, hooks, `info/`;
+            // the user's checkout alone (its `HEAD`, index, files) changes under a person
+            // at the keyboard as well, so that is said, and the stage's own checks (a
+            // branch checked out, a branch moved) take it from there.
+            let refused = match kind {
+                Some(ProviderKind::Agent) => !changes.is_empty(),
+                _ => changes.iter().any(|c| {
+                    !matches!(
+                        c.what,
+                        ContainedWhat::Head | ContainedWhat::Index | ContainedWhat::File
+                    )
+                }),
+            };
+            if refused {
                 return Err(PipelineError::Contained {
                     stage: self.stage,
                     role,

@@ -351,3 +351,21 @@ fn another_issues_commit_during_a_model_call_is_the_tools_own_and_not_undone() {
         );
     }
 }
+
+#[test]
+fn a_cmd_model_that_only_writes_into_the_checkout_is_named_and_the_stage_goes_on() {
+    // As a person at the keyboard might while the model works: said, not refused.
+    let repo = TestRepo::new();
+    let drafter = repo.model(
+        "drafter",
+        &format!("echo notes > notes.txt\n{}", draft_script()),
+    );
+    let reviewer = repo.reviewer("reviewer", &[approved()]);
+    repo.config_models(&drafter, &reviewer, OFF);
+    let issue = repo.default_issue();
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "lld"]);
+    run.expect_code(0).stderr_has(
+        "changed the repository outside the worktree: notes.txt in the checkout was added (left as it is)",
+    );
+    assert_eq!(repo.read("notes.txt"), "notes\n");
+}
