@@ -152,6 +152,10 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
             format!("push it first (git push -u origin {branch}), or delete it anyway: git orchestrate clean {issue} --branch --force"),
         ],
         PipelineError::RemoveState { .. } => vec![],
+        PipelineError::Contained { model, .. } => vec![
+            format!("{model} runs as you, outside any sandbox: it must answer on its standard output and write nothing in the repository"),
+            "what could be undone (hooks, config, info/, refs) was; the files named in the checkout are as the program left them: `git status` shows them".into(),
+        ],
         PipelineError::Interrupted => vec![],
     }
 }

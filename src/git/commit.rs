@@ -4,6 +4,7 @@
 
 use git2::{ErrorCode, FileMode, Oid, build::TreeUpdateBuilder};
 
+use super::snapshot::moves;
 use super::{Context, GitError, ObjectId, Repo, Result};
 
 /// One path's change in a new commit: a file written (replacing whatever is at `path`), or
@@ -125,6 +126,11 @@ impl Repo {
             });
         }
         let refname = format!("refs/heads/{branch}");
+        let _moving = moves::moving(
+            self.common_dir(),
+            moves::Refs::Exact(refname.clone()),
+            moves::To::Value(None),
+        );
         let deleted = self
             .git_in(self.common_dir())
             .args(["update-ref", "-m", "git-orchestrate: clean", "-d"])
@@ -159,8 +165,15 @@ impl Repo {
             });
         }
         let refname = format!("refs/heads/{}", req.branch);
+        // Recorded before it happens, so an after-check running meanwhile (another issue's
+        // agent) never takes it for a program's.
+        let _moving = moves::moving(
+            self.common_dir(),
+            moves::Refs::Exact(refname.clone()),
+            moves::To::Value(Some(new)),
+        );
         let summary = req.message.lines().next().unwrap_or("commit");
-        let reflog = format!("git-orchestrate: {summary}");
+        let reflog = format!("{}{summary}", super::REFLOG_PREFIX);
         let outcome = match req.expected_tip {
             Some(expected) => self
                 .inner

@@ -16,6 +16,7 @@ mod identity;
 mod inspect;
 mod push;
 mod runner;
+mod snapshot;
 #[cfg(test)]
 mod test_support;
 mod worktree;
@@ -31,9 +32,13 @@ pub use hooks::Hooks;
 pub use identity::Identity;
 pub use inspect::{GitVersion, Shape, version};
 pub use push::{PushOptions, PushResult};
+pub use snapshot::{Found, How, Place, Snapshot};
 pub use worktree::{Prepared, Worktree};
 
 use crate::env::Env;
+
+/// How the reflog entries of the tool's own ref moves begin.
+const REFLOG_PREFIX: &str = "git-orchestrate: ";
 
 /// A git object id (commit, tree or blob), printable as hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

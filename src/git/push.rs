@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::process::ProcessError;
 
+use super::snapshot::moves;
 use super::{Context, GitError, ObjectId, Repo, Result};
 
 /// How much of a push's stdout to keep: the porcelain report, one line per ref.
@@ -72,9 +73,16 @@ impl Repo {
             .arg(&refspec)
             .stdout_limit(PUSH_STDOUT_LIMIT)
             .timeout(timeout);
+        // A push to a named remote moves its remote-tracking branch too.
+        let moving = moves::moving(
+            self.common_dir(),
+            moves::Refs::Exact(format!("refs/remotes/{remote}/{branch}")),
+            moves::To::Any,
+        );
         let remote = remote.to_string();
         let branch = branch.to_string();
         async move {
+            let _moving = moving;
             let output = match command.run().await {
                 Ok(output) => output,
                 Err(ProcessError::TimedOut { .. }) => {
@@ -157,8 +165,15 @@ impl Repo {
             .arg(&refspec)
             .stdout_limit(PUSH_STDOUT_LIMIT)
             .timeout(timeout);
+        let prefix = pattern.split('*').next().unwrap_or(pattern);
+        let moving = moves::moving(
+            self.common_dir(),
+            moves::Refs::Prefix(format!("refs/heads/{prefix}")),
+            moves::To::Any,
+        );
         let remote = remote.to_string();
         async move {
+            let _moving = moving;
             let output = match command.run().await {
                 Ok(output) => output,
                 Err(ProcessError::TimedOut { .. }) => {

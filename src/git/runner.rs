@@ -124,7 +124,9 @@ impl Repo {
         self.git_here().args(args).text()
     }
 
-    /// `git` in the repository's run directory, as [`Repo::git`] runs it, to build on.
+    /// `git` in the repository's run directory, as [`Repo::git`] runs it, to build on: as the
+    /// user's own would find the repository (`GIT_DIR` and `GIT_INDEX_FILE` honoured), so also
+    /// for reading the user's checkout.
     pub(crate) fn git_here(&self) -> GitCall<'_> {
         GitCall {
             env: &self.child_env,

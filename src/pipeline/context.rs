@@ -13,7 +13,9 @@ use super::PipelineError;
 use super::Session;
 use super::branch::{IssueBranch, IssueState, Message, StageRecord, redacted_files};
 use super::contain::Containment;
-use super::events::{Event, EventSink, SectionFix};
+use super::events::{
+    ContainedBy, ContainedChange, ContainedHow, ContainedWhat, Event, EventSink, SectionFix,
+};
 use super::github::{Connection, GitHubCall};
 use super::grounding::RepoContext;
 use super::interrupt::Interrupt;
@@ -24,7 +26,7 @@ use super::spend::Spent;
 use crate::config::{Config, GithubConfig, ProviderKind, StageConfig};
 use crate::edit::ALWAYS_PROTECTED;
 use crate::forge::RepoId;
-use crate::git::{FileChange, ObjectId, Repo, Worktree};
+use crate::git::{FileChange, Found, How, ObjectId, Place, Repo, Snapshot, Worktree};
 use crate::issue::{Issue, cut_text, filed};
 use crate::llm::{Contained, Prompt, Reply};
 use crate::stage::{Role, Stage};
@@ -115,6 +117,28 @@ pub fn test_command(config: &Config, repo: &Repo, commit: ObjectId) -> Option<Te
     }
     let read = |path: &str| repo.read_file(commit, path).ok().flatten();
     testing::detect(&read)
+}
+
+/// A change the after-check found, as events carry it.
+fn contained_change(found: Found) -> ContainedChange {
+    ContainedChange {
+        what: match found.place {
+            Place::Hook => ContainedWhat::Hook,
+            Place::Config => ContainedWhat::Config,
+            Place::Info => ContainedWhat::Info,
+            Place::Ref => ContainedWhat::Ref,
+            Place::Head => ContainedWhat::Head,
+            Place::Index => ContainedWhat::Index,
+            Place::File => ContainedWhat::File,
+        },
+        name: found.name,
+        how: match found.how {
+            How::Added => ContainedHow::Added,
+            How::Modified => ContainedHow::Modified,
+            How::Removed => ContainedHow::Removed,
+        },
+        undone: found.undone,
+    }
 }
 
 /// Run `future` unless Ctrl-C comes first; dropping it then stops what it started.
@@ -289,6 +313,12 @@ impl<'a> StageContext<'a> {
             Some((dir, contained)) => (Some(dir), contained),
             None => (None, Contained::default()),
         };
+        // A program (`cmd:`, `agent:`) runs as the user: the repository is checked after it.
+        let kind = self.provider_kind(role);
+        let watched = match kind {
+            Some(kind) if kind.is_program() => Some(self.watch()?),
+            _ => None,
+        };
         let call = Call {
             stage: self.stage,
             role,
@@ -300,7 +330,68 @@ impl<'a> StageContext<'a> {
             events: self.io.events,
             interrupt: self.io.interrupt,
         };
-        self.run.models.call(call, prompt).await
+        let reply = self.run.models.call(call, prompt).await;
+        if let Some(before) = watched {
+            let model = self.model_label(role)?;
+            let by = match kind {
+                Some(ProviderKind::Agent) => ContainedBy::Agent { attempt: round },
+                _ => ContainedBy::Model {
+                    role,
+                    model: model.clone(),
+                    round,
+                },
+            };
+            let changes = self.contain(&before, by)?;
+            // An agent's attempt fails for any change (the stage decides). A `cmd:` model
+            // is refused for what had to be put back — git's refs, config, hooks, `info/`;
+            // the user's checkout alone (its `HEAD`, index, files) changes under a person
+            // at the keyboard as well, so that is said, and the stage's own checks (a
+            // branch checked out, a branch moved) take it from there.
+            let refused = match kind {
+                Some(ProviderKind::Agent) => !changes.is_empty(),
+                _ => changes.iter().any(|c| {
+                    !matches!(
+                        c.what,
+                        ContainedWhat::Head | ContainedWhat::Index | ContainedWhat::File
+                    )
+                }),
+            };
+            if refused {
+                return Err(PipelineError::Contained {
+                    stage: self.stage,
+                    role,
+                    model,
+                    changes,
+                });
+            }
+        }
+        reply
+    }
+
+    /// The user's repository now (checkout, hooks, config, `info/`, refs), to compare with
+    /// after a program ran ([`StageContext::contain`]).
+    pub fn watch(&self) -> Result<Snapshot, PipelineError> {
+        Ok(self.run.session.repo.snapshot()?)
+    }
+
+    /// What a program changed in the user's repository since `before`: undone where it can
+    /// be, and said in a `contained` event. Empty when nothing changed.
+    pub fn contain(
+        &self,
+        before: &Snapshot,
+        by: ContainedBy,
+    ) -> Result<Vec<ContainedChange>, PipelineError> {
+        let found = self.run.session.repo.contain(before)?;
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let changes: Vec<ContainedChange> = found.into_iter().map(contained_change).collect();
+        self.emit(Event::Contained {
+            stage: self.stage,
+            by,
+            changes: changes.clone(),
+        });
+        Ok(changes)
     }
 
     /// The kind of provider playing `role` (an `agent:` implementer edits files itself).

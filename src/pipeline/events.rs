@@ -270,6 +270,16 @@ pub enum Event {
     WorktreeRemoved {
         issue: u64,
     },
+    /// A program the run started (an agent, the test command, a `cmd:` model) changed the
+    /// user's repository outside the issue's worktree: each change, and whether it was undone
+    /// (hooks, config, `info/` and refs are; the user's files, `HEAD` and index are left as
+    /// they are, and named).
+    Contained {
+        stage: Stage,
+        #[serde(flatten)]
+        by: ContainedBy,
+        changes: Vec<ContainedChange>,
+    },
     Warning(Warning),
     /// Secrets were removed from something written (a file, a commit message, a
     /// transcript): which place, and which variables or kinds of token — never the values.
@@ -360,6 +370,130 @@ pub enum AttemptResult {
     },
     /// The tests pass, but nothing proves the change: no test fails without it.
     NoProof { why: NoProofWhy },
+    /// The agent, or the test command run after it, changed the user's repository outside
+    /// the worktree (what could be undone was).
+    Contained {
+        by: ContainedRunner,
+        changes: Vec<ContainedChange>,
+    },
+}
+
+/// Who changed the user's repository in an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainedRunner {
+    Agent,
+    Tests,
+}
+
+/// Which program a `contained` event is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum ContainedBy {
+    /// An `agent:` implementer, in impl attempt `attempt`.
+    Agent { attempt: u32 },
+    /// The test command: of attempt `attempt` (`null`: the baseline), and which check.
+    Tests {
+        attempt: Option<u32>,
+        check: Option<TestCheck>,
+    },
+    /// A `cmd:` model playing `role`, in round `round`.
+    Model {
+        role: Role,
+        model: String,
+        round: u32,
+    },
+}
+
+/// One change the check after a program found in the user's repository.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ContainedChange {
+    pub what: ContainedWhat,
+    /// The path (relative to the work tree when inside it), or the ref's full name; empty
+    /// for `head` and `index`.
+    pub name: String,
+    pub how: ContainedHow,
+    /// Put back as it was before the program ran.
+    pub undone: bool,
+}
+
+/// Where a contained change was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainedWhat {
+    /// A file under the git directory's `hooks/`.
+    Hook,
+    /// The git directory's `config`.
+    Config,
+    /// A file under the git directory's `info/`.
+    Info,
+    /// A ref: a branch, tag, note, remote-tracking branch.
+    Ref,
+    /// The checkout's `HEAD`.
+    Head,
+    /// The checkout's index.
+    Index,
+    /// A file of the user's checkout.
+    File,
+}
+
+/// How it changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainedHow {
+    Added,
+    Modified,
+    Removed,
+}
+
+/// How many contained changes a sentence names one by one.
+const CHANGES_NAMED: usize = 10;
+
+impl ContainedChange {
+    /// The changes in one phrase, the first [`CHANGES_NAMED`] one by one.
+    pub fn list(changes: &[ContainedChange]) -> String {
+        let mut text = changes
+            .iter()
+            .take(CHANGES_NAMED)
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        if changes.len() > CHANGES_NAMED {
+            text.push_str(&format!("; and {} more", changes.len() - CHANGES_NAMED));
+        }
+        text
+    }
+}
+
+impl fmt::Display for ContainedChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let how = match (self.what, self.how) {
+            (ContainedWhat::Ref, ContainedHow::Added) => "was created",
+            (ContainedWhat::Ref, ContainedHow::Modified) => "was moved",
+            (ContainedWhat::Ref, ContainedHow::Removed) => "was deleted",
+            (_, ContainedHow::Added) => "was added",
+            (_, ContainedHow::Modified) => "was changed",
+            (_, ContainedHow::Removed) => "was removed",
+        };
+        match self.what {
+            ContainedWhat::Head => write!(f, "the checkout's HEAD {how}")?,
+            ContainedWhat::Index => write!(f, "the checkout's index {how}")?,
+            ContainedWhat::File => write!(f, "{} in the checkout {how}", self.name)?,
+            ContainedWhat::Ref => write!(f, "ref {} {how}", self.name)?,
+            _ => write!(f, "{} {how}", self.name)?,
+        }
+        let after = match (self.undone, self.what, self.how) {
+            (false, ContainedWhat::File | ContainedWhat::Head | ContainedWhat::Index, _) => {
+                "left as it is"
+            }
+            (false, _, _) => "it could not be undone",
+            (true, ContainedWhat::Ref, ContainedHow::Added) => "deleted again",
+            (true, ContainedWhat::Ref, ContainedHow::Modified) => "put back",
+            (true, _, ContainedHow::Added) => "removed again",
+            (true, _, _) => "restored",
+        };
+        write!(f, " ({after})")
+    }
 }
 
 /// What an unappliable reply was, for the blocked reason.

@@ -158,6 +158,17 @@ pub enum PipelineError {
         model: String,
         source: LlmError,
     },
+    /// A `cmd:` model (or an agent outside an attempt) changed the user's repository.
+    #[error(
+        "{stage}: the {role} ({model}) changed the repository outside its work: {}",
+        crate::pipeline::events::ContainedChange::list(.changes)
+    )]
+    Contained {
+        stage: Stage,
+        role: Role,
+        model: String,
+        changes: Vec<crate::pipeline::events::ContainedChange>,
+    },
     #[error("{stage}: cannot use {model} as {role}")]
     ModelSetup {
         stage: Stage,

@@ -13,9 +13,9 @@ use super::{
     BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed, error_text, redaction_text, warning_text,
 };
 use crate::pipeline::events::{
-    Action, AttemptResult, GateDecision, ImplementerKind, Outcome, Plan, PlanPullRequest,
-    ReviewVerdict, SectionFix, SectionProblem, Summary, TestCheck, TestResult, VerdictProblem,
-    Warning,
+    Action, AttemptResult, ContainedChange, GateDecision, ImplementerKind, Outcome, Plan,
+    PlanPullRequest, ReviewVerdict, SectionFix, SectionProblem, Summary, TestCheck, TestResult,
+    VerdictProblem, Warning,
 };
 use crate::pipeline::{Event, EventSink};
 
@@ -940,6 +940,11 @@ impl EventSink for HumanRenderer<'_> {
                 // The address is the run's result: on stdout, where a script reads it.
                 let _ = self.ui.data(&format!("{url}\n"));
             }
+            Event::Contained { stage, by, changes } => self.warn(&format!(
+                "{} changed the repository outside the worktree: {}",
+                words::contained_by(stage, &by),
+                ContainedChange::list(&changes)
+            )),
             Event::WorktreeRemoved { issue } => {
                 if self.ui.verbosity == Verbosity::Verbose {
                     self.line(DIM, "Worktree", &format!("of #{issue} removed"));

@@ -4,8 +4,8 @@
 
 use crate::ops::status::NextAction;
 use crate::pipeline::events::{
-    AttemptResult, ForgeWaitReason, NoProofWhy, Reason, RowResult, SandboxNetwork, TestResult,
-    TestSource, Verdict,
+    AttemptResult, ContainedBy, ContainedRunner, ForgeWaitReason, NoProofWhy, Reason, RowResult,
+    SandboxNetwork, TestCheck, TestResult, TestSource, Verdict,
 };
 use crate::stage::{Gate, Stage};
 
@@ -200,6 +200,15 @@ pub fn attempt(result: &AttemptResult) -> String {
             "refused: the tests fail with {} as on the base; undone",
             files.join(", ")
         ),
+        AttemptResult::Contained { by, changes } => format!(
+            "refused: {} changed the repository outside the worktree ({} change{})",
+            match by {
+                ContainedRunner::Agent => "the agent",
+                ContainedRunner::Tests => "the tests",
+            },
+            changes.len(),
+            if changes.len() == 1 { "" } else { "s" }
+        ),
         AttemptResult::NoProof { why } => match why {
             NoProofWhy::NoTest => "the tests pass, but no test proves the change".into(),
             NoProofWhy::PassesWithout => {
@@ -209,6 +218,32 @@ pub fn attempt(result: &AttemptResult) -> String {
                 "the tests pass, but without the change they did not finish: no proof".into()
             }
         },
+    }
+}
+
+/// Who changed the repository, for a `contained` line.
+pub fn contained_by(stage: Stage, by: &ContainedBy) -> String {
+    match by {
+        ContainedBy::Agent { attempt } => format!("the agent of impl attempt {attempt}"),
+        ContainedBy::Tests {
+            attempt: None,
+            check: _,
+        } => "the tests on the unchanged tree (the baseline)".into(),
+        ContainedBy::Tests {
+            attempt: Some(attempt),
+            check: None,
+        } => format!("the tests of impl attempt {attempt}"),
+        ContainedBy::Tests {
+            attempt: Some(attempt),
+            check: Some(check),
+        } => format!(
+            "the tests of impl attempt {attempt} ({})",
+            match check {
+                TestCheck::Proof => "the proof",
+                TestCheck::Originals => "with the original test files",
+            }
+        ),
+        ContainedBy::Model { role, model, .. } => format!("the {stage} {role} ({model})"),
     }
 }
 

@@ -1166,13 +1166,14 @@ fn a_reviewer_without_a_verdict_never_approves() {
 #[test]
 fn a_branch_moved_during_a_stage_is_not_overwritten_and_the_work_is_saved() {
     // The first call commits on the issue branch behind the run's back (with plumbing, as
-    // another tool or person would), then answers.
+    // another run of git-orchestrate would: a move without its reflog line is a program's,
+    // which the check after the call puts back), then answers.
     let move_branch = [
         "if [ ! -f \"$LOG/foreign\" ]; then".to_string(),
         format!("  BR=refs/heads/{BRANCH}"),
         "  TIP=$(git rev-parse \"$BR\")".to_string(),
         "  NEW=$(git commit-tree \"$TIP^{tree}\" -p \"$TIP\" -m 'someone else')".to_string(),
-        "  git update-ref \"$BR\" \"$NEW\" \"$TIP\"".to_string(),
+        "  git update-ref -m 'git-orchestrate: another run' \"$BR\" \"$NEW\" \"$TIP\"".to_string(),
         "  echo \"$NEW\" > \"$LOG/foreign\"".to_string(),
         "fi".to_string(),
     ];

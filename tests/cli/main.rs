@@ -12,6 +12,7 @@ mod architecture;
 mod checkout;
 mod clean;
 mod contain;
+mod contained;
 mod defaults;
 mod doctor;
 mod faults;

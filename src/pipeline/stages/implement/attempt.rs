@@ -13,7 +13,7 @@ use crate::edit::{self, ProblemKind};
 use crate::git::FileChange;
 use crate::llm::{Contained, LlmError};
 use crate::pipeline::PipelineError;
-use crate::pipeline::events::{AttemptResult, RejectShape};
+use crate::pipeline::events::{AttemptResult, ContainedChange, ContainedRunner, RejectShape};
 use crate::stage::Role;
 
 /// How one attempt ended, and what goes back to the implementer.
@@ -105,9 +105,41 @@ impl Implement<'_, '_> {
     }
 
     /// One attempt: the implementer changes the code, the change is judged, the tests run,
-    /// a green run is proven.
+    /// a green run is proven. A test run that changed the user's repository outside the
+    /// worktree fails the attempt, whatever the tests said.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn attempt(
+        &mut self,
+        attempt: u32,
+        max: u32,
+        vars: &BTreeMap<&'static str, String>,
+        root: &Path,
+        feedback: &Option<String>,
+        baseline: &Judged,
+        last_reply: Option<&str>,
+    ) -> Result<Attempted, PipelineError> {
+        self.escaped.clear();
+        let mut attempted = self
+            .try_attempt(attempt, max, vars, root, feedback, baseline, last_reply)
+            .await?;
+        if !self.escaped.is_empty() {
+            let changes = std::mem::take(&mut self.escaped);
+            attempted.said = Said::Failure(format!(
+                "After your previous attempt, running `{}` changed things outside the worktree: {}.\n\nThe code and tests must not write to the repository outside the worktree (its hooks, config, refs such as branches, tags and notes, or the user's checkout). What could be undone was; the attempt failed for it.",
+                self.tests.command,
+                ContainedChange::list(&changes)
+            ));
+            attempted.result = AttemptResult::Contained {
+                by: ContainedRunner::Tests,
+                changes,
+            };
+            attempted.verification = None;
+        }
+        Ok(attempted)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn try_attempt(
         &mut self,
         attempt: u32,
         max: u32,
@@ -153,6 +185,26 @@ impl Implement<'_, '_> {
                     text: String::new(),
                     usage: None,
                 }
+            }
+            Err(PipelineError::Contained { changes, .. }) if self.agent => {
+                self.paid = true;
+                self.restore_git_file(root, &git_file);
+                // Its files are not judged (nor remembered as judged): the next attempt's are.
+                let (now, reverted) = self.changes_keeping_protected()?;
+                let said = format!(
+                    "Your previous attempt changed things outside the worktree: {}.\n\nWork only in the worktree you are given: the repository's hooks, config, `info/`, refs (branches, tags, notes) and the user's checkout are not yours to change. What could be undone was; the attempt failed for it. The worktree keeps the files as that attempt left them.",
+                    ContainedChange::list(&changes)
+                );
+                let mut attempted = Attempted::new(
+                    AttemptResult::Contained {
+                        by: ContainedRunner::Agent,
+                        changes,
+                    },
+                    Said::Failure(said),
+                );
+                attempted.changes = Some(now);
+                attempted.reverted = reverted;
+                return Ok(attempted);
             }
             Err(PipelineError::Model { source, .. }) if self.agent && agent_failure(&source) => {
                 self.paid = true;
@@ -246,6 +298,10 @@ impl Implement<'_, '_> {
             .await?;
         self.note_test_output(&changes)?;
         attempted.tests = Some((judged.line(), judged.signature.clone()));
+        if !self.escaped.is_empty() {
+            // Failed for it (see `attempt`): no proof is run for such a change.
+            return Ok(attempted);
+        }
         if !judged.green() {
             attempted.result = AttemptResult::TestsFailed;
             attempted.said = Said::Failure(self.failure_words(&judged, &changes, &reverted));

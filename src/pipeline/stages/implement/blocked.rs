@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::pipeline::events::{AttemptResult, RejectShape};
+use crate::pipeline::events::{AttemptResult, ContainedChange, RejectShape};
 
 /// How attempts ended, grouped as the blocked reason counts them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -19,6 +19,7 @@ enum Kind {
     NotTheImplementation,
     OriginalsFail,
     NoProof,
+    Contained,
 }
 
 fn kind(result: &AttemptResult) -> Option<Kind> {
@@ -32,6 +33,7 @@ fn kind(result: &AttemptResult) -> Option<Kind> {
         AttemptResult::NotTheImplementation { .. } => Kind::NotTheImplementation,
         AttemptResult::OriginalTestsFail { .. } => Kind::OriginalsFail,
         AttemptResult::NoProof { .. } => Kind::NoProof,
+        AttemptResult::Contained { .. } => Kind::Contained,
     })
 }
 
@@ -91,6 +93,13 @@ pub fn exhausted(results: &[AttemptResult], retries: u32) -> String {
             attempts(n)
         ),
         Kind::NoProof => format!("no proving test after {}", attempts(n)),
+        Kind::Contained => {
+            let times = kinds.iter().filter(|k| **k == Kind::Contained).count();
+            format!(
+                "the user's repository was changed outside the worktree {} (by the agent or the tests)",
+                times_word(times)
+            )
+        }
     };
     if alike {
         return head;
@@ -110,6 +119,14 @@ pub fn repeated(first: u32, second: u32, nothing_changed: bool) -> String {
             "the implementer repeated itself: attempt {second}'s reply was attempt {first}'s again, so another attempt would pay for the same result"
         )
     }
+}
+
+/// The baseline's tests changed the user's repository outside the worktree.
+pub fn baseline_contained(changes: &[ContainedChange]) -> String {
+    format!(
+        "the tests change the repository outside the worktree on the unchanged tree (the baseline): {}; no model was called",
+        ContainedChange::list(changes)
+    )
 }
 
 /// The loop stopped because the tests failed the same way twice in a row.
@@ -185,6 +202,7 @@ fn breakdown(kinds: &[Kind]) -> String {
                 Kind::NotTheImplementation => "not touching the code the spec names",
                 Kind::OriginalsFail => "failing the original tests",
                 Kind::NoProof => "with no proving test",
+                Kind::Contained => "changing the repository outside the worktree",
             };
             format!("{n} {words}")
         })

@@ -45,7 +45,9 @@ use crate::pipeline::branch::message::{TRAILER_ATTEMPTS, TRAILER_IMPLEMENTER, TR
 use crate::pipeline::branch::{Message, StageState, Verdict};
 use crate::pipeline::contain::Containment;
 use crate::pipeline::context::{StageContext, interruptible};
-use crate::pipeline::events::{AttemptResult, Event, TestCheck, TestResult, TestSource};
+use crate::pipeline::events::{
+    AttemptResult, ContainedBy, ContainedChange, Event, TestCheck, TestResult, TestSource,
+};
 use crate::pipeline::plan::Start;
 use crate::repomap::{self, RepoMap};
 use crate::sandbox;
@@ -124,6 +126,9 @@ struct Implement<'r, 'a> {
     written: BTreeSet<String>,
     /// The checks of the attempt under way (the proof, the original tests), for its record.
     checks: Vec<CheckLine>,
+    /// What the test runs of the attempt under way (or the baseline) changed in the user's
+    /// repository outside the worktree: the attempt fails for it.
+    escaped: Vec<ContainedChange>,
 }
 
 /// What the implementer is told when an attempt's tests failed the way a missing network
@@ -266,6 +271,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             test_output: BTreeSet::new(),
             written: BTreeSet::new(),
             checks: Vec::new(),
+            escaped: Vec::new(),
         })
     }
 
@@ -288,6 +294,10 @@ impl<'r, 'a> Implement<'r, 'a> {
 
         let baseline = self.baseline(&root).await?;
         self.report.baseline = Some(baseline.line());
+        if !self.escaped.is_empty() {
+            let escaped = std::mem::take(&mut self.escaped);
+            return self.block(blocked::baseline_contained(&escaped));
+        }
         match baseline.result {
             TestResultWire::Passed => {}
             TestResultWire::NotFound => {
@@ -447,10 +457,12 @@ impl<'r, 'a> Implement<'r, 'a> {
                 judged?
             }
         };
+        // A baseline that changed the user's repository is run again next time: it blocks.
         if matches!(
             judged.result,
             TestResultWire::Passed | TestResultWire::Failed
-        ) && let Ok(bytes) = serde_json::to_vec(&judged)
+        ) && self.escaped.is_empty()
+            && let Ok(bytes) = serde_json::to_vec(&judged)
         {
             // A cache: failing to keep it costs a test run next time, nothing more.
             let _ = save_atomically(&file, &bytes);
@@ -487,6 +499,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             }
             _ => Vec::new(),
         };
+        let before = self.cx.watch()?;
         let run = interruptible(
             interrupt,
             testing::run(
@@ -497,8 +510,13 @@ impl<'r, 'a> Implement<'r, 'a> {
                 launcher,
             ),
         )
-        .await?
-        .map_err(|source| PipelineError::Tests {
+        .await;
+        // Whatever the run's end, what it changed in the user's repository is undone.
+        let escaped = self
+            .cx
+            .contain(&before, ContainedBy::Tests { attempt, check })?;
+        self.escaped.extend(escaped);
+        let run = run?.map_err(|source| PipelineError::Tests {
             command: self.tests.command.clone(),
             source,
         })?;

@@ -11,7 +11,9 @@ use super::proof::{Proof, Verification};
 use crate::git::{FileChange, FileKind, ObjectId};
 use crate::issue::fence_for;
 use crate::llm::Usage;
-use crate::pipeline::events::{AttemptResult, NoProofWhy, TestCheck, TestResult};
+use crate::pipeline::events::{
+    AttemptResult, ContainedChange, ContainedRunner, NoProofWhy, TestCheck, TestResult,
+};
 
 /// The heading under which a blocked stage's last failure is kept.
 const LAST_FAILURE: &str = "## Last failure";
@@ -409,6 +411,14 @@ fn attempt_words(result: &AttemptResult) -> String {
                 true => String::new(),
                 false => format!(" ({})", code_list(failing)),
             }
+        ),
+        AttemptResult::Contained { by, changes } => format!(
+            "refused: {} changed the user's repository outside the worktree: {}",
+            match by {
+                ContainedRunner::Agent => "the agent",
+                ContainedRunner::Tests => "running the tests",
+            },
+            ContainedChange::list(changes)
         ),
         AttemptResult::NoProof { why } => match why {
             NoProofWhy::NoTest => {
