@@ -15,6 +15,7 @@ mod identity;
 mod inspect;
 mod push;
 mod runner;
+mod status;
 #[cfg(test)]
 mod test_support;
 mod worktree;
