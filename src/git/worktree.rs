@@ -5,9 +5,11 @@
 //! checked out elsewhere; the user's own checkout, index and stash are never touched.
 //!
 //! The `git` program does the work that has to match git exactly: `worktree add` (libgit2's
-//! worktree API would create a branch), checking files out, and staging the work tree with the
-//! user's filters, attributes and ignore rules. Trees are compared with libgit2. Ignored files
-//! (`target/`, `node_modules/`) survive a reset, so builds stay warm from one run to the next.
+//! worktree API would create a branch), checking files out, telling which files changed
+//! (`git status`, from the index's stat data and the untracked cache, so an unchanged file is
+//! not read) and hashing those with the user's filters, attributes and ignore rules. Trees are
+//! built and compared with libgit2. Ignored files (`target/`, `node_modules/`) survive a
+//! reset, so builds stay warm from one run to the next.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -921,10 +923,12 @@ impl Worktree {
     /// `git` in the worktree, told its git directory and work tree outright: a run may have
     /// deleted the `.git` file, and git would then find the enclosing repository instead.
     /// Its index keeps an untracked cache, so `git status` re-reads only the directories
-    /// that changed.
+    /// that changed; git keeps and uses it only for the untracked files the configuration
+    /// asks to show, so that is every file, as [`Worktree::status`] asks.
     fn git(&self) -> super::runner::GitCall<'_> {
         git_in(&self.env, &self.path)
-            .args(["-c", "core.untrackedCache=true", "--git-dir"])
+            .args(["-c", "core.untrackedCache=true"])
+            .args(["-c", "status.showUntrackedFiles=all", "--git-dir"])
             .arg(&self.git_dir)
             .arg("--work-tree")
             .arg(&self.path)

@@ -94,6 +94,8 @@ impl Implement<'_, '_> {
         baseline: &Judged,
         last_reply: Option<&str>,
     ) -> Result<Attempted, PipelineError> {
+        // The implementer writes in the worktree.
+        self.read_after_tests = None;
         let mut vars = vars.clone();
         vars.insert("attempt", format!("{attempt} of at most {max}"));
         vars.insert(

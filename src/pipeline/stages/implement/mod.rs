@@ -118,6 +118,11 @@ struct Implement<'r, 'a> {
     written: BTreeSet<String>,
     /// The checks of the attempt under way (the proof, the original tests), for its record.
     checks: Vec<CheckLine>,
+    /// An agent's worktree as read right after the last test run (see `note_test_output`),
+    /// while nothing has written in it since: the read before the next swapped run and the
+    /// commit's read take it instead of reading every file's state again. Dropped before
+    /// anything writes (an attempt, a test run, files put back).
+    read_after_tests: Option<Vec<FileChange>>,
 }
 
 /// A test run as the stage judges it (the baseline's is cached).
@@ -254,6 +259,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             test_output: BTreeSet::new(),
             written: BTreeSet::new(),
             checks: Vec::new(),
+            read_after_tests: None,
         })
     }
 
@@ -444,6 +450,8 @@ impl<'r, 'a> Implement<'r, 'a> {
         root: &Path,
         baseline: Option<&Judged>,
     ) -> Result<Judged, PipelineError> {
+        // The tests may write anywhere.
+        self.read_after_tests = None;
         self.cx.emit(Event::TestsStarted {
             attempt,
             command: self.tests.command.clone(),
@@ -571,18 +579,37 @@ impl<'r, 'a> Implement<'r, 'a> {
     /// Everything changed in the worktree since the stage began, minus the report's path
     /// (the report is ours to write).
     fn changes(&self) -> Result<Vec<FileChange>, PipelineError> {
+        Ok(self.implementation(self.read_worktree()?))
+    }
+
+    /// [`Self::changes`], from the read made after the last test run when nothing has
+    /// written in the worktree since.
+    fn changes_unwritten(&mut self) -> Result<Vec<FileChange>, PipelineError> {
+        match self.read_after_tests.take() {
+            Some(read) => Ok(self.implementation(read)),
+            None => self.changes(),
+        }
+    }
+
+    /// What differs in the worktree from the stage's base: everywhere for an agent, at the
+    /// paths its edits wrote for a text implementer.
+    fn read_worktree(&self) -> Result<Vec<FileChange>, PipelineError> {
         let Some(worktree) = &self.worktree else {
             return Ok(Vec::new());
         };
-        let report = self.cx.artifact(Stage::Impl);
-        let mut changes = if self.agent {
-            self.cx.worktree_changes(worktree, self.base)?
+        if self.agent {
+            self.cx.worktree_changes(worktree, self.base)
         } else {
             let written: Vec<String> = self.written.iter().cloned().collect();
-            self.cx.worktree_changes_in(worktree, self.base, &written)?
-        };
-        changes.retain(|c| c.path != report && !self.test_output.contains(&c.path));
-        Ok(changes)
+            self.cx.worktree_changes_in(worktree, self.base, &written)
+        }
+    }
+
+    /// `read` without the report's path and what the tests wrote.
+    fn implementation(&self, mut read: Vec<FileChange>) -> Vec<FileChange> {
+        let report = self.cx.artifact(Stage::Impl);
+        read.retain(|c| c.path != report && !self.test_output.contains(&c.path));
+        read
     }
 
     /// Remember what the test command just wrote: every path that differs from `before`,
@@ -593,12 +620,13 @@ impl<'r, 'a> Implement<'r, 'a> {
         if !self.agent {
             return Ok(());
         }
-        let after = self.changes()?;
-        for change in after {
+        let read = self.read_worktree()?;
+        for change in self.implementation(read.clone()) {
             if !before.contains(&change) {
                 self.test_output.insert(change.path);
             }
         }
+        self.read_after_tests = Some(read);
         Ok(())
     }
 
@@ -702,7 +730,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         verdict: Verdict,
         blocked: Option<String>,
     ) -> Result<ObjectId, PipelineError> {
-        let mut changes = self.changes()?;
+        let mut changes = self.changes_unwritten()?;
         // Editor and agent state (`.aider*`, `.claude/`, an ignore line an agent adds for
         // itself) is not the implementation: left out, and said, unless the spec names it.
         let state: Vec<String> = changes
