@@ -26,6 +26,14 @@
 //!   put back and the copy removed — twice, as when the change also touched a test of the
 //!   base (the original tests' run swaps too). Which file is a test is decided in memory, from
 //!   paths and the contents already read, and left out.
+//! - (f) what an agent's accepted attempt costs besides the agent and its test runs: the whole
+//!   worktree read [`AGENT_READS`] times ([`Worktree::changes`]: `git status` with the
+//!   untracked cache names the paths that may differ, only those are hashed), the proof's swaps
+//!   of (e), and the [`Worktree::reset`] (only the paths that differ). Target: under 500 ms.
+//!   Before reads came from `git status` (the stage read 7 times, each a `git add --all` into
+//!   a scratch index), this was 4.7 s (median; p90 5.2 s) on a 2-core machine under load from
+//!   other builds; after, 1.56 s (p90 1.64 s) under the same load — one read 0.28 s, the reset
+//!   0.44 s. The target is not met: each read is a stat check of every file.
 //!
 //! Creating a worktree checks out every file, so (a)'s creation runs 3 times (after 1
 //! warm-up run), whatever `GIT_BENCH_ITERS` says, and last; removing the worktree after each
