@@ -17,6 +17,7 @@ mod inspect;
 mod push;
 mod runner;
 mod snapshot;
+mod status;
 #[cfg(test)]
 mod test_support;
 mod worktree;

@@ -40,6 +40,8 @@ pub(crate) struct GitCall<'a> {
     vars: Vec<(&'static str, OsString)>,
     /// Leave `core.hooksPath` as configured: to ask git where the hooks are, never to run one.
     hooks_as_configured: bool,
+    /// What it reads on standard input (nothing when `None`).
+    input: Option<Vec<u8>>,
 }
 
 impl<'a> GitCall<'a> {
@@ -59,8 +61,16 @@ impl<'a> GitCall<'a> {
         args.into_iter().fold(self, GitCall::arg)
     }
 
+    // Only the tests' full scan of a worktree sets a variable today.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn env(mut self, name: &'static str, value: impl AsRef<OsStr>) -> GitCall<'a> {
         self.vars.push((name, value.as_ref().to_os_string()));
+        self
+    }
+
+    /// Give it `bytes` on its standard input.
+    pub(crate) fn input(mut self, bytes: Vec<u8>) -> GitCall<'a> {
+        self.input = Some(bytes);
         self
     }
 
@@ -83,9 +93,11 @@ impl<'a> GitCall<'a> {
         for (name, value) in &self.vars {
             command.env(name, value);
         }
-        let output = command
-            .output()
-            .map_err(|source| GitError::Spawn { source })?;
+        let output = match &self.input {
+            None => command.output(),
+            Some(bytes) => run_with_input(command, bytes),
+        }
+        .map_err(|source| GitError::Spawn { source })?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let detail = stderr
@@ -135,6 +147,7 @@ impl Repo {
             args: Vec::new(),
             vars: Vec::new(),
             hooks_as_configured: false,
+            input: None,
         }
     }
 
@@ -176,6 +189,31 @@ impl Repo {
     }
 }
 
+/// Run `command` with `input` on its standard input, written from another thread so that a
+/// full output pipe cannot stall both sides.
+fn run_with_input(mut command: Command, input: &[u8]) -> std::io::Result<std::process::Output> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdin = child.stdin.take();
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || match stdin {
+            // Dropping it closes the pipe: git sees the end of its input.
+            Some(mut stdin) => stdin.write_all(input),
+            None => Ok(()),
+        });
+        let output = child.wait_with_output();
+        match writer.join() {
+            Ok(Err(e)) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+            _ => output,
+        }
+    })
+}
+
 /// The variables `git` runs with; shared, since worktrees keep a copy.
 pub(crate) type ChildEnv = std::sync::Arc<[(OsString, OsString)]>;
 
@@ -188,5 +226,6 @@ pub(crate) fn git_in<'a>(env: &'a [(OsString, OsString)], dir: &'a Path) -> GitC
         args: Vec::new(),
         vars: Vec::new(),
         hooks_as_configured: false,
+        input: None,
     }
 }

@@ -5,15 +5,19 @@
 //! checked out elsewhere; the user's own checkout, index and stash are never touched.
 //!
 //! The `git` program does the work that has to match git exactly: `worktree add` (libgit2's
-//! worktree API would create a branch), checking files out, and staging the work tree with the
-//! user's filters, attributes and ignore rules. Trees are compared with libgit2. Ignored files
-//! (`target/`, `node_modules/`) survive a reset, so builds stay warm from one run to the next.
+//! worktree API would create a branch), checking files out, telling which files changed
+//! (`git status`, from the index's stat data and the untracked cache, so an unchanged file is
+//! not read) and hashing those with the user's filters, attributes and ignore rules. Trees are
+//! built and compared with libgit2. Ignored files (`target/`, `node_modules/`) survive a
+//! reset, so builds stay warm from one run to the next.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use git2::{Delta, DiffOptions, Oid, WorktreePruneOptions};
 
 use super::runner::{ChildEnv, git_in};
+use super::status::{Now, Status, is_gitlink};
 use super::{Context, FileChange, FileKind, GitError, ObjectId, Repo, Result};
 
 /// Where, in a worktree's git directory, the commit it was last prepared at is written: what
@@ -353,11 +357,14 @@ impl Worktree {
     /// Everything in the worktree now, compared with `base`'s tree: files changed, added or
     /// deleted, untracked files that are not ignored, and whatever commits were made inside
     /// it (the files are what counts, not the history). Symlinks are recorded as links with
-    /// their target as content, never followed. The worktree's own index is left as it is
-    /// (so `git diff` there still shows the work), as is everything else.
+    /// their target as content, never followed. Only the paths `git status` finds changed
+    /// (from the index's stat data and the untracked cache) are read; the worktree's index is
+    /// refreshed, its staged content left as it is (so `git diff` there still shows the work).
     pub fn changes(&self, repo: &Repo, base: ObjectId) -> Result<Vec<FileChange>> {
-        let snapshot = self.snapshot()?;
-        repo.tree_changes(repo.tree_of(base)?, snapshot)
+        let base_tree = repo.tree_of(base)?;
+        let status = self.status()?;
+        let now = self.tree_now(repo, &status, base_tree)?;
+        repo.tree_changes(base_tree, now)
     }
 
     /// The changes at `paths` only, compared with `base`: what [`Worktree::changes`] would
@@ -436,16 +443,162 @@ impl Worktree {
     /// the index and files match it, and delete untracked files. Ignored files are kept. The
     /// worktree is then marked clean at `to`: call [`Worktree::begin_work`] before writing in
     /// it again.
-    pub fn reset(&self, to: ObjectId) -> Result<()> {
+    ///
+    /// Only the paths that differ from `to` are touched (what `git status` lists, and what
+    /// differs between `HEAD` and `to`); when that fails (a corrupt index, say), every file is
+    /// checked out again and the work tree cleaned, as `git checkout --force` and `git clean`
+    /// do.
+    pub fn reset(&self, repo: &Repo, to: ObjectId) -> Result<()> {
         self.begin_work()?;
         self.repair()?;
+        if let Err(error) = self
+            .status()
+            .and_then(|status| self.reset_paths(repo, to, &status))
+        {
+            tracing::debug!("{error}; checking every file out instead");
+            self.reset_all(to)?;
+        }
+        self.record_base(to)?;
+        self.mark_clean(to)
+    }
+
+    /// Every file checked out again and every untracked file deleted, whatever `git status`
+    /// says: what [`Worktree::reset`] falls back to.
+    fn reset_all(&self, to: ObjectId) -> Result<()> {
         self.git()
             .args(["checkout", "--quiet", "--force", "--detach"])
             .arg(to.to_string())
             .output()?;
         self.git().args(["clean", "-ffdq"]).output()?;
-        self.record_base(to)?;
-        self.mark_clean(to)
+        Ok(())
+    }
+
+    /// [`Worktree::reset`] of the paths that differ from `to`, `status` being what
+    /// `git status` says now: untracked files and repositories removed, the index entries
+    /// and files at the paths that differ set as `to` has them, `HEAD` detached at `to`.
+    fn reset_paths(&self, repo: &Repo, to: ObjectId, status: &Status) -> Result<()> {
+        let to_tree = repo.tree_of(to)?;
+        let head_tree = status.head.map(|h| repo.tree_of(h)).transpose()?;
+        let mut paths: BTreeSet<String> = status.tracked.iter().map(|(p, _)| p.clone()).collect();
+        paths.extend(repo.paths_between(head_tree, Some(to_tree))?);
+
+        // What no one tracks goes first, so that nothing is in the way of what is written;
+        // unless an ignore file changes, which changes what is untracked: then after.
+        let ignores_change = paths
+            .iter()
+            .any(|p| p == ".gitignore" || p.ends_with("/.gitignore"));
+        let mut emptied = Vec::new();
+        if !ignores_change {
+            self.remove_untracked(status, &paths, &mut emptied)?;
+        }
+        // Every stage of each path leaves the index, then `to`'s entries go in (all removals
+        // first: a file may take the place of a directory, or the other way round).
+        let zero = Oid::ZERO_SHA1;
+        let mut entries = Vec::new();
+        for path in &paths {
+            entries.extend_from_slice(format!("0 {zero}\t{path}\0").as_bytes());
+        }
+        let mut written = Vec::new();
+        for path in &paths {
+            match repo.entry_in(to_tree, path)? {
+                Some((id, mode)) => {
+                    entries.extend_from_slice(format!("{mode:o} {id}\t{path}\0").as_bytes());
+                    if !is_gitlink(mode) {
+                        written.extend_from_slice(path.as_bytes());
+                        written.push(0);
+                    }
+                }
+                None => {
+                    self.remove_file(path)?;
+                    emptied.push(path.as_str());
+                }
+            }
+        }
+        self.remove_empty_parents(&emptied);
+        if !entries.is_empty() {
+            self.git()
+                .args(["update-index", "-z", "--index-info"])
+                .input(entries)
+                .output()?;
+        }
+        if !written.is_empty() {
+            self.git()
+                .args(["checkout-index", "--force", "-u", "-z", "--stdin"])
+                .input(written)
+                .output()?;
+        }
+        if ignores_change {
+            let (again, mut emptied) = (self.status()?, Vec::new());
+            self.remove_untracked(&again, &BTreeSet::new(), &mut emptied)?;
+            self.remove_empty_parents(&emptied);
+        }
+        if status.head != Some(to) || !status.detached {
+            self.git()
+                .args([
+                    "update-ref",
+                    "--no-deref",
+                    "-m",
+                    "orchestrate: reset",
+                    "HEAD",
+                ])
+                .arg(to.to_string())
+                .output()?;
+        }
+        Ok(())
+    }
+
+    /// Remove the untracked files and repositories `status` lists, but for `kept` paths;
+    /// each removed path is added to `removed`.
+    fn remove_untracked<'s>(
+        &self,
+        status: &'s Status,
+        kept: &BTreeSet<String>,
+        removed: &mut Vec<&'s str>,
+    ) -> Result<()> {
+        for dir in &status.nested {
+            remove_dir(&self.path.join(dir))?;
+            removed.push(dir.as_str());
+        }
+        for file in status.untracked.iter().filter(|f| !kept.contains(*f)) {
+            self.remove_file(file)?;
+            removed.push(file.as_str());
+        }
+        Ok(())
+    }
+
+    /// Remove the file or symlink at `path` (relative), if one is there; a directory stays.
+    fn remove_file(&self, path: &str) -> Result<()> {
+        let full = self.path.join(path);
+        match std::fs::symlink_metadata(&full) {
+            Ok(meta) if !meta.is_dir() => {
+                std::fs::remove_file(&full).map_err(|source| GitError::WorktreeIo {
+                    action: "remove".into(),
+                    path: full,
+                    source,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Remove the directories above `paths` (relative) that are empty now, as `git clean -d`
+    /// would: a directory still holding something (an ignored file) stays.
+    fn remove_empty_parents(&self, paths: &[&str]) {
+        let mut dirs: BTreeSet<&str> = BTreeSet::new();
+        for path in paths {
+            let mut at = *path;
+            while let Some((parent, _)) = at.rsplit_once('/') {
+                dirs.insert(parent);
+                at = parent;
+            }
+        }
+        // Deepest first: a directory is empty only once the directories in it are gone.
+        let mut dirs: Vec<&str> = dirs.into_iter().collect();
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+        for dir in dirs {
+            // Failing means something is still in it (or it is gone already): it stays.
+            let _ = std::fs::remove_dir(self.path.join(dir));
+        }
     }
 
     /// Write `change` into the worktree: the file with its content and mode (regular,
@@ -549,13 +702,15 @@ impl Worktree {
             return Ok(Vec::new());
         }
         self.begin_work()?;
-        let (head, dirty) = self.status()?;
-        if head == Some(at) && !dirty {
+        let status = self.status()?;
+        let head = status.head.filter(|_| status.detached);
+        if head == Some(at) && status.clean() {
             self.mark_clean(at)?;
             return Ok(Vec::new());
         }
-        let snapshot = self.snapshot()?;
-        let mut recovered = repo.tree_changes(repo.tree_of(at)?, snapshot)?;
+        let at_tree = repo.tree_of(at)?;
+        let snapshot = self.tree_now(repo, &status, at_tree)?;
+        let mut recovered = repo.tree_changes(at_tree, snapshot)?;
         // Only what the killed run did counts as its work: a file it left as it found it is
         // not work, even if `at` (the branch, moved on since) has it otherwise.
         let started = self.recorded_base().or(head);
@@ -565,13 +720,16 @@ impl Worktree {
                 done.iter().map(|c| c.path.as_str()).collect();
             recovered.retain(|c| touched.contains(c.path.as_str()));
         }
-        self.reset(at)?;
+        self.reset(repo, at)?;
         Ok(recovered)
     }
 
-    /// Its detached `HEAD` (`None` when on a branch), and whether anything differs from it:
-    /// one `git status`.
-    fn status(&self) -> Result<(Option<ObjectId>, bool)> {
+    /// What `git status` says: `HEAD`, and the paths that may differ from it. Git reads the
+    /// index's stat data (re-reading only files whose size or times changed, and those
+    /// written in the same second as the index) and the untracked cache (re-reading only
+    /// directories that changed), and writes the refreshed index back, so the next call finds
+    /// the same files unchanged without reading them.
+    fn status(&self) -> Result<Status> {
         let out = self
             .git()
             .args([
@@ -579,33 +737,161 @@ impl Worktree {
                 "--porcelain=v2",
                 "--branch",
                 "-z",
-                "--untracked-files=normal",
+                "--untracked-files=all",
                 "--no-renames",
                 "--no-ahead-behind",
+                "--ignore-submodules=dirty",
             ])
             .output()?;
-        let mut oid = None;
-        let mut detached = false;
-        let mut dirty = false;
-        for entry in out.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-            let entry = String::from_utf8_lossy(entry);
-            match entry.strip_prefix("# ") {
-                Some(header) => {
-                    if let Some(id) = header.strip_prefix("branch.oid ") {
-                        oid = ObjectId::parse(id.trim());
-                    } else if header.trim() == "branch.head (detached)" {
-                        detached = true;
-                    }
-                }
-                None => dirty = true,
-            }
-        }
-        Ok((oid.filter(|_| detached), dirty))
+        Ok(Status::parse(&out))
     }
 
-    /// The worktree's files as a tree in the object database: `git add -A` into a copy of its
-    /// index (so the worktree's own index is untouched), then `git write-tree`.
-    fn snapshot(&self) -> Result<Oid> {
+    /// The worktree's files as a tree in the object database, as `git add -A` would stage
+    /// them: `base_tree` with every path that may differ from it read again — what `status`
+    /// lists, and where `HEAD` (commits made inside) differs from `base_tree`. Files are
+    /// hashed by `git hash-object`, with the user's filters and attributes.
+    fn tree_now(&self, repo: &Repo, status: &Status, base_tree: Oid) -> Result<Oid> {
+        let head_tree = status.head.map(|h| repo.tree_of(h)).transpose()?;
+        let mut updates = BTreeMap::new();
+        // A path that only `HEAD` changed is as `HEAD` has it: `status` says the index and
+        // the files agree with it.
+        if head_tree != Some(base_tree) {
+            for path in repo.paths_between(Some(base_tree), head_tree)? {
+                let now = repo.now_in(head_tree, &path)?;
+                updates.insert(path, now);
+            }
+        }
+        // A path the index dropped counts only when it is listed untracked too: an ignored
+        // file left behind by `git rm --cached` is not staged by `git add -A` either.
+        let mut read = Vec::new();
+        for (path, mode) in &status.tracked {
+            match mode {
+                0 => {
+                    updates.insert(path.clone(), Now::Gone);
+                }
+                _ => read.push((path.as_str(), *mode)),
+            }
+        }
+        read.extend(status.untracked.iter().map(|p| (p.as_str(), 0)));
+        for dir in &status.nested {
+            updates.insert(dir.clone(), Now::Repository);
+        }
+        updates.extend(self.read_now(repo, &read)?);
+        repo.tree_with(base_tree, &updates)
+    }
+
+    /// What each of `paths` (relative, with the index's mode for it, 0 when untracked) holds
+    /// on disk, its blobs written: a file, a symlink (its target, never followed), a
+    /// repository, or nothing (a path under a symlink or a file is not there).
+    fn read_now(&self, repo: &Repo, paths: &[(&str, u32)]) -> Result<Vec<(String, Now)>> {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::PermissionsExt;
+        let file_mode = repo
+            .inner
+            .config()
+            .and_then(|c| c.get_bool("core.filemode"))
+            .unwrap_or(true);
+        let mut out = Vec::new();
+        let mut to_hash: Vec<(&str, i32)> = Vec::new();
+        for &(path, index_mode) in paths {
+            let full = self.path.join(path);
+            let io = |source| GitError::WorktreeIo {
+                action: "read".into(),
+                path: full.clone(),
+                source,
+            };
+            let meta = match std::fs::symlink_metadata(&full) {
+                _ if !self.under_directories(path) => None,
+                Ok(meta) => Some(meta),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    None
+                }
+                Err(e) => return Err(io(e)),
+            };
+            let now = match meta {
+                Some(meta) if meta.file_type().is_symlink() => {
+                    let target = std::fs::read_link(&full).map_err(io)?;
+                    let id = repo
+                        .inner
+                        .blob(target.as_os_str().as_bytes())
+                        .context(|| format!("could not store the symlink {path}"))?;
+                    Now::Blob(id, i32::from(git2::FileMode::Link))
+                }
+                Some(meta) if meta.is_file() => {
+                    let executable = match file_mode {
+                        true => meta.permissions().mode() & 0o100 != 0,
+                        false => index_mode == 0o100755,
+                    };
+                    let mode = match executable {
+                        true => git2::FileMode::BlobExecutable,
+                        false => git2::FileMode::Blob,
+                    };
+                    to_hash.push((path, i32::from(mode)));
+                    continue;
+                }
+                Some(meta) if meta.is_dir() && is_gitlink(index_mode) => Now::Repository,
+                _ => Now::Gone,
+            };
+            out.push((path.to_string(), now));
+        }
+        let ids = self.hash_files(to_hash.iter().map(|(p, _)| *p))?;
+        for ((path, mode), id) in to_hash.into_iter().zip(ids) {
+            out.push((path.to_string(), Now::Blob(id, mode)));
+        }
+        Ok(out)
+    }
+
+    /// Whether every directory above `path` (relative) is a directory, not a symlink: git
+    /// never looks through a symlink, so nothing under one is in the worktree.
+    fn under_directories(&self, path: &str) -> bool {
+        let mut dir = self.path.clone();
+        let parts: Vec<&str> = path.split('/').collect();
+        parts[..parts.len().saturating_sub(1)].iter().all(|part| {
+            dir.push(part);
+            std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir())
+        })
+    }
+
+    /// Store the files at `paths` (relative) as blobs, as `git add` would (the user's clean
+    /// filters and attributes applied): one `git hash-object` for all of them.
+    fn hash_files<'p>(&self, paths: impl Iterator<Item = &'p str>) -> Result<Vec<Oid>> {
+        let mut input = Vec::new();
+        let mut count = 0;
+        for path in paths {
+            quote_path(path, &mut input);
+            input.push(b'\n');
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .git()
+            .args(["hash-object", "-w", "--stdin-paths"])
+            .input(input)
+            .text()?;
+        let ids: Vec<Oid> = out
+            .lines()
+            .filter_map(|line| Oid::from_str(line.trim()).ok())
+            .collect();
+        if ids.len() != count {
+            return Err(GitError::Command {
+                args: "hash-object -w --stdin-paths".into(),
+                detail: format!("printed {} ids for {count} files", ids.len()),
+            });
+        }
+        Ok(ids)
+    }
+
+    /// The worktree's files as a tree, the slow way: `git add -A` into a copy of its index,
+    /// then `git write-tree`. What [`Worktree::tree_now`] must agree with.
+    #[cfg(test)]
+    fn full_scan(&self) -> Result<Oid> {
         let io = |action: &str| {
             let action = action.to_string();
             let path = self.git_dir.clone();
@@ -641,9 +927,13 @@ impl Worktree {
 
     /// `git` in the worktree, told its git directory and work tree outright: a run may have
     /// deleted the `.git` file, and git would then find the enclosing repository instead.
+    /// Its index keeps an untracked cache, so `git status` re-reads only the directories
+    /// that changed; git keeps and uses it only for the untracked files the configuration
+    /// asks to show, so that is every file, as [`Worktree::status`] asks.
     fn git(&self) -> super::runner::GitCall<'_> {
         git_in(&self.env, &self.path)
-            .arg("--git-dir")
+            .args(["-c", "core.untrackedCache=true"])
+            .args(["-c", "status.showUntrackedFiles=all", "--git-dir"])
             .arg(&self.git_dir)
             .arg("--work-tree")
             .arg(&self.path)
@@ -711,6 +1001,26 @@ impl Worktree {
             && self.path.join(".git").is_file()
             && !self.git_dir.join("index.lock").exists()
     }
+}
+
+/// Append `path` to `out` as `git hash-object --stdin-paths` reads a line: as it is, or
+/// quoted as C quotes a string when it holds a newline or starts with a quote.
+fn quote_path(path: &str, out: &mut Vec<u8>) {
+    if !path.contains('\n') && !path.starts_with('"') {
+        out.extend_from_slice(path.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    for &b in path.as_bytes() {
+        match b {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..0x20 | 0x7f => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
 }
 
 /// Whether `path` is a directory with something in it (or something other than a directory).
@@ -1211,7 +1521,7 @@ mod tests {
         let second = f.tip();
         f.write(&path, "stray.txt", "untracked");
         f.write(&path, "target/keep", "ignored");
-        worktree.reset(second).unwrap();
+        worktree.reset(&repo, second).unwrap();
         assert_eq!(worktree.head().unwrap(), second);
         assert!(!path.join("stray.txt").exists());
         assert!(path.join("target/keep").exists());
@@ -1220,6 +1530,235 @@ mod tests {
             "# Widget 2\n"
         );
         assert!(worktree.changes(&repo, second).unwrap().is_empty());
+    }
+
+    /// The worktree read as the stage reads it (`git status`, then only the paths it names),
+    /// checked against the full scan (`git add -A` into a copy of the index): the very same
+    /// tree. Returns the changes from `base`.
+    fn read_checked(
+        repo: &Repo,
+        worktree: &Worktree,
+        base: ObjectId,
+    ) -> Vec<(String, FileKind, String)> {
+        let base_tree = repo.tree_of(base).unwrap();
+        let status = worktree.status().unwrap();
+        let read = worktree.tree_now(repo, &status, base_tree).unwrap();
+        let scanned = worktree.full_scan().unwrap();
+        assert_eq!(
+            summary(&repo.tree_changes(base_tree, read).unwrap()),
+            summary(&repo.tree_changes(base_tree, scanned).unwrap()),
+            "the reading and the full scan differ"
+        );
+        // A repository inside is a gitlink to `git add`, and no change either way.
+        if status.nested.is_empty() {
+            assert_eq!(read, scanned);
+        }
+        summary(&worktree.changes(repo, base).unwrap())
+    }
+
+    fn set_mtime(path: &Path, to: std::time::SystemTime) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(to)
+            .unwrap();
+    }
+
+    #[test]
+    fn reading_the_changes_finds_what_a_full_scan_finds() {
+        let f = Fixture::new();
+        // Stat data compared as on any file system: whole seconds and size, no ctime or
+        // inode, so only git's check of a file as new as its index can see the edit below.
+        f.git(&f.root, &["config", "core.trustctime", "false"]);
+        f.git(&f.root, &["config", "core.checkStat", "minimal"]);
+        let repo = f.repo();
+        let tip = f.tip();
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        worktree.begin_work().unwrap();
+        let path = worktree.path().to_path_buf();
+        // The first reading writes the index's stat data and untracked cache back.
+        assert!(read_checked(&repo, &worktree, tip).is_empty());
+
+        // Same size and the same modification time, in the second the index was written.
+        let readme = path.join("README.md");
+        let stamp = std::fs::metadata(&readme).unwrap().modified().unwrap();
+        f.write(&path, "README.md", "# Gadget\n");
+        set_mtime(&readme, stamp);
+        set_mtime(&worktree.git_dir.join("index"), stamp);
+        // A new file, a deleted one, a mode changed, symlinks (to a file outside, to a
+        // directory inside: neither followed), an ignored file, a file in a new directory.
+        f.write(&path, "notes.txt", "new\n");
+        std::fs::remove_file(path.join("src/lib.rs")).unwrap();
+        chmod_x(&path.join("run.sh"));
+        std::os::unix::fs::symlink("/etc/passwd", path.join("outside")).unwrap();
+        std::os::unix::fs::symlink("src", path.join("srclink")).unwrap();
+        f.write(&path, "target/debug/app", "ignored");
+        f.write(&path, "docs/guide/intro.md", "# Intro\n");
+        std::fs::create_dir_all(path.join("empty/dir")).unwrap();
+
+        let expected = vec![
+            entry("README.md", FileKind::Regular, "# Gadget\n"),
+            entry("docs/guide/intro.md", FileKind::Regular, "# Intro\n"),
+            entry("notes.txt", FileKind::Regular, "new\n"),
+            entry("outside", FileKind::Symlink, "/etc/passwd"),
+            entry("run.sh", FileKind::Executable, "#!/bin/sh\n"),
+            entry("src/lib.rs", FileKind::Deleted, ""),
+            entry("srclink", FileKind::Symlink, "src"),
+        ];
+        assert_eq!(read_checked(&repo, &worktree, tip), expected);
+        // Read again from the refreshed index and cache: the same.
+        assert_eq!(read_checked(&repo, &worktree, tip), expected);
+
+        // A file added to a directory the untracked cache has read, one changed back to the
+        // base, an edit to a file already changed (same size, same second again).
+        f.write(&path, "docs/guide/more.md", "# More\n");
+        f.write(&path, "src/lib.rs", "pub fn widget() {}\n");
+        let stamp = std::fs::metadata(&readme).unwrap().modified().unwrap();
+        f.write(&path, "README.md", "# Gizmos\n");
+        set_mtime(&readme, stamp);
+        set_mtime(&worktree.git_dir.join("index"), stamp);
+        let mut expected = expected;
+        expected.retain(|(p, ..)| p != "src/lib.rs");
+        expected[0] = entry("README.md", FileKind::Regular, "# Gizmos\n");
+        expected.insert(
+            2,
+            entry("docs/guide/more.md", FileKind::Regular, "# More\n"),
+        );
+        assert_eq!(read_checked(&repo, &worktree, tip), expected);
+        // The worktree's index stays as it was: nothing staged.
+        assert_eq!(f.git(&path, &["diff", "--cached", "--name-only"]), "");
+    }
+
+    #[test]
+    fn reading_the_changes_follows_commits_staging_and_swapped_kinds() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        worktree.begin_work().unwrap();
+        let path = worktree.path().to_path_buf();
+        // A commit made inside, on a branch.
+        f.git(&path, &["checkout", "-q", "-b", "agent"]);
+        f.write(&path, "committed.txt", "from a commit\n");
+        f.write(&path, "README.md", "# Widget, committed\n");
+        f.git(&path, &["add", "."]);
+        f.git(&path, &["commit", "-q", "-m", "inside"]);
+        // ... then the README put back as on the base, unstaged: only the files count.
+        f.write(&path, "README.md", "# Widget\n");
+        // Staged, then deleted from disk; dropped from the index but kept on disk.
+        f.write(&path, "staged.txt", "staged\n");
+        f.git(&path, &["add", "staged.txt"]);
+        std::fs::remove_file(path.join("staged.txt")).unwrap();
+        f.git(&path, &["rm", "-q", "--cached", "committed.txt"]);
+        // A file replaced by a directory, a directory by a file.
+        std::fs::remove_file(path.join("run.sh")).unwrap();
+        f.write(&path, "run.sh/inner.txt", "inside a directory now\n");
+        std::fs::remove_dir_all(path.join("src")).unwrap();
+        f.write(&path, "src", "a file now\n");
+        // A repository made inside: left out (a change cannot hold another repository).
+        let inner = path.join("inner");
+        f.write(&inner, "x.txt", "x");
+        f.git(&inner, &["init", "-q", "."]);
+        f.git(&inner, &["add", "."]);
+        f.git(&inner, &["commit", "-q", "-m", "inner"]);
+
+        assert_eq!(
+            read_checked(&repo, &worktree, tip),
+            vec![
+                entry("committed.txt", FileKind::Regular, "from a commit\n"),
+                entry("run.sh", FileKind::Deleted, ""),
+                entry(
+                    "run.sh/inner.txt",
+                    FileKind::Regular,
+                    "inside a directory now\n"
+                ),
+                entry("src", FileKind::Regular, "a file now\n"),
+                entry("src/lib.rs", FileKind::Deleted, ""),
+            ]
+        );
+        // Compared with the commit made inside, the README is a change again.
+        let head = worktree.head().unwrap();
+        let since = read_checked(&repo, &worktree, head);
+        assert_eq!(
+            since[0],
+            entry("README.md", FileKind::Regular, "# Widget\n")
+        );
+    }
+
+    #[test]
+    fn reset_touches_what_differs_and_leaves_the_worktree_as_a_checkout_would() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        worktree.begin_work().unwrap();
+        let path = worktree.path().to_path_buf();
+        // An attempt's work: the README changed, a module in a new directory, a file gone,
+        // a nested repository, ignored output, a stray file next to ignored output.
+        f.write(&path, "README.md", "# Widget 2\n");
+        f.write(&path, "src/deep/new.rs", "pub fn new() {}\n");
+        std::fs::remove_file(path.join("run.sh")).unwrap();
+        f.write(&path, "inner/x.txt", "x");
+        f.git(&path.join("inner"), &["init", "-q", "."]);
+        f.write(&path, "target/out.o", "ignored");
+        f.write(&path, "target/stray/y.o", "ignored");
+        f.write(&path, "scratch/a/b.txt", "stray");
+        // The commit the stage makes of it (in the user's repository, as the stage would).
+        f.write(&f.root, "README.md", "# Widget 2\n");
+        f.write(&f.root, "src/deep/new.rs", "pub fn new() {}\n");
+        f.git(&f.root, &["rm", "-q", "run.sh"]);
+        f.git(&f.root, &["add", "."]);
+        f.git(&f.root, &["commit", "-q", "-m", "the change"]);
+        let commit = f.tip();
+
+        worktree.reset(&repo, commit).unwrap();
+        let clean = |f: &Fixture| f.git(&path, &["status", "--porcelain", "--untracked-files=all"]);
+        assert_eq!(clean(&f), "");
+        assert_eq!(worktree.head().unwrap(), commit);
+        assert_eq!(f.git(&path, &["branch", "--show-current"]), "");
+        assert_eq!(
+            std::fs::read_to_string(path.join("src/deep/new.rs")).unwrap(),
+            "pub fn new() {}\n",
+            "an untracked file the commit has is kept"
+        );
+        assert!(!path.join("inner").exists());
+        assert!(!path.join("scratch").exists());
+        assert!(path.join("target/out.o").exists() && path.join("target/stray/y.o").exists());
+        assert!(read_checked(&repo, &worktree, commit).is_empty());
+
+        // Back to the tip from a branch checked out inside, with a file and a directory
+        // swapped in its commit and more left uncommitted.
+        worktree.begin_work().unwrap();
+        f.git(&path, &["checkout", "-q", "-b", "agent"]);
+        std::fs::remove_dir_all(path.join("src")).unwrap();
+        f.write(&path, "src", "a file\n");
+        std::fs::remove_file(path.join("README.md")).unwrap();
+        f.write(&path, "README.md/x", "a directory\n");
+        f.git(&path, &["add", "-A"]);
+        f.git(&path, &["commit", "-q", "-m", "swapped"]);
+        f.write(&path, ".gitignore", "target/\n*.log\n");
+        f.write(&path, "debug.log", "ignored now, not on the tip");
+        worktree.reset(&repo, tip).unwrap();
+        assert_eq!(clean(&f), "");
+        assert_eq!(worktree.head().unwrap(), tip);
+        assert_eq!(f.git(&path, &["branch", "--show-current"]), "");
+        assert_eq!(
+            std::fs::read_to_string(path.join("src/lib.rs")).unwrap(),
+            "pub fn widget() {}\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(path.join("README.md")).unwrap(),
+            "# Widget\n"
+        );
+        assert!(path.join("run.sh").exists());
+        assert!(!path.join("debug.log").exists(), "untracked on the tip");
+        assert!(read_checked(&repo, &worktree, tip).is_empty());
+        assert_eq!(
+            f.git(&f.root, &["rev-parse", "agent"]).len(),
+            40,
+            "the branch made inside stays"
+        );
     }
 
     #[test]

@@ -552,7 +552,7 @@ impl<'a> StageContext<'a> {
         worktree: &Worktree,
         commit: ObjectId,
     ) -> Result<(), PipelineError> {
-        Ok(worktree.reset(commit)?)
+        Ok(worktree.reset(&self.run.session.repo, commit)?)
     }
 
     /// The environment the test command runs in: the user's, minus every credential, with

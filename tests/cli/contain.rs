@@ -390,3 +390,27 @@ fn doctor_says_what_the_machine_offers_and_what_a_run_will_do() {
         "{all}"
     );
 }
+
+#[test]
+fn an_agent_cannot_hide_its_change_from_the_reading_through_the_worktrees_index() {
+    // The change is made, then hidden from `git status` in every way the worktree's own index
+    // offers: assume-unchanged and skip-worktree bits, and stat data refreshed to match.
+    let body = format!(
+        "{AGENT_GOOD}\ngit update-index -q --refresh\ngit update-index --assume-unchanged src/lib.rs\ngit update-index --skip-worktree README.md\necho 'hidden line' >> README.md"
+    );
+    let (repo, issue) = agent_repo(&body, "");
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
+        .expect_code(0);
+    assert!(
+        repo.show(BRANCH, "src/lib.rs")
+            .unwrap()
+            .contains("pub fn verbose()"),
+        "the change to src/lib.rs was not committed"
+    );
+    assert!(
+        repo.show(BRANCH, "README.md")
+            .unwrap()
+            .contains("hidden line"),
+        "the change to README.md was not committed"
+    );
+}

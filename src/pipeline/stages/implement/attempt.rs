@@ -119,6 +119,8 @@ impl Implement<'_, '_> {
         last_reply: Option<&str>,
     ) -> Result<Attempted, PipelineError> {
         self.escaped.clear();
+        // The implementer writes in the worktree.
+        self.read_after_tests = None;
         let mut attempted = self
             .try_attempt(attempt, max, vars, root, feedback, baseline, last_reply)
             .await?;
@@ -164,7 +166,7 @@ impl Implement<'_, '_> {
             "impl-text"
         };
         let prompt = self.cx.prompt(template, &vars);
-        let git_file = std::fs::read(root.join(".git")).ok();
+        let kept = self.keep_worktree_state(root);
         let contained = self.agent_contained(root);
         let reply = match self
             .cx
@@ -188,7 +190,7 @@ impl Implement<'_, '_> {
             }
             Err(PipelineError::Contained { changes, .. }) if self.agent => {
                 self.paid = true;
-                self.restore_git_file(root, &git_file);
+                self.restore_worktree_state(root, &kept);
                 // Its files are not judged (nor remembered as judged): the next attempt's are.
                 let (now, reverted) = self.changes_keeping_protected()?;
                 let said = format!(
@@ -208,7 +210,7 @@ impl Implement<'_, '_> {
             }
             Err(PipelineError::Model { source, .. }) if self.agent && agent_failure(&source) => {
                 self.paid = true;
-                self.restore_git_file(root, &git_file);
+                self.restore_worktree_state(root, &kept);
                 let (changes, reverted) = self.changes_keeping_protected()?;
                 self.last_fingerprint = fingerprint(&changes);
                 let (result, said) = agent_failed(&source);
@@ -223,7 +225,7 @@ impl Implement<'_, '_> {
         let mut reverted = Vec::new();
         let mut said_reply = None;
         if self.agent {
-            self.restore_git_file(root, &git_file);
+            self.restore_worktree_state(root, &kept);
         } else {
             let words = normalised(&reply.text);
             if last_reply == Some(words.as_str()) {

@@ -129,6 +129,17 @@ struct Implement<'r, 'a> {
     /// What the test runs of the attempt under way (or the baseline) changed in the user's
     /// repository outside the worktree: the attempt fails for it.
     escaped: Vec<ContainedChange>,
+    /// An agent's worktree as read right after the last test run (see `note_test_output`),
+    /// while nothing has written in it since: the read before the next swapped run and the
+    /// commit's read take it instead of reading every file's state again. Dropped before
+    /// anything writes (an attempt, a test run, files put back).
+    read_after_tests: Option<Vec<FileChange>>,
+}
+
+/// The worktree's `.git` file and its index as they were before an agent ran.
+struct KeptState {
+    git_file: Option<Vec<u8>>,
+    index: Option<(std::path::PathBuf, Vec<u8>)>,
 }
 
 /// What the implementer is told when an attempt's tests failed the way a missing network
@@ -272,6 +283,7 @@ impl<'r, 'a> Implement<'r, 'a> {
             written: BTreeSet::new(),
             checks: Vec::new(),
             escaped: Vec::new(),
+            read_after_tests: None,
         })
     }
 
@@ -480,6 +492,8 @@ impl<'r, 'a> Implement<'r, 'a> {
         root: &Path,
         baseline: Option<&Judged>,
     ) -> Result<Judged, PipelineError> {
+        // The tests may write anywhere.
+        self.read_after_tests = None;
         self.cx.emit(Event::TestsStarted {
             attempt,
             command: self.tests.command.clone(),
@@ -638,18 +652,37 @@ impl<'r, 'a> Implement<'r, 'a> {
     /// Everything changed in the worktree since the stage began, minus the report's path
     /// (the report is ours to write).
     fn changes(&self) -> Result<Vec<FileChange>, PipelineError> {
+        Ok(self.implementation(self.read_worktree()?))
+    }
+
+    /// [`Self::changes`], from the read made after the last test run when nothing has
+    /// written in the worktree since.
+    fn changes_unwritten(&mut self) -> Result<Vec<FileChange>, PipelineError> {
+        match self.read_after_tests.take() {
+            Some(read) => Ok(self.implementation(read)),
+            None => self.changes(),
+        }
+    }
+
+    /// What differs in the worktree from the stage's base: everywhere for an agent, at the
+    /// paths its edits wrote for a text implementer.
+    fn read_worktree(&self) -> Result<Vec<FileChange>, PipelineError> {
         let Some(worktree) = &self.worktree else {
             return Ok(Vec::new());
         };
-        let report = self.cx.artifact(Stage::Impl);
-        let mut changes = if self.agent {
-            self.cx.worktree_changes(worktree, self.base)?
+        if self.agent {
+            self.cx.worktree_changes(worktree, self.base)
         } else {
             let written: Vec<String> = self.written.iter().cloned().collect();
-            self.cx.worktree_changes_in(worktree, self.base, &written)?
-        };
-        changes.retain(|c| c.path != report && !self.test_output.contains(&c.path));
-        Ok(changes)
+            self.cx.worktree_changes_in(worktree, self.base, &written)
+        }
+    }
+
+    /// `read` without the report's path and what the tests wrote.
+    fn implementation(&self, mut read: Vec<FileChange>) -> Vec<FileChange> {
+        let report = self.cx.artifact(Stage::Impl);
+        read.retain(|c| c.path != report && !self.test_output.contains(&c.path));
+        read
     }
 
     /// Remember what the test command just wrote: every path that differs from `before`,
@@ -660,12 +693,13 @@ impl<'r, 'a> Implement<'r, 'a> {
         if !self.agent {
             return Ok(());
         }
-        let after = self.changes()?;
-        for change in after {
+        let read = self.read_worktree()?;
+        for change in self.implementation(read.clone()) {
             if !before.contains(&change) {
                 self.test_output.insert(change.path);
             }
         }
+        self.read_after_tests = Some(read);
         Ok(())
     }
 
@@ -697,12 +731,36 @@ impl<'r, 'a> Implement<'r, 'a> {
 
     /// An agent may rewrite the worktree's `.git` file (which points at the repository);
     /// put it back.
-    fn restore_git_file(&self, root: &Path, before: &Option<Vec<u8>>) {
-        if let Some(bytes) = before
+    /// What an agent could change to mislead the stage about its work: the worktree's `.git`
+    /// file and the worktree's own index (stat data, assume-unchanged bits and the untracked
+    /// cache, which the change is read by), kept before it runs.
+    fn keep_worktree_state(&self, root: &Path) -> KeptState {
+        KeptState {
+            git_file: std::fs::read(root.join(".git")).ok(),
+            index: self.worktree.as_ref().filter(|_| self.agent).and_then(|w| {
+                let path = w.git_dir().join("index");
+                std::fs::read(&path).ok().map(|bytes| (path, bytes))
+            }),
+        }
+    }
+
+    /// Put back what [`Implement::keep_worktree_state`] kept. The index comes back as the
+    /// tool left it, so every file the agent touched differs from it by its change time,
+    /// which a program cannot set: nothing it did is hidden from the reading of its change.
+    fn restore_worktree_state(&self, root: &Path, kept: &KeptState) {
+        if let Some(bytes) = &kept.git_file
             && std::fs::read(root.join(".git")).ok().as_ref() != Some(bytes)
         {
             let _ = std::fs::remove_dir_all(root.join(".git"));
             let _ = std::fs::write(root.join(".git"), bytes);
+        }
+        if let Some((path, bytes)) = &kept.index
+            && std::fs::read(path).ok().as_ref() != Some(bytes)
+        {
+            let temporary = path.with_extension("orchestrate-restore");
+            if std::fs::write(&temporary, bytes).is_ok() {
+                let _ = std::fs::rename(&temporary, path);
+            }
         }
     }
 
@@ -769,7 +827,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         verdict: Verdict,
         blocked: Option<String>,
     ) -> Result<ObjectId, PipelineError> {
-        let mut changes = self.changes()?;
+        let mut changes = self.changes_unwritten()?;
         // Editor and agent state (`.aider*`, `.claude/`, an ignore line an agent adds for
         // itself) is not the implementation: left out, and said, unless the spec names it.
         let state: Vec<String> = changes

@@ -289,7 +289,7 @@ impl Implement<'_, '_> {
             .worktree
             .clone()
             .ok_or(PipelineError::WrongSettings { stage: Stage::Impl })?;
-        let before = self.changes()?;
+        let before = self.changes_unwritten()?;
         let aside = self.cx.keep_aside(
             &format!("impl-{}", check_name(check)),
             &back,
@@ -380,6 +380,7 @@ impl Implement<'_, '_> {
             .worktree
             .clone()
             .ok_or(PipelineError::WrongSettings { stage: Stage::Impl })?;
+        self.read_after_tests = None;
         for changed in &hiding {
             self.cx.put(&worktree, &changed.origin)?;
             self.written.insert(changed.path.clone());
