@@ -157,11 +157,19 @@ pub struct StageContext<'a> {
     stage: Stage,
     run: &'a mut RunState,
     io: &'a RunIo<'a>,
+    /// The last snapshot a check found nothing against: the user's repository is still as it
+    /// says, so the next program is watched from it instead of a new `git status`.
+    unchanged: Option<Snapshot>,
 }
 
 impl<'a> StageContext<'a> {
     pub fn new(stage: Stage, run: &'a mut RunState, io: &'a RunIo<'a>) -> StageContext<'a> {
-        StageContext { stage, run, io }
+        StageContext {
+            stage,
+            run,
+            io,
+            unchanged: None,
+        }
     }
 
     pub fn stage(&self) -> Stage {
@@ -341,7 +349,7 @@ impl<'a> StageContext<'a> {
                     round,
                 },
             };
-            let changes = self.contain(&before, by)?;
+            let changes = self.contain(before, by)?;
             // An agent's attempt fails for any change (the stage decides). A `cmd:` model
             // is refused for what had to be put back — git's refs, config, hooks, `info/`;
             // the user's checkout alone (its `HEAD`, index, files) changes under a person
@@ -370,19 +378,28 @@ impl<'a> StageContext<'a> {
 
     /// The user's repository now (checkout, hooks, config, `info/`, refs), to compare with
     /// after a program ran ([`StageContext::contain`]).
-    pub fn watch(&self) -> Result<Snapshot, PipelineError> {
-        Ok(self.run.session.repo.snapshot()?)
+    ///
+    /// When the last check found nothing, its snapshot still says how the repository is (the
+    /// tool changes nothing of the user's between two programs; its own ref moves are
+    /// recorded), and is taken again instead of a new one: one `git status` of the user's
+    /// checkout per program, not two.
+    pub fn watch(&mut self) -> Result<Snapshot, PipelineError> {
+        match self.unchanged.take() {
+            Some(snapshot) => Ok(snapshot),
+            None => Ok(self.run.session.repo.snapshot()?),
+        }
     }
 
     /// What a program changed in the user's repository since `before`: undone where it can
     /// be, and said in a `contained` event. Empty when nothing changed.
     pub fn contain(
-        &self,
-        before: &Snapshot,
+        &mut self,
+        before: Snapshot,
         by: ContainedBy,
     ) -> Result<Vec<ContainedChange>, PipelineError> {
-        let found = self.run.session.repo.contain(before)?;
+        let found = self.run.session.repo.contain(&before)?;
         if found.is_empty() {
+            self.unchanged = Some(before);
             return Ok(Vec::new());
         }
         let changes: Vec<ContainedChange> = found.into_iter().map(contained_change).collect();

@@ -528,7 +528,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         // Whatever the run's end, what it changed in the user's repository is undone.
         let escaped = self
             .cx
-            .contain(&before, ContainedBy::Tests { attempt, check })?;
+            .contain(before, ContainedBy::Tests { attempt, check })?;
         self.escaped.extend(escaped);
         let run = run?.map_err(|source| PipelineError::Tests {
             command: self.tests.command.clone(),
