@@ -30,7 +30,7 @@ use std::time::Instant;
 use git_orchestrate::env::Env;
 use git_orchestrate::git::Repo;
 
-use common::{BenchResult, LARGE, SMALL, Summary, met, ms, ratio, timings};
+use common::{BenchResult, LARGE, SMALL, Summary, ms, ratio, timings};
 
 const GIT_DIR_TARGET_MS: f64 = 50.0;
 /// The whole snapshot against `git status` with the untracked cache.
@@ -103,7 +103,7 @@ fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
     }
     let under = |s: Summary, target: f64| s.median.as_secs_f64() * 1000.0 < target;
     let status_ratio = ratio(whole.median, status.median);
-    let rows: Vec<(&str, Summary, String, Option<bool>)> = vec![
+    let rows: Vec<common::Row<'_>> = vec![
         (
             "(a) snapshot: git directory's part",
             git_dir,
@@ -136,21 +136,7 @@ fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
         "\ncontainment in {}: median and p90 in ms of {iters} runs after {warmup} warm-up runs\n",
         shape.label()
     );
-    let _ = writeln!(
-        out,
-        "{:<38}| {:>10} {:>10} | {:<34}| result",
-        "operation", "median", "p90", "target"
-    );
-    let _ = writeln!(out, "{}", "-".repeat(38 + 25 + 36 + 10));
-    for (name, s, target, ok) in rows {
-        let _ = writeln!(
-            out,
-            "{name:<38}| {:>10} {:>10} | {target:<34}| {}",
-            ms(s.median),
-            ms(s.p90),
-            ok.map(met).unwrap_or("")
-        );
-    }
+    common::table(&mut out, &rows, 38, 34);
     let _ = writeln!(
         out,
         "\nthe first snapshot of the process (reads the index's entries once): {} ms",

@@ -59,7 +59,7 @@ use git_orchestrate::pipeline::local::StateDir;
 use git_orchestrate::repomap::{self, BYTES_PER_TOKEN, DEFAULT_BUDGET_TOKENS, RepoMap};
 
 use common::{
-    BenchResult, LARGE, SMALL, Shape, Summary, met, ms, ratio, source_path, summarise, thousands,
+    BenchResult, LARGE, SMALL, Shape, Summary, ms, ratio, source_path, summarise, thousands,
     timings,
 };
 
@@ -544,7 +544,7 @@ fn print_report(m: &Measured, (warmup, iters): (usize, usize), create: (usize, u
     let create_ratio = ratio(m.create_lib.median, m.create_git.median);
     let budget_bytes = DEFAULT_BUDGET_TOKENS * BYTES_PER_TOKEN;
     let within = m.map_bytes as u64 <= budget_bytes;
-    let rows: Vec<(&str, Summary, String, Option<bool>)> = vec![
+    let rows: Vec<common::Row<'_>> = vec![
         (
             "(a)  create: Repo::issue_worktree",
             m.create_lib,
@@ -639,21 +639,7 @@ fn print_report(m: &Measured, (warmup, iters): (usize, usize), create: (usize, u
         create.1,
         create.0
     );
-    let _ = writeln!(
-        out,
-        "{:<44}| {:>10} {:>10} | {:<28}| result",
-        "operation", "median", "p90", "target"
-    );
-    let _ = writeln!(out, "{}", "-".repeat(44 + 25 + 30 + 10));
-    for (name, s, target, ok) in rows {
-        let _ = writeln!(
-            out,
-            "{name:<44}| {:>10} {:>10} | {target:<28}| {}",
-            ms(s.median),
-            ms(s.p90),
-            ok.map(met).unwrap_or("")
-        );
-    }
+    common::table(&mut out, &rows, 44, 28);
     let _ = writeln!(
         out,
         "\nthe map: {} bytes for {} files, {} tokens at 4 bytes a token, budget {} -> {}",

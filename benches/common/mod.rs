@@ -550,6 +550,34 @@ pub fn lld(issue: u64) -> String {
 // Report
 // ---------------------------------------------------------------------------------------------
 
+/// One row of a report table: the operation, its timings, its target in words, and whether
+/// the target is met (`None`: no target).
+pub type Row<'a> = (&'a str, Summary, String, Option<bool>);
+
+/// The report table: a header, a rule, and a line per row, the operation's and the target's
+/// columns as wide as given.
+pub fn table(out: &mut String, rows: &[Row<'_>], name_width: usize, target_width: usize) {
+    let _ = writeln!(
+        out,
+        "{:<name_width$}| {:>10} {:>10} | {:<target_width$}| result",
+        "operation", "median", "p90", "target"
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        "-".repeat(name_width + 25 + target_width + 2 + 10)
+    );
+    for (name, s, target, ok) in rows {
+        let _ = writeln!(
+            out,
+            "{name:<name_width$}| {:>10} {:>10} | {target:<target_width$}| {}",
+            ms(s.median),
+            ms(s.p90),
+            ok.map(met).unwrap_or("")
+        );
+    }
+}
+
 pub fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "NOT MET" }
 }
