@@ -631,6 +631,9 @@ pub fn doctor(problem: &crate::ops::doctor::Problem) -> Vec<String> {
         } => vec![
             "contain model-written code where this machine allows: remove sandbox.mode, or set it to \"auto\"".into(),
         ],
+        Problem::SandboxPathMissing => vec![
+            "create it (the tests or the agent will write there), or take it out of the [sandbox] list that names it".into(),
+        ],
         Problem::Sandbox { .. } => vec![
             "Landlock needs Linux 5.13 or later with landlock in the lsm= boot list; network and process containment need user namespaces (sysctl kernel.unprivileged_userns_clone=1, or AppArmor's kernel.apparmor_restrict_unprivileged_userns=0)".into(),
             "to refuse to run tests and agents with less: sandbox.mode = \"required\"".into(),

@@ -138,6 +138,8 @@ pub enum Problem {
     Sandbox {
         mode: SandboxMode,
     },
+    /// A path `sandbox.writable` or `sandbox.agent_writable` names does not exist.
+    SandboxPathMissing,
     StaleLock {
         issue: u64,
     },
@@ -731,6 +733,17 @@ async fn sandbox_check(session: &Session) -> Check {
         (false, true) => "an attempt's tests run without network",
         (false, false) => "an attempt's tests can reach the network",
     };
+    if !containment.missing().is_empty() {
+        return bad(
+            Level::Warning,
+            "sandbox",
+            format!(
+                "{landlock}, {namespaces}: {} not made writable: it does not exist",
+                containment.missing().join(", ")
+            ),
+            Problem::SandboxPathMissing,
+        );
+    }
     match offer.shortfall() {
         None => ok(
             "sandbox",

@@ -34,6 +34,8 @@ pub struct Containment {
     agent_writable: Vec<PathBuf>,
     agent_network: bool,
     test_network: bool,
+    /// Configured writable paths that do not exist.
+    missing: Vec<String>,
     env: Env,
 }
 
@@ -43,19 +45,28 @@ impl Containment {
     /// configuration says nothing.)
     pub async fn decide(config: &SandboxConfig, env: &Env) -> Result<Containment, PipelineError> {
         let mode = config.mode.unwrap_or(SandboxMode::Auto);
-        let expand = |paths: &[String]| -> Vec<PathBuf> {
-            paths
-                .iter()
-                .filter_map(|p| sandbox::expand(p, env))
-                .filter(|p| p.exists())
-                .collect()
+        // A path that does not exist cannot be a Landlock rule: it is said, never dropped
+        // silently.
+        let mut missing = Vec::new();
+        let mut expand = |key: &str, paths: &[String]| -> Vec<PathBuf> {
+            let mut kept = Vec::new();
+            for path in paths {
+                match sandbox::expand(path, env).filter(|p| p.exists()) {
+                    Some(found) => kept.push(found),
+                    None => missing.push(format!("{key}: {path}")),
+                }
+            }
+            kept
         };
+        let writable = expand("sandbox.writable", &config.writable);
+        let agent_writable = expand("sandbox.agent_writable", &config.agent_writable);
         let mut containment = Containment {
             mode,
             launcher: None,
             offer: Offer::default(),
-            writable: expand(&config.writable),
-            agent_writable: expand(&config.agent_writable),
+            writable,
+            agent_writable,
+            missing,
             agent_network: true,
             test_network: config.test_network,
             env: env.clone(),
@@ -91,6 +102,11 @@ impl Containment {
         &self.offer
     }
 
+    /// Configured writable paths that do not exist (`KEY: PATH`).
+    pub fn missing(&self) -> &[String] {
+        &self.missing
+    }
+
     /// What the run says about it, once.
     pub fn event(&self) -> Event {
         let contained = self.launcher.is_some();
@@ -113,6 +129,7 @@ impl Containment {
                 ),
                 _ => self.offer.shortfall(),
             },
+            missing: self.missing.clone(),
         }
     }
 

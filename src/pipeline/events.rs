@@ -172,6 +172,10 @@ pub enum Event {
         test_network: bool,
         /// What the sandbox cannot do here, and why; `None` when it does everything.
         shortfall: Option<String>,
+        /// Paths `sandbox.writable` or `sandbox.agent_writable` name that do not exist, so
+        /// could not be made writable (`KEY: PATH`).
+        #[serde(default)]
+        missing: Vec<String>,
     },
     /// The test command finished.
     TestsFinished {

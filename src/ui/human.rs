@@ -757,7 +757,14 @@ impl EventSink for HumanRenderer<'_> {
                 network,
                 test_network,
                 shortfall,
-            } => match (&shortfall, landlock) {
+                missing,
+            } => {
+                for path in &missing {
+                    self.warn(&format!(
+                        "{path} does not exist, so it was not made writable for tests and agents"
+                    ));
+                }
+                match (&shortfall, landlock) {
                 (Some(why), None) => self.warn(&format!(
                     "tests and agents run uncontained: {why} (sandbox.mode = \"{mode}\"; `git orchestrate doctor` says more)"
                 )),
@@ -770,7 +777,8 @@ impl EventSink for HumanRenderer<'_> {
                     &words::sandbox(landlock, network, test_network),
                 ),
                 (None, _) => {}
-            },
+                }
+            }
             Event::TestsStarted {
                 attempt,
                 command,

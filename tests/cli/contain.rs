@@ -414,3 +414,23 @@ fn an_agent_cannot_hide_its_change_from_the_reading_through_the_worktrees_index(
         "the change to README.md was not committed"
     );
 }
+
+#[test]
+fn a_writable_path_that_does_not_exist_is_said_not_dropped_silently() {
+    let (repo, issue) = agent_repo(
+        AGENT_GOOD,
+        "[sandbox]\nwritable = [\"~/.m2\"]\nagent_writable = [\"/nonexistent/agent-state\"]\n",
+    );
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
+        .expect_code(0)
+        .stderr_has("warning: sandbox.writable: ~/.m2 does not exist, so it was not made writable for tests and agents")
+        .stderr_has("warning: sandbox.agent_writable: /nonexistent/agent-state does not exist");
+    let run = repo.run(&["doctor", "--offline"]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        all.contains("! sandbox: Landlock ABI")
+            && all.contains("sandbox.writable: ~/.m2, sandbox.agent_writable: /nonexistent/agent-state not made writable: it does not exist")
+            && all.contains("hint: create it"),
+        "{all}"
+    );
+}
