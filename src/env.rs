@@ -8,6 +8,23 @@ use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
+/// Variables that tell git which repository, work tree or index to use. Whatever runs in one
+/// of the tool's worktrees (its own git, the test command, an agent) goes without them, so git
+/// finds the repository from the directory: a tool started from a hook (`GIT_INDEX_FILE`) or
+/// with `GIT_DIR` set must not reach the user's repository or index from a worktree.
+pub const GIT_REPOSITORY_VARS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_PREFIX",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_INTERNAL_SUPER_PREFIX",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+];
+
 /// The variables this process was started with.
 #[derive(Clone, Debug, Default)]
 pub struct Env {

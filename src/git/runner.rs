@@ -16,19 +16,9 @@ use std::process::Command;
 
 use super::{GitError, Repo, Result};
 
-/// Variables that tell git which repository, work tree or index to use. A command run inside
-/// one of our worktrees drops them, so git finds the repository from its directory: a tool
-/// started from a hook (`GIT_INDEX_FILE`) or with `GIT_DIR` set must not stage into the
-/// user's index.
-const LOCATING_VARS: &[&str] = &[
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_PREFIX",
-    "GIT_IMPLICIT_WORK_TREE",
-    "GIT_INTERNAL_SUPER_PREFIX",
-];
+/// Variables that tell git which repository, work tree or index to use: a command run inside
+/// one of our worktrees drops them (see [`crate::env::GIT_REPOSITORY_VARS`]).
+const LOCATING_VARS: &[&str] = crate::env::GIT_REPOSITORY_VARS;
 
 /// One `git` invocation.
 pub(crate) struct GitCall<'a> {

@@ -77,10 +77,18 @@ impl CmdModel {
             (Some(dir), true) => dir,
             _ => &self.workdir,
         };
+        // An agent works in the worktree: git must find that repository from the
+        // directory, never the user's through a `GIT_DIR` this process was started with.
+        let env = self.env.iter().filter(|(name, _)| {
+            !(self.agent
+                && name
+                    .to_str()
+                    .is_some_and(|n| crate::env::GIT_REPOSITORY_VARS.contains(&n)))
+        });
         let mut command = process::Command::shell(&self.command)
             .current_dir(dir)
             .env_clear()
-            .envs(self.env.iter().cloned());
+            .envs(env.cloned());
         if self.agent {
             command = command.via(request.contained.launcher.clone());
             if let Some(tmp) = &request.contained.tmpdir {

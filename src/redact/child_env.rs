@@ -26,7 +26,7 @@
 use std::ffi::OsString;
 
 use super::is_credential_name;
-use crate::env::Env;
+use crate::env::{Env, GIT_REPOSITORY_VARS};
 
 /// A model vendor: the programs that are its own command-line clients, and the variables
 /// that hold its keys (upper case).
@@ -142,11 +142,14 @@ pub type Filtered = (Vec<(OsString, OsString)>, Vec<String>);
 /// `api_key_env`), every model key in [`VENDORS`], GitHub's tokens (`GITHUB_TOKEN`,
 /// `GH_TOKEN`, their Enterprise forms, any `GITHUB_*`/`GH_*` credential), `PGPASSWORD`,
 /// `MYSQL_PWD`, every variable whose name ends in `_KEY`, `_TOKEN`, `_SECRET`, `_PASSWORD`,
-/// `_PASSWD` or `_CREDENTIALS` in any case, and this tool's own `GIT_ORCHESTRATE_*` and
-/// `ORCHESTRATE_*`; except the names in `allowed`, which pass as they are.
+/// `_PASSWD` or `_CREDENTIALS` in any case, this tool's own `GIT_ORCHESTRATE_*` and
+/// `ORCHESTRATE_*`, and git's repository variables (`GIT_DIR`, `GIT_INDEX_FILE`, ...: the
+/// tests run in the worktree, which git must find from the directory); except the
+/// names in `allowed`, which pass as they are.
 pub fn test_environment(env: &Env, provider_key_vars: &[String], allowed: &[String]) -> Filtered {
     filter(env, allowed, |name, upper| {
-        provider_key_vars.iter().any(|v| v == name)
+        GIT_REPOSITORY_VARS.contains(&name)
+            || provider_key_vars.iter().any(|v| v == name)
             || is_vendor_key(upper)
             || is_github_credential(upper)
             || is_other_credential(name, upper)

@@ -434,3 +434,37 @@ fn a_writable_path_that_does_not_exist_is_said_not_dropped_silently() {
         "{all}"
     );
 }
+
+#[test]
+fn a_git_dir_in_the_environment_does_not_lead_the_agent_or_the_tests_to_the_users_repository() {
+    let body = format!(
+        "git rev-parse --absolute-git-dir > \"$TEST_LOGS/agent-git-dir\" 2>&1\n{AGENT_GOOD}"
+    );
+    let (repo, issue) = agent_repo(&body, "");
+    repo.write(
+        "check.sh",
+        &format!(
+            "#!/bin/sh\ngit rev-parse --absolute-git-dir >> \"$TEST_LOGS/tests-git-dir\" 2>&1\n{}",
+            CHECK.trim_start_matches("#!/bin/sh\n")
+        ),
+    );
+    repo.git(&["commit", "-qam", "tests that say which repository they see"]);
+    let git_dir = repo.root.join(".git");
+    repo.run_env(
+        &[
+            ("GIT_DIR", git_dir.as_os_str()),
+            ("GIT_WORK_TREE", repo.root.as_os_str()),
+        ],
+        &["7", "--issue-file", &issue, "--until", "impl"],
+    )
+    .expect_code(0);
+    let worktree_git = git_dir.join("worktrees");
+    for file in ["agent-git-dir", "tests-git-dir"] {
+        for line in lines(&repo.logs.join(file)) {
+            assert!(
+                Path::new(&line).starts_with(&worktree_git),
+                "{file}: {line} is not the worktree's own git directory"
+            );
+        }
+    }
+}
