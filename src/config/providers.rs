@@ -29,6 +29,9 @@ pub struct ProviderConfig {
     pub retry_delay: Duration,
     /// The most output tokens asked for (sent where the API takes or needs it).
     pub max_output_tokens: Option<u32>,
+    /// For OpenAI-compatible servers: the request field that carries `max_output_tokens`
+    /// (`max_tokens` or `max_completion_tokens`); unset: chosen by server.
+    pub max_tokens_field: Option<String>,
     /// The most calls to this provider at once, across every issue a process runs.
     pub max_concurrent: u32,
 }
@@ -142,6 +145,7 @@ fn empty(name: &str, kind: ProviderKind) -> ProviderConfig {
         max_retries: 0,
         retry_delay: FALLBACK_DELAY,
         max_output_tokens: None,
+        max_tokens_field: None,
         max_concurrent: FALLBACK_CONCURRENT,
     }
 }
@@ -201,6 +205,19 @@ fn apply(
             ));
         }
         entry.max_output_tokens = Some(max);
+    }
+    if let Some(field) = &table.max_tokens_field {
+        if !matches!(field.as_str(), "max_tokens" | "max_completion_tokens") {
+            return Err(invalid(
+                origins,
+                &format!("{key}.max_tokens_field"),
+                format!("`{field}` is not a field an OpenAI-compatible server reads"),
+                Some(
+                    "write \"max_tokens\" (llama.cpp, vLLM, Ollama, LM Studio) or \"max_completion_tokens\" (OpenAI)",
+                ),
+            ));
+        }
+        entry.max_tokens_field = Some(field.clone());
     }
     if let Some(max) = table.max_concurrent {
         if max == 0 {

@@ -157,6 +157,7 @@ pub struct RawProvider {
     pub max_retries: Option<u32>,
     pub retry_delay: Option<DurationValue>,
     pub max_output_tokens: Option<u32>,
+    pub max_tokens_field: Option<String>,
     pub max_concurrent: Option<u32>,
 }
 

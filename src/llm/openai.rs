@@ -23,6 +23,32 @@ pub struct OpenAi {
     idle: Duration,
     timeout: Duration,
     max_tokens: Option<u32>,
+    /// The request field `max_tokens` goes in (see [`max_tokens_field`]).
+    max_tokens_field: String,
+}
+
+/// The field that carries the output limit: the configured one, else `max_completion_tokens`
+/// for OpenAI's own API (the built-in `openai` provider, or a server at api.openai.com),
+/// which has deprecated `max_tokens`, and `max_tokens` for every other OpenAI-compatible
+/// server — llama.cpp's, vLLM's, Ollama's and LM Studio's read that one, and some ignore the
+/// other, so a limit sent there would not hold.
+fn max_tokens_field(provider: &ProviderConfig, base: &str) -> String {
+    if let Some(field) = &provider.max_tokens_field {
+        return field.clone();
+    }
+    let host = base
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(base)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if provider.name == "openai" || host == "api.openai.com" {
+        "max_completion_tokens".into()
+    } else {
+        "max_tokens".into()
+    }
 }
 
 impl OpenAi {
@@ -46,6 +72,7 @@ impl OpenAi {
             idle: provider.idle_timeout,
             timeout: provider.timeout,
             max_tokens: provider.max_output_tokens,
+            max_tokens_field: max_tokens_field(provider, base),
         }
     }
 
@@ -57,7 +84,7 @@ impl OpenAi {
             "stream_options": {"include_usage": true},
         });
         if let Some(max) = self.max_tokens {
-            body["max_completion_tokens"] = json!(max);
+            body[self.max_tokens_field.as_str()] = json!(max);
         }
         body
     }

@@ -239,3 +239,38 @@ fn a_declared_server_naming_an_unset_key_variable_fails_before_any_request() {
 
 // ---------------------------------------------------------------------------------------
 // Rate limits, quota and outages
+
+#[test]
+fn a_declared_server_gets_its_output_limit_as_max_tokens_which_llama_cpp_reads() {
+    // llama.cpp's server (and vLLM's, Ollama's, LM Studio's) reads `max_tokens`; some ignore
+    // `max_completion_tokens`, so a limit sent only there would not hold.
+    let vendor = Vendor::start();
+    openai().approving(&vendor);
+    let (repo, issue) = setup_local(&vendor.url(), "max_output_tokens = 1024\n", "");
+    lld(&repo, &issue).expect_code(0);
+    for body in vendor.bodies() {
+        assert_eq!(body["max_tokens"], 1024, "{body}");
+        assert!(body.get("max_completion_tokens").is_none(), "{body}");
+    }
+
+    // The field is the configuration's to choose (an Azure deployment of OpenAI's models).
+    let vendor = Vendor::start();
+    openai().approving(&vendor);
+    let (repo, issue) = setup_local(
+        &vendor.url(),
+        "max_output_tokens = 1024\nmax_tokens_field = \"max_completion_tokens\"\n",
+        "",
+    );
+    lld(&repo, &issue).expect_code(0);
+    for body in vendor.bodies() {
+        assert_eq!(body["max_completion_tokens"], 1024, "{body}");
+        assert!(body.get("max_tokens").is_none(), "{body}");
+    }
+
+    // A field no server reads is refused before any call.
+    let (repo, issue) = setup_local(&vendor.url(), "max_tokens_field = \"max_new_tokens\"\n", "");
+    lld(&repo, &issue)
+        .expect_code(1)
+        .stderr_has("providers.local.max_tokens_field")
+        .stderr_has("`max_new_tokens` is not a field an OpenAI-compatible server reads");
+}
