@@ -238,19 +238,38 @@ fn is_secret_variable(name: &str) -> bool {
     SUFFIXES.iter().any(|s| name.ends_with(s)) || KNOWN.contains(&name.as_str())
 }
 
+/// Whether a flag (`--api-key`) or header (`x-api-key`, `Authorization`) carries a credential:
+/// its last word names one. `--token`, `--auth-token`, `--openai-api-key` do; `--map-tokens`,
+/// `--max-tokens`, `--token-limit` and `--no-auth` count or switch things and do not, so
+/// their values stay readable and a recorded command can be run again.
 fn is_secret_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    [
+    const WORDS: [&str; 15] = [
         "key",
+        "apikey",
         "token",
         "secret",
         "password",
         "passwd",
-        "auth",
+        "pass",
+        "passphrase",
+        "pat",
         "credential",
-    ]
-    .iter()
-    .any(|s| name.contains(s))
+        "credentials",
+        "auth",
+        "authorization",
+        "bearer",
+        "cookie",
+    ];
+    let name = name.to_ascii_lowercase();
+    let words: Vec<&str> = name
+        .split(['-', '_', '.'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    match (words.first(), words.last()) {
+        (Some(&"no"), _) => false,
+        (_, Some(last)) => WORDS.contains(last),
+        _ => false,
+    }
 }
 
 fn looks_like_key(word: &str) -> bool {
@@ -341,6 +360,27 @@ mod tests {
         assert_eq!(
             redact_command("tool --url http://localhost:8080/v1"),
             "tool --url http://localhost:8080/v1"
+        );
+    }
+
+    #[test]
+    fn flags_that_count_tokens_are_not_credentials() {
+        // Aider's and llama.cpp's own flags: masking them would make the recorded command
+        // unrunnable.
+        for command in [
+            "aider --map-tokens 0 --yes-always",
+            "llama-cli --max-tokens 1024 --token-limit 5 --no-auth run",
+            "tool --keyring-backend file --tokenizer bpe",
+        ] {
+            assert_eq!(redact_command(command), command);
+        }
+        assert_eq!(
+            redact_command("tool --auth-token abc123 --openai-api-key xyz --password hunter2 run"),
+            "tool --auth-token *** --openai-api-key *** --password *** run"
+        );
+        assert_eq!(
+            redact_command("tool --map-tokens 0 --token t0ps3cret"),
+            "tool --map-tokens 0 --token ***"
         );
     }
 

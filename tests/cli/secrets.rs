@@ -338,3 +338,29 @@ fn an_error_that_quotes_a_secret_is_shown_masked() {
         assert_no_secret(&text, &path);
     }
 }
+
+#[test]
+fn a_flag_that_counts_tokens_is_recorded_as_written_so_the_command_can_be_run_again() {
+    let (repo, issue) = crate::implement_faults::agent_repo(
+        "printf 'pub fn widget() {}\\n\\npub fn verbose() -> bool {\\n    true\\n}\\n' > src/lib.rs\nmkdir -p tests\necho \"grep -q 'fn verbose' src/lib.rs\" > tests/verbose.sh",
+        "",
+    );
+    let config = repo.read(".orchestrate.toml");
+    let line = config
+        .lines()
+        .find(|l| l.starts_with("implementer = "))
+        .unwrap();
+    let with_flags = line.replace("\"\n", "").trim_end_matches('"').to_string()
+        + " --map-tokens 0 --api-key sk-abcdefghijklmnopqrstuv\"";
+    repo.config(&config.replace(line, &with_flags));
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "impl"]);
+    run.expect_code(0);
+    let implementer = repo.trailer(BRANCH, "Orchestrate-Implementer").unwrap();
+    assert!(
+        implementer.ends_with("--map-tokens 0 --api-key ***"),
+        "{implementer}"
+    );
+    let report = repo.show(BRANCH, "docs/reports/7.md").unwrap();
+    assert!(report.contains("--map-tokens 0 --api-key ***"), "{report}");
+    assert!(!report.contains("sk-abcdefghijklmnopqrstuv"));
+}
