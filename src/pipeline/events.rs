@@ -750,6 +750,8 @@ pub enum VerdictProblem {
     /// An approval with conditions or doubts attached (`approved with changes`, `approved
     /// if ...`, `conditionally approved`).
     Qualified,
+    /// The verdict was in JSON that could not be parsed.
+    MalformedJson,
 }
 
 /// A request to the drafter to fix a draft's missing or empty sections: the `attempt`th of at

@@ -633,6 +633,9 @@ impl EventSink for HumanRenderer<'_> {
                     (None, Some(VerdictProblem::Qualified)) => {
                         "an approval with conditions, counted as REVISE"
                     }
+                    (None, Some(VerdictProblem::MalformedJson)) => {
+                        "a verdict in malformed JSON, counted as REVISE"
+                    }
                     (None, Some(VerdictProblem::Missing) | None) => "no verdict, counted as REVISE",
                 };
                 self.line(

@@ -400,3 +400,19 @@ fn issue_text_reaches_models_as_data_never_as_template_or_shell() {
         "placeholders in the issue were expanded:\n{prompt}"
     );
 }
+
+#[test]
+fn a_verdict_in_malformed_json_is_said_to_be_malformed_and_the_drafter_is_told() {
+    // A small model's review: the verdict is there, the JSON around it is not valid.
+    let broken =
+        "```json\n{\"verdict\": \"APPROVED\", \"rationale\": \"clear and grounded\",}\n```";
+    let (repo, _) = TestRepo::reviewed(&[broken, approved()], "");
+    let run = run_lld(&repo, &[]);
+    run.expect_code(0)
+        .stderr_has("a verdict in malformed JSON, counted as REVISE");
+    let revision = repo.prompt(3);
+    assert!(
+        revision.contains("was in JSON that could not be read (trailing comma at line 1"),
+        "{revision}"
+    );
+}

@@ -85,6 +85,9 @@ pub fn last_review(review: &Review) -> String {
         Some(VerdictProblem::Qualified) => {
             return "the last review did not approve without conditions".into();
         }
+        Some(VerdictProblem::MalformedJson) => {
+            return "the last review's verdict was in JSON that could not be read".into();
+        }
         None => {}
     }
     let items: Vec<String> = review

@@ -68,11 +68,42 @@ const QUOTED: usize = 200;
 pub fn parse_review(reply: &str) -> Review {
     let read = Reply::read(reply);
     let json = json_verdicts(&read);
-    if json.is_empty() {
-        from_lines(reply, &read)
-    } else {
-        from_json(reply, json)
+    if !json.is_empty() {
+        return from_json(reply, json);
     }
+    let review = from_lines(reply, &read);
+    // No verdict anywhere, but one in JSON that does not parse: say that, with the parser's
+    // words, rather than that there was none.
+    if review.problem == Some(VerdictProblem::Missing)
+        && let Some(error) = malformed_json(&read)
+    {
+        return without_verdict(reply, VerdictProblem::MalformedJson, &error);
+    }
+    review
+}
+
+/// The parser's message for the first JSON object (in the text or a fenced block) that names
+/// a `"verdict"` but is not valid JSON.
+fn malformed_json(read: &Reply) -> Option<String> {
+    let names_verdict = |text: &str| text.to_ascii_lowercase().contains("\"verdict\"");
+    let text = read.text_only();
+    let mut candidates: Vec<&str> = Vec::new();
+    if let Some(start) = text.find('{') {
+        candidates.push(&text[start..]);
+    }
+    let fences: Vec<&str> = read.fences.iter().map(|f| f.trim()).collect();
+    candidates.extend(fences.iter().filter(|f| f.starts_with('{')));
+    candidates
+        .into_iter()
+        .filter(|candidate| names_verdict(candidate))
+        .find_map(|candidate| {
+            let mut stream =
+                serde_json::Deserializer::from_str(candidate).into_iter::<serde_json::Value>();
+            match stream.next() {
+                Some(Err(error)) => Some(error.to_string()),
+                _ => None,
+            }
+        })
 }
 
 /// A review without a verdict, saying why once.
@@ -88,6 +119,9 @@ fn without_verdict(reply: &str, problem: VerdictProblem, detail: &str) -> Review
         VerdictProblem::Qualified => format!(
             "The review did not approve without conditions (“{}”), so it was not taken as an approval.",
             shorten(detail, QUOTED)
+        ),
+        VerdictProblem::MalformedJson => format!(
+            "The review's verdict was in JSON that could not be read ({detail}), so it was not taken as an approval. Answer with valid JSON, or a line `Verdict: APPROVED`, `Verdict: REVISE` or `Verdict: BLOCKED`."
         ),
     };
     let mut feedback = vec![why.clone()];
@@ -573,6 +607,37 @@ mod tests {
 
     fn verdict(text: &str) -> Option<ReviewVerdict> {
         parse_review(text).verdict
+    }
+
+    #[test]
+    fn a_verdict_in_broken_json_is_said_to_be_broken_with_the_parsers_words() {
+        for (reply, parser_says) in [
+            (
+                "{\"verdict\": \"APPROVED\", \"rationale\": \"fine\",}",
+                "trailing comma",
+            ),
+            (
+                "Here is my review.\n\n```json\n{\"verdict\": \"APPROVED\" \"rationale\": \"ok\"}\n```\n",
+                "expected `,` or `}`",
+            ),
+            ("{\"verdict\": APPROVED}", "expected value"),
+        ] {
+            let r = parse_review(reply);
+            assert_eq!(r.verdict, None, "{reply:?}");
+            assert_eq!(r.problem, Some(VerdictProblem::MalformedJson), "{reply:?}");
+            assert!(
+                r.rationale.contains("JSON that could not be read"),
+                "{}",
+                r.rationale
+            );
+            assert!(r.rationale.contains(parser_says), "{}", r.rationale);
+        }
+        // Broken JSON that names no verdict is not a broken verdict.
+        let r = parse_review("{\"notes\": [1, 2,}\n\nNo verdict from me.");
+        assert_eq!(r.problem, Some(VerdictProblem::Missing));
+        // A verdict line still counts when some other JSON is broken.
+        let r = parse_review("{\"verdict\": oops\n\nVerdict: REVISE\n");
+        assert_eq!(r.verdict, Some(ReviewVerdict::Revise));
     }
 
     #[test]
