@@ -444,14 +444,14 @@ async fn models(
                 (choice.spec.clone(), Some(choice.why.clone()))
             }
             (None, _) => {
-                unfilled.push(format!("{stage} {}", role.name()));
+                unfilled.push(role_in(stage, role));
                 continue;
             }
         };
         let entry = by_model
             .entry(spec.label())
             .or_insert_with(|| (spec, Vec::new(), why));
-        entry.1.push(format!("{stage} {}", role.name()));
+        entry.1.push(role_in(stage, role));
     }
     if !unfilled.is_empty() {
         let message = match &defaults {
@@ -696,6 +696,15 @@ fn judge_access(repo: &RepoId, source: token::TokenSource, access: &RepoAccess) 
 }
 
 /// The test command a run would use, and whether its program is there. Tests are not run.
+/// A role as the models line names it: `lld drafter`, but `triage` for the triage model (its
+/// role is named after its stage).
+fn role_in(stage: Stage, role: Role) -> String {
+    match role.name() == stage.name() {
+        true => stage.to_string(),
+        false => format!("{stage} {}", role.name()),
+    }
+}
+
 /// What this machine offers for containing tests and agents, and what a run will do with it.
 async fn sandbox_check(session: &Session) -> Check {
     let config = &session.config.sandbox;

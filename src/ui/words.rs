@@ -41,6 +41,11 @@ pub fn reason(stage: Stage, reason: &Reason) -> String {
             "blocked in {}: asking the triage model again",
             commit.clone().unwrap_or_default()
         ),
+        // The code stays on the branch: the implementer goes on from it.
+        Reason::Blocked { commit } if stage == Stage::Impl => format!(
+            "blocked in {}: trying again from the code on the branch, told the last failure",
+            commit.clone().unwrap_or_default()
+        ),
         Reason::Blocked { commit } => format!(
             "blocked in {}: trying again from the blocked draft",
             commit.clone().unwrap_or_default()

@@ -374,3 +374,16 @@ fn leftovers_of_earlier_runs_are_listed_with_how_to_clean_them() {
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), format!("{dead}\n"));
     assert!(worktree.exists());
 }
+
+#[test]
+fn the_triage_model_is_named_once() {
+    let repo = TestRepo::new();
+    let drafter = repo.good_drafter();
+    repo.config(&format!(
+        "[stages.triage]\ndrafter = \"{drafter}\"\n[stages.lld]\ndrafter = \"{drafter}\"\nreviewer = \"{drafter}\"\n"
+    ));
+    let run = doctor(&repo, &[], &["--offline"]);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(!all.contains("triage triage"), "{all}");
+    assert!(all.contains("triage, lld drafter, lld reviewer"), "{all}");
+}

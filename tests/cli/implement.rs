@@ -205,6 +205,16 @@ fn tests_that_never_pass_block_after_max_test_retries_with_the_last_attempt_comm
         repo.trailer(BRANCH, "Orchestrate-Verdict").as_deref(),
         Some("blocked")
     );
+    // What a re-run will do is said as it is: the code stays on the branch (there is no
+    // draft to try again from).
+    let plan = repo.run(&["7", "--issue-file", &issue, "--until", "impl", "--dry-run"]);
+    plan.expect_code(0);
+    let said = format!("{}{}", plan.stdout, plan.stderr);
+    assert!(
+        said.contains("trying again from the code on the branch, told the last failure"),
+        "{said}"
+    );
+    assert!(!said.contains("blocked draft"), "{said}");
     assert_eq!(
         repo.trailer(BRANCH, "Orchestrate-Tests").as_deref(),
         Some("\"sh check.sh\" failed")
