@@ -103,10 +103,17 @@ pub struct Args {
     jobs: usize,
 }
 
-/// `-j N`: at least one.
+/// The most issues run at once: each holds a thread, a worktree and model calls.
+const MAX_JOBS: usize = 1000;
+
+/// `-j N`: at least one, at most [`MAX_JOBS`] (more than the issues named is fine: there are
+/// never more jobs than issues).
 fn parse_jobs(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(0) => Err("-j 0 would run no issue at all; give 1 or more".into()),
+        Ok(n) if n > MAX_JOBS => Err(format!(
+            "-j {n} is more issues at once than this tool runs; give at most {MAX_JOBS}"
+        )),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{text}` is not a number of issues to run at once")),
     }

@@ -168,6 +168,12 @@ pub fn decide(name: &str, payload: &[u8]) -> Result<Decided, serde_json::Error> 
         return Ok(Decided::ignore(Ignored::UnsupportedEvent(name.to_string())));
     }
     let event: EventJson = serde_json::from_slice(payload)?;
+    if event.issue.number == 0 {
+        // The command line refuses issue 0 too: GitHub numbers issues from 1.
+        return Err(<serde_json::Error as serde::de::Error>::custom(
+            "issue.number is 0, and GitHub numbers issues from 1",
+        ));
+    }
     let decision = match name {
         "issues" => issues_decision(&event),
         _ => comment_decision(&event),
@@ -741,6 +747,19 @@ mod tests {
                 .unwrap()
                 .decision,
             Decision::Ignore(Ignored::CommentAction("edited".into()))
+        );
+    }
+
+    #[test]
+    fn issue_zero_is_refused_as_the_command_line_refuses_it() {
+        let mut event: Value = serde_json::from_slice(&labeled("orchestrate")).unwrap();
+        event["issue"]["number"] = json!(0);
+        let error = decide("issues", &serde_json::to_vec(&event).unwrap()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("issue.number is 0, and GitHub numbers issues from 1"),
+            "{error}"
         );
     }
 

@@ -365,6 +365,14 @@ fn bad_lists_of_issues_are_refused_before_anything_runs() {
     let zero = repo.run(&["run", "12", "13", "-j", "0"]);
     zero.expect_code(2).stderr_has("-j 0 would run no issue");
 
+    for huge in ["1001", "99999999999"] {
+        repo.run(&["run", "12", "13", "-j", huge])
+            .expect_code(2)
+            .stderr_has(&format!(
+                "-j {huge} is more issues at once than this tool runs; give at most 1000"
+            ));
+    }
+
     let twice = repo.run(&["run", "12", "13", "#12", "-j", "2"]);
     twice
         .expect_code(2)
