@@ -473,8 +473,15 @@ fn strip_controls(text: &str, keep_lines: bool) -> (String, usize) {
     let mut out = String::with_capacity(text.len());
     let mut removed = 0;
     let mut chars = text.chars().peekable();
+    let mut last: Option<char> = None;
     while let Some(c) = chars.next() {
+        let before = last;
+        last = Some(c);
         match c {
+            // A joiner joins: it stays between two characters of a script or an emoji that use
+            // it (👩‍💻, Persian's ZWNJ); anywhere else it shows nothing and can spell a hidden
+            // message in runs of zero-width characters.
+            '\u{200c}' | '\u{200d}' if !joins(before, chars.peek().copied()) => removed += 1,
             '\u{1b}' => removed += 1 + skip_escape(&mut chars),
             '\u{9b}' => removed += 1 + skip_csi(&mut chars),
             '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => {
@@ -556,22 +563,49 @@ fn skip_string(chars: &mut Chars<'_>) -> usize {
     skipped
 }
 
-/// Characters that change how text around them is shown without showing themselves, and tag
+/// Whether a zero-width joiner or non-joiner between `before` and `after` joins two visible
+/// characters that are not ASCII (letters of a script that uses it, emoji).
+fn joins(before: Option<char>, after: Option<char>) -> bool {
+    let visible = |c: Option<char>| {
+        c.is_some_and(|c| {
+            !c.is_ascii()
+                && !c.is_whitespace()
+                && !c.is_control()
+                && !is_invisible(c)
+                && !matches!(c, '\u{200c}' | '\u{200d}')
+        })
+    };
+    visible(before) && visible(after)
+}
+
+/// Characters that change how text around them is shown without showing themselves (bidi
+/// controls, zero-width spaces, soft hyphens, Hangul and Khmer fillers, Mongolian variation
+/// selectors, the other format characters of U+2060..U+206F, interlinear annotations), and tag
 /// characters (U+E0000 to U+E007F): invisible copies of ASCII that a model still reads, which
 /// can spell out a whole hidden instruction. Flag emoji of regions (Scotland's) use them and
 /// show as a plain black flag without them.
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{061c}'
-            | '\u{180e}'
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{061c}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
             | '\u{200b}'
             | '\u{200e}'
             | '\u{200f}'
             | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
             | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
             | '\u{e0000}'..='\u{e007f}'
     )
 }
@@ -684,6 +718,16 @@ mod tests {
             (
                 "Émile \u{1f469}\u{200d}\u{1f4bb} کتاب\u{200c}ها",
                 "Émile \u{1f469}\u{200d}\u{1f4bb} کتاب\u{200c}ها",
+            ),
+            // A joiner that joins nothing, and runs of zero-width characters (a message hidden
+            // in them, bit by bit), go; so do soft hyphens, Hangul fillers and the other format
+            // characters that show nothing.
+            ("a\u{200d}b c\u{200c}d", "ab cd"),
+            ("x\u{200b}\u{200c}\u{200d}\u{200c}\u{200d}y", "xy"),
+            ("\u{1f469}\u{200d}\u{200d}\u{1f4bb}", "\u{1f469}\u{1f4bb}"),
+            (
+                "soft\u{ad}hy\u{34f}phen \u{3164}fill\u{115f}er\u{2064}s\u{206a}",
+                "softhyphen fillers",
             ),
         ] {
             assert_eq!(plain_line(raw), clean, "{raw:?}");
