@@ -283,6 +283,9 @@ pub fn git(error: &GitError) -> Vec<String> {
             "run git orchestrate inside a git repository (or create one with `git init`)"
                 .into(),
         ],
+        GitError::ObjectFormat { .. } => vec![
+            "git-orchestrate is built on libgit2, which reads SHA-1 repositories only: run it in a SHA-1 repository of the project (`git init --object-format=sha1`, the default)".into(),
+        ],
         GitError::Reftable { .. } => vec![
             "convert the repository with `git refs migrate --ref-format=files`, or run in a clone that uses the files backend".into(),
         ],

@@ -18,6 +18,23 @@ mod push;
 mod runner;
 mod snapshot;
 mod status;
+/// Why a repository could not be opened: a format libgit2 does not read (SHA-256 objects)
+/// said as such, anything else as libgit2 says it.
+fn open_error(source: git2::Error) -> GitError {
+    let message = source.message();
+    match message.strip_prefix("unknown object format '") {
+        Some(rest) => GitError::ObjectFormat {
+            format: rest
+                .split('\'')
+                .next()
+                .unwrap_or("sha256")
+                .to_ascii_uppercase()
+                .replace("SHA", "SHA-"),
+        },
+        None => GitError::Open { source },
+    }
+}
+
 #[cfg(test)]
 mod test_support;
 mod worktree;
@@ -89,6 +106,8 @@ pub enum GitError {
     Open { source: git2::Error },
     #[error("{} uses reftable ref storage, which this tool cannot read yet", .path.display())]
     Reftable { path: PathBuf },
+    #[error("this repository stores its objects by {format}, which this tool cannot read yet")]
+    ObjectFormat { format: String },
     #[error("{action}")]
     Git { action: String, source: git2::Error },
     #[error(
@@ -209,7 +228,7 @@ impl Repo {
                 let path = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
                 return Err(GitError::NotARepository { path });
             }
-            Err(source) => return Err(GitError::Open { source }),
+            Err(source) => return Err(open_error(source)),
         };
         Repo::from_git2(inner, env)
     }
@@ -223,7 +242,7 @@ impl Repo {
                     path: path.to_path_buf(),
                 });
             }
-            Err(source) => return Err(GitError::Open { source }),
+            Err(source) => return Err(open_error(source)),
         };
         Repo::from_git2(inner, env)
     }

@@ -229,6 +229,32 @@ fn dead_pid() -> u32 {
 // ---------------------------------------------------------------------------------------
 
 #[test]
+fn a_sha256_repository_is_refused_with_what_to_do() {
+    let repo = TestRepo::empty();
+    repo.git(&["init", "-q", "--object-format=sha256", "-b", "main", "."]);
+    let issue = repo.default_issue();
+    for args in [
+        &["7", "--issue-file", issue.as_str()][..],
+        &["status"],
+        &["doctor", "--offline"],
+    ] {
+        let run = repo.run(args);
+        assert_ne!(run.code, 0, "{args:?}");
+        let said = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            said.contains(
+                "this repository stores its objects by SHA-256, which this tool cannot read yet"
+            ),
+            "{args:?}: {said}"
+        );
+        assert!(!said.contains("class=Repository"), "{args:?}: {said}");
+    }
+    repo.run(&["status"]).stderr_has(
+        "hint: git-orchestrate is built on libgit2, which reads SHA-1 repositories only",
+    );
+}
+
+#[test]
 fn outside_a_git_repository_it_says_so() {
     let repo = TestRepo::empty();
     let issue = repo.default_issue();
