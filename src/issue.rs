@@ -62,6 +62,24 @@ pub struct Comment {
     pub body: String,
 }
 
+impl Comment {
+    /// The comment as the brief shows it: a heading naming who wrote it and when, then its
+    /// text. What counts against [`COMMENTS_LIMIT`].
+    pub fn rendered(&self) -> String {
+        let who = if self.write_access {
+            format!("@{} ({})", self.author, self.association.to_lowercase())
+        } else {
+            format!("@{} (no write access)", self.author)
+        };
+        let mut out = format!("\n### {who}, {}\n", self.created_at);
+        let text = normalise_text(&self.body);
+        if !text.is_empty() {
+            out.push_str(&format!("\n{text}\n"));
+        }
+        out
+    }
+}
+
 /// The heading of the section that records where an issue came from, at the end of a brief.
 pub const SOURCE_HEADING: &str = "## Source";
 /// The line of that section naming the issue's web page.
@@ -80,20 +98,7 @@ impl Issue {
             if !origin.comments.is_empty() {
                 out.push_str("\n## Comments\n");
                 for comment in &origin.comments {
-                    let who = if comment.write_access {
-                        format!(
-                            "@{} ({})",
-                            comment.author,
-                            comment.association.to_lowercase()
-                        )
-                    } else {
-                        format!("@{} (no write access)", comment.author)
-                    };
-                    out.push_str(&format!("\n### {who}, {}\n", comment.created_at));
-                    let text = normalise_text(&comment.body);
-                    if !text.is_empty() {
-                        out.push_str(&format!("\n{text}\n"));
-                    }
+                    out.push_str(&comment.rendered());
                 }
             }
             out.push('\n');

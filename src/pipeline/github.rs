@@ -245,11 +245,7 @@ pub async fn read_issue(
     for comment in &remote.comments {
         let text = clean(&comment.body);
         let text = cut_text(&text, COMMENT_LIMIT).unwrap_or(text);
-        if text.len() > budget {
-            break;
-        }
-        budget -= text.len();
-        comments.push(Comment {
+        let kept = Comment {
             author: plain_line(&comment.author),
             association: plain_line(&comment.author_association),
             write_access: matches!(
@@ -258,7 +254,15 @@ pub async fn read_issue(
             ),
             created_at: plain_line(&comment.created_at),
             body: text,
-        });
+        };
+        // The bound is on what the brief shows: each comment's heading counts with its text,
+        // or thousands of short comments would make a brief many times the bound.
+        let size = kept.rendered().len();
+        if size > budget {
+            break;
+        }
+        budget -= size;
+        comments.push(kept);
     }
     let origin = Origin {
         url: remote.html_url.clone(),

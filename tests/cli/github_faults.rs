@@ -820,3 +820,44 @@ fn an_issue_from_a_file_opens_a_pull_request_that_closes_nothing() {
     assert!(!body.contains("Closes"), "{body}");
     assert!(body.contains("read from a file"), "{body}");
 }
+
+#[test]
+fn three_thousand_short_comments_keep_the_brief_within_its_bound() {
+    let hub = Hub::bare();
+    let mut issue = issue_json(40, "Add a --verbose flag", "Please add a flag.");
+    issue["comments"] = json!(3000);
+    issue_answers(&hub, github_ok(issue));
+    let comments: Vec<Value> = (1..=3000)
+        .map(|i| {
+            comment_json(
+                i,
+                "maintainer-with-a-long-name",
+                "MEMBER",
+                &format!("+1 ({i})"),
+            )
+        })
+        .collect();
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("{ISSUE_PATH}/comments")))
+            .respond_with(github_ok(json!(comments))),
+    );
+    hub.run(&["40", "--until", "triage"]).expect_code(0);
+    let brief = hub
+        .repo
+        .git(&["show", &format!("{BRANCH40}:docs/issues/40.md")]);
+    let start = brief.find("## Comments").expect("a comments section");
+    let end = brief.find("## Source").expect("a source section");
+    let section = &brief[start..end];
+    assert!(
+        section.len() <= 64 * 1024 + "## Comments\n".len() + 1,
+        "the comments take {} bytes",
+        section.len()
+    );
+    assert!(section.contains("+1 (1)"), "the oldest are kept");
+    assert!(
+        brief.contains("of 3000 comments") || brief.contains("3000"),
+        "the brief says how many there were:\n{}",
+        &brief[end..]
+    );
+}
