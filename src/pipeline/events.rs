@@ -351,7 +351,12 @@ pub enum AttemptResult {
         shape: RejectShape,
     },
     /// The agent exited with a failure.
-    AgentFailed { status: String },
+    AgentFailed {
+        status: String,
+        /// The last lines of its error output (empty when it printed none).
+        #[serde(default)]
+        stderr_tail: String,
+    },
     /// The agent was stopped at its provider's timeout.
     AgentTimedOut { timeout_secs: u64 },
     /// Nothing changed since the previous attempt.

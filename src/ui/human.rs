@@ -506,6 +506,10 @@ fn indent(text: &str) -> String {
         + "\n"
 }
 
+/// How many of a failed agent's last error lines the terminal shows (the report and the
+/// next prompt have more).
+const AGENT_STDERR_LINES: usize = 5;
+
 impl EventSink for HumanRenderer<'_> {
     fn emit(&self, event: Event) {
         match event {
@@ -852,6 +856,13 @@ impl EventSink for HumanRenderer<'_> {
                     "Attempt",
                     &format!("{attempt} of {of}: {}{files}", words::attempt(&result)),
                 );
+                // What the agent said on its way out, where the person watching sees it.
+                if let AttemptResult::AgentFailed { stderr_tail, .. } = &result {
+                    let lines: Vec<&str> = stderr_tail.lines().collect();
+                    for line in &lines[lines.len().saturating_sub(AGENT_STDERR_LINES)..] {
+                        self.ui.status(&format!("{:>12} {DIM}{line}{DIM:#}", ""));
+                    }
+                }
             }
             Event::GitHub { repo, api, token } => {
                 let host = if api == "https://api.github.com" {

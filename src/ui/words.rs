@@ -184,7 +184,7 @@ pub fn attempt(result: &AttemptResult) -> String {
             (Some(first), n) => format!("no edit applied: {n} problems, first: {first}"),
             (None, _) => "no edit applied".into(),
         },
-        AttemptResult::AgentFailed { status } => format!("the agent failed ({status})"),
+        AttemptResult::AgentFailed { status, .. } => format!("the agent failed ({status})"),
         AttemptResult::AgentTimedOut { timeout_secs } => format!(
             "the agent was stopped at its timeout ({})",
             humantime::format_duration(std::time::Duration::from_secs(*timeout_secs))

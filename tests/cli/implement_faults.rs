@@ -188,6 +188,8 @@ fn an_agent_exiting_non_zero_fails_the_attempt_and_its_error_output_goes_to_the_
     run_issue(&repo, &issue)
         .expect_code(0)
         .stderr_has("Attempt 1 of 4: the agent failed (")
+        // What the agent said on its way out is on the terminal, under its attempt.
+        .stderr_has("widget factory unreachable: E42")
         .stderr_has("Attempt 2 of 4: the tests pass");
     assert_eq!(
         impl_calls(&repo),

@@ -416,6 +416,7 @@ fn agent_failed(error: &LlmError) -> (AttemptResult, String) {
         } => (
             AttemptResult::AgentFailed {
                 status: status.clone(),
+                stderr_tail: stderr_tail.clone(),
             },
             format!(
                 "Your previous attempt failed: the agent exited with {status}.\n\nThe end of its error output:\n\n{stderr_tail}\n\nThe worktree keeps the files as that attempt left them."
@@ -424,6 +425,7 @@ fn agent_failed(error: &LlmError) -> (AttemptResult, String) {
         other => (
             AttemptResult::AgentFailed {
                 status: other.to_string(),
+                stderr_tail: String::new(),
             },
             format!(
                 "Your previous attempt failed: {other}.\n\nThe worktree keeps the files as that attempt left them."
@@ -453,7 +455,8 @@ mod tests {
         assert_eq!(
             result,
             AttemptResult::AgentFailed {
-                status: "exit status 1".into()
+                status: "exit status 1".into(),
+                stderr_tail: "it broke".into(),
             }
         );
         assert!(said.contains("it broke"), "{said}");

@@ -74,7 +74,7 @@ pub fn exhausted(results: &[AttemptResult], retries: u32) -> String {
         Kind::AgentFailed => {
             let times = kinds.iter().filter(|k| **k == Kind::AgentFailed).count();
             let status = results.iter().rev().find_map(|r| match r {
-                AttemptResult::AgentFailed { status } => Some(status.as_str()),
+                AttemptResult::AgentFailed { status, .. } => Some(status.as_str()),
                 _ => None,
             });
             format!(

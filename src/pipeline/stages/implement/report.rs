@@ -384,7 +384,7 @@ fn attempt_words(result: &AttemptResult) -> String {
             ),
             _ => format!("no edit applied: {}", problems.join("; ")),
         },
-        AttemptResult::AgentFailed { status } => format!("the agent failed ({status})"),
+        AttemptResult::AgentFailed { status, .. } => format!("the agent failed ({status})"),
         AttemptResult::AgentTimedOut { timeout_secs } => format!(
             "the agent was stopped at its timeout ({})",
             humantime::format_duration(std::time::Duration::from_secs(*timeout_secs))
