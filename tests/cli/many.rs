@@ -347,6 +347,15 @@ fn ctrl_c_stops_every_issue_and_starts_no_other() {
         "{}",
         run.stderr
     );
+    // Each issue has one row in the table, however it ended.
+    for (number, _) in ISSUES {
+        let rows = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("  #{number} ")))
+            .count();
+        assert_eq!(rows, 1, "#{number}:\n{}", run.stderr);
+    }
     for ((number, _), tip) in ISSUES.iter().zip(&tips) {
         assert_eq!(
             &repo.rev(&branch(&repo, *number)),
