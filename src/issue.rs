@@ -218,6 +218,9 @@ pub struct IssueRef {
     pub number: u64,
     /// `owner/name`, when the issue was given as a URL.
     pub repo: Option<String>,
+    /// The URL's host (lower case), when the issue was given as a URL: it must be the GitHub
+    /// the configuration names.
+    pub host: Option<String>,
 }
 
 impl fmt::Display for IssueRef {
@@ -246,9 +249,10 @@ impl std::str::FromStr for IssueRef {
         {
             let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
             return match parts.as_slice() {
-                [_host, owner, name, "issues" | "pull", number] => Ok(IssueRef {
+                [host, owner, name, "issues" | "pull", number] => Ok(IssueRef {
                     number: number_of(number)?,
                     repo: Some(format!("{owner}/{name}")),
+                    host: Some(host.to_ascii_lowercase()),
                 }),
                 _ => Err(format!(
                     "`{s}` is not a GitHub issue URL (expected https://HOST/OWNER/REPO/issues/N)"
@@ -259,6 +263,7 @@ impl std::str::FromStr for IssueRef {
         Ok(IssueRef {
             number: number_of(digits)?,
             repo: None,
+            host: None,
         })
     }
 }

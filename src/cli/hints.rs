@@ -121,6 +121,10 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
             "or for this run only: -c stages.impl.test_command='make check'".into(),
             "or stop before the code with --until spec".into(),
         ],
+        PipelineError::IssueOnOtherHost { url_host, .. } => vec![
+            format!("for a GitHub Enterprise server at {url_host}: -c github.api_url=https://{url_host}/api/v3 (or api_url under [github] in .orchestrate.toml)"),
+            "for an issue on another forge (GitLab, Gitea...): write it to a file and run with --issue-file ISSUE.md".into(),
+        ],
         PipelineError::Uncontained { .. } => vec![
             "`git orchestrate doctor` says what this machine offers: Landlock (Linux 5.13 or later, enabled at boot) and user namespaces (sysctl kernel.unprivileged_userns_clone=1, or AppArmor's restrict_unprivileged_userns=0)".into(),
             "to run uncontained anyway, knowing what it means: -c sandbox.mode=auto (contain what can be) or -c sandbox.mode=off".into(),

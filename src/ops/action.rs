@@ -313,6 +313,7 @@ pub async fn act(
         .mode
         .get_or_insert(crate::config::SandboxMode::Required);
     let options = RunOptions::new(IssueRef {
+        host: None,
         number: issue,
         repo: None,
     });

@@ -37,6 +37,7 @@ pub async fn run(
     let (issue, github) = match load_issue(&session, opts)? {
         Some(issue) => (issue, None),
         None => {
+            github::check_issue_host(&session, &opts.issue)?;
             let target = github::target(&session, opts.issue.repo.as_deref())?;
             let connection = github::connect(&mut session, target, io).await?;
             let issue = github::read_issue(&connection, opts.issue.number, opts.force, io).await?;

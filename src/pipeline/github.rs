@@ -17,8 +17,8 @@ use crate::forge::github::{GitHub, Policy, Wait, WaitReason};
 use crate::forge::token::{self, TokenSource};
 use crate::forge::{Forge, ForgeError, Host, RepoId, parse_remote_url};
 use crate::issue::{
-    BODY_LIMIT, COMMENT_LIMIT, COMMENTS_LIMIT, Comment, Issue, Origin, cut_text, plain_line,
-    sanitise_untrusted,
+    BODY_LIMIT, COMMENT_LIMIT, COMMENTS_LIMIT, Comment, Issue, IssueRef, Origin, cut_text,
+    plain_line, sanitise_untrusted,
 };
 
 /// How long `gh auth token` or `git credential fill` may take to answer.
@@ -73,6 +73,30 @@ pub fn remote_repo(session: &Session, remote: &str) -> Result<RepoId, PipelineEr
         }
         .into()),
     }
+}
+
+/// An issue given as a URL must be on the GitHub this run talks to (github.com, or
+/// `github.api_url`'s server): an issue URL of another host is not read as the github.com
+/// issue of the same name.
+pub fn check_issue_host(session: &Session, issue: &IssueRef) -> Result<(), PipelineError> {
+    let Some(url_host) = &issue.host else {
+        return Ok(());
+    };
+    let github = host(session)?;
+    let github_host = github
+        .web
+        .split_once("://")
+        .map_or(github.web.as_str(), |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    let same = |h: &str| h.strip_prefix("www.").unwrap_or(h).to_string();
+    if same(url_host) == same(&github_host) {
+        return Ok(());
+    }
+    Err(PipelineError::IssueOnOtherHost {
+        url_host: url_host.clone(),
+        github_host,
+    })
 }
 
 /// The repository issues are read from and pull requests opened on: the one an issue URL

@@ -277,6 +277,11 @@ pub enum PipelineError {
     },
     #[error("no test command: stages.impl.test_command is not set, and none was detected")]
     NoTestCommand,
+    #[error("the issue's URL is on {url_host}, but this run's GitHub is {github_host}")]
+    IssueOnOtherHost {
+        url_host: String,
+        github_host: String,
+    },
     #[error("sandbox.mode is \"required\", but agents and tests cannot be contained here: {why}")]
     Uncontained { why: String },
     #[error("the test command `{command}` could not be run")]

@@ -1531,3 +1531,22 @@ fn a_gate_turned_both_on_and_off_is_a_usage_error() {
     .stderr_has("--gate-before-pr and --no-gate before_pr contradict each other");
     assert_nothing_done(&repo);
 }
+
+#[test]
+fn an_issue_url_on_another_host_is_not_read_as_the_github_issue_of_the_same_name() {
+    let (repo, _) = TestRepo::approving("");
+    for url in [
+        "https://gitlab.com/acme/widgets/issues/7",
+        "https://github.example.com/acme/widgets/issues/7",
+    ] {
+        repo.run(&[url, "--until", "triage"])
+            .expect_code(1)
+            .stderr_has(&format!(
+                "the issue's URL is on {}, but this run's GitHub is github.com",
+                url.split('/').nth(2).unwrap()
+            ))
+            .stderr_has("hint: for a GitHub Enterprise server at")
+            .stderr_has("--issue-file ISSUE.md");
+    }
+    assert!(repo.calls().is_empty(), "no model was called");
+}
