@@ -741,13 +741,12 @@ fn an_issue_url_names_its_own_repository() {
             .respond_with(github_ok(issue)),
     );
     hub.mount_pulls(json!([]), pull_json(57, BRANCH40, true));
-    hub.run(&[
-        "https://github.com/acme/other/issues/40",
-        "--no-input",
-        "--no-gate-before-pr",
-    ])
-    .expect_code(0)
-    .stdout_has(PR_URL);
+    // The URL of an issue on the server this run talks to (here the loopback GitHub, as an
+    // Enterprise server's would be).
+    let url = format!("{}/acme/other/issues/40", hub.api.url());
+    hub.run(&[&url, "--no-input", "--no-gate-before-pr"])
+        .expect_code(0)
+        .stdout_has(PR_URL);
     assert!(hub.requests("GET", ISSUE_PATH).is_empty());
     let sent: Value = serde_json::from_slice(&hub.requests("POST", PULLS_PATH)[0].body).unwrap();
     assert!(
