@@ -7,14 +7,13 @@ use super::apply::{Problem, ProblemKind, Rejected, list};
 use super::blocks::{Format, ParseProblemKind};
 use super::paths::Refusal;
 
-/// How edits are written, as a model is shown it.
-pub const EXPECTED_FORMAT: &str = "\
-path/to/file.rs
-<<<<<<< SEARCH
-exact lines to find (empty to create a new file)
-=======
-replacement lines
->>>>>>> REPLACE";
+/// How edits are written, as a model is shown it, with `path` (a file of the repository it
+/// works in, so the example looks like its files) as the example's path.
+pub fn expected_format(path: &str) -> String {
+    format!(
+        "{path}\n<<<<<<< SEARCH\nexact lines to find (empty to create a new file)\n=======\nreplacement lines\n>>>>>>> REPLACE"
+    )
+}
 
 /// The most problems described one by one. A runaway reply (thousands of blocks) would
 /// otherwise make the next prompt larger than the reply itself.
@@ -26,7 +25,8 @@ SEARCH quotes lines of the file exactly as they are, enough of them to match one
 leave it empty to create a new file. Several blocks may edit one file; they apply in order.";
 
 /// All problems of a rejected attempt, as plain text for the model.
-pub fn feedback(rejected: &Rejected) -> String {
+pub fn feedback(rejected: &Rejected, example_path: &str) -> String {
+    let expected = expected_format(example_path);
     let mut paragraphs: Vec<String> = Vec::new();
     let whole_reply = rejected.problems.iter().find_map(|p| match p.kind {
         ProblemKind::NoBlocks => Some(None),
@@ -47,7 +47,7 @@ pub fn feedback(rejected: &Rejected) -> String {
                  SEARCH/REPLACE block instead, quoting only the lines that change."
                 .to_string(),
         });
-        paragraphs.push(format!("{EXPECTED_FORMAT}\n\n{FORMAT_RULES}"));
+        paragraphs.push(format!("{expected}\n\n{FORMAT_RULES}"));
         return paragraphs.join("\n\n");
     }
 
@@ -75,7 +75,7 @@ pub fn feedback(rejected: &Rejected) -> String {
         .any(|p| matches!(p.kind, ProblemKind::Parse(_)))
     {
         paragraphs.push(format!(
-            "Every block must look like this:\n\n{EXPECTED_FORMAT}\n\n{FORMAT_RULES}"
+            "Every block must look like this:\n\n{expected}\n\n{FORMAT_RULES}"
         ));
     }
     paragraphs.join("\n\n")
@@ -212,17 +212,27 @@ mod tests {
 
     #[test]
     fn a_unified_diff_is_answered_with_the_expected_format() {
-        let text = feedback(&rejected(
-            &[],
-            "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-a\n+b\n",
-        ));
+        let text = feedback(
+            &rejected(
+                &[],
+                "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-a\n+b\n",
+            ),
+            "calc/core.py",
+        );
         assert!(text.starts_with("Your reply is a unified diff"), "{text}");
-        assert!(text.contains(EXPECTED_FORMAT), "{text}");
+        assert!(text.contains(&expected_format("calc/core.py")), "{text}");
+    }
+
+    #[test]
+    fn the_format_example_names_a_file_of_the_repository() {
+        let text = feedback(&rejected(&[], "All done!"), "calc/core.py");
+        assert!(text.contains("calc/core.py\n<<<<<<< SEARCH"), "{text}");
+        assert!(!text.contains(".rs"), "{text}");
     }
 
     #[test]
     fn no_blocks_shows_the_format_too() {
-        let text = feedback(&rejected(&[], "All done!"));
+        let text = feedback(&rejected(&[], "All done!"), "calc/core.py");
         assert!(
             text.starts_with("Your reply has no SEARCH/REPLACE blocks"),
             "{text}"
@@ -237,7 +247,10 @@ mod tests {
         let reply = "a.rs\n<<<<<<< SEARCH\nfn alpha() {\n    let totl = 1;\n}\n=======\nfn alpha() {}\n>>>>>>> REPLACE\n\
                      a.rs\n<<<<<<< SEARCH\n    run();\n=======\n    walk();\n>>>>>>> REPLACE\n\
                      Cargo.lock\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n";
-        let text = feedback(&rejected(&[("a.rs", file), ("Cargo.lock", "x\n")], reply));
+        let text = feedback(
+            &rejected(&[("a.rs", file), ("Cargo.lock", "x\n")], reply),
+            "calc/core.py",
+        );
         let expected = "\
 None of your edits were applied: 3 of your 3 blocks had problems, so no file was changed. Reply again with all the blocks, the ones below fixed.
 
@@ -258,19 +271,22 @@ Block 3 (Cargo.lock, line 16 of your reply): Cargo.lock is protected (`*.lock`) 
     #[test]
     fn format_problems_end_with_the_expected_format() {
         let reply = "a.rs\n<<<<<<< SEARCH\nx\n>>>>>>> REPLACE\n";
-        let text = feedback(&rejected(&[("a.rs", "x\n")], reply));
+        let text = feedback(&rejected(&[("a.rs", "x\n")], reply), "calc/core.py");
         assert!(
             text.contains("Block 1 (a.rs, line 2 of your reply): the block has no `=======` line"),
             "{text}"
         );
         assert!(text.ends_with(FORMAT_RULES), "{text}");
-        assert!(text.contains(EXPECTED_FORMAT), "{text}");
+        assert!(text.contains(&expected_format("calc/core.py")), "{text}");
     }
 
     #[test]
     fn only_the_first_problems_are_described() {
         let one = "a.rs\n<<<<<<< SEARCH\nnot there\n=======\ny\n>>>>>>> REPLACE\n";
-        let text = feedback(&rejected(&[("a.rs", "x\n")], &one.repeat(25)));
+        let text = feedback(
+            &rejected(&[("a.rs", "x\n")], &one.repeat(25)),
+            "calc/core.py",
+        );
         assert!(
             text.starts_with("None of your edits were applied: 25 of your 25 blocks"),
             "{text}"
@@ -287,8 +303,8 @@ Block 3 (Cargo.lock, line 16 of your reply): Cargo.lock is protected (`*.lock`) 
     fn feedback_is_deterministic() {
         let reply = "a.rs\n<<<<<<< SEARCH\nnothing like it\n=======\ny\n>>>>>>> REPLACE\n\
                      /abs.rs\n<<<<<<< SEARCH\n=======\ny\n>>>>>>> REPLACE\n";
-        let a = feedback(&rejected(&[("a.rs", "x\n")], reply));
-        let b = feedback(&rejected(&[("a.rs", "x\n")], reply));
+        let a = feedback(&rejected(&[("a.rs", "x\n")], reply), "calc/core.py");
+        let b = feedback(&rejected(&[("a.rs", "x\n")], reply), "calc/core.py");
         assert_eq!(a, b);
         assert!(a.contains("nothing in the file is like it"), "{a}");
         assert!(

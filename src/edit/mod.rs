@@ -28,5 +28,5 @@ mod paths;
 
 pub use apply::{Applied, AppliedFile, Problem, ProblemKind, Rejected, apply, apply_parsed};
 pub use blocks::{EditBlock, Format, ParseProblem, ParseProblemKind, Parsed, parse};
-pub use feedback::{EXPECTED_FORMAT, feedback};
+pub use feedback::{expected_format, feedback};
 pub use paths::{ALWAYS_PROTECTED, Protected, ProtectedError, Refusal, check_path};

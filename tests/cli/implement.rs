@@ -175,6 +175,11 @@ fn a_failing_first_attempt_is_fixed_by_the_second_with_the_test_output_in_its_pr
     let first = impl_prompt(&repo, 1);
     let stable = first.find("## Attempt 1").unwrap();
     assert_eq!(first[..stable], second[..stable]);
+    // The format's example names a file of this repository that the spec names.
+    assert!(
+        first.contains("```\nsrc/lib.rs\n<<<<<<< SEARCH\nthe exact lines to replace"),
+        "{first}"
+    );
     assert_eq!(
         repo.trailer(BRANCH, "Orchestrate-Attempts").as_deref(),
         Some("2")

@@ -73,6 +73,7 @@ fn allowed(template: &str) -> Vec<&'static str> {
             "always_protected",
             "attempt",
             "feedback",
+            "example_path",
         ]),
         _ => {}
     }

@@ -253,7 +253,7 @@ impl Implement<'_, '_> {
                         },
                         Said::Note(format!(
                             "Your previous reply changed nothing: none of its edits were applied.\n\n{}",
-                            edit::feedback(&rejected)
+                            edit::feedback(&rejected, &self.example_path())
                         )),
                     );
                     attempted.reply = said_reply;

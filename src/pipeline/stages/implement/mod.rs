@@ -578,6 +578,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         vars.insert("lld", self.cx.read_artifact(&lld)?.unwrap_or_default());
         vars.insert("spec", self.spec.clone());
         vars.insert("test_command", self.tests.command.clone());
+        vars.insert("example_path", self.example_path());
         let protected = if self.settings.protected.is_empty() {
             "`.git/`".to_string()
         } else {
@@ -624,6 +625,15 @@ impl<'r, 'a> Implement<'r, 'a> {
         .unwrap_or_else(|e| format!("(the repository map could not be built: {e})"));
         vars.insert("repo_map", map);
         Ok(vars)
+    }
+
+    /// The path an edit-format example shows: a file the spec names, so the example looks
+    /// like this repository's files (`calc/core.py`, not `src/main.rs`), else a neutral one.
+    fn example_path(&self) -> String {
+        self.expected
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "path/to/file".into())
     }
 
     /// What the first attempt is told: a person's feedback from the gate, or the last
