@@ -342,6 +342,43 @@ impl Worktree {
         &self.git_dir
     }
 
+    /// Clear the index bits that make git look away from a file (assume-unchanged,
+    /// skip-worktree): set by a program in the worktree, they would hide its changes from
+    /// [`Worktree::changes`], which reads what `git status` names. Returns the paths cleared.
+    pub fn clear_hiding_bits(&self) -> Result<Vec<String>> {
+        let listed = self.git().args(["ls-files", "-v", "-z"]).output()?;
+        let (mut assumed, mut skipped) = (Vec::new(), Vec::new());
+        for entry in listed.split(|b| *b == 0) {
+            let (Some(tag), Some(path)) = (entry.first(), entry.get(2..)) else {
+                continue;
+            };
+            let path = String::from_utf8_lossy(path).into_owned();
+            // Lower case: assume-unchanged; `S`/`s`: skip-worktree (a file may have both).
+            if tag.is_ascii_lowercase() {
+                assumed.push(path.clone());
+            }
+            if tag.eq_ignore_ascii_case(&b's') {
+                skipped.push(path);
+            }
+        }
+        // One flag per command: `update-index` applies only one of them to the paths after.
+        for (flag, paths) in [
+            ("--no-assume-unchanged", &assumed),
+            ("--no-skip-worktree", &skipped),
+        ] {
+            if !paths.is_empty() {
+                self.git()
+                    .args(["update-index", flag, "--"])
+                    .args(paths)
+                    .output()?;
+            }
+        }
+        let mut hidden: Vec<String> = assumed.into_iter().chain(skipped).collect();
+        hidden.sort();
+        hidden.dedup();
+        Ok(hidden)
+    }
+
     /// The commit its `HEAD` points at.
     pub fn head(&self) -> Result<ObjectId> {
         let text = self

@@ -411,7 +411,8 @@ fn an_agent_cannot_hide_its_change_from_the_reading_through_the_worktrees_index(
         repo.show(BRANCH, "README.md")
             .unwrap()
             .contains("hidden line"),
-        "the change to README.md was not committed"
+        "the change to README.md was not committed:\n{}",
+        repo.show(BRANCH, "docs/reports/7.md").unwrap()
     );
 }
 

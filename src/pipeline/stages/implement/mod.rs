@@ -136,10 +136,9 @@ struct Implement<'r, 'a> {
     read_after_tests: Option<Vec<FileChange>>,
 }
 
-/// The worktree's `.git` file and its index as they were before an agent ran.
+/// The worktree's `.git` file as it was before an agent ran.
 struct KeptState {
     git_file: Option<Vec<u8>>,
-    index: Option<(std::path::PathBuf, Vec<u8>)>,
 }
 
 /// What the implementer is told when an attempt's tests failed the way a missing network
@@ -742,21 +741,17 @@ impl<'r, 'a> Implement<'r, 'a> {
     /// An agent may rewrite the worktree's `.git` file (which points at the repository);
     /// put it back.
     /// What an agent could change to mislead the stage about its work: the worktree's `.git`
-    /// file and the worktree's own index (stat data, assume-unchanged bits and the untracked
-    /// cache, which the change is read by), kept before it runs.
+    /// file, kept before it runs.
     fn keep_worktree_state(&self, root: &Path) -> KeptState {
         KeptState {
             git_file: std::fs::read(root.join(".git")).ok(),
-            index: self.worktree.as_ref().filter(|_| self.agent).and_then(|w| {
-                let path = w.git_dir().join("index");
-                std::fs::read(&path).ok().map(|bytes| (path, bytes))
-            }),
         }
     }
 
-    /// Put back what [`Implement::keep_worktree_state`] kept. The index comes back as the
-    /// tool left it, so every file the agent touched differs from it by its change time,
-    /// which a program cannot set: nothing it did is hidden from the reading of its change.
+    /// Put back what [`Implement::keep_worktree_state`] kept, and clear the index bits that
+    /// would hide a file's change from the reading of the agent's work (assume-unchanged,
+    /// skip-worktree). Stat data an agent forges cannot hide a change: git compares each
+    /// file's change time, which a program cannot set.
     fn restore_worktree_state(&self, root: &Path, kept: &KeptState) {
         if let Some(bytes) = &kept.git_file
             && std::fs::read(root.join(".git")).ok().as_ref() != Some(bytes)
@@ -764,13 +759,9 @@ impl<'r, 'a> Implement<'r, 'a> {
             let _ = std::fs::remove_dir_all(root.join(".git"));
             let _ = std::fs::write(root.join(".git"), bytes);
         }
-        if let Some((path, bytes)) = &kept.index
-            && std::fs::read(path).ok().as_ref() != Some(bytes)
-        {
-            let temporary = path.with_extension("orchestrate-restore");
-            if std::fs::write(&temporary, bytes).is_ok() {
-                let _ = std::fs::rename(&temporary, path);
-            }
+        if let Some(worktree) = &self.worktree {
+            // A failure here is a failure to read the change, which the reading reports.
+            let _ = worktree.clear_hiding_bits();
         }
     }
 
