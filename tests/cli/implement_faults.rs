@@ -474,9 +474,10 @@ fn a_unified_diff_is_answered_with_the_expected_format() {
     assert!(second.contains(edit_format()), "{second}");
 }
 
-/// The expected format as the edit feedback words it.
+/// The expected format as the edit feedback words it, its example naming a file the spec
+/// names.
 fn edit_format() -> &'static str {
-    "path/to/file.rs\n<<<<<<< SEARCH\nexact lines to find (empty to create a new file)\n=======\nreplacement lines\n>>>>>>> REPLACE"
+    "src/lib.rs\n<<<<<<< SEARCH\nexact lines to find (empty to create a new file)\n=======\nreplacement lines\n>>>>>>> REPLACE"
 }
 
 #[test]
