@@ -30,7 +30,7 @@ use std::time::Instant;
 use git_orchestrate::env::Env;
 use git_orchestrate::git::Repo;
 
-use common::{BenchResult, LARGE, SMALL, Summary, ms, ratio, timings};
+use common::{BenchResult, Summary, ms, ratio, timings};
 
 const GIT_DIR_TARGET_MS: f64 = 50.0;
 /// The whole snapshot against `git status` with the untracked cache.
@@ -42,16 +42,7 @@ fn main() -> BenchResult<std::process::ExitCode> {
 
 fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
     let (warmup, iters) = common::iterations(env, full);
-    let shape = if full {
-        LARGE
-    } else {
-        eprintln!("no --bench argument: smoke run in the small repository only");
-        SMALL
-    };
-    let dir = common::base_dir(env, work)?.join(shape.dir_name());
-    common::prepare(&dir, shape)?;
-    common::sync_disk();
-    eprintln!("measuring in {} ({})", dir.display(), shape.label());
+    let (shape, dir) = common::measured_repository(env, work, full)?;
     let repo = Repo::open(&dir, env)?;
     // The untracked cache as the check keeps it, so both sides of (b) start alike.
     status_process(&dir)?;

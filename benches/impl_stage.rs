@@ -58,10 +58,7 @@ use git_orchestrate::git::{FileChange, ObjectId, Repo, Worktree};
 use git_orchestrate::pipeline::local::StateDir;
 use git_orchestrate::repomap::{self, BYTES_PER_TOKEN, DEFAULT_BUDGET_TOKENS, RepoMap};
 
-use common::{
-    BenchResult, LARGE, SMALL, Shape, Summary, ms, ratio, source_path, summarise, thousands,
-    timings,
-};
+use common::{BenchResult, Shape, Summary, ms, ratio, source_path, summarise, thousands, timings};
 
 const CREATE_RATIO_TARGET: f64 = 1.1;
 const REUSE_TARGET_MS: f64 = 50.0;
@@ -118,16 +115,7 @@ struct Measured {
 
 fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
     let (warmup, iters) = common::iterations(env, full);
-    let shape = if full {
-        LARGE
-    } else {
-        eprintln!("no --bench argument: smoke run in the small repository only");
-        SMALL
-    };
-    let dir = common::base_dir(env, work)?.join(shape.dir_name());
-    common::prepare(&dir, shape)?;
-    common::sync_disk();
-    eprintln!("measuring in {} ({})", dir.display(), shape.label());
+    let (shape, dir) = common::measured_repository(env, work, full)?;
     let (create_warmup, create_iters) = if full { (1, CREATE_ITERS) } else { (0, 1) };
 
     let repo = Repo::open(&dir, env)?;

@@ -149,6 +149,22 @@ pub fn iterations(env: &Env, full: bool) -> (usize, usize) {
     if full { (5, iters) } else { (1, 2) }
 }
 
+/// The repository a run measures in, generated (or reset) and flushed to disk: the large one
+/// with `--bench`, else the small one of a smoke run. Returns its shape and directory.
+pub fn measured_repository(env: &Env, work: &Path, full: bool) -> BenchResult<(Shape, PathBuf)> {
+    let shape = if full {
+        LARGE
+    } else {
+        eprintln!("no --bench argument: smoke run in the small repository only");
+        SMALL
+    };
+    let dir = base_dir(env, work)?.join(shape.dir_name());
+    prepare(&dir, shape)?;
+    sync_disk();
+    eprintln!("measuring in {} ({})", dir.display(), shape.label());
+    Ok((shape, dir))
+}
+
 /// Where the repositories go: `GIT_BENCH_DIR`, else the work directory.
 pub fn base_dir(env: &Env, work: &Path) -> BenchResult<PathBuf> {
     let dir = env
