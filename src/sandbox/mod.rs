@@ -318,6 +318,49 @@ pub fn agent_state(command: &str, env: &Env) -> Vec<PathBuf> {
     keep_existing(dirs)
 }
 
+/// What the private temporary directories of contained programs are named after, before the
+/// process id of the run that made them.
+const TMP_PREFIX: &str = "git-orchestrate-tmp-";
+
+/// A private temporary directory for contained programs (their `TMPDIR`), removed when the
+/// value is dropped. Its name carries this process's id; directories a killed run left behind
+/// (their process gone) are removed first, so no run's debris outlives the next.
+pub fn private_tmp() -> std::io::Result<tempfile::TempDir> {
+    let parent = std::env::temp_dir();
+    if let Ok(entries) = std::fs::read_dir(&parent) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(TMP_PREFIX))
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            if !process_alive(pid) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
+        .tempdir_in(parent)
+}
+
+/// Whether a process with this id runs (signal 0 reaches it, or it exists under another
+/// user). A zero or negative id is no process.
+fn process_alive(pid: i32) -> bool {
+    use nix::errno::Errno;
+    if pid <= 0 {
+        return false;
+    }
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(Errno::ESRCH)
+    )
+}
+
 fn keep_existing(dirs: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut kept: Vec<PathBuf> = Vec::new();
     for dir in dirs {
@@ -445,6 +488,29 @@ mod tests {
             [home.path().join(".codex")]
         );
         assert!(agent_state("sh ./agent.sh", &env).is_empty());
+    }
+
+    #[test]
+    fn a_private_tmp_names_its_run_and_a_dead_runs_is_swept() {
+        // Far above any pid the kernel hands out: no process has it.
+        let stale = std::env::temp_dir().join(format!("{TMP_PREFIX}999999999-abc"));
+        std::fs::create_dir_all(stale.join("left")).unwrap();
+        let live = std::env::temp_dir().join(format!("{TMP_PREFIX}{}-live", std::process::id()));
+        std::fs::create_dir_all(&live).unwrap();
+        let tmp = private_tmp().unwrap();
+        assert!(!stale.exists(), "a killed run's directory is removed");
+        assert!(live.exists(), "a running process's directory stays");
+        let name = tmp
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(&format!("{TMP_PREFIX}{}-", std::process::id())),
+            "{name}"
+        );
+        std::fs::remove_dir_all(&live).unwrap();
     }
 
     #[test]

@@ -841,7 +841,21 @@ fn a_run_killed_during_an_attempt_leaves_work_the_next_run_saves() {
     let mut child = spawn(&repo, &["7", "--issue-file", &issue, "--until", "impl"]);
     wait_for(&repo.logs.join("agent-started"), &mut child);
     let spec_commit = repo.rev(BRANCH);
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+    let killed = child.id();
+    let killed_tmp = |killed: u32| {
+        // The run's environment has no TMPDIR: its temporary directories are in /tmp.
+        std::fs::read_dir("/tmp")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("git-orchestrate-tmp-{killed}-"))
+            })
+            .count()
+    };
+    assert_eq!(killed_tmp(killed), 1, "the run has its private TMPDIR");
+    kill(Pid::from_raw(killed as i32), Signal::SIGKILL).unwrap();
     let run = finish(child);
     assert_eq!(run.code, -1, "killed: {run:?}");
     // Nothing of the agent outlives a SIGKILL of git-orchestrate: the sandbox launcher and
@@ -862,6 +876,8 @@ fn a_run_killed_during_an_attempt_leaves_work_the_next_run_saves() {
     let run = run_issue(&repo, &issue);
     run.expect_code(0)
         .stderr_has("the worktree held changes from a run that was stopped; they are saved in");
+    // The killed run's private TMPDIR did not outlive the next run.
+    assert_eq!(killed_tmp(killed), 0, "the killed run's TMPDIR is gone");
     let lib = repo.show(BRANCH, "src/lib.rs").unwrap();
     assert!(lib.contains("pub fn verbose()"), "{lib}");
     assert!(!lib.contains("killed_attempt"), "{lib}");

@@ -291,13 +291,10 @@ impl<'r, 'a> Implement<'r, 'a> {
         self.cx.emit(containment.event());
         self.containment = Some(containment);
         self.tmp = Some(
-            tempfile::Builder::new()
-                .prefix("git-orchestrate-tmp-")
-                .tempdir()
-                .map_err(|source| PipelineError::Worktree {
-                    path: std::env::temp_dir(),
-                    source,
-                })?,
+            sandbox::private_tmp().map_err(|source| PipelineError::Worktree {
+                path: std::env::temp_dir(),
+                source,
+            })?,
         );
         let worktree = self.cx.prepare_worktree()?;
         let root = worktree.path().to_path_buf();
