@@ -139,6 +139,10 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
             "check the permissions and free space of the repository's .git directory".into(),
             "`git orchestrate clean ISSUE` removes the issue's worktree; the next run makes it again".into(),
         ],
+        PipelineError::WorktreeRemoved { issue, .. } => vec![
+            format!("run `git orchestrate {issue}` again: the worktree is made again at the branch, and the stage starts over from the code there"),
+            "if the agent keeps doing it, tell it in the prompt, or contain it: sandbox.mode = \"required\" lets it write only inside the worktree".into(),
+        ],
         PipelineError::NotAtGate { issue, .. } => {
             vec![format!("`git orchestrate status {issue}` shows where the issue stands")]
         }

@@ -100,6 +100,8 @@ pub struct ImplConfig {
     pub require_proof: bool,
     /// Variables the test command may see even though their names look like credentials.
     pub test_env: Vec<String>,
+    /// The largest file a change may add (bytes); a larger one is refused.
+    pub max_file_size: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -561,6 +563,7 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             allow_red_baseline: raw.stages.implement.allow_red_baseline,
             require_proof: raw.stages.implement.require_proof,
             test_env: raw.stages.implement.test_env,
+            max_file_size: raw.stages.implement.max_file_size.0,
         },
         gates: GatesConfig {
             after_lld: raw.gates.after_lld,
@@ -683,6 +686,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("paths.report"), "{err}");
+    }
+
+    #[test]
+    fn max_file_size_reads_units_and_refuses_what_is_not_a_size() {
+        let config = load(&LoadOptions::default(), &Env::default()).unwrap();
+        assert_eq!(config.implement.max_file_size, 50 * 1024 * 1024);
+        for (written, bytes) in [
+            ("\"100MB\"", 100_000_000),
+            ("\"1.5 KiB\"", 1536),
+            ("\"2 gib\"", 2 * 1024 * 1024 * 1024),
+            ("4096", 4096),
+            ("\"0\"", 0),
+        ] {
+            let config =
+                load_text(&format!("[stages.impl]\nmax_file_size = {written}\n"), &[]).unwrap();
+            assert_eq!(config.implement.max_file_size, bytes, "{written}");
+        }
+        for bad in ["\"50 furlongs\"", "\"MiB\"", "-3", "\"\""] {
+            let err = load_text(&format!("[stages.impl]\nmax_file_size = {bad}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("max_file_size"), "{bad}: {err}");
+        }
     }
 
     #[test]

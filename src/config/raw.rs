@@ -102,6 +102,7 @@ pub struct RawImpl {
     pub allow_red_baseline: bool,
     pub require_proof: bool,
     pub test_env: Vec<String>,
+    pub max_file_size: SizeValue,
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,5 +199,68 @@ impl<'de> Deserialize<'de> for DurationValue {
         }
 
         deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// A size written as `"50 MiB"`, `"100MB"`, `"512 KiB"`, or a number of bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SizeValue(pub u64);
+
+impl SizeValue {
+    /// `text` as a size: a number (decimals allowed) and a unit among B, KB, MB, GB (powers
+    /// of 1000) and KiB, MiB, GiB (powers of 1024), case aside; no unit is bytes.
+    pub fn parse(text: &str) -> Option<u64> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: f64 = number.parse().ok()?;
+        let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" | "bytes" => 1.0,
+            "kb" | "k" => 1e3,
+            "mb" | "m" => 1e6,
+            "gb" | "g" => 1e9,
+            "kib" => 1024.0,
+            "mib" => 1024.0 * 1024.0,
+            "gib" => 1024.0 * 1024.0 * 1024.0,
+            _ => return None,
+        };
+        let bytes = (number * factor).round();
+        (bytes.is_finite() && bytes >= 0.0 && bytes <= u64::MAX as f64).then_some(bytes as u64)
+    }
+}
+
+impl<'de> Deserialize<'de> for SizeValue {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SizeVisitor;
+
+        impl Visitor<'_> for SizeVisitor {
+            type Value = SizeValue;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size such as \"50 MiB\" or \"100MB\", or a number of bytes")
+            }
+
+            fn visit_u64<E: de::Error>(self, bytes: u64) -> Result<SizeValue, E> {
+                Ok(SizeValue(bytes))
+            }
+
+            fn visit_i64<E: de::Error>(self, bytes: i64) -> Result<SizeValue, E> {
+                u64::try_from(bytes)
+                    .map(SizeValue)
+                    .map_err(|_| E::custom("a size cannot be negative"))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<SizeValue, E> {
+                SizeValue::parse(text).map(SizeValue).ok_or_else(|| {
+                    E::custom(format!(
+                        "`{text}` is not a size; write \"50 MiB\", \"100MB\" or a number of bytes"
+                    ))
+                })
+            }
+        }
+
+        deserializer.deserialize_any(SizeVisitor)
     }
 }

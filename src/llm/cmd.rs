@@ -18,6 +18,10 @@
 //! A reply may be at most [`REPLY_LIMIT`] (16 MiB, far beyond any document a model writes):
 //! a program printing more is reported as an error naming the limit, never cut silently. It
 //! must be UTF-8: anything else is an error, never a document decoded lossily.
+//!
+//! An agent's output is not its work (the files are), so neither rule stops it: output
+//! beyond the limit keeps its start and its end (where agents sum up), with a line saying
+//! how much was cut between them, and bytes that are not UTF-8 are read lossily.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -29,6 +33,9 @@ use crate::process::{self, ProcessError};
 
 /// The most stdout a reply may be.
 const REPLY_LIMIT: usize = 16 * 1024 * 1024;
+/// Of an agent's output beyond [`REPLY_LIMIT`], how much of its start is kept; the rest of
+/// the limit goes to its end.
+const AGENT_HEAD: usize = 1024 * 1024;
 /// How much of stderr is kept for error messages, and how many of its lines they quote.
 const STDERR_TAIL_BYTES: usize = 16 * 1024;
 const STDERR_TAIL_LINES: usize = 15;
@@ -95,29 +102,31 @@ impl CmdModel {
                 command = command.env("TMPDIR", tmp);
             }
         }
-        let output = command
+        let command = command
             .env("ORCHESTRATE_ROLE", request.role.name())
             .env("ORCHESTRATE_STAGE", &request.stage)
             .env("ORCHESTRATE_ISSUE", request.issue.to_string())
             .env("ORCHESTRATE_ROUND", request.round.to_string())
             .stdin(request.prompt.text.as_bytes())
             .timeout(self.timeout)
-            .stdout_limit(REPLY_LIMIT)
-            .stderr_tail(STDERR_TAIL_BYTES)
-            .run()
-            .await
-            .map_err(|error| match error {
-                ProcessError::Spawn { source, .. } | ProcessError::Wait { source, .. } => {
-                    LlmError::Spawn {
-                        command: redact_command(&self.command),
-                        source,
-                    }
+            .stderr_tail(STDERR_TAIL_BYTES);
+        let command = if self.agent {
+            command.stdout_head_and_tail(AGENT_HEAD, REPLY_LIMIT - AGENT_HEAD)
+        } else {
+            command.stdout_limit(REPLY_LIMIT)
+        };
+        let output = command.run().await.map_err(|error| match error {
+            ProcessError::Spawn { source, .. } | ProcessError::Wait { source, .. } => {
+                LlmError::Spawn {
+                    command: redact_command(&self.command),
+                    source,
                 }
-                ProcessError::TimedOut { .. } => LlmError::TimedOut {
-                    model: self.name(),
-                    timeout: self.timeout,
-                },
-            })?;
+            }
+            ProcessError::TimedOut { .. } => LlmError::TimedOut {
+                model: self.name(),
+                timeout: self.timeout,
+            },
+        })?;
         if output.left_behind {
             tracing::debug!(
                 model = %self.name(),
@@ -133,6 +142,12 @@ impl CmdModel {
                 signalled: output.status.signal().is_some(),
                 not_found: output.status.not_found(),
                 stderr_tail: output.stderr_lines(STDERR_TAIL_LINES),
+            });
+        }
+        if self.agent {
+            return Ok(Reply {
+                text: agent_output(&output),
+                usage: None,
             });
         }
         if output.stdout_truncated {
@@ -154,6 +169,23 @@ impl CmdModel {
         }
         Ok(Reply { text, usage: None })
     }
+}
+
+/// What an agent printed, as text: read lossily, with a line where output was cut.
+fn agent_output(output: &process::Output) -> String {
+    let Some(at) = output.stdout_cut else {
+        return String::from_utf8_lossy(&output.stdout).into_owned();
+    };
+    let (head, tail) = output.stdout.split_at(at.min(output.stdout.len()));
+    let cut = output
+        .stdout_total
+        .saturating_sub(output.stdout.len() as u64);
+    format!(
+        "{}\n[git-orchestrate: {cut} bytes of the agent's output were cut here; it printed {} bytes in all]\n{}",
+        String::from_utf8_lossy(head),
+        output.stdout_total,
+        String::from_utf8_lossy(tail)
+    )
 }
 
 impl Model for CmdModel {

@@ -199,6 +199,10 @@ pub enum Event {
         files: Vec<String>,
         /// Changes an agent made to protected paths, reverted.
         reverted: Vec<String>,
+        /// Files the change may not hold (a symlink leading out of the worktree, a file over
+        /// `stages.impl.max_file_size`), put back as on the base.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        refused: Vec<RefusedFile>,
     },
     /// The run stopped at a gate for a person's decision; `commit` records that on the branch
     /// (`None` when an earlier run already did).
@@ -412,6 +416,58 @@ pub enum ContainedBy {
         model: String,
         round: u32,
     },
+}
+
+/// A file an attempt left that no commit may hold; it was put back as on the base.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct RefusedFile {
+    pub path: String,
+    #[serde(flatten)]
+    pub why: Refusal,
+}
+
+/// Why a file was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(tag = "refused", rename_all = "snake_case")]
+pub enum Refusal {
+    /// A symbolic link whose target is outside the worktree (or inside `.git`).
+    SymlinkOutside { target: String },
+    /// A file larger than `stages.impl.max_file_size`.
+    TooLarge { bytes: u64, limit: u64 },
+}
+
+impl RefusedFile {
+    /// `big.bin (150.0 MiB, over the 50.0 MiB limit ...)`: the file and why, for people and
+    /// for the implementer.
+    pub fn describe(&self) -> String {
+        match &self.why {
+            Refusal::SymlinkOutside { target } => format!(
+                "{} (a symlink to `{target}`, outside the worktree)",
+                self.path
+            ),
+            Refusal::TooLarge { bytes, limit } => format!(
+                "{} ({}, over stages.impl.max_file_size of {}; GitHub refuses files over 100 MB)",
+                self.path,
+                human_size(*bytes),
+                human_size(*limit)
+            ),
+        }
+    }
+}
+
+/// A byte count as people read it: `150.0 MiB`, `12 KiB`, `900 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b >= KIB * KIB * KIB {
+        format!("{:.1} GiB", b / (KIB * KIB * KIB))
+    } else if b >= KIB * KIB {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    } else if b >= KIB {
+        format!("{:.0} KiB", b / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// One change the check after a program found in the user's repository.

@@ -275,6 +275,12 @@ pub enum PipelineError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the agent removed the issue's worktree ({}) during attempt {attempt}; nothing of the attempt can be read", .path.display())]
+    WorktreeRemoved {
+        issue: u64,
+        attempt: u32,
+        path: PathBuf,
+    },
     #[error("no test command: stages.impl.test_command is not set, and none was detected")]
     NoTestCommand,
     #[error("the issue's URL is on {url_host}, but this run's GitHub is {github_host}")]

@@ -835,11 +835,18 @@ impl EventSink for HumanRenderer<'_> {
                 result,
                 files,
                 reverted,
+                refused,
             } => {
                 if !reverted.is_empty() {
                     self.warn(&format!(
                         "impl attempt {attempt}: changes to protected paths were reverted: {}",
                         reverted.join(", ")
+                    ));
+                }
+                for file in refused {
+                    self.warn(&format!(
+                        "impl attempt {attempt}: refused {}; it was put back as on the base",
+                        file.describe()
                     ));
                 }
                 let style = match result {

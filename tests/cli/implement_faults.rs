@@ -41,30 +41,30 @@ pub(crate) fn agent_repo(body: &str, extra: &str) -> (TestRepo, String) {
 
 /// Shell lines writing src/lib.rs with `verbose` added and the test proving it, as GOOD_EDIT
 /// would.
-const AGENT_GOOD: &str = "printf 'pub fn widget() {}\\n\\npub fn verbose() -> bool {\\n    true\\n}\\n' > src/lib.rs\nmkdir -p tests\necho \"grep -q 'fn verbose' src/lib.rs\" > tests/verbose.sh";
+pub(crate) const AGENT_GOOD: &str = "printf 'pub fn widget() {}\\n\\npub fn verbose() -> bool {\\n    true\\n}\\n' > src/lib.rs\nmkdir -p tests\necho \"grep -q 'fn verbose' src/lib.rs\" > tests/verbose.sh";
 
-fn run_issue(repo: &TestRepo, issue: &str) -> Run {
+pub(crate) fn run_issue(repo: &TestRepo, issue: &str) -> Run {
     repo.run(&["7", "--issue-file", issue, "--until", "impl"])
 }
 
 /// The files the commit at `rev` changed.
-fn changed(repo: &TestRepo, rev: &str) -> Vec<String> {
+pub(crate) fn changed(repo: &TestRepo, rev: &str) -> Vec<String> {
     repo.git(&["show", "--format=", "--name-only", rev])
         .lines()
         .map(str::to_string)
         .collect()
 }
 
-fn report(repo: &TestRepo) -> String {
+pub(crate) fn report(repo: &TestRepo) -> String {
     repo.show(BRANCH, "docs/reports/7.md").unwrap()
 }
 
-fn worktree(repo: &TestRepo) -> PathBuf {
+pub(crate) fn worktree(repo: &TestRepo) -> PathBuf {
     repo.root.join(".git/orchestrate/worktrees/7")
 }
 
 /// `git status --porcelain` in the issue's worktree: empty when the run left it clean.
-fn worktree_status(repo: &TestRepo) -> String {
+pub(crate) fn worktree_status(repo: &TestRepo) -> String {
     let mut cmd = Command::new("git");
     repo.apply_env(&mut cmd);
     let out = cmd

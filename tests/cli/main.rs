@@ -8,6 +8,7 @@ mod harness;
 mod vendors;
 
 mod action;
+mod agent_faults;
 mod architecture;
 mod checkout;
 mod clean;

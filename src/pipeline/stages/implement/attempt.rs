@@ -13,7 +13,9 @@ use crate::edit::{self, ProblemKind};
 use crate::git::FileChange;
 use crate::llm::{Contained, LlmError};
 use crate::pipeline::PipelineError;
-use crate::pipeline::events::{AttemptResult, ContainedChange, ContainedRunner, RejectShape};
+use crate::pipeline::events::{
+    AttemptResult, ContainedChange, ContainedRunner, RefusedFile, RejectShape,
+};
 use crate::stage::Role;
 
 /// How one attempt ended, and what goes back to the implementer.
@@ -25,6 +27,8 @@ pub(super) struct Attempted {
     pub tests: Option<(TestLine, String)>,
     pub said: Said,
     pub reverted: Vec<String>,
+    /// Files no commit may hold, put back as on the base.
+    pub refused: Vec<RefusedFile>,
     /// A text implementer's reply, white space normalised, to notice it again.
     pub reply: Option<String>,
     /// What was verified, when the attempt passed.
@@ -51,6 +55,7 @@ impl Attempted {
             tests: None,
             said,
             reverted: Vec::new(),
+            refused: Vec::new(),
             reply: None,
             verification: None,
         }
@@ -168,11 +173,22 @@ impl Implement<'_, '_> {
         let prompt = self.cx.prompt(template, &vars);
         let kept = self.keep_worktree_state(root);
         let contained = self.agent_contained(root);
-        let reply = match self
+        let called = self
             .cx
             .call_in(Role::Implementer, attempt, root, contained, prompt)
-            .await
-        {
+            .await;
+        if self.agent && !root.is_dir() {
+            // Whatever the call says, nothing of the attempt is left to judge.
+            if called.is_ok() {
+                self.paid = true;
+            }
+            return Err(PipelineError::WorktreeRemoved {
+                issue: self.cx.issue().number,
+                attempt,
+                path: root.to_path_buf(),
+            });
+        }
+        let reply = match called {
             Ok(reply) => {
                 self.paid = true;
                 reply
@@ -192,7 +208,7 @@ impl Implement<'_, '_> {
                 self.paid = true;
                 self.restore_worktree_state(root, &kept);
                 // Its files are not judged (nor remembered as judged): the next attempt's are.
-                let (now, reverted) = self.changes_keeping_protected()?;
+                let kept = self.changes_kept()?;
                 let said = format!(
                     "Your previous attempt changed things outside the worktree: {}.\n\nWork only in the worktree you are given: the repository's hooks, config, `info/`, refs (branches, tags, notes) and the user's checkout are not yours to change. What could be undone was; the attempt failed for it. The worktree keeps the files as that attempt left them.",
                     ContainedChange::list(&changes)
@@ -204,19 +220,21 @@ impl Implement<'_, '_> {
                     },
                     Said::Failure(said),
                 );
-                attempted.changes = Some(now);
-                attempted.reverted = reverted;
+                attempted.changes = Some(kept.changes);
+                attempted.reverted = kept.reverted;
+                attempted.refused = kept.refused;
                 return Ok(attempted);
             }
             Err(PipelineError::Model { source, .. }) if self.agent && agent_failure(&source) => {
                 self.paid = true;
                 self.restore_worktree_state(root, &kept);
-                let (changes, reverted) = self.changes_keeping_protected()?;
-                self.last_fingerprint = fingerprint(&changes);
+                let kept = self.changes_kept()?;
+                self.last_fingerprint = fingerprint(&kept.changes);
                 let (result, said) = agent_failed(&source);
                 let mut attempted = Attempted::new(result, Said::Note(said));
-                attempted.changes = Some(changes);
-                attempted.reverted = reverted;
+                attempted.changes = Some(kept.changes);
+                attempted.reverted = kept.reverted;
+                attempted.refused = kept.refused;
                 return Ok(attempted);
             }
             Err(other) => return Err(other),
@@ -262,12 +280,14 @@ impl Implement<'_, '_> {
             }
         }
 
-        let changes = if self.agent {
-            let (changes, protected) = self.changes_keeping_protected()?;
-            reverted = protected;
-            changes
+        let (changes, refused) = if self.agent {
+            let kept = self.changes_kept()?;
+            reverted = kept.reverted;
+            (kept.changes, kept.refused)
         } else {
-            self.changes()?
+            let mut changes = self.changes()?;
+            let refused = self.refuse(&mut changes)?;
+            (changes, refused)
         };
         let now = fingerprint(&changes);
         if now == self.last_fingerprint {
@@ -278,6 +298,7 @@ impl Implement<'_, '_> {
             };
             let mut attempted = Attempted::new(AttemptResult::NoChange, Said::Note(what.into()));
             attempted.reverted = reverted;
+            attempted.refused = refused;
             attempted.reply = said_reply;
             return Ok(attempted);
         }
@@ -288,6 +309,7 @@ impl Implement<'_, '_> {
         let mut attempted = Attempted::new(AttemptResult::Passed, Said::Nothing);
         attempted.changes = Some(changes.clone());
         attempted.reverted = reverted.clone();
+        attempted.refused = refused.clone();
         attempted.reply = said_reply;
         if let Some(refusal) = self.not_the_implementation(&whole) {
             attempted.result = refusal.result;
@@ -306,7 +328,8 @@ impl Implement<'_, '_> {
         }
         if !judged.green() {
             attempted.result = AttemptResult::TestsFailed;
-            attempted.said = Said::Failure(self.failure_words(&judged, &changes, &reverted));
+            attempted.said =
+                Said::Failure(self.failure_words(&judged, &changes, &reverted, &refused));
             return Ok(attempted);
         }
 
@@ -358,6 +381,7 @@ impl Implement<'_, '_> {
         judged: &Judged,
         changes: &[FileChange],
         reverted: &[String],
+        refused: &[RefusedFile],
     ) -> String {
         let read = |path: &str| self.cx.read_at(self.base, path).ok().flatten();
         let diff = report::unified_diff(changes, &read, DIFF_LIMIT);
@@ -379,11 +403,23 @@ impl Implement<'_, '_> {
                 reverted.join(", ")
             ));
         }
+        if !refused.is_empty() {
+            text.push_str(&format!("\n{}\n", refused_words(refused)));
+        }
         text.push_str(&format!(
             "\nThe change so far (against the start of the stage):\n\n```diff\n{diff}```\n\nFix the code so that the tests pass."
         ));
         text
     }
+}
+
+/// What the implementer is told of the files no commit may hold.
+pub(super) fn refused_words(refused: &[RefusedFile]) -> String {
+    let list: Vec<String> = refused.iter().map(RefusedFile::describe).collect();
+    format!(
+        "These files were put back as they were, because no commit may hold them: {}. Symbolic links must stay inside the repository, and large files do not belong in it.",
+        list.join("; ")
+    )
 }
 
 /// Whether an agent's failure is a failed attempt (it ran and failed) rather than an error

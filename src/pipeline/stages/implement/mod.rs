@@ -20,6 +20,7 @@
 //!    `blocked` and a reason saying what happened (`blocked.rs`), and the next run continues
 //!    from that tree, its first attempt told the last failure.
 
+mod acceptable;
 mod attempt;
 mod blocked;
 mod context;
@@ -46,7 +47,8 @@ use crate::pipeline::branch::{Message, StageState, Verdict};
 use crate::pipeline::contain::Containment;
 use crate::pipeline::context::{StageContext, interruptible};
 use crate::pipeline::events::{
-    AttemptResult, ContainedBy, ContainedChange, Event, TestCheck, TestResult, TestSource,
+    AttemptResult, ContainedBy, ContainedChange, Event, RefusedFile, TestCheck, TestResult,
+    TestSource,
 };
 use crate::pipeline::plan::Start;
 use crate::repomap::{self, RepoMap};
@@ -134,6 +136,15 @@ struct Implement<'r, 'a> {
     /// commit's read take it instead of reading every file's state again. Dropped before
     /// anything writes (an attempt, a test run, files put back).
     read_after_tests: Option<Vec<FileChange>>,
+}
+
+/// What an agent left, once what it may not change is put back.
+struct Kept {
+    changes: Vec<FileChange>,
+    /// Protected paths it changed.
+    reverted: Vec<String>,
+    /// Files no commit may hold.
+    refused: Vec<RefusedFile>,
 }
 
 /// The worktree's `.git` file as it was before an agent ran.
@@ -363,6 +374,7 @@ impl<'r, 'a> Implement<'r, 'a> {
                 result: result.clone(),
                 files: files.clone(),
                 reverted: attempted.reverted.clone(),
+                refused: attempted.refused.clone(),
             });
             self.report.attempts.push(AttemptRecord {
                 number: attempt,
@@ -371,6 +383,7 @@ impl<'r, 'a> Implement<'r, 'a> {
                 tests: attempted.tests.as_ref().map(|(line, _)| line.clone()),
                 checks: std::mem::take(&mut self.checks),
                 reverted: attempted.reverted.clone(),
+                refused: attempted.refused.clone(),
             });
             results.push(result.clone());
             if attempted.reply.is_some() {
@@ -721,24 +734,39 @@ impl<'r, 'a> Implement<'r, 'a> {
         Ok(())
     }
 
-    /// What an agent left in the worktree, with its changes to protected paths reverted
-    /// (and said).
-    fn changes_keeping_protected(&self) -> Result<(Vec<FileChange>, Vec<String>), PipelineError> {
+    /// What an agent left in the worktree, with its changes to protected paths and the files
+    /// no commit may hold ([`acceptable`]) put back as on the base (and said).
+    fn changes_kept(&self) -> Result<Kept, PipelineError> {
         let mut changes = self.changes()?;
-        let touched: Vec<String> = changes
+        let reverted: Vec<String> = changes
             .iter()
             .filter(|c| self.protected.matches(&c.path))
             .map(|c| c.path.clone())
             .collect();
-        self.restore(&touched)?;
-        changes.retain(|c| !touched.contains(&c.path));
-        Ok((changes, touched))
+        self.restore(&reverted)?;
+        changes.retain(|c| !reverted.contains(&c.path));
+        let refused = self.refuse(&mut changes)?;
+        Ok(Kept {
+            changes,
+            reverted,
+            refused,
+        })
     }
 
-    /// An agent may rewrite the worktree's `.git` file (which points at the repository);
-    /// put it back.
+    /// Put back as on the base the files of `changes` no commit may hold, and take them out.
+    fn refuse(&self, changes: &mut Vec<FileChange>) -> Result<Vec<RefusedFile>, PipelineError> {
+        let Some(worktree) = &self.worktree else {
+            return Ok(Vec::new());
+        };
+        let refused = acceptable::refused(changes, worktree.path(), self.settings.max_file_size);
+        let paths: Vec<String> = refused.iter().map(|r| r.path.clone()).collect();
+        self.restore(&paths)?;
+        changes.retain(|c| !paths.contains(&c.path));
+        Ok(refused)
+    }
+
     /// What an agent could change to mislead the stage about its work: the worktree's `.git`
-    /// file, kept before it runs.
+    /// file (which points at the repository), kept before it runs.
     fn keep_worktree_state(&self, root: &Path) -> KeptState {
         KeptState {
             git_file: std::fs::read(root.join(".git")).ok(),

@@ -71,6 +71,8 @@ pub struct AttemptRecord {
     pub checks: Vec<CheckLine>,
     /// Changes to protected paths that were reverted.
     pub reverted: Vec<String>,
+    /// Files no commit may hold, put back as on the base.
+    pub refused: Vec<crate::pipeline::events::RefusedFile>,
 }
 
 /// A run of the test command that checked an attempt.
@@ -181,6 +183,9 @@ impl Report {
                     "- Reverted (protected): {}\n",
                     attempt.reverted.join(", ")
                 ));
+            }
+            for refused in &attempt.refused {
+                out.push_str(&format!("- Refused: {}\n", refused.describe()));
             }
             out.push('\n');
         }
