@@ -9,6 +9,7 @@ use super::status_cache::{Entry, StatusCache};
 use crate::git::ObjectId;
 use crate::llm::defaults::{self, Defaults};
 use crate::pipeline::branch::history::HistoryCache;
+use crate::pipeline::branch::message::blocked_reason;
 use crate::pipeline::branch::message::{
     TRAILER_ATTEMPTS, TRAILER_COST, TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_PR,
     TRAILER_REVIEWER, TRAILER_ROUNDS, TRAILER_TESTS, TRAILER_TOKENS, TRAILER_VERDICT,
@@ -116,10 +117,56 @@ pub enum NextAction {
     Retry { stage: Stage, artifact: String },
     /// `stage` was rejected at its gate: a run revises it with the feedback.
     Revise { stage: Stage },
+    /// impl blocked on the branch's own code before any model was called (its tests fail,
+    /// hang, cannot run, or change the repository there): a run only tests it again; the fix
+    /// has to come onto `branch` first, or the failures be declared known.
+    FixBaseline {
+        artifact: String,
+        /// The blocked commit's reason (`Blocked: ...`).
+        reason: Option<String>,
+        branch: String,
+        problem: BaselineProblem,
+    },
     /// A run goes on with `stage`.
     Continue { stage: Stage },
-    /// Every stage this version runs is done.
-    Done,
+    /// Every stage this version runs is done; `pull_request` is the one the branch records,
+    /// `recorded` what the pr stage's commit said of it then (`Opened draft pull request #12
+    /// into main: URL`).
+    Done {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pull_request: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recorded: Option<String>,
+    },
+}
+
+/// What stopped impl on the branch's own code, from its blocked reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BaselineProblem {
+    /// The tests fail there.
+    Fails,
+    /// They do not finish within the timeout.
+    TimedOut,
+    /// The test command was not found.
+    NotFound,
+    /// They change the repository outside the worktree.
+    Contained,
+}
+
+impl BaselineProblem {
+    /// Which problem a blocked reason names; the reasons are the impl stage's own words.
+    pub fn of(reason: &str) -> BaselineProblem {
+        if reason.contains("was not found") {
+            BaselineProblem::NotFound
+        } else if reason.contains("do not finish within") {
+            BaselineProblem::TimedOut
+        } else if reason.contains("outside the worktree") {
+            BaselineProblem::Contained
+        } else {
+            BaselineProblem::Fails
+        }
+    }
 }
 
 impl IssueStatus {
@@ -267,7 +314,7 @@ fn build(
         title,
         stages,
         waiting_at,
-        next: next_action(&state, waiting_at),
+        next: next_action(&state, waiting_at, branch),
         default_models: None,
     })
 }
@@ -311,16 +358,6 @@ fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> S
     }
 }
 
-/// The reason a blocked stage's commit message gives: its `Blocked: ...` paragraph.
-fn blocked_reason(message: &str) -> Option<String> {
-    let paragraph = message.split("\n\n").find(|p| p.starts_with("Blocked: "))?;
-    let reason = paragraph["Blocked: ".len()..]
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    Some(reason.trim_end_matches('.').to_string())
-}
-
 /// `in=18234 out=4410`.
 fn parse_tokens(text: &str) -> Option<Tokens> {
     let mut tokens = Tokens {
@@ -344,7 +381,7 @@ fn parse_tokens(text: &str) -> Option<Tokens> {
     (input && output).then_some(tokens)
 }
 
-fn next_action(state: &IssueState, waiting_at: Option<Gate>) -> NextAction {
+fn next_action(state: &IssueState, waiting_at: Option<Gate>, branch: &str) -> NextAction {
     if let Some(gate) = waiting_at {
         let artifact = state
             .stage(gate.stage())
@@ -357,6 +394,18 @@ fn next_action(state: &IssueState, waiting_at: Option<Gate>) -> NextAction {
         let record = state.stage(stage);
         match &record.state {
             StageState::Done { .. } => continue,
+            StageState::Blocked if stage == Stage::Impl && record.blocked_before_attempts() => {
+                let reason = record
+                    .last_change
+                    .as_ref()
+                    .and_then(|c| blocked_reason(&c.message));
+                return NextAction::FixBaseline {
+                    artifact: record.artifact.clone().unwrap_or_default(),
+                    problem: BaselineProblem::of(reason.as_deref().unwrap_or_default()),
+                    reason,
+                    branch: branch.to_string(),
+                };
+            }
             StageState::Blocked => {
                 return NextAction::Retry {
                     stage,
@@ -369,7 +418,16 @@ fn next_action(state: &IssueState, waiting_at: Option<Gate>) -> NextAction {
             }
         }
     }
-    NextAction::Done
+    let pr = state.stage(Stage::Pr).last_change.as_ref();
+    NextAction::Done {
+        pull_request: pr.and_then(|c| c.trailer(TRAILER_PR)).map(str::to_string),
+        recorded: pr.and_then(|c| {
+            c.message
+                .split("\n\n")
+                .find(|p| p.starts_with("Opened ") || p.starts_with("Updated "))
+                .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        }),
+    }
 }
 
 /// `2026-11-24 10:01` (UTC).
@@ -419,7 +477,10 @@ mod tests {
             title: "x".into(),
             stages,
             waiting_at: None,
-            next: NextAction::Done,
+            next: NextAction::Done {
+                pull_request: None,
+                recorded: None,
+            },
             default_models: None,
         }
     }

@@ -160,7 +160,10 @@ mod tests {
             title: title.into(),
             stages: Vec::new(),
             waiting_at: None,
-            next: NextAction::Done,
+            next: NextAction::Done {
+                pull_request: None,
+                recorded: None,
+            },
             default_models: None,
         }
     }

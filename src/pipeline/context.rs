@@ -445,6 +445,11 @@ impl<'a> StageContext<'a> {
         self.run.branch.head()
     }
 
+    /// `commit`'s message and trailers.
+    pub fn commit_info(&self, commit: ObjectId) -> Result<crate::git::CommitInfo, PipelineError> {
+        Ok(self.run.session.repo.commit_info(commit)?)
+    }
+
     /// The bytes of `path` in `commit`, if it is a file there.
     pub fn read_at(&self, commit: ObjectId, path: &str) -> Result<Option<Vec<u8>>, PipelineError> {
         Ok(self.run.session.repo.read_file(commit, path)?)

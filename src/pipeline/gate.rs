@@ -36,11 +36,21 @@ pub fn effective(
     gates
 }
 
-/// The first gate that is on, whose stage is done, and that nobody has passed since.
+/// The first gate that is on, whose stage is done, that nobody has passed since, and that
+/// still holds something back ([`moot`]).
 pub fn waiting_gate(state: &IssueState, gates: &GatesConfig) -> Option<Gate> {
     Gate::ALL.into_iter().find(|gate| {
-        gates.get(*gate) && state.stage(gate.stage()).state.is_done() && !state.gate_passed(*gate)
+        gates.get(*gate)
+            && state.stage(gate.stage()).state.is_done()
+            && !state.gate_passed(*gate)
+            && !moot(state, *gate)
     })
+}
+
+/// A gate before the pull request, once the branch records the pull request (opened by a run
+/// with the gate off): there is nothing left for it to hold.
+fn moot(state: &IssueState, gate: Gate) -> bool {
+    gate == Gate::BeforePr && state.stage(crate::stage::Stage::Pr).state.is_done()
 }
 
 /// The last gate that is on, whose stage is done, and that a person has passed.

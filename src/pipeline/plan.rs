@@ -59,8 +59,14 @@ pub enum Reason {
         by_person: bool,
         commit: Option<String>,
     },
-    /// Blocked in `commit`: the stage tries again from the blocked draft.
-    Blocked { commit: Option<String> },
+    /// Blocked in `commit`: the stage tries again from the blocked draft. `before_any_model`:
+    /// impl blocked on the branch's own code (its tests, before any attempt), so a run tests
+    /// it again and calls a model only once that passes.
+    Blocked {
+        commit: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        before_any_model: bool,
+    },
     /// The artifact on the branch is a draft that goes through review.
     Draft { draft: DraftWhy },
     /// Rejected at `gate`: revised with the person's feedback.
@@ -142,7 +148,13 @@ fn decide(stage: Stage, state: &IssueState, opts: &RunOptions) -> (Step, Reason)
                 commit,
             },
         ),
-        StageState::Blocked => (Step::Run(Start::FromDraft), Reason::Blocked { commit }),
+        StageState::Blocked => (
+            Step::Run(Start::FromDraft),
+            Reason::Blocked {
+                commit,
+                before_any_model: stage == Stage::Impl && record.blocked_before_attempts(),
+            },
+        ),
         StageState::Draft(why) => (
             Step::Run(Start::FromDraft),
             Reason::Draft { draft: why.clone() },
@@ -153,7 +165,13 @@ fn decide(stage: Stage, state: &IssueState, opts: &RunOptions) -> (Step, Reason)
                 Reason::Rejected { gate },
             ),
             // Only stages with a gate after them can be rejected.
-            None => (Step::Run(Start::FromDraft), Reason::Blocked { commit }),
+            None => (
+                Step::Run(Start::FromDraft),
+                Reason::Blocked {
+                    commit,
+                    before_any_model: false,
+                },
+            ),
         },
     }
 }

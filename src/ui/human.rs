@@ -302,6 +302,33 @@ impl<'u> HumanRenderer<'u> {
                 committed,
                 code,
                 rounds,
+            } if *stage == crate::stage::Stage::Impl && *rounds == 0 => {
+                // Blocked on the branch's own code: what status says, without its first line
+                // (the reason, said here already).
+                let artifact = artifact.clone().unwrap_or_default();
+                let mut hints = vec![match committed {
+                    true => format!("{artifact} on the branch has the output"),
+                    false => format!(
+                        "nothing new was committed: the branch already records this block on the same code ({artifact} has the output)"
+                    ),
+                }];
+                let next = crate::ops::status::NextAction::FixBaseline {
+                    artifact,
+                    reason: Some(reason.clone()),
+                    branch: summary.branch.clone(),
+                    problem: crate::ops::status::BaselineProblem::of(reason),
+                };
+                hints.extend(words::next(&next, issue).into_iter().skip(1));
+                self.error(&format!("#{issue} is blocked at {stage}: {reason}"), &hints);
+            }
+            Outcome::Blocked {
+                stage,
+                reason,
+                artifact,
+                reviews,
+                committed,
+                code,
+                rounds,
             } => self.error(
                 &format!("#{issue} is blocked at {stage}: {reason}"),
                 &blocked_hints(
@@ -408,12 +435,6 @@ fn blocked_hints(
         ];
     }
     if stage == crate::stage::Stage::Impl && committed {
-        if rounds == 0 {
-            return vec![
-                format!("{artifact} on the branch has the test output"),
-                "make the tests pass on the base branch first, then run again; or, if those failures are known, set stages.impl.allow_red_baseline = true".into(),
-            ];
-        }
         if !code {
             return vec![
                 format!(

@@ -2,7 +2,7 @@
 //! on from them. Events and reports carry enums; this is the one place that turns them into
 //! what a person reads, so `--json` and the terminal never disagree about what happened.
 
-use crate::ops::status::NextAction;
+use crate::ops::status::{BaselineProblem, NextAction};
 use crate::pipeline::events::{
     AttemptResult, ContainedBy, ContainedRunner, ForgeWaitReason, NoProofWhy, Reason, RowResult,
     SandboxNetwork, TestCheck, TestResult, TestSource, Verdict,
@@ -37,16 +37,25 @@ pub fn reason(stage: Stage, reason: &Reason) -> String {
             commit,
         } => format!("done{}", at(commit)),
         // A blocked brief is not revised: the triage model writes the brief again.
-        Reason::Blocked { commit } if stage == Stage::Triage => format!(
+        Reason::Blocked { commit, .. } if stage == Stage::Triage => format!(
             "blocked in {}: asking the triage model again",
             commit.clone().unwrap_or_default()
         ),
+        // No attempt was made: the tests run again first, and no model is called while they
+        // still fail on the branch's code.
+        Reason::Blocked {
+            commit,
+            before_any_model: true,
+        } => format!(
+            "blocked in {} before any model was called: the tests run again on the code on the branch, and a model only once they pass there",
+            commit.clone().unwrap_or_default()
+        ),
         // The code stays on the branch: the implementer goes on from it.
-        Reason::Blocked { commit } if stage == Stage::Impl => format!(
+        Reason::Blocked { commit, .. } if stage == Stage::Impl => format!(
             "blocked in {}: trying again from the code on the branch, told the last failure",
             commit.clone().unwrap_or_default()
         ),
-        Reason::Blocked { commit } => format!(
+        Reason::Blocked { commit, .. } => format!(
             "blocked in {}: trying again from the blocked draft",
             commit.clone().unwrap_or_default()
         ),
@@ -119,7 +128,7 @@ pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
             artifact,
         } => vec![
             format!(
-                "impl is blocked ({artifact} says why); `{}` tries again from the code on the branch, told the last failure",
+                "impl is blocked ({artifact} says why); `{}` tries again from the branch (with the last attempt's code, when it was committed), its first attempt told the last failure",
                 run_command(issue, None)
             ),
             "or fix the code on the branch yourself and commit it".into(),
@@ -141,7 +150,56 @@ pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
                 run_command(issue, None)
             )]
         }
-        NextAction::Done => vec![
+        NextAction::FixBaseline {
+            artifact,
+            reason,
+            branch,
+            problem,
+        } => {
+            let mut lines = vec![
+                format!(
+                    "impl is blocked before any model was called: {} ({artifact} on the branch has the output)",
+                    reason
+                        .as_deref()
+                        .unwrap_or("the tests cannot pass on the branch's own code")
+                ),
+                format!(
+                    "`{}` runs the tests again on the code of {branch} and calls no model while this holds; it commits nothing new",
+                    run_command(issue, None)
+                ),
+            ];
+            match problem {
+                BaselineProblem::Fails | BaselineProblem::TimedOut => {
+                    lines.push(format!(
+                        "bring the fix onto the branch: commit it on {branch}, or merge the base branch into it once the fix is there (`git switch {branch} && git merge BASE && git switch -`)"
+                    ));
+                    lines.push(match problem {
+                        BaselineProblem::TimedOut => "or raise stages.impl.test_timeout; or, if that is known, set stages.impl.allow_red_baseline = true: only new failures then count".into(),
+                        _ => "or, if those failures are known, set stages.impl.allow_red_baseline = true: only new failures then count".into(),
+                    });
+                }
+                BaselineProblem::NotFound => lines.push(
+                    "set stages.impl.test_command to the command that runs the tests, or install the program it names".into(),
+                ),
+                BaselineProblem::Contained => lines.push(format!(
+                    "the tests write into the repository outside their worktree: fix them on {branch} so that they write only below their own directory"
+                )),
+            }
+            lines
+        }
+        NextAction::Done {
+            pull_request: Some(url),
+            recorded,
+        } => vec![
+            format!(
+                "every stage is done: {}",
+                recorded
+                    .clone()
+                    .unwrap_or_else(|| format!("the pull request is {url}"))
+            ),
+            format!("review and merge it on GitHub; its state now: `gh pr view {url}`"),
+        ],
+        NextAction::Done { .. } => vec![
             "every stage this version runs is done: the code is committed and its tests pass"
                 .into(),
             "push the branch and open a pull request for it".into(),

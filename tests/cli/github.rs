@@ -359,7 +359,17 @@ fn an_issue_goes_from_github_to_one_draft_pull_request() {
     hub.repo
         .run(&["status", "40"])
         .expect_code(0)
-        .stdout_has(&format!("pull request: {PR_URL}"));
+        .stdout_has(&format!("pull request: {PR_URL}"))
+        // What to do next is the pull request as recorded, not "open a pull request".
+        .stdout_has(&format!(
+            "next: every stage is done: Opened draft pull request #57 into main: {PR_URL}\n  review and merge it on GitHub; its state now: `gh pr view {PR_URL}`"
+        ));
+    assert!(
+        !hub.repo
+            .run(&["status", "40"])
+            .stdout
+            .contains("open a pull request")
+    );
     assert_eq!(hub.api.requests().len(), requests);
 
     // The token is written nowhere.

@@ -818,3 +818,195 @@ fn normalise_replaces_only_what_changes_between_runs() {
     kept: 1,200 in / 300 out tokens, $0.0135, 2 rounds, facade, [TIME], v0.1.0, idle [TIME]
     ");
 }
+
+// ---------------------------------------------------------------------------------------
+// Advice: what a person is told to do matches what the next run will do
+
+/// An issue whose design is approved and whose tests already fail on the branch's code.
+fn red_baseline() -> (TestRepo, String) {
+    let (repo, issue) = crate::implement::impl_repo(
+        &crate::harness::by_round(&[crate::implement::GOOD_EDIT]),
+        "",
+    );
+    repo.write("src/lib.rs", "pub fn widget() {}\n// not yet\n");
+    repo.git(&["commit", "-q", "-am", "red"]);
+    (repo, issue)
+}
+
+#[test]
+fn advice_after_a_red_baseline_and_a_rerun_that_commits_nothing_new() {
+    let (repo, issue) = red_baseline();
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "impl", "-q"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+        exit 3
+        --- stderr
+        error: #7 is blocked at impl: the tests already fail on the unchanged tree (the baseline): tests::verbose_1; no model was called
+        hint: docs/reports/7.md on the branch has the output
+        hint: `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
+        hint: bring the fix onto the branch: commit it on orchestrate/7-add-a-verbose-flag, or merge the base branch into it once the fix is there (`git switch orchestrate/7-add-a-verbose-flag && git merge BASE && git switch -`)
+        hint: or, if those failures are known, set stages.impl.allow_red_baseline = true: only new failures then count
+        ");
+    let commits = repo.subjects(BRANCH).len();
+    insta::assert_snapshot!(seen(&repo, &repo.run(&["status", "7"])), @"
+        exit 0
+        --- stdout
+        #7 Add a --verbose flag
+        branch: orchestrate/7-add-a-verbose-flag
+
+        stage   state    verdict   rounds      drafter                                           reviewer                                       tokens  date              commit
+        triage  done     passed    -           -                                                 -                                              -       2026-01-01 00:00  [ID]
+        lld     done     approved  1           cmd:[TMP]/bin/drafter      cmd:[TMP]/bin/reviewer  -       2026-01-01 00:00  [ID]
+        spec    done     approved  1           cmd:[TMP]/bin/drafter      cmd:[TMP]/bin/reviewer  -       2026-01-01 00:00  [ID]
+        impl    blocked  blocked   0 attempts  cmd:[TMP]/bin/implementer  -                                              -       2026-01-01 00:00  [ID]
+        pr      pending  -         -           -                                                 -                                              -       -                 -
+
+        impl: blocked: the tests already fail on the unchanged tree (the baseline): tests::verbose_1; no model was called
+
+        impl: tests \"sh check.sh\" failed
+
+        next: impl is blocked before any model was called: the tests already fail on the unchanged tree (the baseline): tests::verbose_1; no model was called (docs/reports/7.md on the branch has the output)
+          `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
+          bring the fix onto the branch: commit it on orchestrate/7-add-a-verbose-flag, or merge the base branch into it once the fix is there (`git switch orchestrate/7-add-a-verbose-flag && git merge BASE && git switch -`)
+          or, if those failures are known, set stages.impl.allow_red_baseline = true: only new failures then count
+        ");
+
+    // Again, on the same code: the plan says no model is called; nothing new is committed.
+    insta::assert_snapshot!(
+        seen(&repo, &repo.run(&["7", "--issue-file", &issue, "--until", "impl", "--dry-run"])),
+        @"
+        exit 0
+        --- stdout
+        Plan for #7 Add a --verbose flag
+          branch: orchestrate/7-add-a-verbose-flag (existing)
+
+          stage   action   why                                                                                                                                   artifact           models                                                        gate
+          triage  skip     done in [ID]                                                                                                                          docs/issues/7.md
+          lld     skip     done in [ID]                                                                                                                          docs/lld/7.md                                                                    after_lld off
+          spec    skip     done in [ID]                                                                                                                          docs/specs/7.md                                                                  after_spec off
+          impl    run      blocked in [ID] before any model was called: the tests run again on the code on the branch, and a model only once they pass there  docs/reports/7.md  implementer cmd:[TMP]/bin/implementer  before_pr on
+          pr      not run  after --until impl
+
+        impl works in [TMP]/widget/.git/orchestrate/worktrees/7
+          implementer: cmd:[TMP]/bin/implementer (answers with edit blocks), at most 4 attempts
+          test command: `sh check.sh` (stages.impl.test_command)
+
+        Nothing was changed (--dry-run).
+        "
+    );
+    let again = repo.run(&["7", "--issue-file", &issue, "--until", "impl", "-q"]);
+    insta::assert_snapshot!(seen(&repo, &again), @"
+        exit 3
+        --- stderr
+        error: #7 is blocked at impl: the tests already fail on the unchanged tree (the baseline): tests::verbose_1; no model was called
+        hint: nothing new was committed: the branch already records this block on the same code (docs/reports/7.md has the output)
+        hint: `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
+        hint: bring the fix onto the branch: commit it on orchestrate/7-add-a-verbose-flag, or merge the base branch into it once the fix is there (`git switch orchestrate/7-add-a-verbose-flag && git merge BASE && git switch -`)
+        hint: or, if those failures are known, set stages.impl.allow_red_baseline = true: only new failures then count
+        ");
+    assert_eq!(
+        repo.subjects(BRANCH).len(),
+        commits,
+        "no second blocked commit"
+    );
+    assert!(crate::implement::impl_calls(&repo).is_empty());
+
+    // With the fix committed on the branch, the run goes on to the implementer.
+    repo.git(&["checkout", "-q", BRANCH]);
+    repo.write("src/lib.rs", "pub fn widget() {}\n");
+    repo.git(&["commit", "-q", "-am", "fix the tests"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl", "-q"])
+        .expect_code(0);
+    assert_eq!(crate::implement::impl_calls(&repo).len(), 1);
+    // The implementer is not told the old baseline's failure as if it were its own.
+    let prompt = crate::implement::impl_prompt(&repo, 1);
+    assert!(prompt.contains("This is the first attempt."), "{prompt}");
+}
+
+#[test]
+fn advice_when_the_test_command_is_not_found() {
+    let (repo, issue) = crate::implement::impl_repo(
+        &crate::harness::by_round(&[crate::implement::GOOD_EDIT]),
+        "",
+    );
+    let run = repo.run(&[
+        "7",
+        "--issue-file",
+        &issue,
+        "--until",
+        "impl",
+        "-q",
+        "-c",
+        "stages.impl.test_command=no-such-test-runner",
+    ]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+        exit 3
+        --- stderr
+        error: #7 is blocked at impl: the test command `no-such-test-runner` was not found (exit status 127); no model was called
+        hint: docs/reports/7.md on the branch has the output
+        hint: `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
+        hint: set stages.impl.test_command to the command that runs the tests, or install the program it names
+        ");
+    insta::assert_snapshot!(seen(&repo, &repo.run(&["status", "7", "-c", "stages.impl.test_command=no-such-test-runner"])), @"
+        exit 0
+        --- stdout
+        #7 Add a --verbose flag
+        branch: orchestrate/7-add-a-verbose-flag
+
+        stage   state    verdict   rounds      drafter                                           reviewer                                       tokens  date              commit
+        triage  done     passed    -           -                                                 -                                              -       2026-01-01 00:00  [ID]
+        lld     done     approved  1           cmd:[TMP]/bin/drafter      cmd:[TMP]/bin/reviewer  -       2026-01-01 00:00  [ID]
+        spec    done     approved  1           cmd:[TMP]/bin/drafter      cmd:[TMP]/bin/reviewer  -       2026-01-01 00:00  [ID]
+        impl    blocked  blocked   0 attempts  cmd:[TMP]/bin/implementer  -                                              -       2026-01-01 00:00  [ID]
+        pr      pending  -         -           -                                                 -                                              -       -                 -
+
+        impl: blocked: the test command `no-such-test-runner` was not found (exit status 127); no model was called
+
+        impl: tests \"no-such-test-runner\" not found
+
+        next: impl is blocked before any model was called: the test command `no-such-test-runner` was not found (exit status 127); no model was called (docs/reports/7.md on the branch has the output)
+          `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
+          set stages.impl.test_command to the command that runs the tests, or install the program it names
+        ");
+}
+
+#[test]
+fn advice_after_impl_blocks_with_and_without_code() {
+    // Every reply is prose: nothing applies, no code is committed.
+    let (repo, issue) = crate::implement::impl_repo(
+        "echo 'I would change src/lib.rs.'",
+        "max_test_retries = 1\n",
+    );
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "impl", "-q"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+        exit 3
+        --- stderr
+        error: #7 is blocked at impl: the implementer repeated itself: attempt 2's reply was attempt 1's again, so another attempt would pay for the same result
+        hint: no code was committed: docs/reports/7.md on the branch says what each attempt did and what the last one was told
+        hint: run `git orchestrate 7 --until impl` to try again (the first attempt is told the last failure), perhaps with another implementer (stages.impl.implementer), or write the change yourself and commit it
+        ");
+    let status = repo.run(&["status", "7"]);
+    let next = status.stdout.split("next: ").nth(1).unwrap_or_default();
+    insta::assert_snapshot!(normalise(&repo, next), @"
+        impl is blocked (docs/reports/7.md says why); `git orchestrate 7` tries again from the branch (with the last attempt's code, when it was committed), its first attempt told the last failure
+          or fix the code on the branch yourself and commit it
+        ");
+
+    // Code that fails its tests every time: the code is committed, and a re-run goes on from it.
+    let failing = "cat <<'REPLY'\nsrc/lib.rs\n<<<<<<< SEARCH\npub fn widget() {}\n=======\npub fn widget() {}\n// not yet\n>>>>>>> REPLACE\nREPLY";
+    let (repo, issue) = crate::implement::impl_repo(failing, "max_test_retries = 1\n");
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "impl", "-q"]);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+        exit 3
+        --- stderr
+        error: #7 is blocked at impl: the implementer repeated itself: attempt 2's reply was attempt 1's again, so another attempt would pay for the same result
+        hint: the last attempt's code and docs/reports/7.md (each attempt, the last failure) are committed on the branch
+        hint: run `git orchestrate 7 --until impl` to try again from that code (the first attempt is told the last failure), or fix it yourself and commit
+        ");
+    let status = repo.run(&["status", "7"]);
+    let next = status.stdout.split("next: ").nth(1).unwrap_or_default();
+    insta::assert_snapshot!(normalise(&repo, next), @"
+        impl is blocked (docs/reports/7.md says why); `git orchestrate 7` tries again from the branch (with the last attempt's code, when it was committed), its first attempt told the last failure
+          or fix the code on the branch yourself and commit it
+        ");
+}

@@ -91,6 +91,17 @@ pub struct StageRecord {
 }
 
 impl StageRecord {
+    /// Blocked with no attempt made (`Orchestrate-Attempts: 0`): impl stopped on the branch's
+    /// own code — its tests fail, hang or cannot run there — before any model was called.
+    pub fn blocked_before_attempts(&self) -> bool {
+        matches!(self.state, StageState::Blocked)
+            && self
+                .last_change
+                .as_ref()
+                .and_then(|c| c.trailer(super::message::TRAILER_ATTEMPTS))
+                .is_some_and(|n| n.trim() == "0")
+    }
+
     /// The state in words, with the commit: `done: written by hand in 1a2b3c4`.
     pub fn describe(&self) -> String {
         let at = self

@@ -214,6 +214,17 @@ impl Message {
     }
 }
 
+/// The reason a blocked stage's commit message gives: its `Blocked: ...` paragraph, white
+/// space made single spaces, without the final period.
+pub fn blocked_reason(message: &str) -> Option<String> {
+    let paragraph = message.split("\n\n").find(|p| p.starts_with("Blocked: "))?;
+    let reason = paragraph["Blocked: ".len()..]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(reason.trim_end_matches('.').to_string())
+}
+
 /// Subjects and trailer values are one line of plain text: a title or a model's words with
 /// an escape sequence in them must not reach `git log` on someone's terminal.
 fn one_line(text: &str) -> String {

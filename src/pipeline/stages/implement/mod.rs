@@ -42,7 +42,10 @@ use crate::config::{ImplConfig, ProviderKind};
 use crate::edit::{self, Protected};
 use crate::git::{FileChange, ObjectId, Worktree};
 use crate::pipeline::PipelineError;
-use crate::pipeline::branch::message::{TRAILER_ATTEMPTS, TRAILER_IMPLEMENTER, TRAILER_TESTS};
+use crate::pipeline::branch::message::{
+    TRAILER_ATTEMPTS, TRAILER_IMPLEMENTER, TRAILER_STAGE, TRAILER_TESTS, TRAILER_VERDICT,
+    blocked_reason,
+};
 use crate::pipeline::branch::{Message, StageState, Verdict};
 use crate::pipeline::contain::Containment;
 use crate::pipeline::context::{StageContext, interruptible};
@@ -232,8 +235,12 @@ impl<'r, 'a> Implement<'r, 'a> {
         let spec_path = cx.artifact(Stage::Spec);
         let spec = cx.read_artifact(&spec_path)?.unwrap_or_default();
         let env = cx.test_environment(&settings.test_env);
+        // A block before any attempt left no code: the branch's code (a person may have fixed
+        // its tests since) is the code without the change, as for a first run.
         let continued_from = match (start, &cx.record().state) {
-            (Start::FromDraft, StageState::Blocked) => cx.record().short_commit(),
+            (Start::FromDraft, StageState::Blocked) if !cx.record().blocked_before_attempts() => {
+                cx.record().short_commit()
+            }
             _ => None,
         };
         // Going on from a blocked attempt, or from an implementation a person rejected at the
@@ -652,6 +659,8 @@ impl<'r, 'a> Implement<'r, 'a> {
             Start::FromFeedback(feedback) => Ok(Some(format!(
                 "The implementation on the branch was rejected by a person at the before_pr gate, who said:\n\n{feedback}\n\nThe worktree holds that implementation: change it accordingly."
             ))),
+            // Blocked on the branch's own code: no implementer was told anything yet.
+            Start::FromDraft if self.cx.record().blocked_before_attempts() => Ok(None),
             Start::FromDraft => {
                 let path = self.cx.artifact(Stage::Impl);
                 let last = self
@@ -800,12 +809,44 @@ impl<'r, 'a> Implement<'r, 'a> {
     }
 
     fn block(&mut self, reason: String) -> Result<StageOutcome, PipelineError> {
-        let commit = self.commit(Verdict::Blocked, Some(reason.clone()))?;
+        let commit = match self.already_recorded(&reason)? {
+            true => None,
+            false => Some(self.commit(Verdict::Blocked, Some(reason.clone()))?),
+        };
         Ok(StageOutcome::Blocked {
-            commit: Some(commit),
+            commit,
             reason,
             rounds: self.report.attempts.len() as u32,
         })
+    }
+
+    /// Whether the branch already ends with this very block: no model was called in this run,
+    /// nothing but test output is in the worktree, and the branch's tip is the impl commit
+    /// that blocked on the same code for the same reason, with the same implementer and test
+    /// command. Committing again would only reword the report; the worktree is put back at
+    /// the tip instead.
+    fn already_recorded(&mut self, reason: &str) -> Result<bool, PipelineError> {
+        if self.paid || !self.report.attempts.is_empty() {
+            return Ok(false);
+        }
+        let tip = self.cx.commit_info(self.base)?;
+        let same = tip.trailer(TRAILER_STAGE) == Some(Stage::Impl.name())
+            && tip.trailer(TRAILER_VERDICT) == Some(Verdict::Blocked.as_str())
+            && tip.trailer(TRAILER_ATTEMPTS) == Some("0")
+            && tip.trailer(TRAILER_IMPLEMENTER) == Some(self.implementer.as_str())
+            && tip.trailer(TRAILER_TESTS).map(str::to_string)
+                == self
+                    .tests_result(Verdict::Blocked)
+                    .map(|result| format!("\"{}\" {result}", self.tests.command))
+            && blocked_reason(&tip.message)
+                == Some(reason.split_whitespace().collect::<Vec<_>>().join(" "));
+        if !same || !self.changes_unwritten()?.is_empty() {
+            return Ok(false);
+        }
+        if let Some(worktree) = &self.worktree {
+            self.cx.reset_worktree(worktree, self.base)?;
+        }
+        Ok(true)
     }
 
     /// The last test run's result, for `Orchestrate-Tests`: an attempt's own run, else the
