@@ -127,8 +127,9 @@ fn paragraph(problem: &Problem) -> String {
              (`{text}`) might be the name of the file it edits, so the block was applied to \
              no file rather than to a guessed one (not even the file of the block before it). \
              Put the block's path alone on the line just before it (before its opening fence, \
-             if it has one), even when it is the file of the block before. Write a new file \
-             whose name has no dot and no slash with `./` in front (`./NAME`)."
+             if it has one), even when it is the file of the block before. Write a name with a \
+             space in backticks, and a new file whose name has no dot and no slash with `./` \
+             in front (`./NAME`)."
         ),
         ProblemKind::Refused(refusal) => refused(refusal, path),
         ProblemKind::NoFile => format!(
@@ -302,8 +303,8 @@ Block 3 (Cargo.lock, line 16 of your reply): Cargo.lock is protected (`*.lock`) 
                          than to a guessed one (not even the file of the block before it). Put \
                          the block's path alone on the line just before it (before its opening \
                          fence, if it has one), even when it is the file of the block before. \
-                         Write a new file whose name has no dot and no slash with `./` in front \
-                         (`./NAME`).";
+                         Write a name with a space in backticks, and a new file whose name has \
+                         no dot and no slash with `./` in front (`./NAME`).";
         assert!(text.contains(paragraph), "{text}");
         assert!(
             text.starts_with("None of your edits were applied: 1 of your 2 blocks"),

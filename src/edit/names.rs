@@ -8,8 +8,9 @@
 //! - **maybe a name**: a single word of path characters that is not a path but looks made
 //!   up rather than written — it has a digit, a `_` or `-`, a capital after its first letter
 //!   or the letters `file` (`Makefile2`, `run_all`, `TODO`) — or any single word in backticks
-//!   or quotes. Such a line is never taken as a block's path, but it keeps a block without a
-//!   path of its own from taking the previous block's;
+//!   or quotes; and a sentence whose last word is a path (`Now the LICENSE:`). Such a line is
+//!   never taken as a block's path, but it keeps a block without a path of its own from
+//!   taking the previous block's;
 //! - **nothing**: prose (`Here is the change:`, anything with a space that is not an
 //!   existing path), plain words (`Changes`, `rust`, `python`), punctuation (`...`).
 //!
@@ -108,15 +109,22 @@ pub fn line_name(line: &str, exists: &dyn Fn(&str) -> bool) -> Name {
     }
     // `src/a.rs (new file)`, `Makefile - add a target`: a clear path, then a description.
     let mut words = written.text.splitn(2, char::is_whitespace);
-    match (words.next(), words.next().map(str::trim_start)) {
-        (Some(first), Some(rest))
-            if rest.starts_with(['(', '-', '\u{2013}', '\u{2014}']) && !first.is_empty() =>
-        {
-            match judge(first.trim_end_matches(':'), false, exists) {
-                path @ Name::Path(_) => path,
-                _ => Name::None,
-            }
-        }
+    if let (Some(first), Some(rest)) = (words.next(), words.next().map(str::trim_start))
+        && rest.starts_with(['(', '-', '\u{2013}', '\u{2014}'])
+        && let path @ Name::Path(_) = judge(first.trim_end_matches(':'), false, exists)
+    {
+        return path;
+    }
+    // `Now the LICENSE:`: a sentence ending with a path might be naming the next block's file.
+    let last = written
+        .text
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(['.', ':', ',', ';', '!', '?'])
+        .trim_matches(['`', '"', '\'', '*']);
+    match judge(last, false, exists) {
+        Name::Path(path) if last.len() < written.text.len() => Name::Maybe(path),
         _ => Name::None,
     }
 }
@@ -453,7 +461,8 @@ mod tests {
         assert_eq!(line_name("### my notes.md", &exists), path("my notes.md"));
         assert_eq!(line_name("greet", &exists), path("greet"));
         assert_eq!(line_name("greet", &none), Name::None);
-        assert_eq!(line_name("docs/my notes.md", &none), Name::None);
+        // Not in the tree, without quotes: the last word might be a name.
+        assert_eq!(line_name("docs/my notes.md", &none), maybe("notes.md"));
     }
 
     #[test]
@@ -468,10 +477,13 @@ mod tests {
             "`greet`",
             "\"main\"",
             "```text Makefile2",
+            "Now the LICENSE:",
+            "Here is the new `src/x.rs`.",
         ] {
             assert!(matches!(line_name(line, &none), Name::Maybe(_)), "{line}");
         }
         assert_eq!(line_name("Makefile2:", &none), maybe("Makefile2"));
+        assert_eq!(line_name("Now update src/x.rs:", &none), maybe("src/x.rs"));
     }
 
     #[test]

@@ -91,6 +91,12 @@ fn cases() -> Vec<Case> {
             expect: Files(&[("docs/my notes.md", "# Notes\n")]),
         },
         Case {
+            name: "a new path with a space, without quotes: refused",
+            before: &[],
+            reply: "docs/my notes.md\n<<<<<<< SEARCH\n=======\n# Notes\n>>>>>>> REPLACE\n",
+            expect: Refused(vec![ambiguous(1, "docs/my notes.md")]),
+        },
+        Case {
             name: "an existing file with no dot, not a known name",
             before: &[("greet", "#!/bin/sh\necho hello\n")],
             reply: "greet\n<<<<<<< SEARCH\necho hello\n=======\necho hi\n>>>>>>> REPLACE\n",
@@ -143,6 +149,13 @@ fn cases() -> Vec<Case> {
             reply: "greet.txt\n<<<<<<< SEARCH\nHello\n=======\nHi\n>>>>>>> REPLACE\n\nMakefile2\n\
                     <<<<<<< SEARCH\n=======\nall:\n>>>>>>> REPLACE\n",
             expect: Refused(vec![ambiguous(8, "Makefile2")]),
+        },
+        Case {
+            name: "a sentence ending with another file's name between the blocks: refused",
+            before: &[GREET, LICENSE],
+            reply: "greet.txt\n<<<<<<< SEARCH\nHello\n=======\nHi\n>>>>>>> REPLACE\n\nNow the LICENSE:\n\
+                    <<<<<<< SEARCH\nMIT License\n=======\nISC License\n>>>>>>> REPLACE\n",
+            expect: Refused(vec![ambiguous(8, "Now the LICENSE:")]),
         },
         Case {
             name: "a name in backticks that is not in the tree, first block: refused",
