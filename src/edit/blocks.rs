@@ -11,8 +11,8 @@
 //! A block with no path of its own edits the previous block's file only when nothing that
 //! could name another file stands between them (from the previous block's
 //! `>>>>>>> REPLACE` to this block's `<<<<<<< SEARCH`): a line that is a path other than the
-//! previous one, or a word that might be a name (`Makefile2`, `` `greet` ``). With such a
-//! line there, the block is a [`ParseProblemKind::AmbiguousPath`] naming the line, never a
+//! previous one, a word that might be a name (`Makefile2`, `` `greet` ``), or a sentence
+//! ending with a file name (`Now the LICENSE:`). With such a line there, the block is a [`ParseProblemKind::AmbiguousPath`] naming the line, never a
 //! guess. The first block takes no path from anywhere: without its own it is a
 //! [`ParseProblemKind::AmbiguousPath`] when a line might name its file, a
 //! [`ParseProblemKind::MissingPath`] otherwise.
