@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Component, Path};
 
 use super::blocks::{self, EditBlock, Format, ParseProblemKind, Parsed};
 use super::matching::{self, Found};
@@ -131,9 +131,21 @@ pub(super) fn list(numbers: &[usize]) -> String {
         .join(", ")
 }
 
-/// Parses `reply` and applies its blocks below `root`, all or nothing.
+/// Parses `reply` and applies its blocks below `root`, all or nothing. A line of the reply
+/// naming a file below `root` is read as a path whatever its shape (`parse_with`).
 pub fn apply(root: &Path, reply: &str, protected: &Protected) -> Result<Applied, Rejected> {
-    apply_parsed(root, &blocks::parse(reply), protected)
+    let exists = |path: &str| is_file_below(root, path);
+    apply_parsed(root, &blocks::parse_with(reply, &exists), protected)
+}
+
+/// Whether `path`, relative and without `..`, is a file (or a symlink to one) below `root`.
+/// Only answers the parser's question; the path is checked before any edit.
+fn is_file_below(root: &Path, path: &str) -> bool {
+    let relative = Path::new(path);
+    relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && std::fs::metadata(root.join(relative)).is_ok_and(|meta| meta.is_file())
 }
 
 /// Applies blocks already parsed, all or nothing; a parse problem rejects them all.
@@ -167,7 +179,7 @@ pub fn apply_parsed(
             block: Some(n),
             path: p.path.clone(),
             line: Some(p.line),
-            kind: ProblemKind::Parse(p.kind),
+            kind: ProblemKind::Parse(p.kind.clone()),
         })
         .collect();
 

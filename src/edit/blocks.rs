@@ -1,9 +1,25 @@
 //! Reading SEARCH/REPLACE blocks out of a model's reply. Models wrap blocks in code fences,
-//! decorate the file name (`` `x.rs` ``, `### x.rs`, `**x.rs**`, `File: x.rs`, or on the
-//! fence line), answer with CRLF, and quote conflict markers inside code; all of that is
-//! read. One pass over the lines, so a reply of megabytes parses in linear time.
+//! decorate the file name, answer with CRLF, and quote conflict markers inside code; all of
+//! that is read. One pass over the lines, so a reply of megabytes parses in linear time.
+//!
+//! A block's path is the line just before its `<<<<<<< SEARCH` marker, or, when that line
+//! opens a code fence, the fence line itself or the line before it (through at most a few
+//! fence lines). Which lines are paths is `names.rs`'s to say: decorated ones
+//! (`` `x.rs` ``, `### x.rs`, `File: x.rs`, `// x.rs` inside the fence), names without a dot
+//! (`Makefile`, `LICENSE`), and any line that is a file of the work tree (`parse_with`).
+//!
+//! A block with no path of its own edits the previous block's file only when nothing that
+//! could name another file stands between them (from the previous block's
+//! `>>>>>>> REPLACE` to this block's `<<<<<<< SEARCH`): a line that is a path other than the
+//! previous one, a word that might be a name (`Makefile2`, `` `greet` ``), or a sentence
+//! ending with a file name (`Now the LICENSE:`). With such a line there, the block is a [`ParseProblemKind::AmbiguousPath`] naming the line, never a
+//! guess. The first block takes no path from anywhere: without its own it is a
+//! [`ParseProblemKind::AmbiguousPath`] when a line might name its file, a
+//! [`ParseProblemKind::MissingPath`] otherwise.
 
 use std::fmt;
+
+use super::names::{self, Name};
 
 /// One SEARCH/REPLACE block as the model wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +53,7 @@ pub struct ParseProblem {
     pub kind: ParseProblemKind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParseProblemKind {
     /// No `=======` line between SEARCH and REPLACE.
     MissingDivider,
@@ -45,6 +61,10 @@ pub enum ParseProblemKind {
     MissingReplace,
     /// No file name before the block, and no earlier block to take it from.
     MissingPath,
+    /// No file name just before the block, and a line since the previous block (or the
+    /// reply's start) that might name its file, so neither that line nor the previous block's
+    /// path is taken: the reply's `line` (1-based) and its `text` (shortened when long).
+    AmbiguousPath { line: usize, text: String },
 }
 
 impl fmt::Display for ParseProblemKind {
@@ -62,6 +82,11 @@ impl fmt::Display for ParseProblemKind {
             ParseProblemKind::MissingPath => {
                 write!(f, "no file path comes before the block")
             }
+            ParseProblemKind::AmbiguousPath { line, text } => write!(
+                f,
+                "no file path comes just before the block, and line {line} (`{text}`) might \
+                 name its file"
+            ),
         }
     }
 }
@@ -112,80 +137,70 @@ fn marker(line: &str) -> Option<Marker> {
     }
 }
 
-fn is_fence(line: &str) -> bool {
-    let line = line.trim_start();
-    line.starts_with("```") || line.starts_with("~~~")
-}
-
-/// A path named on a fence line: ```` ```rust src/x.rs ```` or ```` ```src/x.rs ````.
-fn fence_path(line: &str) -> Option<String> {
-    let info = line.trim().trim_start_matches(['`', '~']);
-    info.split_whitespace()
-        .map(|token| token.trim_matches(['`', '"', '\'']))
-        .find(|token| looks_like_path(token))
-        .map(str::to_string)
-}
-
-/// The path a line names, once decoration is removed: `` `x.rs` ``, `### x.rs`,
-/// `**x.rs**`, `File: x.rs`, `x.rs:`.
-fn path_line(line: &str) -> Option<String> {
-    let mut text = line.trim();
-    text = text.trim_start_matches('#').trim();
-    text = text.trim_start_matches(['-', '>']).trim();
-    text = text.trim_matches('*').trim();
-    for prefix in ["file:", "filename:", "path:", "file name:", "file path:"] {
-        if text.len() >= prefix.len()
-            && text.is_char_boundary(prefix.len())
-            && text[..prefix.len()].eq_ignore_ascii_case(prefix)
-        {
-            text = text[prefix.len()..].trim();
-            break;
-        }
-    }
-    text = text.trim_matches('*').trim();
-    let text = text
-        .trim_end_matches(':')
-        .trim_matches(['`', '"', '\''])
-        .trim_end_matches(':')
-        .trim();
-    looks_like_path(text).then(|| text.to_string())
-}
-
-/// A single token of path characters with a `.` or a `/`, so that prose ("Changes:") and
-/// fence languages ("rust") are not taken for file names.
-fn looks_like_path(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 4096
-        && (text.contains('.') || text.contains('/'))
-        && text.chars().all(|c| {
-            c.is_alphanumeric() || matches!(c, '.' | '/' | '_' | '-' | '+' | '@' | '\\' | ',')
-        })
-        && text.chars().any(|c| c.is_alphanumeric())
-}
+/// A block's path, or why it has none.
+type BlockPath = Result<String, ParseProblemKind>;
 
 enum State<'a> {
     Outside,
     Search {
         line: usize,
-        path: Option<String>,
+        path: BlockPath,
         search: Vec<&'a str>,
     },
     Replace {
         line: usize,
-        path: Option<String>,
+        path: BlockPath,
         search: Vec<&'a str>,
         replace: Vec<&'a str>,
     },
 }
 
-/// The blocks of `reply`, and the blocks that could not be read.
+/// How many non-blank lines before a marker are looked at for its path: the path line, and
+/// fence lines between it and the marker.
+const LOOK_BACK: usize = 4;
+
+/// The longest line text a problem quotes.
+const QUOTED: usize = 100;
+
+/// The last [`LOOK_BACK`] non-blank lines outside blocks since the previous block.
+#[derive(Default)]
+struct Recent<'a> {
+    lines: [&'a str; LOOK_BACK],
+    len: usize,
+}
+
+impl<'a> Recent<'a> {
+    fn push(&mut self, line: &'a str) {
+        if self.len == LOOK_BACK {
+            self.lines.rotate_left(1);
+            self.len -= 1;
+        }
+        self.lines[self.len] = line;
+        self.len += 1;
+    }
+
+    fn newest_first(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.lines[..self.len].iter().rev().copied()
+    }
+}
+
+/// The blocks of `reply`, and the blocks that could not be read, for a caller with no work
+/// tree: only decorated, known and dotted names are paths.
 pub fn parse(reply: &str) -> Parsed {
+    parse_with(reply, &|_| false)
+}
+
+/// The blocks of `reply`, and the blocks that could not be read; `exists` tells whether a
+/// relative path is a file of the work tree, so that a line naming one is read as its path
+/// whatever its shape.
+pub fn parse_with(reply: &str, exists: &dyn Fn(&str) -> bool) -> Parsed {
     let mut parsed = Parsed::default();
     let mut state = State::Outside;
-    // The last two non-blank lines outside blocks since the previous block: where the file
-    // name of the next block is.
-    let mut recent: [Option<&str>; 2] = [None, None];
+    let mut recent = Recent::default();
     let mut last_path: Option<String> = None;
+    // Since the previous block (or the reply's start): the last line that might name a file
+    // other than the previous block's, with its number.
+    let mut stray: Option<(usize, &str)> = None;
 
     for (index, raw) in reply.split('\n').enumerate() {
         let number = index + 1;
@@ -194,8 +209,18 @@ pub fn parse(reply: &str) -> Parsed {
         state = match state {
             State::Outside => match mark {
                 Some(Marker::Search) => {
-                    let path = path_before(recent).or_else(|| last_path.clone());
-                    recent = [None, None];
+                    let path = match path_before(recent.newest_first(), exists) {
+                        Some(path) => Ok(path),
+                        None => match stray {
+                            Some((line, text)) => Err(ParseProblemKind::AmbiguousPath {
+                                line,
+                                text: quoted(text),
+                            }),
+                            None => last_path.clone().ok_or(ParseProblemKind::MissingPath),
+                        },
+                    };
+                    recent = Recent::default();
+                    stray = None;
                     State::Search {
                         line: number,
                         path,
@@ -204,7 +229,15 @@ pub fn parse(reply: &str) -> Parsed {
                 }
                 _ => {
                     if !text.trim().is_empty() {
-                        recent = [recent[1], Some(text)];
+                        recent.push(text);
+                        match names::line_name(text, exists) {
+                            Name::Path(name) | Name::Maybe(name)
+                                if last_path.as_deref() != Some(name.as_str()) =>
+                            {
+                                stray = Some((number, text.trim()));
+                            }
+                            _ => {}
+                        }
                     }
                     State::Outside
                 }
@@ -224,16 +257,14 @@ pub fn parse(reply: &str) -> Parsed {
                     problem(&mut parsed, line, &path, ParseProblemKind::MissingDivider);
                     State::Search {
                         line: number,
-                        path: path_before(tail(&search))
-                            .or(path)
-                            .or_else(|| last_path.clone()),
+                        path: recovered(tail(&search), path, &last_path, exists),
                         search: Vec::new(),
                     }
                 }
                 Some(Marker::Replace) => {
                     problem(&mut parsed, line, &path, ParseProblemKind::MissingDivider);
-                    if path.is_some() {
-                        last_path = path;
+                    if let Ok(path) = path {
+                        last_path = Some(path);
                     }
                     State::Outside
                 }
@@ -250,7 +281,7 @@ pub fn parse(reply: &str) -> Parsed {
             } => match mark {
                 Some(Marker::Replace) => {
                     match path {
-                        Some(path) => {
+                        Ok(path) => {
                             // A SEARCH of blank lines quotes nothing: it creates a file.
                             let search = if search.iter().all(|l| l.trim().is_empty()) {
                                 String::new()
@@ -265,7 +296,16 @@ pub fn parse(reply: &str) -> Parsed {
                             });
                             last_path = Some(path);
                         }
-                        None => problem(&mut parsed, line, &None, ParseProblemKind::MissingPath),
+                        Err(kind) => {
+                            parsed.problems.push(ParseProblem {
+                                line,
+                                path: None,
+                                kind,
+                            });
+                            // Which file this block was for is not known, so neither is the
+                            // file of a block after it without a path.
+                            last_path = None;
+                        }
                     }
                     State::Outside
                 }
@@ -273,9 +313,7 @@ pub fn parse(reply: &str) -> Parsed {
                     problem(&mut parsed, line, &path, ParseProblemKind::MissingReplace);
                     State::Search {
                         line: number,
-                        path: path_before(tail(&replace))
-                            .or(path)
-                            .or_else(|| last_path.clone()),
+                        path: recovered(tail(&replace), path, &last_path, exists),
                         search: Vec::new(),
                     }
                 }
@@ -306,33 +344,66 @@ pub fn parse(reply: &str) -> Parsed {
     parsed
 }
 
-fn problem(parsed: &mut Parsed, line: usize, path: &Option<String>, kind: ParseProblemKind) {
+fn problem(parsed: &mut Parsed, line: usize, path: &BlockPath, kind: ParseProblemKind) {
     parsed.problems.push(ParseProblem {
         line,
-        path: path.clone(),
+        path: path.as_ref().ok().cloned(),
         kind,
     });
 }
 
-/// The file name for a block from the two lines before its marker: the line just before,
-/// or a fence line naming it, or the line before that fence.
-fn path_before(recent: [Option<&str>; 2]) -> Option<String> {
-    let [earlier, last] = recent;
-    let last = last?;
-    if is_fence(last) {
-        fence_path(last).or_else(|| earlier.and_then(path_line))
-    } else {
-        path_line(last)
+/// `text`, cut to [`QUOTED`] characters.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_string(),
     }
 }
 
-/// The last two non-blank lines of an unfinished block, where the next block's file name is
-/// when the model forgot to end it.
-fn tail<'a>(lines: &[&'a str]) -> [Option<&'a str>; 2] {
-    let mut found = lines.iter().rev().filter(|l| !l.trim().is_empty()).copied();
-    let last = found.next();
-    let earlier = found.next();
-    [earlier, last]
+/// The file name for a block from the non-blank lines before its marker, newest first: the
+/// line just before, or a fence line naming it, or the line before the fence lines.
+fn path_before<'a>(
+    newest_first: impl Iterator<Item = &'a str>,
+    exists: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    for line in newest_first.take(LOOK_BACK) {
+        let name = names::line_name(line, exists);
+        if let Name::Path(path) = name {
+            return Some(path);
+        }
+        if !names::is_fence(line) {
+            return None;
+        }
+    }
+    None
+}
+
+/// The path of a block that starts inside an unfinished one: its own, found among the
+/// unfinished block's last lines, or else the unfinished block's, or the previous block's.
+/// The reply is rejected for the unfinished block anyway; this only keeps the reading of the
+/// blocks after it right.
+fn recovered(
+    tail: Vec<&str>,
+    unfinished: BlockPath,
+    last_path: &Option<String>,
+    exists: &dyn Fn(&str) -> bool,
+) -> BlockPath {
+    path_before(tail.into_iter(), exists)
+        .or(unfinished.ok())
+        .or_else(|| last_path.clone())
+        .ok_or(ParseProblemKind::MissingPath)
+}
+
+/// The last [`LOOK_BACK`] non-blank lines of an unfinished block, newest first, where the
+/// next block's file name is when the model forgot to end it.
+fn tail<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    lines
+        .iter()
+        .rev()
+        .filter(|l| !l.trim().is_empty())
+        .take(LOOK_BACK)
+        .copied()
+        .collect()
 }
 
 /// Which other edit format a reply without blocks is written in, if any.
@@ -352,7 +423,7 @@ fn other_format(reply: &str) -> Option<Format> {
             hunk = true;
         } else if line.starts_with("diff --git ") {
             diff_git = true;
-        } else if is_fence(line) {
+        } else if names::is_fence(line) {
             fences += 1;
         }
     }
@@ -435,10 +506,16 @@ mod tests {
 
     #[test]
     fn prose_and_languages_are_not_file_names() {
-        assert_eq!(path_line("Here is the change:"), None);
-        assert_eq!(path_line("Changes"), None);
-        assert_eq!(fence_path("```rust"), None);
-        assert_eq!(fence_path("```rust src/x.rs"), Some("src/x.rs".to_string()));
+        for before in ["Here is the change:", "Changes", "```rust", "rust\n```"] {
+            let parsed = parse(&format!(
+                "{before}\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n"
+            ));
+            assert_eq!(
+                parsed.problems[0].kind,
+                ParseProblemKind::MissingPath,
+                "{before}"
+            );
+        }
     }
 
     #[test]

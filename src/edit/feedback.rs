@@ -122,6 +122,15 @@ fn paragraph(problem: &Problem) -> String {
             "no file path comes before the block. Put the path alone on the line before it."
                 .to_string()
         }
+        ProblemKind::Parse(ParseProblemKind::AmbiguousPath { line, text }) => format!(
+            "no file path is on the line just before the block, and line {line} of your reply \
+             (`{text}`) might be the name of the file it edits, so the block was applied to \
+             no file rather than to a guessed one (not even the file of the block before it). \
+             Put the block's path alone on the line just before it (before its opening fence, \
+             if it has one), even when it is the file of the block before. Write a name with a \
+             space in backticks, and a new file whose name has no dot and no slash with `./` \
+             in front (`./NAME`)."
+        ),
         ProblemKind::Refused(refusal) => refused(refusal, path),
         ProblemKind::NoFile => format!(
             "{path} does not exist. To create it, leave the SEARCH part empty; to edit \
@@ -278,6 +287,30 @@ Block 3 (Cargo.lock, line 16 of your reply): Cargo.lock is protected (`*.lock`) 
         );
         assert!(text.ends_with(FORMAT_RULES), "{text}");
         assert!(text.contains(&expected_format("calc/core.py")), "{text}");
+    }
+
+    #[test]
+    fn an_ambiguous_path_names_the_line_and_says_where_the_path_goes() {
+        let reply = "greet.txt\n<<<<<<< SEARCH\nHello\n=======\nHi\n>>>>>>> REPLACE\n\n\
+                     Makefile2\n<<<<<<< SEARCH\n=======\nall:\n>>>>>>> REPLACE\n";
+        let text = feedback(
+            &rejected(&[("greet.txt", "Hello\n")], reply),
+            "calc/core.py",
+        );
+        let paragraph = "Block 2 (line 9 of your reply): no file path is on the line just \
+                         before the block, and line 8 of your reply (`Makefile2`) might be the \
+                         name of the file it edits, so the block was applied to no file rather \
+                         than to a guessed one (not even the file of the block before it). Put \
+                         the block's path alone on the line just before it (before its opening \
+                         fence, if it has one), even when it is the file of the block before. \
+                         Write a name with a space in backticks, and a new file whose name has \
+                         no dot and no slash with `./` in front (`./NAME`).";
+        assert!(text.contains(paragraph), "{text}");
+        assert!(
+            text.starts_with("None of your edits were applied: 1 of your 2 blocks"),
+            "{text}"
+        );
+        assert!(text.ends_with(FORMAT_RULES), "{text}");
     }
 
     #[test]

@@ -511,3 +511,36 @@ fn files_the_test_command_writes_are_not_committed() {
         "{report}"
     );
 }
+
+#[test]
+fn a_reply_editing_greet_txt_then_license_changes_each_in_its_own_file() {
+    // As a model writes it: prose, fences, and a file name with no dot. The LICENSE block
+    // once went to greet.txt, the path of the block before it. (The spec names src/lib.rs,
+    // so the reply changes it too.)
+    let reply = format!(
+        "Here are the changes.\n\n{UNTESTED_EDIT}\ngreet.txt\n```text\n<<<<<<< SEARCH\nHello\n=======\nHello, world\n>>>>>>> REPLACE\n```\n\n\
+                 LICENSE\n```text\n<<<<<<< SEARCH\nMIT License\n=======\nMIT License\n\nCopyright (c) Widget\n>>>>>>> REPLACE\n```\n"
+    );
+    let (repo, issue) = impl_repo(&by_round(&[&reply]), "require_proof = false\n");
+    repo.write("greet.txt", "Hello\n");
+    repo.write("LICENSE", "MIT License\n");
+    repo.git(&["add", "greet.txt", "LICENSE"]);
+    repo.git(&["commit", "-q", "-m", "greeting and license"]);
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
+        .expect_code(0)
+        .stderr_has("Attempt 1 of 4: the tests pass");
+
+    assert_eq!(repo.subjects(BRANCH)[0], IMPL_SUBJECT);
+    assert_eq!(
+        repo.git(&["show", "--format=", "--name-only", BRANCH]),
+        "LICENSE\ndocs/reports/7.md\ngreet.txt\nsrc/lib.rs"
+    );
+    assert_eq!(
+        repo.show(BRANCH, "greet.txt").as_deref(),
+        Some("Hello, world\n")
+    );
+    assert_eq!(
+        repo.show(BRANCH, "LICENSE").as_deref(),
+        Some("MIT License\n\nCopyright (c) Widget\n")
+    );
+}
