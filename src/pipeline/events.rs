@@ -143,13 +143,16 @@ pub enum Event {
         usage: Option<Usage>,
         cost_usd: Option<f64>,
     },
-    /// The impl stage's worktree is ready: made now (`created`), or reused. Changes a killed
-    /// run left in it were saved in `recovered` before it was reset.
+    /// The impl stage's worktree is ready: made now (`created`), or reused. Changes found in
+    /// it were saved in `recovered` before it was reset: left by a run that was stopped, or,
+    /// when `outside_run`, written or staged there while no run was working in it (by hand,
+    /// or by another program).
     Worktree {
         issue: u64,
         path: PathBuf,
         created: bool,
         recovered: Option<PathBuf>,
+        outside_run: bool,
     },
     /// The test command started: on the unchanged tree (`attempt` is `null`: the baseline), or
     /// after implementation attempt `attempt`.

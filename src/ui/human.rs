@@ -747,11 +747,16 @@ impl EventSink for HumanRenderer<'_> {
                 path,
                 created,
                 recovered,
+                outside_run,
                 ..
             } => {
                 if let Some(saved) = recovered {
+                    let whose = match outside_run {
+                        true => "changes made outside any run (by hand, or by another program)",
+                        false => "changes from a run that was stopped",
+                    };
                     self.warn(&format!(
-                        "the worktree held changes from a run that was stopped; they are saved in {} and the worktree is reset to the branch",
+                        "the worktree held {whose}; they are saved in {} and the worktree is reset to the branch",
                         saved.display()
                     ));
                 }
