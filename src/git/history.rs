@@ -225,14 +225,27 @@ mod tests {
             "refs/remotes/origin/orchestrate/7-x",
             &second.to_string(),
         ]);
-        assert_eq!(repo.commits_past_base(second, "orchestrate/").unwrap().len(), 2);
+        assert_eq!(
+            repo.commits_past_base(second, "orchestrate/")
+                .unwrap()
+                .len(),
+            2
+        );
         // A tag, a branch or a remote-tracking branch outside it is.
         run(&["tag", "one", &first.to_string()]);
         assert_eq!(
             repo.commits_past_base(second, "orchestrate/").unwrap(),
             vec![second]
         );
-        run(&["update-ref", "refs/remotes/origin/main", &second.to_string()]);
-        assert!(repo.commits_past_base(second, "orchestrate/").unwrap().is_empty());
+        run(&[
+            "update-ref",
+            "refs/remotes/origin/main",
+            &second.to_string(),
+        ]);
+        assert!(
+            repo.commits_past_base(second, "orchestrate/")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

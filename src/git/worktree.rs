@@ -357,6 +357,16 @@ impl Repo {
         self.tree_changes(self.tree_of(from)?, self.tree_of(to)?)
     }
 
+    /// The best common ancestor of two commits, if they have one.
+    fn merge_base(&self, a: ObjectId, b: ObjectId) -> Result<Option<ObjectId>> {
+        match self.inner.merge_base(a.0, b.0) {
+            Ok(id) => Ok(Some(ObjectId(id))),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e)
+                .context(|| format!("could not find where {} and {} part", a.short(), b.short())),
+        }
+    }
+
     fn tree_of(&self, commit: ObjectId) -> Result<Oid> {
         let commit_obj = self
             .inner
@@ -805,7 +815,16 @@ impl Worktree {
         let at_tree = repo.tree_of(at)?;
         let snapshot = self.tree_now(repo, &status, at_tree)?;
         let mut changes = repo.tree_changes(at_tree, snapshot)?;
-        let started = self.recorded_base().or(head);
+        // Where the worktree's own work started: the commit it was last prepared at, else
+        // (a worktree made by hand, or before that was recorded) where its `HEAD` and `at`
+        // part, so that commits made inside it count as its work.
+        let started = match self.recorded_base() {
+            Some(base) => Some(base),
+            None => match status.head {
+                Some(head) => repo.merge_base(head, at)?,
+                None => None,
+            },
+        };
         if let Some(started) = started.filter(|s| *s != at) {
             let done = repo.tree_changes(repo.tree_of(started)?, snapshot)?;
             let touched: std::collections::HashSet<&str> =
@@ -1287,10 +1306,18 @@ mod tests {
         // Written and staged behind the stage's back, without `begin_work`: the marker
         // stays, and is not trusted. The work is found, said to be made outside a run, and
         // the worktree reset (its index too).
-        f.write(&path, "unseen.txt", "written without begin_work
-");
-        f.write(&path, "README.md", "# Widget, staged by hand
-");
+        f.write(
+            &path,
+            "unseen.txt",
+            "written without begin_work
+",
+        );
+        f.write(
+            &path,
+            "README.md",
+            "# Widget, staged by hand
+",
+        );
         f.git(&path, &["add", "README.md"]);
         assert_eq!(marker(&created).as_deref(), Some(tip.to_string().as_str()));
         let found = repo.issue_worktree(7, tip).unwrap();
@@ -1298,7 +1325,11 @@ mod tests {
             summary(&found.recovered),
             vec![
                 entry("README.md", FileKind::Regular, "# Widget, staged by hand\n"),
-                entry("unseen.txt", FileKind::Regular, "written without begin_work\n"),
+                entry(
+                    "unseen.txt",
+                    FileKind::Regular,
+                    "written without begin_work\n"
+                ),
             ]
         );
         assert!(found.outside_run);
@@ -1332,15 +1363,24 @@ mod tests {
             entry("notes.txt", FileKind::Regular, "mine\n"),
             entry("run.sh", FileKind::Deleted, ""),
         ];
-        assert_eq!(summary(&repo.issue_worktree_work(7, Some(tip)).unwrap()), expected);
+        assert_eq!(
+            summary(&repo.issue_worktree_work(7, Some(tip)).unwrap()),
+            expected
+        );
         // Without a branch, against the commit it was prepared at: the same.
-        assert_eq!(summary(&repo.issue_worktree_work(7, None).unwrap()), expected);
+        assert_eq!(
+            summary(&repo.issue_worktree_work(7, None).unwrap()),
+            expected
+        );
         assert!(path.join("notes.txt").exists() && path.join("inside.txt").exists());
 
         // The branch moved on past the worktree: only what was done in the worktree counts.
         f.write(&f.root, "src/lib.rs", "pub fn widget() { 2 }\n");
         f.git(&f.root, &["commit", "-q", "-am", "moved"]);
-        assert_eq!(summary(&repo.issue_worktree_work(7, Some(f.tip())).unwrap()), expected);
+        assert_eq!(
+            summary(&repo.issue_worktree_work(7, Some(f.tip())).unwrap()),
+            expected
+        );
 
         // No worktree, or only a directory where one goes: nothing to read.
         assert!(repo.remove_issue_worktree(7).unwrap());
@@ -1370,7 +1410,10 @@ mod tests {
                 entry("src/new.rs", FileKind::Regular, "pub fn new() {}\n"),
             ]
         );
-        assert!(!prepared.outside_run, "begun by a run: a run that was stopped");
+        assert!(
+            !prepared.outside_run,
+            "begun by a run: a run that was stopped"
+        );
         assert_eq!(f.git(&path, &["status", "--porcelain"]), "");
         // Reset, it is marked clean again; found clean by `git status`, too.
         assert_eq!(

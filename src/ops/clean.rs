@@ -267,7 +267,11 @@ fn others_commits(
     let mut others = Vec::new();
     for id in repo.commits_past_base(tip, prefix)? {
         let info = repo.commit_info(id)?;
-        if !info.trailers.iter().any(|(key, _)| is_orchestrate_trailer(key)) {
+        if !info
+            .trailers
+            .iter()
+            .any(|(key, _)| is_orchestrate_trailer(key))
+        {
             others.push((id, info.summary));
         }
     }

@@ -556,7 +556,13 @@ impl<'a> StageContext<'a> {
         if files.is_empty() {
             return Ok(None);
         }
-        let saved = recovery::save(&self.run.session, self.run.issue.number, label, files, message)?;
+        let saved = recovery::save(
+            &self.run.session,
+            self.run.issue.number,
+            label,
+            files,
+            message,
+        )?;
         Ok(Some(saved.path))
     }
 

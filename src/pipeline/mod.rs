@@ -270,7 +270,9 @@ pub enum PipelineError {
     },
     /// `clean` without `--force` could not save the changes in an issue's worktree that no
     /// commit has, so it removed nothing of that issue.
-    #[error("the worktree of #{issue} was not removed: the changes in it that no commit has could not be saved")]
+    #[error(
+        "the worktree of #{issue} was not removed: the changes in it that no commit has could not be saved"
+    )]
     UnsavedWorktree {
         issue: u64,
         /// `clean` was asked to delete the branch too.

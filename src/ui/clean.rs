@@ -177,7 +177,9 @@ mod tests {
         );
         assert_eq!(
             render_lost_work(7, &lost),
-            vec!["#7: the worktree /r/w/7 was removed with --force although its changes no commit had could not be saved (no room); they are gone"]
+            vec![
+                "#7: the worktree /r/w/7 was removed with --force although its changes no commit had could not be saved (no room); they are gone"
+            ]
         );
     }
 }
