@@ -15,6 +15,7 @@ use super::branch::{IssueBranch, IssueState, Message, StageRecord};
 use super::contain::Containment;
 use super::events::{
     ContainedBy, ContainedChange, ContainedHow, ContainedWhat, Event, EventSink, SectionFix,
+    Warning,
 };
 use super::github::{Connection, GitHubCall};
 use super::grounding::RepoContext;
@@ -715,11 +716,35 @@ impl<'a> StageContext<'a> {
         self.run.session.redactor.clean(text)
     }
 
-    /// Remove the issue's worktree (its work is on the branch).
+    /// Remove the issue's worktree (its work is on the branch). Changes found there that no
+    /// commit has (made by hand while the issue waited at a gate, say) are saved under the
+    /// local state directory first, and said; when they cannot be, the worktree is kept, and
+    /// that is said.
     pub fn remove_worktree(&self) -> Result<(), PipelineError> {
+        let session = &self.run.session;
         let issue = self.run.issue.number;
-        if self.run.session.repo.remove_issue_worktree(issue)? {
-            self.emit(Event::WorktreeRemoved { issue });
+        let message = format!(
+            "Changes found in the worktree of #{issue} that no commit has, saved before it was removed after the pull request was opened.\n"
+        );
+        let at = Some(self.run.branch.head());
+        let recovered = match recovery::save_worktree(session, issue, at, "pr-worktree", &message) {
+            Ok(saved) => saved,
+            Err(error) => {
+                self.emit(Event::Warning(Warning::WorktreeKept {
+                    path: session.repo.issue_worktree_path(issue),
+                    error: crate::error_chain::chain(&error),
+                }));
+                return Ok(());
+            }
+        };
+        let recovered = recovered.map(|saved| {
+            for redaction in saved.redacted {
+                self.io.events.emit(Event::Redacted(redaction));
+            }
+            saved.path
+        });
+        if session.repo.remove_issue_worktree(issue)? {
+            self.emit(Event::WorktreeRemoved { issue, recovered });
         }
         Ok(())
     }

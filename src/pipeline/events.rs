@@ -273,9 +273,12 @@ pub enum Event {
         draft: bool,
         base: String,
     },
-    /// The issue's worktree was removed (its work is on the branch).
+    /// The issue's worktree was removed (its work is on the branch). Changes found in it that
+    /// no commit had (made by hand while the issue waited at a gate, say) were saved in
+    /// `recovered` first.
     WorktreeRemoved {
         issue: u64,
+        recovered: Option<PathBuf>,
     },
     /// A program the run started (an agent, the test command, a `cmd:` model) changed the
     /// user's repository outside the issue's worktree: each change, and whether it was undone
@@ -568,6 +571,9 @@ pub enum Warning {
     UnusedPromptFile { path: PathBuf },
     /// A model exchange could not be saved under the local state directory.
     TranscriptNotSaved { dir: PathBuf, error: String },
+    /// The issue's worktree, done with, was kept: it holds changes no commit has, and they
+    /// could not be saved.
+    WorktreeKept { path: PathBuf, error: String },
 }
 
 /// The plan of a run.
