@@ -103,8 +103,8 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand reject" 
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -l config -d 'Use this configuration file instead of the repository\'s .orchestrate.toml' -r -F
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -l all -d 'Every issue that has a worktree or local state (with --branch, also every issue branch)'
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -l branch -d 'Delete the issue\'s branch too; one whose commits no remote-tracking branch has needs --force'
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -l force -d 'Also delete work saved from runs (recovered/), and unpushed branches with --branch'
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -l branch -d 'Delete the issue\'s branch too; one whose commits no remote-tracking branch has needs --force. A branch with commits git orchestrate did not make (no Orchestrate-* trailer) is never deleted by --all, and needs --force when its issue is named'
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -l force -d 'Also delete work saved from runs (recovered/), unpushed branches and branches with a person\'s commits with --branch, and a worktree whose changes cannot be saved'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -s v -l verbose -d 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -s q -l quiet -d 'Say less: only errors, warnings and what a gate needs from you'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand clean" -s h -l help -d 'Print help'

@@ -159,6 +159,17 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         PipelineError::UnpushedBranch { issue, branch, .. } => vec![
             format!("push it first (git push -u origin {branch}), or delete it anyway: git orchestrate clean {issue} --branch --force"),
         ],
+        PipelineError::OthersCommits { issue, branch, .. } => vec![
+            format!("those commits are a person's work and exist only on this branch: `git log {branch}` shows them"),
+            format!("to delete it anyway, with them: git orchestrate clean {issue} --branch --force"),
+        ],
+        PipelineError::UnsavedWorktree { issue, branch, .. } => {
+            let branch = if *branch { " --branch" } else { "" };
+            vec![
+                format!("nothing of #{issue} was removed; once the place named above takes them (a writable directory with free space), clean again"),
+                format!("or remove the worktree anyway, losing those changes: git orchestrate clean {issue}{branch} --force"),
+            ]
+        }
         PipelineError::RemoveState { .. } => vec![],
         PipelineError::Contained { model, .. } => vec![
             format!("{model} runs as you, outside any sandbox: it must answer on its standard output and write nothing in the repository"),

@@ -110,6 +110,56 @@ impl Repo {
         Ok(false)
     }
 
+    /// The commits reachable from `tip` that no other branch holds — no local or
+    /// remote-tracking branch, no tag — leaving out of that the branches whose names start
+    /// with `prefix` (locally `refs/heads/<prefix>…`, remotely `refs/remotes/<remote>/<prefix>…`):
+    /// the commits past the base a branch under `prefix` grew from, which deleting it loses
+    /// (unless another branch under `prefix` holds them). Newest first.
+    pub fn commits_past_base(&self, tip: ObjectId, prefix: &str) -> Result<Vec<ObjectId>> {
+        let mut walk = self
+            .inner
+            .revwalk()
+            .context(|| "could not walk the history".into())?;
+        walk.push(tip.0)
+            .context(|| format!("could not read commit {}", tip.short()))?;
+        let refs = self
+            .inner
+            .references()
+            .context(|| "could not list references".into())?;
+        for reference in refs {
+            let reference = reference.context(|| "could not read a reference".into())?;
+            if reference.kind() == Some(git2::ReferenceType::Symbolic) {
+                continue;
+            }
+            let Ok(name) = reference.name() else {
+                continue;
+            };
+            let shared = if let Some(branch) = name.strip_prefix("refs/heads/") {
+                !branch.starts_with(prefix)
+            } else if let Some(remote) = name.strip_prefix("refs/remotes/") {
+                !remote
+                    .split_once('/')
+                    .is_some_and(|(_, branch)| branch.starts_with(prefix))
+            } else {
+                name.starts_with("refs/tags/")
+            };
+            if !shared {
+                continue;
+            }
+            // A tag of a tree or a blob holds no commit.
+            let Ok(commit) = reference.peel_to_commit() else {
+                continue;
+            };
+            walk.hide(commit.id())
+                .context(|| format!("could not walk the history from {name}"))?;
+        }
+        walk.map(|id| {
+            id.map(ObjectId)
+                .context(|| format!("could not walk the history of {}", tip.short()))
+        })
+        .collect()
+    }
+
     /// Walk the first-parent chain from `tip` (newest first).
     pub fn first_parent_chain(&self, tip: ObjectId) -> FirstParentChain<'_> {
         FirstParentChain {
@@ -137,5 +187,65 @@ impl Iterator for FirstParentChain<'_> {
             }
             Err(e) => Some(Err(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::test_support::{git, hermetic_env};
+
+    #[test]
+    fn commits_past_the_base_are_those_no_branch_outside_the_prefix_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let env = hermetic_env(&root);
+        let run = |args: &[&str]| git(&root, &env, args);
+        let commit = |message: &str| {
+            run(&["commit", "-q", "--allow-empty", "-m", message]);
+            ObjectId::parse(&run(&["rev-parse", "HEAD"])).unwrap()
+        };
+        run(&["init", "-q", "-b", "main", "."]);
+        commit("initial");
+        run(&["switch", "-q", "-c", "orchestrate/7-x"]);
+        let first = commit("one");
+        let second = commit("two");
+        // main moved on meanwhile: its commits are not the branch's.
+        run(&["switch", "-q", "main"]);
+        commit("main moves");
+        let repo = Repo::open(&root, &env).unwrap();
+        assert_eq!(
+            repo.commits_past_base(second, "orchestrate/").unwrap(),
+            vec![second, first]
+        );
+        // Another issue branch, or a remote-tracking branch under the prefix, is no base.
+        run(&["branch", "orchestrate/8-y", "orchestrate/7-x"]);
+        run(&[
+            "update-ref",
+            "refs/remotes/origin/orchestrate/7-x",
+            &second.to_string(),
+        ]);
+        assert_eq!(
+            repo.commits_past_base(second, "orchestrate/")
+                .unwrap()
+                .len(),
+            2
+        );
+        // A tag, a branch or a remote-tracking branch outside it is.
+        run(&["tag", "one", &first.to_string()]);
+        assert_eq!(
+            repo.commits_past_base(second, "orchestrate/").unwrap(),
+            vec![second]
+        );
+        run(&[
+            "update-ref",
+            "refs/remotes/origin/main",
+            &second.to_string(),
+        ]);
+        assert!(
+            repo.commits_past_base(second, "orchestrate/")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

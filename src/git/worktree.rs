@@ -25,21 +25,35 @@ use super::{Context, FileChange, FileKind, GitError, ObjectId, Repo, Result};
 const BASE_FILE: &str = "orchestrate-base";
 
 /// Where, in a worktree's git directory, the commit is written that the worktree was left
-/// exactly at (after it was created, found clean or reset). It is removed before anything
-/// writes in the worktree ([`Worktree::begin_work`]), so it is only there while nothing has
-/// changed since: preparing the worktree at that commit again then needs no `git status`.
+/// exactly at (after it was created, found clean or reset). It is removed before a run writes
+/// in the worktree ([`Worktree::begin_work`]), so changes found while it is there were made
+/// outside any run (by hand, or by another program), and changes found without it were left
+/// by a run that was stopped. It says only that: whether the worktree is clean is always
+/// read from its files (`git status`), never taken from the mark.
 const CLEAN_FILE: &str = "orchestrate-clean";
 
 /// An issue's worktree, ready to write in.
 #[derive(Debug)]
 pub struct Prepared {
     pub worktree: Worktree,
-    /// Work a killed run left in the worktree (files changed, added or deleted, commits made
-    /// there), compared with the commit the worktree is now at. The worktree has been reset,
-    /// so this is the only copy: the caller saves it.
+    /// Work found in the worktree (files changed, added or deleted, commits made there),
+    /// compared with the commit the worktree is now at: left by a run that was killed, or
+    /// made outside any run. The worktree has been reset, so this is the only copy: the
+    /// caller saves it.
     pub recovered: Vec<FileChange>,
+    /// The work in [`Prepared::recovered`] was made while the worktree was marked clean, so
+    /// outside any run (by hand, or by another program), not by a run that was stopped.
+    pub outside_run: bool,
     /// The worktree was created now (rather than reused).
     pub created: bool,
+}
+
+/// What [`Worktree::work_found`] found.
+struct WorkFound {
+    /// The work, as changes from the commit asked about.
+    changes: Vec<FileChange>,
+    /// The worktree is exactly at that commit: detached there, nothing changed.
+    clean_at: bool,
 }
 
 /// A worktree of the repository, detached at a commit.
@@ -63,11 +77,11 @@ impl Repo {
 
     /// `issue`'s worktree, detached at `at`, with no changes: created if absent, reused if
     /// already clean at `at`, else reset to `at` after its changes are collected into
-    /// [`Prepared::recovered`]. A worktree is known clean at `at` without looking at its
-    /// files when it was left exactly there and nothing was written since (its clean marker
-    /// names `at`, its `HEAD` file holds `at`); otherwise one `git status` tells. A worktree
-    /// whose directory was deleted by hand is forgotten and created again; a directory at its
-    /// place that is not this repository's worktree is an error ([`GitError::NotOurWorktree`]).
+    /// [`Prepared::recovered`]. A reused worktree is always read (one `git status`: its index
+    /// and files), whatever its clean marker says: a file written or staged there behind a
+    /// run's back must neither be seen by the run nor be lost. A worktree whose directory was
+    /// deleted by hand is forgotten and created again; a directory at its place that is not
+    /// this repository's worktree is an error ([`GitError::NotOurWorktree`]).
     ///
     /// Whoever writes in the returned worktree calls [`Worktree::begin_work`] first.
     pub fn issue_worktree(&self, issue: u64, at: ObjectId) -> Result<Prepared> {
@@ -81,9 +95,11 @@ impl Repo {
                     git_dir,
                     env: self.child_env(),
                 };
+                let outside_run = worktree.clean_mark().is_some();
                 let recovered = worktree.prepare(self, at)?;
                 Ok(Prepared {
                     worktree,
+                    outside_run: outside_run && !recovered.is_empty(),
                     recovered,
                     created: false,
                 })
@@ -116,8 +132,35 @@ impl Repo {
         Ok(Prepared {
             worktree,
             recovered: Vec::new(),
+            outside_run: false,
             created: true,
         })
+    }
+
+    /// What `issue`'s worktree holds that no commit has, as [`Repo::issue_worktree`] would
+    /// collect it before a reset: files changed, added (untracked, not ignored) or deleted,
+    /// and commits made inside it, compared with `at` (the branch's tip; without one, the
+    /// commit the worktree was last prepared at) and only where the worktree's own work
+    /// changed them. Nothing in the worktree changes but its index's stat data. Empty when
+    /// there is no worktree (or only a directory where one goes).
+    pub fn issue_worktree_work(&self, issue: u64, at: Option<ObjectId>) -> Result<Vec<FileChange>> {
+        let path = self.issue_worktree_path(issue);
+        let Some(git_dir) = self.registered_worktree(&path)? else {
+            return Ok(Vec::new());
+        };
+        if !path.is_dir() {
+            return Ok(Vec::new());
+        }
+        let worktree = Worktree {
+            path,
+            git_dir,
+            env: self.child_env(),
+        };
+        let at = match at.or_else(|| worktree.recorded_base()) {
+            Some(at) => at,
+            None => worktree.head()?,
+        };
+        Ok(worktree.work_found(self, at)?.changes)
     }
 
     /// Remove `issue`'s worktree, whatever is in it (ignored files too), and git's record of
@@ -312,6 +355,16 @@ impl Repo {
             return Ok(Vec::new());
         }
         self.tree_changes(self.tree_of(from)?, self.tree_of(to)?)
+    }
+
+    /// The best common ancestor of two commits, if they have one.
+    fn merge_base(&self, a: ObjectId, b: ObjectId) -> Result<Option<ObjectId>> {
+        match self.inner.merge_base(a.0, b.0) {
+            Ok(id) => Ok(Some(ObjectId(id))),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e)
+                .context(|| format!("could not find where {} and {} part", a.short(), b.short())),
+        }
     }
 
     fn tree_of(&self, commit: ObjectId) -> Result<Oid> {
@@ -717,8 +770,8 @@ impl Worktree {
     }
 
     /// Say that the worktree is about to be written in (by an implementer, by tests): its
-    /// clean marker goes, so the next [`Repo::issue_worktree`] looks at its files (and
-    /// recovers what a run that was killed left there) instead of trusting it. Call it before
+    /// clean marker goes, so work the next [`Repo::issue_worktree`] finds there is taken for
+    /// what a run that was stopped left, not for changes made outside any run. Call it before
     /// anything writes, after every [`Worktree::reset`] too.
     pub fn begin_work(&self) -> Result<()> {
         let path = self.git_dir.join(CLEAN_FILE);
@@ -733,32 +786,55 @@ impl Worktree {
         }
     }
 
-    /// Make the worktree clean at `at`, returning the work found in it first.
+    /// Make the worktree clean at `at`, returning the work found in it first. Its index and
+    /// files are always read: the clean marker is not trusted to say the worktree is clean.
     fn prepare(&self, repo: &Repo, at: ObjectId) -> Result<Vec<FileChange>> {
-        if self.marked_clean_at(at) {
-            return Ok(Vec::new());
-        }
         self.begin_work()?;
-        let status = self.status()?;
-        let head = status.head.filter(|_| status.detached);
-        if head == Some(at) && status.clean() {
+        let found = self.work_found(repo, at)?;
+        if found.clean_at {
             self.mark_clean(at)?;
             return Ok(Vec::new());
         }
+        self.reset(repo, at)?;
+        Ok(found.changes)
+    }
+
+    /// The work in the worktree that `at` does not have (one `git status`, then only the paths
+    /// it names are read): what a reset to `at` would lose. Only what was done in the worktree
+    /// counts: a file left as it was when the worktree was last prepared is not work, even if
+    /// `at` (the branch, moved on since) has it otherwise.
+    fn work_found(&self, repo: &Repo, at: ObjectId) -> Result<WorkFound> {
+        let status = self.status()?;
+        let head = status.head.filter(|_| status.detached);
+        if head == Some(at) && status.clean() {
+            return Ok(WorkFound {
+                changes: Vec::new(),
+                clean_at: true,
+            });
+        }
         let at_tree = repo.tree_of(at)?;
         let snapshot = self.tree_now(repo, &status, at_tree)?;
-        let mut recovered = repo.tree_changes(at_tree, snapshot)?;
-        // Only what the killed run did counts as its work: a file it left as it found it is
-        // not work, even if `at` (the branch, moved on since) has it otherwise.
-        let started = self.recorded_base().or(head);
+        let mut changes = repo.tree_changes(at_tree, snapshot)?;
+        // Where the worktree's own work started: the commit it was last prepared at, else
+        // (a worktree made by hand, or before that was recorded) where its `HEAD` and `at`
+        // part, so that commits made inside it count as its work.
+        let started = match self.recorded_base() {
+            Some(base) => Some(base),
+            None => match status.head {
+                Some(head) => repo.merge_base(head, at)?,
+                None => None,
+            },
+        };
         if let Some(started) = started.filter(|s| *s != at) {
             let done = repo.tree_changes(repo.tree_of(started)?, snapshot)?;
             let touched: std::collections::HashSet<&str> =
                 done.iter().map(|c| c.path.as_str()).collect();
-            recovered.retain(|c| touched.contains(c.path.as_str()));
+            changes.retain(|c| touched.contains(c.path.as_str()));
         }
-        self.reset(repo, at)?;
-        Ok(recovered)
+        Ok(WorkFound {
+            changes,
+            clean_at: false,
+        })
     }
 
     /// What `git status` says: `HEAD`, and the paths that may differ from it. Git reads the
@@ -1026,17 +1102,12 @@ impl Worktree {
         })
     }
 
-    /// Whether the worktree was left exactly at `at` and nothing has written in it since: its
-    /// clean marker names `at`, its `HEAD` file holds `at` (detached; a commit made inside
-    /// would have moved it), its `.git` file is there and no git left a lock on its index.
-    /// A few small reads, where `git status` would look at every file.
-    fn marked_clean_at(&self, at: ObjectId) -> bool {
-        let read = |name: &str| std::fs::read_to_string(self.git_dir.join(name)).ok();
-        let at = at.to_string();
-        read(CLEAN_FILE).is_some_and(|text| text.trim() == at)
-            && read("HEAD").is_some_and(|text| text.trim() == at)
-            && self.path.join(".git").is_file()
-            && !self.git_dir.join("index.lock").exists()
+    /// The commit the clean marker names: the worktree was left exactly there by a run (or
+    /// when it was made) and no run has written in it since. Not proof that it is clean: a
+    /// person or another program may have written there.
+    fn clean_mark(&self) -> Option<ObjectId> {
+        let text = std::fs::read_to_string(self.git_dir.join(CLEAN_FILE)).ok()?;
+        ObjectId::parse(text.trim())
     }
 }
 
@@ -1219,7 +1290,7 @@ mod tests {
     }
 
     #[test]
-    fn a_worktree_marked_clean_is_reused_without_looking_at_its_files() {
+    fn a_worktree_marked_clean_is_still_read_and_what_was_written_there_recovered() {
         let f = Fixture::new();
         let repo = f.repo();
         let tip = f.tip();
@@ -1230,13 +1301,91 @@ mod tests {
         let again = repo.issue_worktree(7, tip).unwrap();
         assert!(!again.created);
         assert!(again.recovered.is_empty());
+        assert!(!again.outside_run);
         assert_eq!(again.worktree.head().unwrap(), tip);
-        // The marker is trusted: a file written behind the stage's back, without
-        // `begin_work`, is not looked for (`git status` would have found it).
-        f.write(&path, "unseen.txt", "written without begin_work\n");
-        let trusted = repo.issue_worktree(7, tip).unwrap();
-        assert!(trusted.recovered.is_empty());
-        assert!(path.join("unseen.txt").exists());
+        // Written and staged behind the stage's back, without `begin_work`: the marker
+        // stays, and is not trusted. The work is found, said to be made outside a run, and
+        // the worktree reset (its index too).
+        f.write(
+            &path,
+            "unseen.txt",
+            "written without begin_work
+",
+        );
+        f.write(
+            &path,
+            "README.md",
+            "# Widget, staged by hand
+",
+        );
+        f.git(&path, &["add", "README.md"]);
+        assert_eq!(marker(&created).as_deref(), Some(tip.to_string().as_str()));
+        let found = repo.issue_worktree(7, tip).unwrap();
+        assert_eq!(
+            summary(&found.recovered),
+            vec![
+                entry("README.md", FileKind::Regular, "# Widget, staged by hand\n"),
+                entry(
+                    "unseen.txt",
+                    FileKind::Regular,
+                    "written without begin_work\n"
+                ),
+            ]
+        );
+        assert!(found.outside_run);
+        assert!(!path.join("unseen.txt").exists());
+        assert_eq!(f.git(&path, &["status", "--porcelain"]), "");
+        assert_eq!(f.git(&path, &["diff", "--cached", "--name-only"]), "");
+    }
+
+    #[test]
+    fn the_work_in_a_worktree_is_read_without_changing_it() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        assert!(repo.issue_worktree_work(7, Some(tip)).unwrap().is_empty());
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        let path = worktree.path().to_path_buf();
+        assert!(repo.issue_worktree_work(7, Some(tip)).unwrap().is_empty());
+        assert!(repo.issue_worktree_work(7, None).unwrap().is_empty());
+
+        // Edited, added, deleted, ignored, and a commit made inside.
+        f.write(&path, "README.md", "# Widget, by hand\n");
+        f.write(&path, "notes.txt", "mine\n");
+        f.write(&path, "target/out.o", "ignored");
+        std::fs::remove_file(path.join("run.sh")).unwrap();
+        f.write(&path, "inside.txt", "committed inside\n");
+        f.git(&path, &["add", "inside.txt"]);
+        f.git(&path, &["commit", "-q", "-m", "inside"]);
+        let expected = vec![
+            entry("README.md", FileKind::Regular, "# Widget, by hand\n"),
+            entry("inside.txt", FileKind::Regular, "committed inside\n"),
+            entry("notes.txt", FileKind::Regular, "mine\n"),
+            entry("run.sh", FileKind::Deleted, ""),
+        ];
+        assert_eq!(
+            summary(&repo.issue_worktree_work(7, Some(tip)).unwrap()),
+            expected
+        );
+        // Without a branch, against the commit it was prepared at: the same.
+        assert_eq!(
+            summary(&repo.issue_worktree_work(7, None).unwrap()),
+            expected
+        );
+        assert!(path.join("notes.txt").exists() && path.join("inside.txt").exists());
+
+        // The branch moved on past the worktree: only what was done in the worktree counts.
+        f.write(&f.root, "src/lib.rs", "pub fn widget() { 2 }\n");
+        f.git(&f.root, &["commit", "-q", "-am", "moved"]);
+        assert_eq!(
+            summary(&repo.issue_worktree_work(7, Some(f.tip())).unwrap()),
+            expected
+        );
+
+        // No worktree, or only a directory where one goes: nothing to read.
+        assert!(repo.remove_issue_worktree(7).unwrap());
+        f.write(&path, "left.txt", "left over");
+        assert!(repo.issue_worktree_work(7, Some(tip)).unwrap().is_empty());
     }
 
     #[test]
@@ -1260,6 +1409,10 @@ mod tests {
                 entry("README.md", FileKind::Regular, "# Widget, half done\n"),
                 entry("src/new.rs", FileKind::Regular, "pub fn new() {}\n"),
             ]
+        );
+        assert!(
+            !prepared.outside_run,
+            "begun by a run: a run that was stopped"
         );
         assert_eq!(f.git(&path, &["status", "--porcelain"]), "");
         // Reset, it is marked clean again; found clean by `git status`, too.

@@ -1,15 +1,21 @@
 //! `clean`: remove what runs left on this machine for an issue — its worktree, transcripts, a
-//! stale lock — and, when asked, its branch. Work a run could not commit (`recovered/`) is kept
-//! unless forced, and so is a branch whose commits no remote has, because those are the only
-//! copies. The issue's lock is taken first, so a clean and a run of the same issue exclude
-//! each other.
+//! stale lock — and, when asked, its branch. Nothing is deleted that exists nowhere else
+//! unless forced: the changes in the worktree that no commit has are saved under
+//! `recovered/<issue>/` before it goes (a clean that cannot save them removes nothing without
+//! `--force`); work a run could not commit (`recovered/`) is kept unless forced, and so is a
+//! branch whose commits no remote has. A branch holding commits git orchestrate did not make
+//! (no `Orchestrate-*` trailer) is a person's: `--all` never deletes it, and naming its issue
+//! needs `--force`. The issue's lock is taken first, so a clean and a run of the same issue
+//! exclude each other.
 
 use std::path::{Path, PathBuf};
 
-use crate::git::ObjectId;
-use crate::pipeline::branch::IssueBranch;
+use crate::error_chain::chain;
+use crate::git::{ObjectId, Repo};
+use crate::pipeline::branch::message::is_orchestrate_trailer;
+use crate::pipeline::branch::{IssueBranch, Redaction};
 use crate::pipeline::local::lock::IssueLock;
-use crate::pipeline::{PipelineError, Session};
+use crate::pipeline::{PipelineError, Session, recovery};
 
 /// What to clean.
 #[derive(Clone, Debug, Default)]
@@ -40,7 +46,11 @@ pub struct Cleaned {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Removed {
-    Worktree(PathBuf),
+    /// The worktree, and what became of the changes in it that no commit had.
+    Worktree {
+        path: PathBuf,
+        work: WorktreeWork,
+    },
     Transcripts(PathBuf),
     /// Saved work (only with `force`).
     Recovered(PathBuf),
@@ -54,10 +64,32 @@ pub enum Removed {
     },
 }
 
+/// The changes in a removed worktree that no commit had.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum WorktreeWork {
+    /// There were none.
+    #[default]
+    None,
+    /// Saved in `path`: `files` paths, secrets removed from the copy as `redacted` says.
+    Saved {
+        path: PathBuf,
+        files: usize,
+        redacted: Vec<Redaction>,
+    },
+    /// Not saved, and removed anyway (`--force`): why they could not be saved.
+    Lost { reason: String },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kept {
     /// The branch, not asked to delete.
     Branch(String),
+    /// The branch, asked to delete with `--all`, but holding commits git orchestrate did not
+    /// make (no `Orchestrate-*` trailer): id and subject of each.
+    OthersBranch {
+        name: String,
+        commits: Vec<(ObjectId, String)>,
+    },
     /// Saved work, not forced.
     Recovered(PathBuf),
 }
@@ -116,8 +148,27 @@ fn clean_issue(
         Err(_) => None,
     };
     let worktree = repo.issue_worktree_path(issue);
+    let mut cleaned = Cleaned::default();
     // Refused before anything is removed, so a refusal changes nothing.
+    let mut delete_branch = false;
     if let (true, Some(branch)) = (options.branch, &branch) {
+        let others = others_commits(repo, branch.head(), prefix)?;
+        if others.is_empty() || (!options.all && options.force) {
+            delete_branch = true;
+        } else if options.all {
+            cleaned.kept.push(Kept::OthersBranch {
+                name: branch.name.clone(),
+                commits: others,
+            });
+        } else {
+            return Err(PipelineError::OthersCommits {
+                issue,
+                branch: branch.name.clone(),
+                commits: others,
+            });
+        }
+    }
+    if let (true, Some(branch)) = (delete_branch, &branch) {
         if let Some(path) = repo.checked_out_at(&branch.name)?
             && !same_place(&path, &worktree)
         {
@@ -136,32 +187,35 @@ fn clean_issue(
         }
     }
 
-    let mut cleaned = Cleaned::default();
+    // Saved work goes first when forced, so that what is saved from the worktree now stays.
+    let recovered = session.state.issue_recovered(issue);
+    if options.force && remove(&recovered)? {
+        cleaned.removed.push(Removed::Recovered(recovered.clone()));
+    }
+    let work = save_worktree_work(session, issue, branch.as_ref(), options)?;
     if repo.remove_issue_worktree(issue)? {
-        cleaned.removed.push(Removed::Worktree(worktree));
+        cleaned.removed.push(Removed::Worktree {
+            path: worktree,
+            work,
+        });
     }
     let transcripts = session.state.issue_transcripts(issue);
     if remove(&transcripts)? {
         cleaned.removed.push(Removed::Transcripts(transcripts));
     }
     if let Some(branch) = branch {
-        if options.branch {
+        if delete_branch {
             let tip = branch.head();
             repo.delete_branch(&branch.name, tip)?;
             cleaned.removed.push(Removed::Branch {
                 name: branch.name,
                 tip,
             });
-        } else {
+        } else if !options.branch {
             cleaned.kept.push(Kept::Branch(branch.name));
         }
     }
-    let recovered = session.state.issue_recovered(issue);
-    if options.force {
-        if remove(&recovered)? {
-            cleaned.removed.push(Removed::Recovered(recovered));
-        }
-    } else if recovered.exists() {
+    if !options.force && recovered.exists() {
         cleaned.kept.push(Kept::Recovered(recovered));
     }
     if let Some(stale) = stale {
@@ -172,11 +226,70 @@ fn clean_issue(
     Ok(cleaned)
 }
 
-/// Remove `path` and everything under it; whether it was there.
+/// Save the changes in `issue`'s worktree that no commit has (compared with the branch's
+/// tip), before it is removed. When they cannot be saved: an error, or with `--force`, why.
+fn save_worktree_work(
+    session: &Session,
+    issue: u64,
+    branch: Option<&IssueBranch>,
+    options: &CleanOptions,
+) -> Result<WorktreeWork, PipelineError> {
+    let message = format!(
+        "Changes found in the worktree of #{issue} that no commit has (left by a run that was stopped, or made by hand), saved when `git orchestrate clean` removed it.\n"
+    );
+    let at = branch.map(IssueBranch::head);
+    match recovery::save_worktree(session, issue, at, "clean-worktree", &message) {
+        Ok(None) => Ok(WorktreeWork::None),
+        Ok(Some(saved)) => Ok(WorktreeWork::Saved {
+            path: saved.path,
+            files: saved.files,
+            redacted: saved.redacted,
+        }),
+        Err(error) if options.force => Ok(WorktreeWork::Lost {
+            reason: chain(&error),
+        }),
+        Err(error) => Err(PipelineError::UnsavedWorktree {
+            issue,
+            branch: options.branch,
+            source: Box::new(error),
+        }),
+    }
+}
+
+/// The commits on the branch at `tip` past its base (what no branch outside `prefix`, no
+/// remote-tracking branch outside it and no tag holds) that git orchestrate did not make: no
+/// `Orchestrate-*` trailer. Id and subject of each, newest first.
+fn others_commits(
+    repo: &Repo,
+    tip: ObjectId,
+    prefix: &str,
+) -> Result<Vec<(ObjectId, String)>, PipelineError> {
+    let mut others = Vec::new();
+    for id in repo.commits_past_base(tip, prefix)? {
+        let info = repo.commit_info(id)?;
+        if !info
+            .trailers
+            .iter()
+            .any(|(key, _)| is_orchestrate_trailer(key))
+        {
+            others.push((id, info.summary));
+        }
+    }
+    Ok(others)
+}
+
+/// Remove `path` and everything under it; whether it was there (under a file, it is not).
 fn remove(path: &Path) -> Result<bool, PipelineError> {
     match std::fs::remove_dir_all(path) {
         Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(false)
+        }
         Err(source) => Err(PipelineError::RemoveState {
             path: path.to_path_buf(),
             source,

@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 
 use super::PipelineError;
 use super::Session;
-use super::branch::{IssueBranch, IssueState, Message, StageRecord, redacted_files};
+use super::branch::{IssueBranch, IssueState, Message, StageRecord};
 use super::contain::Containment;
 use super::events::{
     ContainedBy, ContainedChange, ContainedHow, ContainedWhat, Event, EventSink, SectionFix,
+    Warning,
 };
 use super::github::{Connection, GitHubCall};
 use super::grounding::RepoContext;
@@ -22,6 +23,7 @@ use super::interrupt::Interrupt;
 use super::io::RunIo;
 use super::models::{Call, Models};
 use super::prompts::Prompts;
+use super::recovery;
 use super::spend::Spent;
 use crate::config::{Config, GithubConfig, ProviderKind, StageConfig};
 use crate::edit::ALWAYS_PROTECTED;
@@ -482,8 +484,9 @@ impl<'a> StageContext<'a> {
 
     /// The issue's worktree at the branch head, made or reset as needed, and ready to write
     /// in: its clean marker is gone ([`Worktree::begin_work`]), so if this run is killed the
-    /// next one looks at its files. Changes a killed run left there are saved under the local
-    /// state directory first, and said.
+    /// next one takes what it finds for this run's work. Changes found there (left by a run
+    /// that was stopped, or written or staged there outside any run) are saved under the
+    /// local state directory first, and said: the tests and the implementer never see them.
     pub fn prepare_worktree(&mut self) -> Result<Worktree, PipelineError> {
         let session = &self.run.session;
         let issue = self.run.issue.number;
@@ -492,27 +495,31 @@ impl<'a> StageContext<'a> {
         let recovered = if prepared.recovered.is_empty() {
             None
         } else {
+            let whose = match prepared.outside_run {
+                true => "made outside any run: by hand, or by another program",
+                false => "a run that was stopped",
+            };
             let message = format!(
-                "Changes found in the worktree of #{issue} (a run that was stopped), saved before it was reset.\n"
+                "Changes found in the worktree of #{issue} ({whose}), saved before it was reset.\n"
             );
-            let (files, redacted) = redacted_files(&session.redactor, &prepared.recovered);
-            for redaction in redacted {
+            let saved = recovery::save(
+                session,
+                issue,
+                "impl-worktree",
+                &prepared.recovered,
+                &message,
+            )?;
+            for redaction in saved.redacted {
                 self.io.events.emit(Event::Redacted(redaction));
             }
-            let saved = session
-                .state
-                .save_recovery(issue, "impl-worktree", &files, &message)
-                .map_err(|source| PipelineError::SaveRecovered {
-                    path: session.state.root().join("recovered"),
-                    source,
-                })?;
-            Some(saved)
+            Some(saved.path)
         };
         self.emit(Event::Worktree {
             issue,
             path: prepared.worktree.path().to_path_buf(),
             created: prepared.created,
             recovered,
+            outside_run: prepared.outside_run,
         });
         Ok(prepared.worktree)
     }
@@ -555,16 +562,14 @@ impl<'a> StageContext<'a> {
         if files.is_empty() {
             return Ok(None);
         }
-        let session = &self.run.session;
-        let (files, _) = redacted_files(&session.redactor, files);
-        let saved = session
-            .state
-            .save_recovery(self.run.issue.number, label, &files, message)
-            .map_err(|source| PipelineError::SaveRecovered {
-                path: session.state.root().join("recovered"),
-                source,
-            })?;
-        Ok(Some(saved))
+        let saved = recovery::save(
+            &self.run.session,
+            self.run.issue.number,
+            label,
+            files,
+            message,
+        )?;
+        Ok(Some(saved.path))
     }
 
     /// Put `worktree` back at `commit`, exactly, and mark it clean there: call
@@ -716,11 +721,35 @@ impl<'a> StageContext<'a> {
         self.run.session.redactor.clean(text)
     }
 
-    /// Remove the issue's worktree (its work is on the branch).
+    /// Remove the issue's worktree (its work is on the branch). Changes found there that no
+    /// commit has (made by hand while the issue waited at a gate, say) are saved under the
+    /// local state directory first, and said; when they cannot be, the worktree is kept, and
+    /// that is said.
     pub fn remove_worktree(&self) -> Result<(), PipelineError> {
+        let session = &self.run.session;
         let issue = self.run.issue.number;
-        if self.run.session.repo.remove_issue_worktree(issue)? {
-            self.emit(Event::WorktreeRemoved { issue });
+        let message = format!(
+            "Changes found in the worktree of #{issue} that no commit has, saved before it was removed after the pull request was opened.\n"
+        );
+        let at = Some(self.run.branch.head());
+        let recovered = match recovery::save_worktree(session, issue, at, "pr-worktree", &message) {
+            Ok(saved) => saved,
+            Err(error) => {
+                self.emit(Event::Warning(Warning::WorktreeKept {
+                    path: session.repo.issue_worktree_path(issue),
+                    error: crate::error_chain::chain(&error),
+                }));
+                return Ok(());
+            }
+        };
+        let recovered = recovered.map(|saved| {
+            for redaction in saved.redacted {
+                self.io.events.emit(Event::Redacted(redaction));
+            }
+            saved.path
+        });
+        if session.repo.remove_issue_worktree(issue)? {
+            self.emit(Event::WorktreeRemoved { issue, recovered });
         }
         Ok(())
     }

@@ -143,13 +143,16 @@ pub enum Event {
         usage: Option<Usage>,
         cost_usd: Option<f64>,
     },
-    /// The impl stage's worktree is ready: made now (`created`), or reused. Changes a killed
-    /// run left in it were saved in `recovered` before it was reset.
+    /// The impl stage's worktree is ready: made now (`created`), or reused. Changes found in
+    /// it were saved in `recovered` before it was reset: left by a run that was stopped, or,
+    /// when `outside_run`, written or staged there while no run was working in it (by hand,
+    /// or by another program).
     Worktree {
         issue: u64,
         path: PathBuf,
         created: bool,
         recovered: Option<PathBuf>,
+        outside_run: bool,
     },
     /// The test command started: on the unchanged tree (`attempt` is `null`: the baseline), or
     /// after implementation attempt `attempt`.
@@ -274,9 +277,12 @@ pub enum Event {
         draft: bool,
         base: String,
     },
-    /// The issue's worktree was removed (its work is on the branch).
+    /// The issue's worktree was removed (its work is on the branch). Changes found in it that
+    /// no commit had (made by hand while the issue waited at a gate, say) were saved in
+    /// `recovered` first.
     WorktreeRemoved {
         issue: u64,
+        recovered: Option<PathBuf>,
     },
     /// A program the run started (an agent, the test command, a `cmd:` model) changed the
     /// user's repository outside the issue's worktree: each change, and whether it was undone
@@ -621,6 +627,9 @@ pub enum Warning {
     UnusedPromptFile { path: PathBuf },
     /// A model exchange could not be saved under the local state directory.
     TranscriptNotSaved { dir: PathBuf, error: String },
+    /// The issue's worktree, done with, was kept: it holds changes no commit has, and they
+    /// could not be saved.
+    WorktreeKept { path: PathBuf, error: String },
 }
 
 /// The plan of a run.

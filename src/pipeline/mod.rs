@@ -23,6 +23,7 @@ pub mod models;
 pub mod plan;
 pub mod prompts;
 pub mod push;
+pub mod recovery;
 pub mod run;
 pub mod spend;
 pub mod stages;
@@ -258,6 +259,26 @@ pub enum PipelineError {
         branch: String,
         tip: ObjectId,
     },
+    /// `clean ISSUE --branch` without `--force` on a branch holding commits git orchestrate
+    /// did not make (no `Orchestrate-*` trailer): a person's work.
+    #[error("branch {branch} was not deleted: {}", others_commits(.commits))]
+    OthersCommits {
+        issue: u64,
+        branch: String,
+        /// Each commit past the base without an `Orchestrate-*` trailer: id and subject.
+        commits: Vec<(ObjectId, String)>,
+    },
+    /// `clean` without `--force` could not save the changes in an issue's worktree that no
+    /// commit has, so it removed nothing of that issue.
+    #[error(
+        "the worktree of #{issue} was not removed: the changes in it that no commit has could not be saved"
+    )]
+    UnsavedWorktree {
+        issue: u64,
+        /// `clean` was asked to delete the branch too.
+        branch: bool,
+        source: Box<PipelineError>,
+    },
     #[error("could not remove {}", .path.display())]
     RemoveState {
         path: PathBuf,
@@ -330,4 +351,27 @@ fn describe_state(state: &str, locked: bool) -> String {
         (false, true) => format!("{state} and locked"),
         _ => state.to_string(),
     }
+}
+
+/// How many commits, and the first few: `2 commits git orchestrate did not make (no
+/// Orchestrate-* trailer): 1a2b3c4 Fix the docs, 5d6e7f8 Notes`.
+pub fn others_commits(commits: &[(ObjectId, String)]) -> String {
+    const LISTED: usize = 3;
+    let listed: Vec<String> = commits
+        .iter()
+        .take(LISTED)
+        .map(|(id, subject)| format!("{} {subject}", id.short()))
+        .collect();
+    let more = match commits.len().saturating_sub(LISTED) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let count = match commits.len() {
+        1 => "1 commit".to_string(),
+        n => format!("{n} commits"),
+    };
+    format!(
+        "it has {count} git orchestrate did not make (no Orchestrate-* trailer): {}{more}",
+        listed.join(", ")
+    )
 }

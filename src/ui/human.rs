@@ -768,11 +768,16 @@ impl EventSink for HumanRenderer<'_> {
                 path,
                 created,
                 recovered,
+                outside_run,
                 ..
             } => {
                 if let Some(saved) = recovered {
+                    let whose = match outside_run {
+                        true => "changes made outside any run (by hand, or by another program)",
+                        false => "changes from a run that was stopped",
+                    };
                     self.warn(&format!(
-                        "the worktree held changes from a run that was stopped; they are saved in {} and the worktree is reset to the branch",
+                        "the worktree held {whose}; they are saved in {} and the worktree is reset to the branch",
                         saved.display()
                     ));
                 }
@@ -995,7 +1000,13 @@ impl EventSink for HumanRenderer<'_> {
                 words::contained_by(stage, &by),
                 ContainedChange::list(&changes)
             )),
-            Event::WorktreeRemoved { issue } => {
+            Event::WorktreeRemoved { issue, recovered } => {
+                if let Some(saved) = recovered {
+                    self.warn(&format!(
+                        "the worktree of #{issue} held changes no commit has; they are saved in {} and the worktree is removed",
+                        saved.display()
+                    ));
+                }
                 if self.ui.verbosity == Verbosity::Verbose {
                     self.line(DIM, "Worktree", &format!("of #{issue} removed"));
                 }
@@ -1008,6 +1019,10 @@ impl EventSink for HumanRenderer<'_> {
                 Warning::TranscriptNotSaved { dir, error } => format!(
                     "could not save the model transcript in {}: {error}",
                     dir.display()
+                ),
+                Warning::WorktreeKept { path, error } => format!(
+                    "the worktree {} is kept: it holds changes no commit has, and they could not be saved ({error}); `git orchestrate clean` removes it once they can be",
+                    path.display()
                 ),
             }),
             Event::Redacted(redaction) => self.redacted(&redaction),

@@ -21,7 +21,7 @@ use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
 
 pub use action::{render_acted, render_decided, render_ignored};
-pub use clean::{render_cleaned, render_nothing_to_clean};
+pub use clean::{render_cleaned, render_lost_work, render_nothing_to_clean};
 pub use doctor::{DoctorCheck, DoctorDocument, render_doctor};
 pub use gate::TerminalGatekeeper;
 pub use human::HumanRenderer;

@@ -451,6 +451,67 @@ fn the_gate_before_the_pull_request_holds_until_approved() {
 }
 
 #[test]
+fn a_hand_edit_in_the_worktree_at_the_gate_is_saved_before_the_pull_request_removes_it() {
+    let hub = Hub::new();
+    hub.run(&["40", "--no-input"]).expect_code(4);
+    // While the issue waits at the gate, a person edits the code in its worktree.
+    let worktree = hub.repo.root.join(".git/orchestrate/worktrees/40");
+    std::fs::write(
+        worktree.join("src/lib.rs"),
+        "pub fn widget() { by_hand() }\n",
+    )
+    .unwrap();
+
+    hub.repo.run(&["approve", "40"]).expect_code(0);
+    let run = hub.run(&["40", "--no-input"]);
+    run.expect_code(0).stdout_has(PR_URL);
+    assert!(!worktree.exists());
+    let recovered = hub.repo.root.join(".git/orchestrate/recovered/40");
+    let saved: Vec<(String, String)> = crate::harness::files_under(&recovered)
+        .into_iter()
+        .filter(|(path, _)| path.ends_with("/src/lib.rs"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(saved[0].1, "pub fn widget() { by_hand() }\n");
+    let dir = std::path::Path::new(&saved[0].0)
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap();
+    run.stderr_has(&format!(
+        "the worktree of #40 held changes no commit has; they are saved in {} and the worktree is removed",
+        dir.display()
+    ));
+}
+
+#[test]
+fn a_worktree_whose_hand_edit_cannot_be_saved_is_kept_after_the_pull_request() {
+    let hub = Hub::new();
+    hub.run(&["40", "--no-input"]).expect_code(4);
+    let worktree = hub.repo.root.join(".git/orchestrate/worktrees/40");
+    std::fs::write(
+        worktree.join("src/lib.rs"),
+        "pub fn widget() { by_hand() }\n",
+    )
+    .unwrap();
+    // A file where saved work goes: nothing can be saved there, root or not.
+    let recovered = hub.repo.root.join(".git/orchestrate/recovered");
+    let _ = std::fs::remove_dir_all(&recovered);
+    std::fs::write(&recovered, "in the way\n").unwrap();
+
+    hub.repo.run(&["approve", "40"]).expect_code(0);
+    let run = hub.run(&["40", "--no-input"]);
+    run.expect_code(0).stdout_has(PR_URL).stderr_has(&format!(
+        "the worktree {} is kept: it holds changes no commit has, and they could not be saved",
+        worktree.display()
+    ));
+    assert_eq!(
+        std::fs::read_to_string(worktree.join("src/lib.rs")).unwrap(),
+        "pub fn widget() { by_hand() }\n"
+    );
+}
+
+#[test]
 fn json_events_say_what_github_did_and_never_the_token() {
     let hub = Hub::new();
     let run = hub.run(&["40", "--no-input", "--no-gate-before-pr", "--json"]);

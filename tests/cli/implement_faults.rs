@@ -104,7 +104,7 @@ pub(crate) fn assert_stopped(path: &Path) {
 }
 
 /// Wait up to 60 seconds for `path` to exist; panics (after killing `child`) otherwise.
-fn wait_for(path: &Path, child: &mut Child) {
+pub(crate) fn wait_for(path: &Path, child: &mut Child) {
     let start = Instant::now();
     while !path.exists() {
         if let Ok(Some(status)) = child.try_wait() {
@@ -127,7 +127,7 @@ fn wait_for(path: &Path, child: &mut Child) {
 }
 
 /// The binary started in the background, as a user's shell would start it.
-fn spawn(repo: &TestRepo, args: &[&str]) -> Child {
+pub(crate) fn spawn(repo: &TestRepo, args: &[&str]) -> Child {
     let mut cmd = Command::new(BIN);
     repo.apply_env(&mut cmd);
     cmd.args(args)
@@ -139,7 +139,7 @@ fn spawn(repo: &TestRepo, args: &[&str]) -> Child {
         .expect("spawn git-orchestrate")
 }
 
-fn finish(child: Child) -> Run {
+pub(crate) fn finish(child: Child) -> Run {
     Run::from(child.wait_with_output().expect("wait for git-orchestrate"))
 }
 
@@ -902,6 +902,85 @@ fn a_run_killed_during_an_attempt_leaves_work_the_next_run_saves() {
         run.stderr
     );
     assert_eq!(worktree_status(&repo), "");
+}
+
+#[test]
+fn a_stray_change_in_a_worktree_marked_clean_is_saved_and_never_tested() {
+    let (repo, issue) = impl_repo(&by_round(&[GOOD_EDIT]), "");
+    run_issue(&repo, &issue).expect_code(0);
+    let first = repo.rev(BRANCH);
+    let worktree = worktree(&repo);
+    // The run left its worktree marked clean at the commit it made.
+    let git_dir = PathBuf::from(git_in_worktree(&repo, &["rev-parse", "--absolute-git-dir"]));
+    assert_eq!(
+        std::fs::read_to_string(git_dir.join("orchestrate-clean"))
+            .unwrap()
+            .trim(),
+        first
+    );
+    // Behind the tool's back: a stray test that fails, and a change staged in its index.
+    std::fs::write(worktree.join("tests/stray.sh"), "exit 1\n").unwrap();
+    std::fs::write(worktree.join("README.md"), "# Widget\n\nStaged by hand.\n").unwrap();
+    git_in_worktree(&repo, &["add", "README.md"]);
+
+    // The impl stage again, with an agent adding another function and its test.
+    let agent = agent(
+        &repo,
+        "agent",
+        "printf 'pub fn loud() -> bool {\\n    true\\n}\\n' >> src/lib.rs\necho \"grep -q 'fn loud' src/lib.rs\" > tests/loud.sh",
+    );
+    let run = repo.run(&[
+        "7",
+        "--until",
+        "impl",
+        "--resume-from",
+        "impl",
+        "-c",
+        &format!("stages.impl.implementer={agent}"),
+    ]);
+    // The baseline did not see the stray test: no false red baseline, one passing commit
+    // without the stray changes.
+    run.expect_code(0).stderr_has(
+        "the worktree held changes made outside any run (by hand, or by another program); they are saved in",
+    );
+    assert!(!run.stderr.contains("already fail"), "{}", run.stderr);
+    assert_eq!(repo.rev(&format!("{BRANCH}~1")), first);
+    assert_eq!(repo.subjects(BRANCH)[0], IMPL_SUBJECT);
+    assert_eq!(
+        changed(&repo, BRANCH),
+        ["docs/reports/7.md", "src/lib.rs", "tests/loud.sh"]
+    );
+    assert_eq!(worktree_status(&repo), "");
+
+    // Both stray changes are saved, where the run said.
+    let saved: Vec<_> = files_under(&repo.root.join(".git/orchestrate/recovered/7"))
+        .into_iter()
+        .filter(|(path, _)| path.contains("/impl-worktree-"))
+        .collect();
+    let file = |name: &str| {
+        saved
+            .iter()
+            .find(|(path, _)| path.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} is not saved: {saved:?}"))
+    };
+    assert_eq!(file("/tests/stray.sh").1, "exit 1\n");
+    assert_eq!(file("/README.md").1, "# Widget\n\nStaged by hand.\n");
+    assert!(file("/COMMIT_MESSAGE").1.contains("made outside any run"));
+    let dir = Path::new(&file("/README.md").0).parent().unwrap();
+    run.stderr_has(&dir.display().to_string());
+}
+
+/// `git` in the issue's worktree, with the test's environment.
+fn git_in_worktree(repo: &TestRepo, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    repo.apply_env(&mut cmd);
+    let out = cmd.args(args).current_dir(worktree(repo)).output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
 }
 
 #[test]

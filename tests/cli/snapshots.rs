@@ -739,9 +739,12 @@ fn help_of_every_command() {
           --all            Every issue that has a worktree or local state (with --branch, also every
                            issue branch)
           --branch         Delete the issue's branch too; one whose commits no remote-tracking branch
-                           has needs --force
-          --force          Also delete work saved from runs (recovered/), and unpushed branches with
-                           --branch
+                           has needs --force. A branch with commits git orchestrate did not make (no
+                           Orchestrate-* trailer) is never deleted by --all, and needs --force when its
+                           issue is named
+          --force          Also delete work saved from runs (recovered/), unpushed branches and branches
+                           with a person's commits with --branch, and a worktree whose changes cannot be
+                           saved
       -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
                            string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
           --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml

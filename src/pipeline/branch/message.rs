@@ -27,6 +27,16 @@ pub const TRAILER_COST: &str = "Orchestrate-Cost";
 /// pr: the pull request's web address.
 pub const TRAILER_PR: &str = "Orchestrate-PR";
 
+/// Every trailer git orchestrate writes starts with this; a commit with none is not its own.
+pub const TRAILER_PREFIX: &str = "Orchestrate-";
+
+/// Whether trailer `key` is one of git orchestrate's (compared as git compares trailer keys,
+/// ignoring case).
+pub fn is_orchestrate_trailer(key: &str) -> bool {
+    key.get(..TRAILER_PREFIX.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(TRAILER_PREFIX))
+}
+
 /// An `Orchestrate-Verdict` value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
