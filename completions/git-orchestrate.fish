@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_git_orchestrate_global_optspecs
-    string join \n issue= issue-file= until= dry-run resume-from= skip-lld skip-spec skip= gate-before-pr no-gate-before-pr gate= no-gate= base= allow-red-baseline force no-input json j/jobs= c= config= v/verbose q/quiet h/help V/version
+    string join \n issue= issue-file= until= dry-run resume-from= skip-lld skip-spec skip= gate-before-pr no-gate-before-pr gate= no-gate= base= allow-red-baseline force keep-stale no-input json j/jobs= c= config= v/verbose q/quiet h/help V/version
 end
 
 function __fish_git_orchestrate_needs_command
@@ -42,6 +42,7 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l gate-be
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l no-gate-before-pr -d 'Do not ask for approval before the pull request'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l allow-red-baseline -d 'Take failures the tests already have on the unchanged tree as known: impl then requires only that no new test fails (stages.impl.allow_red_baseline)'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l force -d 'Run on a closed or locked GitHub issue'
+complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l keep-stale -d 'Keep stages whose inputs changed since they were made (an edited issue, a hand-edited design) as they are, instead of redoing them (orchestrator.on_stale = "keep")'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l no-input -d 'Never prompt; a gate stops the run (also when there is no terminal)'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l json -d 'Machine-readable events, one JSON object per line, on stdout'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -s v -l verbose -d 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
@@ -76,6 +77,7 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l 
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l no-gate-before-pr -d 'Do not ask for approval before the pull request'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l allow-red-baseline -d 'Take failures the tests already have on the unchanged tree as known: impl then requires only that no new test fails (stages.impl.allow_red_baseline)'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l force -d 'Run on a closed or locked GitHub issue'
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l keep-stale -d 'Keep stages whose inputs changed since they were made (an edited issue, a hand-edited design) as they are, instead of redoing them (orchestrator.on_stale = "keep")'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l no-input -d 'Never prompt; a gate stops the run (also when there is no terminal)'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l json -d 'Machine-readable events, one JSON object per line, on stdout'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -s v -l verbose -d 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'

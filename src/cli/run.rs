@@ -89,6 +89,11 @@ pub struct Args {
     #[arg(long)]
     force: bool,
 
+    /// Keep stages whose inputs changed since they were made (an edited issue, a hand-edited
+    /// design) as they are, instead of redoing them (orchestrator.on_stale = "keep").
+    #[arg(long)]
+    keep_stale: bool,
+
     /// Never prompt; a gate stops the run (also when there is no terminal).
     #[arg(long)]
     no_input: bool,
@@ -243,6 +248,9 @@ impl Args {
         if self.allow_red_baseline {
             parts.push("--allow-red-baseline".into());
         }
+        if self.keep_stale {
+            parts.push("--keep-stale".into());
+        }
         if let Some(file) = &global.config_file {
             parts.push(format!("--config {}", shell_word(&file.to_string_lossy())));
         }
@@ -264,6 +272,7 @@ impl Args {
             dry_run: self.dry_run,
             base: self.base.clone(),
             force: self.force,
+            keep_stale: self.keep_stale,
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct OrchestratorConfig {
     pub skip_existing_lld: bool,
     pub skip_existing_spec: bool,
     pub branch_prefix: String,
+    /// What a run does with stale stages.
+    pub on_stale: OnStale,
 }
 
 #[derive(Clone, Debug)]
@@ -275,6 +277,7 @@ impl SandboxMode {
 }
 
 pub use providers::ProviderConfig;
+pub use raw::OnStale;
 
 impl Config {
     /// The settings of `stage`.
@@ -545,6 +548,7 @@ fn resolve(raw: RawConfig, origins: &Origins) -> Result<Config, ConfigError> {
             skip_existing_lld: raw.orchestrator.skip_existing_lld,
             skip_existing_spec: raw.orchestrator.skip_existing_spec,
             branch_prefix: prefix,
+            on_stale: raw.orchestrator.on_stale,
         },
         triage: TriageConfig {
             drafter: model("stages.triage.drafter", triage.drafter)?,

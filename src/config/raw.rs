@@ -61,6 +61,7 @@ pub struct RawOrchestrator {
     pub skip_existing_lld: bool,
     pub skip_existing_spec: bool,
     pub branch_prefix: String,
+    pub on_stale: OnStale,
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,6 +161,17 @@ pub struct RawProvider {
     pub max_output_tokens: Option<u32>,
     pub max_tokens_field: Option<String>,
     pub max_concurrent: Option<u32>,
+}
+
+/// What a run does with a stage made from inputs that changed since.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnStale {
+    /// Redo it, and everything after it, from the artifact on the branch.
+    #[default]
+    Redo,
+    /// Keep it as it is, saying so.
+    Keep,
 }
 
 /// A duration written as `"20m"`, `"90s"`, `"1h 30m"`, or a number of seconds.

@@ -485,6 +485,15 @@ impl Repo {
         Ok(ObjectId(commit_obj.tree_id()))
     }
 
+    /// The id git would give `bytes` as a blob: a name for content, computed without
+    /// writing anything.
+    pub fn hash_text(&self, bytes: &[u8]) -> ObjectId {
+        // Hashing in memory cannot fail but for a broken libgit2; the zero id then stands in.
+        ObjectId(
+            git2::Oid::hash_object(git2::ObjectType::Blob, bytes).unwrap_or(git2::Oid::ZERO_SHA1),
+        )
+    }
+
     /// The blob id of `path` in `commit`'s tree: cheap, so history walks compare these.
     pub fn blob_id(&self, commit: ObjectId, path: &str) -> Result<Option<ObjectId>> {
         let commit_obj = self

@@ -1,6 +1,7 @@
 //! `status`: where each issue stands, read from its branch history alone (no network, no
 //! local state needed), as data the command line renders as a table or as JSON.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,8 @@ use crate::pipeline::branch::message::{
 };
 use crate::pipeline::branch::{IssueBranch, IssueState, StageState};
 use crate::pipeline::gate;
+use crate::pipeline::prompts::Prompts;
+use crate::pipeline::stale::{self, InputContext, StaleWhy};
 use crate::pipeline::{PipelineError, Session};
 use crate::stage::{Gate, Stage};
 
@@ -65,6 +68,9 @@ pub struct StageStatus {
     pub blocked: Option<String>,
     /// pr: the pull request (`Orchestrate-PR`).
     pub pull_request: Option<String>,
+    /// Done, but made from inputs that changed since: why (a run redoes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale: Option<StaleStatus>,
     /// Tokens the commit's trailer records (`Orchestrate-Tokens`).
     pub tokens: Option<Tokens>,
     /// USD the commit's trailer records (`Orchestrate-Cost`).
@@ -73,6 +79,15 @@ pub struct StageStatus {
     pub date: Option<String>,
     pub commit: Option<String>,
     pub artifact: Option<String>,
+}
+
+/// Why a stage is stale, as data and in words.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StaleStatus {
+    #[serde(flatten)]
+    pub why: StaleWhy,
+    /// `docs/lld/7.md changed in a1b2c3d (Ada Lovelace) after the spec was approved`.
+    pub reason: String,
 }
 
 /// Where a stage stands, in one word.
@@ -86,6 +101,8 @@ pub enum StageLabel {
     Rejected,
     Draft,
     Pending,
+    /// Done, but made from inputs that changed since.
+    Stale,
 }
 
 impl StageLabel {
@@ -97,6 +114,7 @@ impl StageLabel {
             StageLabel::Rejected => "rejected",
             StageLabel::Draft => "draft",
             StageLabel::Pending => "pending",
+            StageLabel::Stale => "stale",
         }
     }
 }
@@ -129,6 +147,8 @@ pub enum NextAction {
     },
     /// A run goes on with `stage`.
     Continue { stage: Stage },
+    /// `stage` is stale: a run redoes it and what follows, from what is on the branch.
+    Redo { stage: Stage, reason: String },
     /// Every stage this version runs is done; `pull_request` is the one the branch records,
     /// `recorded` what the pr stage's commit said of it then (`Opened draft pull request #12
     /// into main: URL`).
@@ -207,7 +227,15 @@ pub async fn issue(session: &Session, issue: u64) -> Result<Option<IssueStatus>,
         return Ok(None);
     };
     let mut cache = HistoryCache::open(Some(&session.state.history_cache()));
-    let mut status = build(session, issue, &branch.name, branch.head(), &mut cache)?;
+    let prompts = prompts(session)?;
+    let mut status = build(
+        session,
+        &prompts,
+        issue,
+        &branch.name,
+        branch.head(),
+        &mut cache,
+    )?;
     cache.save();
     status.default_models = default_models(session).await;
     Ok(Some(status))
@@ -219,7 +247,12 @@ pub fn all(session: &Session) -> Result<Vec<IssueStatus>, PipelineError> {
     let mut out = Vec::new();
     // Branches that did not move since the last `status` come from the status cache; the
     // history cache is opened once for the others: its file is read once and written once.
-    let mut statuses = StatusCache::open(&session.state.status_cache(), &session.config);
+    let prompts = prompts(session)?;
+    let mut statuses = StatusCache::open_with(
+        &session.state.status_cache(),
+        &session.config,
+        &format!("{prompts:?}"),
+    );
     let mut history: Option<HistoryCache> = None;
     for (name, tip) in session.repo.branches_with_prefix(prefix)? {
         let Some(issue) = issue_of(&name, prefix) else {
@@ -230,7 +263,7 @@ pub fn all(session: &Session) -> Result<Vec<IssueStatus>, PipelineError> {
                 .get_or_insert_with(|| HistoryCache::open(Some(&session.state.history_cache())));
             Ok::<_, PipelineError>(Entry {
                 time: session.repo.commit_info(tip)?.time,
-                status: build(session, issue, &name, tip, history)?,
+                status: build(session, &prompts, issue, &name, tip, history)?,
             })
         })?;
         out.push((entry.time, entry.status));
@@ -278,8 +311,14 @@ pub(super) fn issue_of(branch: &str, prefix: &str) -> Option<u64> {
     number.parse().ok()
 }
 
+/// The prompt templates a run here would use: they decide whether a stage is stale.
+fn prompts(session: &Session) -> Result<Prompts, PipelineError> {
+    Ok(Prompts::load(session.repo.workdir())?)
+}
+
 fn build(
     session: &Session,
+    prompts: &Prompts,
     issue: u64,
     branch: &str,
     tip: ObjectId,
@@ -289,9 +328,20 @@ fn build(
     let state = IssueState::load_with(&session.repo, tip, config, issue, cache)?;
     let gates = gate::effective(config.gates, &state, &Default::default());
     let waiting_at = gate::waiting_gate(&state, &gates);
+    // Offline: the issue's text is not read, so triage is taken as current.
+    let stale = stale::staleness(
+        &state,
+        &InputContext {
+            repo: &session.repo,
+            config,
+            prompts,
+            issue,
+            issue_text: None,
+        },
+    )?;
     let stages = Stage::ALL
         .into_iter()
-        .map(|stage| stage_status(&state, stage, waiting_at))
+        .map(|stage| stage_status(&state, stage, waiting_at, stale.get(&stage)))
         .collect();
     let title = config
         .paths
@@ -314,16 +364,23 @@ fn build(
         title,
         stages,
         waiting_at,
-        next: next_action(&state, waiting_at, branch),
+        next: next_action(&state, waiting_at, branch, &stale),
         default_models: None,
     })
 }
 
-fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> StageStatus {
+fn stage_status(
+    state: &IssueState,
+    stage: Stage,
+    waiting_at: Option<Gate>,
+    stale: Option<&StaleWhy>,
+) -> StageStatus {
     let record = state.stage(stage);
     let change = record.last_change.as_ref();
     let trailer = |key: &str| change.and_then(|c| c.trailer(key)).map(str::to_string);
-    let label = if waiting_at.is_some_and(|g| g.stage() == stage) {
+    let label = if stale.is_some() && record.state.is_done() {
+        StageLabel::Stale
+    } else if waiting_at.is_some_and(|g| g.stage() == stage) {
         StageLabel::Waiting
     } else {
         match record.state {
@@ -350,6 +407,10 @@ fn stage_status(state: &IssueState, stage: Stage, waiting_at: Option<Gate>) -> S
             _ => None,
         },
         pull_request: trailer(TRAILER_PR),
+        stale: stale.map(|why| StaleStatus {
+            why: why.clone(),
+            reason: why.describe(stage),
+        }),
         tokens: trailer(TRAILER_TOKENS).and_then(|t| parse_tokens(&t)),
         cost_usd: trailer(TRAILER_COST).and_then(|c| c.trim().parse().ok()),
         date: change.map(|c| format_date(c.time)),
@@ -381,7 +442,19 @@ fn parse_tokens(text: &str) -> Option<Tokens> {
     (input && output).then_some(tokens)
 }
 
-fn next_action(state: &IssueState, waiting_at: Option<Gate>, branch: &str) -> NextAction {
+fn next_action(
+    state: &IssueState,
+    waiting_at: Option<Gate>,
+    branch: &str,
+    stale: &BTreeMap<Stage, StaleWhy>,
+) -> NextAction {
+    // A stale stage comes first: a decision at a gate is about work that is redone.
+    if let Some((stage, why)) = stale.iter().next() {
+        return NextAction::Redo {
+            stage: *stage,
+            reason: why.describe(*stage),
+        };
+    }
     if let Some(gate) = waiting_at {
         let artifact = state
             .stage(gate.stage())
@@ -464,6 +537,7 @@ mod tests {
                 tests: None,
                 blocked: None,
                 pull_request: None,
+                stale: None,
                 tokens: None,
                 cost_usd: None,
                 date: None,

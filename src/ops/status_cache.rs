@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::git::ObjectId;
 
 /// Bumped whenever what a status says, or how it is read from the history, changes.
-const FORMAT: &str = "status-v1";
+const FORMAT: &str = "status-v2";
 
 /// What the cache holds for one branch tip: the tip's commit time and the status.
 #[derive(Clone, Debug)]
@@ -41,8 +41,15 @@ pub struct StatusCache {
 impl StatusCache {
     /// Read `file`, keeping its entries only when they were written for `config` by this
     /// very program.
+    #[cfg(test)]
     pub fn open(file: &Path, config: &Config) -> StatusCache {
-        let fingerprint = fingerprint(config);
+        StatusCache::open_with(file, config, "")
+    }
+
+    /// [`StatusCache::open`], with `more` that the entries also depend on (the prompt
+    /// templates, which decide whether a stage is stale).
+    pub fn open_with(file: &Path, config: &Config, more: &str) -> StatusCache {
+        let fingerprint = fingerprint(config, more);
         let mut entries = HashMap::new();
         let mut lines_read = 0;
         if let Ok(text) = std::fs::read_to_string(file) {
@@ -112,9 +119,10 @@ impl StatusCache {
 /// What the entries depend on besides the history: the configuration as resolved, and the
 /// program (its version and commit, and when its file was written, so a rebuilt program
 /// with the same commit does not trust entries an older build wrote).
-fn fingerprint(config: &Config) -> String {
+fn fingerprint(config: &Config, more: &str) -> String {
     let mut hasher = DefaultHasher::new();
     format!("{config:?}").hash(&mut hasher);
+    more.hash(&mut hasher);
     std::env::current_exe()
         .and_then(std::fs::metadata)
         .and_then(|m| m.modified())

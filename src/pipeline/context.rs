@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::PipelineError;
 use super::Session;
+use super::branch::message::TRAILER_INPUT;
 use super::branch::{IssueBranch, IssueState, Message, StageRecord};
 use super::contain::Containment;
 use super::events::{
@@ -25,6 +26,7 @@ use super::models::{Call, Models};
 use super::prompts::Prompts;
 use super::recovery;
 use super::spend::Spent;
+use super::stale::{InputContext, Inputs};
 use crate::config::{Config, GithubConfig, ProviderKind, StageConfig};
 use crate::edit::ALWAYS_PROTECTED;
 use crate::forge::RepoId;
@@ -610,13 +612,40 @@ impl<'a> StageContext<'a> {
     }
 
     /// Commit `files` on the issue branch.
+    /// Commit `files` with `message`, which gets the stage's `Orchestrate-Input`: what the
+    /// stage was made from, as the branch holds it now (see `pipeline::stale`).
     pub fn commit(
         &mut self,
         files: &[FileChange],
         message: &Message,
     ) -> Result<ObjectId, PipelineError> {
+        let mut message = message.clone();
+        if let Some(hash) = self.input_hash()? {
+            message.trailer(TRAILER_INPUT, hash);
+        }
         self.run
-            .commit(self.stage.name(), files, message, self.io.events)
+            .commit(self.stage.name(), files, &message, self.io.events)
+    }
+
+    /// The hash of this stage's inputs at the branch head.
+    fn input_hash(&self) -> Result<Option<String>, PipelineError> {
+        let run = &self.run;
+        let issue_text = run.issue.normalised();
+        let cx = InputContext {
+            repo: &run.session.repo,
+            config: &run.session.config,
+            prompts: &run.prompts,
+            issue: run.issue.number,
+            issue_text: Some(&issue_text),
+        };
+        let model = |role| {
+            run.models
+                .has(self.stage, role)
+                .then(|| run.models.label(self.stage, role).ok())
+                .flatten()
+        };
+        Ok(Inputs::of(self.stage, run.branch.head(), &cx, &model)?
+            .map(|i| i.hash(&run.session.repo)))
     }
 
     pub fn emit(&self, event: Event) {

@@ -27,6 +27,7 @@ pub mod recovery;
 pub mod run;
 pub mod spend;
 pub mod stages;
+pub mod stale;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -121,6 +122,8 @@ pub struct RunOptions {
     pub base: Option<String>,
     /// Run on a closed or locked issue.
     pub force: bool,
+    /// Keep stale stages as they are (`--keep-stale`, or `orchestrator.on_stale = "keep"`).
+    pub keep_stale: bool,
 }
 
 impl RunOptions {
@@ -136,6 +139,7 @@ impl RunOptions {
             dry_run: false,
             base: None,
             force: false,
+            keep_stale: false,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Deciding, before anything runs, what each stage will do and why — the same decision the
 //! run acts on and `--dry-run` prints.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::branch::history::DraftWhy;
 use super::branch::{IssueState, StageState};
+use super::stale::StaleWhy;
 use super::{PipelineError, RunOptions};
 use crate::stage::{Gate, Stage};
 
@@ -18,6 +21,9 @@ pub enum Start {
     FromDraft,
     /// From the artifact on the branch, revised first with a person's feedback.
     FromFeedback(String),
+    /// From the artifact on the branch (for impl, the code), revised to match inputs that
+    /// changed since it was made.
+    Stale(StaleWhy),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +81,13 @@ pub enum Reason {
     Skipped { stage: Stage },
     /// The run stops after `until`.
     AfterUntil { until: Stage },
+    /// Done, but made from inputs that changed since: redone from the artifact on the branch.
+    Stale { stale: StaleWhy },
+    /// Stale, and kept as it is (`--keep-stale`, `orchestrator.on_stale = "keep"`).
+    KeptStale {
+        stale: StaleWhy,
+        commit: Option<String>,
+    },
     /// The run was asked to redo everything from `from`.
     ResumeFrom { from: Stage },
     /// Before the stage the run resumes from: taken as it is on the branch.
@@ -89,9 +102,12 @@ pub struct Planned {
     pub reason: Reason,
 }
 
-/// Plan every stage.
+/// Plan every stage; `stale` says which done stages were made from inputs that changed, and
+/// `keep_stale` whether they are kept as they are rather than redone.
 pub fn plan(
     state: &IssueState,
+    stale: &BTreeMap<Stage, StaleWhy>,
+    keep_stale: bool,
     opts: &RunOptions,
     branch: &str,
 ) -> Result<Vec<Planned>, PipelineError> {
@@ -114,7 +130,8 @@ pub fn plan(
     Ok(Stage::ALL
         .into_iter()
         .map(|stage| {
-            let (step, reason) = decide(stage, state, opts);
+            let stale = stale.get(&stage).map(|why| (why, keep_stale));
+            let (step, reason) = decide(stage, state, stale, opts);
             Planned {
                 stage,
                 step,
@@ -124,7 +141,12 @@ pub fn plan(
         .collect())
 }
 
-fn decide(stage: Stage, state: &IssueState, opts: &RunOptions) -> (Step, Reason) {
+fn decide(
+    stage: Stage,
+    state: &IssueState,
+    stale: Option<(&StaleWhy, bool)>,
+    opts: &RunOptions,
+) -> (Step, Reason) {
     if let Some(until) = opts.until.filter(|until| stage > *until) {
         return (Step::Beyond, Reason::AfterUntil { until });
     }
@@ -141,6 +163,19 @@ fn decide(stage: Stage, state: &IssueState, opts: &RunOptions) -> (Step, Reason)
     let commit = record.short_commit();
     match &record.state {
         StageState::Missing => (Step::Run(Start::Fresh), Reason::Missing { stage }),
+        StageState::Done { .. } if let Some((why, keep)) = stale => match keep {
+            true => (
+                Step::Skip,
+                Reason::KeptStale {
+                    stale: why.clone(),
+                    commit,
+                },
+            ),
+            false => (
+                Step::Run(Start::Stale(why.clone())),
+                Reason::Stale { stale: why.clone() },
+            ),
+        },
         StageState::Done { by_person } => (
             Step::Skip,
             Reason::Done {

@@ -24,7 +24,9 @@ use super::plan::{self, Planned, Reason, Start, Step};
 use super::prompts::Prompts;
 use super::spend::Ledger;
 use super::stages::{self, StageOutcome, implement};
+use super::stale::{self, InputContext};
 use super::{PipelineError, RunOptions, Session};
+use crate::config::OnStale;
 use crate::config::{Config, GatesConfig, ProviderKind};
 use crate::issue::Issue;
 use crate::llm::ModelContext;
@@ -63,7 +65,19 @@ pub async fn run(
         github,
     } = claim;
     let prompts = Prompts::load(Some(&workdir))?;
-    let plan = plan::plan(&state, opts, &branch.name)?;
+    let issue_text = issue.normalised();
+    let stale = stale::staleness(
+        &state,
+        &InputContext {
+            repo: &session.repo,
+            config: &session.config,
+            prompts: &prompts,
+            issue: issue.number,
+            issue_text: Some(&issue_text),
+        },
+    )?;
+    let keep_stale = opts.keep_stale || session.config.orchestrator.on_stale == OnStale::Keep;
+    let plan = plan::plan(&state, &stale, keep_stale, opts, &branch.name)?;
     let gates = gate::effective(session.config.gates, &state, &opts.gate_overrides);
     let runs_impl = plan
         .iter()

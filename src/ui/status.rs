@@ -47,6 +47,9 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
         &rows,
     ));
     for s in &status.stages {
+        if let Some(stale) = &s.stale {
+            out.push_str(&format!("\n{}: stale: {}\n", s.stage, stale.reason));
+        }
         if let Some(reason) = &s.blocked {
             out.push_str(&format!("\n{}: blocked: {reason}\n", s.stage));
         }

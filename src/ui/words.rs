@@ -59,6 +59,21 @@ pub fn reason(stage: Stage, reason: &Reason) -> String {
             "blocked in {}: trying again from the blocked draft",
             commit.clone().unwrap_or_default()
         ),
+        Reason::Stale { stale } if stage == Stage::Impl => format!(
+            "stale: {}; the implementer goes on from the code on the branch, told what changed",
+            stale.describe(stage)
+        ),
+        Reason::Stale { stale } => {
+            format!("stale: {}; revising it to match", stale.describe(stage))
+        }
+        Reason::KeptStale { stale, commit } => format!(
+            "stale, kept as it is{} (--keep-stale): {}",
+            commit
+                .as_ref()
+                .map(|c| format!(" in {c}"))
+                .unwrap_or_default(),
+            stale.describe(stage)
+        ),
         Reason::Draft { draft } => draft.to_string(),
         Reason::Rejected { gate } => format!("rejected at {gate}: revising with the feedback"),
         Reason::Skipped { stage } => format!("--skip {stage}"),
@@ -144,6 +159,16 @@ pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
             "{stage} was rejected at its gate; `{}` revises it with the feedback",
             run_command(issue, None)
         )],
+        NextAction::Redo { stage, reason } => vec![
+            format!(
+                "{stage} is stale: {reason}; `{}` redoes it and every stage after it, each revised from what is on the branch",
+                run_command(issue, None)
+            ),
+            format!(
+                "or `{}` keeps it as it is (orchestrator.on_stale = \"keep\")",
+                run_command(issue, Some("--keep-stale"))
+            ),
+        ],
         NextAction::Continue { stage } => {
             vec![format!(
                 "`{}` continues with {stage}",

@@ -38,6 +38,7 @@ mod schema;
 mod secrets;
 mod snapshots;
 mod spend;
+mod stale;
 mod status;
 mod terminal;
 mod triage;

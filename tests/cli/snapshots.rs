@@ -599,6 +599,9 @@ fn help_of_every_command() {
                                  impl then requires only that no new test fails
                                  (stages.impl.allow_red_baseline)
           --force                Run on a closed or locked GitHub issue
+          --keep-stale           Keep stages whose inputs changed since they were made (an edited issue,
+                                 a hand-edited design) as they are, instead of redoing them
+                                 (orchestrator.on_stale = \"keep\")
           --no-input             Never prompt; a gate stops the run (also when there is no terminal)
           --json                 Machine-readable events, one JSON object per line, on stdout
       -j, --jobs <N>             With several issues, run up to N at once (each in its own worktree);
@@ -649,6 +652,9 @@ fn help_of_every_command() {
                                  impl then requires only that no new test fails
                                  (stages.impl.allow_red_baseline)
           --force                Run on a closed or locked GitHub issue
+          --keep-stale           Keep stages whose inputs changed since they were made (an edited issue,
+                                 a hand-edited design) as they are, instead of redoing them
+                                 (orchestrator.on_stale = \"keep\")
           --no-input             Never prompt; a gate stops the run (also when there is no terminal)
           --json                 Machine-readable events, one JSON object per line, on stdout
       -j, --jobs <N>             With several issues, run up to N at once (each in its own worktree);

@@ -26,6 +26,8 @@ pub const TRAILER_TOKENS: &str = "Orchestrate-Tokens";
 pub const TRAILER_COST: &str = "Orchestrate-Cost";
 /// pr: the pull request's web address.
 pub const TRAILER_PR: &str = "Orchestrate-PR";
+/// On a stage commit: the hash of what the stage was made from (`pipeline::stale`).
+pub const TRAILER_INPUT: &str = "Orchestrate-Input";
 
 /// Every trailer git orchestrate writes starts with this; a commit with none is not its own.
 pub const TRAILER_PREFIX: &str = "Orchestrate-";

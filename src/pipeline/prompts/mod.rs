@@ -147,6 +147,11 @@ impl Prompts {
         })
     }
 
+    /// The text of template `name` (built in, or its override).
+    pub fn template(&self, name: &str) -> Option<&str> {
+        self.templates.get(name).map(String::as_str)
+    }
+
     /// Render template `name` with `vars`.
     pub fn render(&self, name: &str, vars: &BTreeMap<&str, String>) -> Prompt {
         let template = self

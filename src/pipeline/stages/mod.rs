@@ -46,7 +46,7 @@ pub enum StageOutcome {
 /// Run `stage`.
 pub async fn run(cx: &mut StageContext<'_>, start: Start) -> Result<StageOutcome, PipelineError> {
     match cx.stage() {
-        Stage::Triage => triage::run(cx).await,
+        Stage::Triage => triage::run(cx, start).await,
         Stage::Lld | Stage::Spec => review::run(cx, start).await,
         Stage::Impl => implement::run(cx, start).await,
         Stage::Pr => pr::run(cx).await,

@@ -23,12 +23,15 @@ use crate::pipeline::PipelineError;
 use crate::pipeline::branch::{Message, Verdict};
 use crate::pipeline::context::StageContext;
 use crate::pipeline::events::{Event, SectionFix, TooShort};
+use crate::pipeline::plan::Start;
 use crate::stage::{Role, Stage};
 
 /// How many times a brief that fails the check goes back to the triage model.
 pub const FIXES: u32 = 1;
 
-pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineError> {
+/// Write the brief. `start` is [`Start::Stale`] when the issue changed since the brief on the
+/// branch was written: the triage model then revises that brief to match the issue.
+pub async fn run(cx: &mut StageContext<'_>, start: Start) -> Result<StageOutcome, PipelineError> {
     if !cx.has_model(Role::Triage) {
         let brief = cx.issue().normalised();
         return commit(cx, &brief, None, None);
@@ -44,7 +47,26 @@ pub async fn run(cx: &mut StageContext<'_>) -> Result<StageOutcome, PipelineErro
     let mut vars = cx.prompt_vars()?;
     vars.insert("issue", cx.issue().normalised());
     vars.insert("required_sections", settings.required_sections.join(", "));
-    let prompt = cx.prompt("triage", &vars);
+    let previous = match &start {
+        Start::Stale(why) => cx
+            .read_artifact(&cx.artifact(Stage::Triage))?
+            .map(|brief| (brief, why.describe(Stage::Triage))),
+        _ => None,
+    };
+    let prompt = match previous {
+        Some((brief, why)) => {
+            let mut vars = vars.clone();
+            vars.insert("draft", filed::strip(&brief).to_string());
+            vars.insert(
+                "feedback",
+                format!(
+                    "{why}. Revise this brief to match the issue as it is now: change what the issue's change asks for, and keep what still holds."
+                ),
+            );
+            cx.prompt("triage-revise", &vars)
+        }
+        None => cx.prompt("triage", &vars),
+    };
     let mut brief = match cx.call(Role::Triage, 1, None, prompt).await {
         Ok(reply) => reply.text.trim().to_string(),
         // Nothing was produced, so there is nothing to commit: the stage is blocked.

@@ -41,6 +41,7 @@ use super::StageOutcome;
 use crate::config::{ImplConfig, ProviderKind};
 use crate::edit::{self, Protected};
 use crate::git::{FileChange, ObjectId, Worktree};
+use crate::issue::cut_text;
 use crate::pipeline::PipelineError;
 use crate::pipeline::branch::message::{
     TRAILER_ATTEMPTS, TRAILER_IMPLEMENTER, TRAILER_STAGE, TRAILER_TESTS, TRAILER_VERDICT,
@@ -54,6 +55,7 @@ use crate::pipeline::events::{
     TestSource,
 };
 use crate::pipeline::plan::Start;
+use crate::pipeline::stale::StaleWhy;
 use crate::repomap::{self, RepoMap};
 use crate::sandbox;
 use crate::stage::{Role, Stage};
@@ -246,7 +248,8 @@ impl<'r, 'a> Implement<'r, 'a> {
         // Going on from a blocked attempt, or from an implementation a person rejected at the
         // gate, the tree holds code of an earlier run: the code without the change is the
         // tree the stage first began from, which the report names.
-        let earlier = continued_from.is_some() || matches!(start, Start::FromFeedback(_));
+        let earlier =
+            continued_from.is_some() || matches!(start, Start::FromFeedback(_) | Start::Stale(_));
         let baseline_at = match earlier {
             true => cx
                 .read_artifact(&cx.artifact(Stage::Impl))?
@@ -673,8 +676,45 @@ impl<'r, 'a> Implement<'r, 'a> {
                     )
                 }))
             }
+            Start::Stale(why) => Ok(Some(self.stale_feedback(why)?)),
             Start::Fresh => Ok(None),
         }
+    }
+
+    /// What the first attempt is told when the code on the branch was made from a spec (or
+    /// design, or brief) that changed since: why, and the spec's changes as a diff.
+    fn stale_feedback(&self, why: &StaleWhy) -> Result<String, PipelineError> {
+        let mut text = format!(
+            "The code on the branch was written for documents that changed since: {}.",
+            why.describe(Stage::Impl)
+        );
+        let spec_path = self.cx.artifact(Stage::Spec);
+        let made = self.cx.record().last_change.as_ref().map(|c| c.id);
+        if let Some(made) = made {
+            let read = |commit| -> Result<String, PipelineError> {
+                Ok(self
+                    .cx
+                    .read_at(commit, &spec_path)?
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default())
+            };
+            let (before, now) = (read(made)?, read(self.base)?);
+            if before != now {
+                let diff = similar::TextDiff::from_lines(&before, &now)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{spec_path}"), &format!("b/{spec_path}"))
+                    .to_string();
+                text.push_str(&format!(
+                    "\n\nWhat changed in the spec since that code was written:\n\n```diff\n{}\n```",
+                    cut_text(&diff, DIFF_LIMIT)
+                        .unwrap_or_else(|| diff.clone())
+                        .trim_end()
+                ));
+            }
+        }
+        text.push_str("\n\nThe worktree holds that code: change it to match the spec as it is now, keeping what still holds.");
+        Ok(text)
     }
 
     /// Everything changed in the worktree since the stage began, minus the report's path

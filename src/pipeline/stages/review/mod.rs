@@ -90,7 +90,9 @@ impl<'r, 'a> Loop<'r, 'a> {
         };
         let previous_log = match start {
             Start::Fresh => None,
-            Start::FromDraft | Start::FromFeedback(_) => cx.read_artifact(&reviews_file)?,
+            Start::FromDraft | Start::FromFeedback(_) | Start::Stale(_) => {
+                cx.read_artifact(&reviews_file)?
+            }
         };
         let noun = stage.artifact_noun();
         let issue = cx.issue().number;
@@ -142,6 +144,19 @@ impl<'r, 'a> Loop<'r, 'a> {
                     quote(&feedback)
                 ));
                 remember(&mut self.feedback_seen, std::slice::from_ref(&feedback));
+                self.revise(&existing, &[feedback], 1).await?
+            }
+            Start::Stale(why) => {
+                let existing = self.existing_draft()?;
+                let noun = self.stage.artifact_noun();
+                let feedback = format!(
+                    "What this {noun} was made from changed since: {}. Revise it to match the documents above as they are now: change what the change asks for, and keep what still holds.",
+                    why.describe(self.stage)
+                );
+                self.note(&format!(
+                    "The {noun} on the branch was stale ({}); it was revised to match.",
+                    why.describe(self.stage)
+                ));
                 self.revise(&existing, &[feedback], 1).await?
             }
         };
