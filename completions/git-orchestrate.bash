@@ -535,7 +535,7 @@ _git__orchestrate() {
             return 0
             ;;
         git__orchestrate__subcmd__status)
-            opts="-c -v -q -h --json --config --verbose --quiet --help"
+            opts="-c -v -q -h --json --refresh --config --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -4,8 +4,10 @@ use super::{CliError, Exit, GlobalArgs, open_session, parse_issue, small_runtime
 use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops::status;
+use crate::pipeline::io::NoInput;
+use crate::pipeline::{Interrupt, RunIo};
 use crate::ui::json::StatusDocument;
-use crate::ui::{Ui, render_issue_status, render_status_list};
+use crate::ui::{HumanRenderer, Ui, render_issue_status, render_status_list};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -16,14 +18,34 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+
+    /// Read the issue from GitHub (one request) to tell whether its brief is stale; without
+    /// it, status reads only the branch, offline
+    #[arg(long, requires = "issue")]
+    refresh: bool,
 }
 
 pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
-    let session = open_session(global, env, ui)?;
+    let mut session = open_session(global, env, ui)?;
     match args.issue {
         Some(issue) => {
             let runtime = small_runtime()?;
-            let Some(status) = runtime.block_on(status::issue(&session, issue.number))? else {
+            let text = match args.refresh {
+                true => {
+                    let interrupt = Interrupt::new();
+                    let human = HumanRenderer::new(ui);
+                    let io = RunIo {
+                        events: &human,
+                        gatekeeper: &NoInput,
+                        interrupt: &interrupt,
+                    };
+                    Some(runtime.block_on(status::read_issue_text(&mut session, &issue, &io))?)
+                }
+                false => None,
+            };
+            let Some(status) =
+                runtime.block_on(status::issue(&session, issue.number, text.as_deref()))?
+            else {
                 return Err(CliError::new(
                     Exit::Error,
                     format!("issue #{} has no orchestrate branch", issue.number),

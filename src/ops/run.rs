@@ -74,7 +74,7 @@ pub async fn run(
 
 /// `issue` with the secrets `session` knows masked in its title, body and comments; a
 /// `redacted` event says what was removed (by name).
-fn without_secrets(mut issue: Issue, session: &Session, io: &RunIo<'_>) -> Issue {
+pub(crate) fn without_secrets(mut issue: Issue, session: &Session, io: &RunIo<'_>) -> Issue {
     let redactor = &session.redactor;
     let mut found: Vec<String> = Vec::new();
     let mut clean = |text: &mut String| {

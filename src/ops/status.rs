@@ -221,7 +221,14 @@ impl IssueStatus {
 
 /// The status of one issue, with the models a run would choose where none is configured;
 /// `None` when the issue has no branch.
-pub async fn issue(session: &Session, issue: u64) -> Result<Option<IssueStatus>, PipelineError> {
+///
+/// `issue_text` is the issue as a run would read it now (`status --refresh`): with it, a
+/// brief written from another text is stale; without, the brief is taken as current.
+pub async fn issue(
+    session: &Session,
+    issue: u64,
+    issue_text: Option<&str>,
+) -> Result<Option<IssueStatus>, PipelineError> {
     let prefix = &session.config.orchestrator.branch_prefix;
     let Some(branch) = IssueBranch::existing(&session.repo, prefix, issue)? else {
         return Ok(None);
@@ -230,7 +237,7 @@ pub async fn issue(session: &Session, issue: u64) -> Result<Option<IssueStatus>,
     let prompts = prompts(session)?;
     let mut status = build(
         session,
-        &prompts,
+        (&prompts, issue_text),
         issue,
         &branch.name,
         branch.head(),
@@ -239,6 +246,22 @@ pub async fn issue(session: &Session, issue: u64) -> Result<Option<IssueStatus>,
     cache.save();
     status.default_models = default_models(session).await;
     Ok(Some(status))
+}
+
+/// The issue's text as a run would read it from GitHub now (one request), for
+/// `status --refresh`: cleaned, bounded and without secrets, as a brief is written from.
+pub async fn read_issue_text(
+    session: &mut Session,
+    issue: &crate::issue::IssueRef,
+    io: &crate::pipeline::io::RunIo<'_>,
+) -> Result<String, PipelineError> {
+    use crate::pipeline::github;
+    github::check_issue_host(session, issue)?;
+    let target = github::target(session, issue.repo.as_deref())?;
+    let connection = github::connect(session, target, io).await?;
+    // A closed issue has a status too.
+    let read = github::read_issue(&connection, issue.number, true, io).await?;
+    Ok(super::run::without_secrets(read, session, io).normalised())
 }
 
 /// The status of every issue that has a branch, newest work (branch tip) first.
@@ -263,7 +286,7 @@ pub fn all(session: &Session) -> Result<Vec<IssueStatus>, PipelineError> {
                 .get_or_insert_with(|| HistoryCache::open(Some(&session.state.history_cache())));
             Ok::<_, PipelineError>(Entry {
                 time: session.repo.commit_info(tip)?.time,
-                status: build(session, &prompts, issue, &name, tip, history)?,
+                status: build(session, (&prompts, None), issue, &name, tip, history)?,
             })
         })?;
         out.push((entry.time, entry.status));
@@ -318,7 +341,7 @@ fn prompts(session: &Session) -> Result<Prompts, PipelineError> {
 
 fn build(
     session: &Session,
-    prompts: &Prompts,
+    (prompts, issue_text): (&Prompts, Option<&str>),
     issue: u64,
     branch: &str,
     tip: ObjectId,
@@ -328,7 +351,7 @@ fn build(
     let state = IssueState::load_with(&session.repo, tip, config, issue, cache)?;
     let gates = gate::effective(config.gates, &state, &Default::default());
     let waiting_at = gate::waiting_gate(&state, &gates);
-    // Offline: the issue's text is not read, so triage is taken as current.
+    // Offline unless refreshed: without the issue's text, triage is taken as current.
     let stale = stale::staleness(
         &state,
         &InputContext {
@@ -336,7 +359,7 @@ fn build(
             config,
             prompts,
             issue,
-            issue_text: None,
+            issue_text,
         },
     )?;
     let stages = Stage::ALL

@@ -305,3 +305,46 @@ fn branches_made_before_the_input_trailer_are_never_stale() {
     assert_eq!(repo.calls().len(), calls);
     assert!(impl_calls(&repo).len() == 1);
 }
+
+#[test]
+fn status_refresh_reads_the_issue_once_and_says_the_brief_is_stale() {
+    use crate::github::{BODY, Hub, ISSUE_PATH, github_ok, issue_json};
+    use wiremock::Mock;
+    use wiremock::matchers::{method, path};
+    let hub = Hub::bare();
+    // The issue as the run reads it, then as it reads after someone edited it on GitHub.
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(ISSUE_PATH))
+            .respond_with(github_ok(issue_json(40, "Add a --verbose flag", BODY)))
+            .up_to_n_times(1),
+    );
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(ISSUE_PATH))
+            .respond_with(github_ok(issue_json(
+                40,
+                "Add a --verbose flag",
+                "Users need `--verbose`, and `-v` for short.",
+            ))),
+    );
+    hub.run(&["40", "--until", "spec"]).expect_code(0);
+
+    // Plain status stays offline: no request, and the brief is taken as current.
+    let requests = hub.api.requests().len();
+    let offline = hub.run(&["status", "40"]);
+    offline.expect_code(0);
+    assert!(!offline.stdout.contains("stale"), "{}", offline.stdout);
+    assert_eq!(hub.api.requests().len(), requests);
+
+    // --refresh reads the issue, once, and sees the edit.
+    hub.run(&["status", "40", "--refresh"])
+        .expect_code(0)
+        .stdout_has("triage: stale: the issue's text changed after the brief was written")
+        .stdout_has("lld: stale: it was made from the brief, which is stale and is redone first")
+        .stdout_has("next: triage is stale");
+    assert_eq!(hub.api.requests().len(), requests + 1, "one request");
+
+    // --refresh needs the issue.
+    hub.run(&["status", "--refresh"]).expect_code(2);
+}
