@@ -15,6 +15,13 @@
 //!   status kept by its tip; and (d') the same with nothing kept, as after every branch moved
 //!   (the status cache removed before each run; the history cache stays).
 //!
+//! - (e) the staleness check of `status 7` alone ([`stale::staleness`]: every stage's input
+//!   hash from blob ids and templates, compared with its `Orchestrate-Input`, which here never
+//!   matches, so the reason is read too: the worst case), with the repository open and the
+//!   branch's history read; and (e') what the staleness check adds to a `status` of many
+//!   issues answered from the status cache: loading the prompt templates and fingerprinting
+//!   them into the cache's key.
+//!
 //! (a) and (c) are measured again in a small repository (1,000 files, 100 commits) to show
 //! whether their cost grows with the number of files. The benchmark reports and never fails
 //! on a missed target.
@@ -32,10 +39,14 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use git_orchestrate::config::{self, LoadOptions};
 use git_orchestrate::env::Env;
 use git_orchestrate::git::{CommitRequest, FileChange, ObjectId, Repo};
 use git_orchestrate::llm::Usage;
-use git_orchestrate::pipeline::branch::{Message, Verdict};
+use git_orchestrate::pipeline::branch::message::TRAILER_INPUT;
+use git_orchestrate::pipeline::branch::{IssueState, Message, Verdict};
+use git_orchestrate::pipeline::prompts::Prompts;
+use git_orchestrate::pipeline::stale::{self, InputContext};
 use git_orchestrate::stage::Stage;
 
 use common::{
@@ -49,6 +60,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_git-orchestrate");
 const STAGE_COMMIT_TARGET_MS: f64 = 20.0;
 const STATUS_TARGET_MS: f64 = 50.0;
 const STATUS_ALL_TARGET_MS: f64 = 100.0;
+const STALENESS_TARGET_MS: f64 = 1.0;
+const STALENESS_ALL_TARGET_MS: f64 = 10.0;
 /// How many issue branches `status` lists in (d).
 const MANY_ISSUES: u64 = 1_000;
 
@@ -65,6 +78,8 @@ struct Measured {
     git_commit: Summary,
     status_all: Summary,
     status_all_cold: Summary,
+    staleness: Summary,
+    staleness_all: Summary,
 }
 
 fn main() -> BenchResult<ExitCode> {
@@ -142,6 +157,44 @@ fn measure_repo(
         iters,
     )?;
 
+    // (e) the staleness check of issue 7 alone, and (e') what a cached `status` adds for it.
+    let config = config::load(
+        &LoadOptions {
+            repo_root: Some(dir.to_path_buf()),
+            ..LoadOptions::default()
+        },
+        env,
+    )?;
+    let tip = repo
+        .branch_tip("orchestrate/7-bench")?
+        .ok_or("the issue branch of (b) is gone")?;
+    let state = IssueState::load(&repo, tip, &config, 7, None)?;
+    let prompts = Prompts::load(Some(dir))?;
+    let cx = InputContext {
+        repo: &repo,
+        config: &config,
+        prompts: &prompts,
+        issue: 7,
+        issue_text: None,
+    };
+    let found = stale::staleness(&state, &cx)?;
+    eprintln!("  staleness of #7: {found:?}");
+    let staleness = timings("(e) staleness check", warmup, iters, || {
+        let start = Instant::now();
+        let found = stale::staleness(&state, &cx)?;
+        let elapsed = start.elapsed();
+        std::hint::black_box(found);
+        Ok(elapsed)
+    })?;
+    let staleness_all = timings("(e') prompts for the status cache", warmup, iters, || {
+        let start = Instant::now();
+        let prompts = Prompts::load(Some(dir))?;
+        let key = format!("{prompts:?}");
+        let elapsed = start.elapsed();
+        std::hint::black_box(key);
+        Ok(elapsed)
+    })?;
+
     // (a) with the repository open and the identity resolved, as inside one run.
     let branch = "orchestrate/8-bench-commits";
     let mut tip = triage_commit(&repo, branch, main_tip, 8)?;
@@ -207,6 +260,8 @@ fn measure_repo(
         git_commit,
         status_all,
         status_all_cold,
+        staleness,
+        staleness_all,
     })
 }
 
@@ -319,6 +374,8 @@ fn stage_message(stage: Stage, issue: u64) -> String {
         ))
         .models(Some(DRAFTER), Some(REVIEWER))
         .rounds(2)
+        // An input hash that never matches: the staleness check then also reads why.
+        .trailer(TRAILER_INPUT, "0".repeat(40))
         .spend(
             Some(Usage {
                 input: 18_234,
@@ -434,7 +491,7 @@ fn print_report(results: &[Measured], warmup: usize, iters: usize) {
     let _ = writeln!(out, "{sub}|");
     let _ = writeln!(out, "{}", "-".repeat(sub.len() + 30));
 
-    let rows: [Row; 7] = [
+    let rows: [Row; 9] = [
         (
             "(a)  stage commit, library (repo open)",
             |m| m.commit_warm,
@@ -469,6 +526,16 @@ fn print_report(results: &[Measured], warmup: usize, iters: usize) {
             "(d') the same, every branch moved since",
             |m| m.status_all_cold,
             "(each branch's history read)",
+        ),
+        (
+            "(e)  staleness check of status 7",
+            |m| m.staleness,
+            "< 1 ms added to status N",
+        ),
+        (
+            "(e') its part of a cached status, 1,000",
+            |m| m.staleness_all,
+            "< 10 ms added to status",
         ),
     ];
     for (name, pick, target) in rows {
@@ -528,6 +595,21 @@ fn print_report(results: &[Measured], warmup: usize, iters: usize) {
             l.shape.label(),
             ms(all),
             met(all_ok)
+        );
+        let stale = l.staleness.median;
+        let _ = writeln!(
+            out,
+            "target: the staleness check adds < {STALENESS_TARGET_MS} ms to status N in {}: {} ms -> {}",
+            l.shape.label(),
+            ms(stale),
+            met(stale < Duration::from_secs_f64(STALENESS_TARGET_MS / 1000.0))
+        );
+        let stale_all = l.staleness_all.median;
+        let _ = writeln!(
+            out,
+            "target: it adds < {STALENESS_ALL_TARGET_MS} ms to status of {MANY_ISSUES} issues (cached): {} ms -> {}",
+            ms(stale_all),
+            met(stale_all < Duration::from_secs_f64(STALENESS_ALL_TARGET_MS / 1000.0))
         );
         let _ = writeln!(
             out,

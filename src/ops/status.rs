@@ -362,6 +362,8 @@ fn build(
             issue_text,
         },
     )?;
+    // A gate after a stale stage does not wait: what it would decide on is redone first.
+    let waiting_at = waiting_at.filter(|gate| !stale.keys().any(|s| *s <= gate.stage()));
     let stages = Stage::ALL
         .into_iter()
         .map(|stage| stage_status(&state, stage, waiting_at, stale.get(&stage)))

@@ -101,6 +101,15 @@ fn a_hand_edited_design_redoes_spec_and_impl_only_from_what_is_on_the_branch() {
         status["stages"][1]["state"], "done",
         "a person's design is never stale"
     );
+    // The list of issues marks it.
+    let list = repo.run(&["status"]);
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.starts_with("#7 ") && l.contains("spec stale")),
+        "{}",
+        list.stdout
+    );
 
     // The dry run shows the plan, with no model called.
     run(&repo, &issue, &["--dry-run"])
