@@ -165,6 +165,7 @@ mod tests {
                 recorded: None,
             },
             default_models: None,
+            base: None,
         }
     }
 
