@@ -137,7 +137,8 @@ pub enum NextAction {
     Revise { stage: Stage },
     /// impl blocked on the branch's own code before any model was called (its tests fail,
     /// hang, cannot run, or change the repository there): a run only tests it again; the fix
-    /// has to come onto `branch` first, or the failures be declared known.
+    /// has to come onto `branch` first (from the base by itself while the branch holds no
+    /// code; with `--update-base` after), or the failures be declared known.
     FixBaseline {
         artifact: String,
         /// The blocked commit's reason (`Blocked: ...`).

@@ -131,12 +131,30 @@ fn with_the_base_where_it_was_nothing_is_merged_and_a_rerun_is_idempotent() {
     // main moves without fixing the tests: the documents are carried onto it once, the
     // block recorded there; the next run finds main in the branch and merges nothing.
     let moved = commit_on_main(&repo, "README.md", "# Widget\n\nNewer.\n", "docs");
-    let run = repo.run(&["7", "--issue-file", &issue, "--until", "impl"]);
-    run.expect_code(3)
-        .stderr_has("the documents were carried onto it");
+    let run = repo.run(&["7", "--issue-file", &issue, "--until", "impl", "--json"]);
+    run.expect_code(3);
     assert_eq!(merges(&repo).len(), 1);
     let tip = repo.rev(BRANCH);
-    assert_eq!(parents(&repo, &format!("{BRANCH}^"))[1], moved);
+    let merge = repo.rev(&format!("{BRANCH}^"));
+    assert_eq!(parents(&repo, &merge)[1], moved);
+    // --json says it, as the schema describes.
+    let events = crate::schema::assert_events(&run, "a run that carries the documents");
+    let said: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event"] == "base_moved")
+        .collect();
+    assert_eq!(
+        said,
+        [&serde_json::json!({
+            "event": "base_moved",
+            "issue": 7,
+            "base": "main",
+            "at": short(&moved),
+            "newer": 1,
+            "how": "carried",
+            "commit": short(&merge),
+        })]
+    );
     let again = repo.run(&["7", "--issue-file", &issue, "--until", "impl"]);
     again.expect_code(3).stderr_has("nothing new was committed");
     assert!(!again.stderr.contains("carried"), "{}", again.stderr);
@@ -278,8 +296,7 @@ fn status_says_how_far_the_base_moved() {
     let status = repo.run(&["status", "7"]);
     status.expect_code(0);
     assert!(!status.stdout.contains("base:"), "{}", status.stdout);
-    let json: serde_json::Value =
-        serde_json::from_str(&repo.run(&["status", "7", "--json"]).stdout).unwrap();
+    let json = crate::schema::status_json(&repo, &["status", "7", "--json"]);
     assert_eq!(json["base"]["ahead"], 0);
 
     commit_on_main(&repo, "a.txt", "a\n", "one");
@@ -288,8 +305,7 @@ fn status_says_how_far_the_base_moved() {
         "branch: orchestrate/7-add-a-verbose-flag\nbase: main is 2 commits ahead of this branch's fork point (merge-base {})\n\n",
         short(&fork)
     ));
-    let json: serde_json::Value =
-        serde_json::from_str(&repo.run(&["status", "7", "--json"]).stdout).unwrap();
+    let json = crate::schema::status_json(&repo, &["status", "7", "--json"]);
     assert_eq!(
         json["base"],
         serde_json::json!({
