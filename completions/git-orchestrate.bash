@@ -83,7 +83,7 @@ _git__orchestrate() {
 
     case "${cmd}" in
         git__orchestrate)
-            opts="-j -c -v -q -h -V --issue --issue-file --until --dry-run --resume-from --skip-lld --skip-spec --skip --gate-before-pr --no-gate-before-pr --gate --no-gate --base --allow-red-baseline --force --keep-stale --no-input --json --jobs --config --verbose --quiet --help --version run status approve reject clean action doctor init completions help"
+            opts="-j -c -v -q -h -V --issue --issue-file --until --dry-run --resume-from --skip-lld --skip-spec --skip --gate-before-pr --no-gate-before-pr --gate --no-gate --base --update-base --allow-red-baseline --force --keep-stale --no-input --json --jobs --config --verbose --quiet --help --version run status approve reject clean action doctor init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,7 +473,7 @@ _git__orchestrate() {
             return 0
             ;;
         git__orchestrate__subcmd__run)
-            opts="-j -c -v -q -h --issue --issue-file --until --dry-run --resume-from --skip-lld --skip-spec --skip --gate-before-pr --no-gate-before-pr --gate --no-gate --base --allow-red-baseline --force --keep-stale --no-input --json --jobs --config --verbose --quiet --help"
+            opts="-j -c -v -q -h --issue --issue-file --until --dry-run --resume-from --skip-lld --skip-spec --skip --gate-before-pr --no-gate-before-pr --gate --no-gate --base --update-base --allow-red-baseline --force --keep-stale --no-input --json --jobs --config --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_git_orchestrate_global_optspecs
-    string join \n issue= issue-file= until= dry-run resume-from= skip-lld skip-spec skip= gate-before-pr no-gate-before-pr gate= no-gate= base= allow-red-baseline force keep-stale no-input json j/jobs= c= config= v/verbose q/quiet h/help V/version
+    string join \n issue= issue-file= until= dry-run resume-from= skip-lld skip-spec skip= gate-before-pr no-gate-before-pr gate= no-gate= base= update-base allow-red-baseline force keep-stale no-input json j/jobs= c= config= v/verbose q/quiet h/help V/version
 end
 
 function __fish_git_orchestrate_needs_command
@@ -40,6 +40,7 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l skip-ll
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l skip-spec -d 'Do not run the spec stage, even if there is no spec yet'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l gate-before-pr -d 'Ask for approval before the pull request, whatever the configuration says'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l no-gate-before-pr -d 'Do not ask for approval before the pull request'
+complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l update-base -d 'Merge the base branch into the issue branch before impl, in memory (a conflict changes nothing); while the branch holds only the design documents, impl starts from the base\'s current tip without it'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l allow-red-baseline -d 'Take failures the tests already have on the unchanged tree as known: impl then requires only that no new test fails (stages.impl.allow_red_baseline)'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l force -d 'Run on a closed or locked GitHub issue'
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l keep-stale -d 'Keep stages whose inputs changed since they were made (an edited issue, a hand-edited design) as they are, instead of redoing them (orchestrator.on_stale = "keep")'
@@ -75,6 +76,7 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l 
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l skip-spec -d 'Do not run the spec stage, even if there is no spec yet'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l gate-before-pr -d 'Ask for approval before the pull request, whatever the configuration says'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l no-gate-before-pr -d 'Do not ask for approval before the pull request'
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l update-base -d 'Merge the base branch into the issue branch before impl, in memory (a conflict changes nothing); while the branch holds only the design documents, impl starts from the base\'s current tip without it'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l allow-red-baseline -d 'Take failures the tests already have on the unchanged tree as known: impl then requires only that no new test fails (stages.impl.allow_red_baseline)'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l force -d 'Run on a closed or locked GitHub issue'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l keep-stale -d 'Keep stages whose inputs changed since they were made (an edited issue, a hand-edited design) as they are, instead of redoing them (orchestrator.on_stale = "keep")'

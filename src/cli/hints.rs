@@ -29,6 +29,21 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         PipelineError::NoPullRequestBase { .. } => vec![
             "name the branch the pull request goes into: --base main".into(),
         ],
+        PipelineError::NoBaseToMerge { .. } => vec![
+            "name the branch to merge: --update-base --base main (or switch to it first)".into(),
+        ],
+        PipelineError::BaseConflict {
+            issue,
+            base,
+            branch,
+            ..
+        } => vec![
+            format!("{branch}, its worktree and your checkout are as they were"),
+            format!(
+                "merge it yourself and commit the resolution: `git switch {branch} && git merge {base}`, resolve, `git commit`, `git switch -`; then run `git orchestrate {issue}` again"
+            ),
+            "or run without --update-base: impl then works on the branch's code as it is".into(),
+        ],
         PipelineError::Issue(e) => issue(e),
         PipelineError::Lock(e) => lock(e),
         PipelineError::Prompt(_) => prompt(),

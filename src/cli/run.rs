@@ -80,6 +80,12 @@ pub struct Args {
     #[arg(long, value_name = "BRANCH")]
     base: Option<String>,
 
+    /// Merge the base branch into the issue branch before impl, in memory (a conflict
+    /// changes nothing); while the branch holds only the design documents, impl starts from
+    /// the base's current tip without it.
+    #[arg(long)]
+    update_base: bool,
+
     /// Take failures the tests already have on the unchanged tree as known: impl then
     /// requires only that no new test fails (stages.impl.allow_red_baseline).
     #[arg(long)]
@@ -271,6 +277,7 @@ impl Args {
             gate_overrides: self.gate_overrides(),
             dry_run: self.dry_run,
             base: self.base.clone(),
+            update_base: self.update_base,
             force: self.force,
             keep_stale: self.keep_stale,
         }

@@ -112,7 +112,7 @@ impl Repo {
             .inner
             .commit(None, &author, &committer, req.message, &tree, &[&parent])
             .context(|| "could not write the commit".into())?;
-        self.move_branch(req, commit)?;
+        self.move_branch(req.branch, req.expected_tip, commit, req.message)?;
         Ok(ObjectId(commit))
     }
 
@@ -154,17 +154,25 @@ impl Repo {
         }
     }
 
-    fn move_branch(&self, req: &CommitRequest<'_>, new: Oid) -> Result<()> {
+    /// Move `branch` to `new` if it is where `expected_tip` says (`None`: it must not exist
+    /// yet) and no work tree has it checked out; `message`'s first line goes to the reflog.
+    pub(super) fn move_branch(
+        &self,
+        branch: &str,
+        expected_tip: Option<ObjectId>,
+        new: Oid,
+        message: &str,
+    ) -> Result<()> {
         // Checked here, right before the compare-and-swap, and not only when a run starts:
         // someone may check the branch out while models work. The window left between this
         // check and the ref update is the one `git branch -f` has too.
-        if let Some(path) = self.checked_out_at(req.branch)? {
+        if let Some(path) = self.checked_out_at(branch)? {
             return Err(GitError::CheckedOut {
-                branch: req.branch.to_string(),
+                branch: branch.to_string(),
                 path,
             });
         }
-        let refname = format!("refs/heads/{}", req.branch);
+        let refname = format!("refs/heads/{}", branch);
         // Recorded before it happens, so an after-check running meanwhile (another issue's
         // agent) never takes it for a program's.
         let _moving = moves::moving(
@@ -172,9 +180,9 @@ impl Repo {
             moves::Refs::Exact(refname.clone()),
             moves::To::Value(Some(new)),
         );
-        let summary = req.message.lines().next().unwrap_or("commit");
+        let summary = message.lines().next().unwrap_or("commit");
         let reflog = format!("{}{summary}", super::REFLOG_PREFIX);
-        let outcome = match req.expected_tip {
+        let outcome = match expected_tip {
             Some(expected) => self
                 .inner
                 .reference_matching(&refname, new, true, expected.0, &reflog),
@@ -191,22 +199,22 @@ impl Repo {
                         | ErrorCode::Locked
                 ) =>
             {
-                let found = self.branch_tip(req.branch)?;
-                if found != req.expected_tip {
+                let found = self.branch_tip(branch)?;
+                if found != expected_tip {
                     Err(GitError::BranchMoved {
-                        branch: req.branch.to_string(),
-                        expected: req.expected_tip,
+                        branch: branch.to_string(),
+                        expected: expected_tip,
                         found,
                     })
                 } else {
                     Err(GitError::Git {
-                        action: format!("could not move branch {}", req.branch),
+                        action: format!("could not move branch {}", branch),
                         source: e,
                     })
                 }
             }
             Err(source) => Err(GitError::Git {
-                action: format!("could not move branch {}", req.branch),
+                action: format!("could not move branch {}", branch),
                 source,
             }),
         }

@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::status_cache::{Entry, StatusCache};
-use crate::git::ObjectId;
+use crate::git::{Head, ObjectId};
 use crate::llm::defaults::{self, Defaults};
 use crate::pipeline::branch::history::HistoryCache;
 use crate::pipeline::branch::message::blocked_reason;
@@ -35,6 +35,24 @@ pub struct IssueStatus {
     /// The models a run would use where configuration names none, and why.
     #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub default_models: Option<DefaultModels>,
+    /// How far the base (the branch checked out) has moved on from this branch: said in the
+    /// status of one issue, when `HEAD` is on another branch that shares history with it.
+    /// Information only: the base moving does not make the branch's work stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseStatus>,
+}
+
+/// The base branch against an issue branch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct BaseStatus {
+    /// The base's name: the branch checked out.
+    pub branch: String,
+    /// The base's tip.
+    pub tip: String,
+    /// Where the issue branch forked from it (their merge-base).
+    pub merge_base: String,
+    /// Commits the base has that the issue branch lacks.
+    pub ahead: u64,
 }
 
 /// Zero-config model choices, as a run would make them now.
@@ -137,7 +155,8 @@ pub enum NextAction {
     Revise { stage: Stage },
     /// impl blocked on the branch's own code before any model was called (its tests fail,
     /// hang, cannot run, or change the repository there): a run only tests it again; the fix
-    /// has to come onto `branch` first, or the failures be declared known.
+    /// has to come onto `branch` first (from the base by itself while the branch holds no
+    /// code; with `--update-base` after), or the failures be declared known.
     FixBaseline {
         artifact: String,
         /// The blocked commit's reason (`Blocked: ...`).
@@ -245,6 +264,7 @@ pub async fn issue(
     )?;
     cache.save();
     status.default_models = default_models(session).await;
+    status.base = base_status(session, &branch.name, branch.head())?;
     Ok(Some(status))
 }
 
@@ -262,6 +282,35 @@ pub async fn read_issue_text(
     // A closed issue has a status too.
     let read = github::read_issue(&connection, issue.number, true, io).await?;
     Ok(super::run::without_secrets(read, session, io).normalised())
+}
+
+/// How far the branch checked out has moved on from the issue branch at `tip`: one
+/// merge-base and one count of the commits between it and the base's tip. `None` on a
+/// detached `HEAD`, on the issue branch itself, or without shared history.
+fn base_status(
+    session: &Session,
+    branch: &str,
+    tip: ObjectId,
+) -> Result<Option<BaseStatus>, PipelineError> {
+    let Head::Branch {
+        name,
+        tip: base_tip,
+    } = session.repo.head()?
+    else {
+        return Ok(None);
+    };
+    if name == branch {
+        return Ok(None);
+    }
+    let Some(divergence) = session.repo.divergence(tip, base_tip)? else {
+        return Ok(None);
+    };
+    Ok(Some(BaseStatus {
+        branch: name,
+        tip: base_tip.short(),
+        merge_base: divergence.merge_base.short(),
+        ahead: divergence.ahead as u64,
+    }))
 }
 
 /// The status of every issue that has a branch, newest work (branch tip) first.
@@ -391,6 +440,7 @@ fn build(
         waiting_at,
         next: next_action(&state, waiting_at, branch, &stale),
         default_models: None,
+        base: None,
     })
 }
 
@@ -581,6 +631,7 @@ mod tests {
                 recorded: None,
             },
             default_models: None,
+            base: None,
         }
     }
 

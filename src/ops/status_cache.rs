@@ -173,6 +173,7 @@ mod tests {
                 recorded: None,
             },
             default_models: None,
+            base: None,
         }
     }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::PipelineError;
 use super::Session;
+use super::base::{self, CatchUp};
 use super::branch::message::TRAILER_INPUT;
 use super::branch::{IssueBranch, IssueState, Message, StageRecord};
 use super::contain::Containment;
@@ -63,6 +64,8 @@ pub struct RunState {
     /// The branch a pull request goes into: `--base`, else the branch checked out when the
     /// run started.
     pub pr_base: Option<String>,
+    /// `--update-base`: impl merges the base in even when the branch holds code.
+    pub update_base: bool,
     /// The run said its pushes leave out hooks that changed ([`Event::PushHooksSkipped`]):
     /// once is enough.
     pub push_hooks_skipped: bool,
@@ -442,6 +445,34 @@ impl<'a> StageContext<'a> {
     /// The test command (configured, else detected at `commit`).
     pub fn test_command(&self, commit: ObjectId) -> Option<TestCommand> {
         test_command(&self.run.session.config, &self.run.session.repo, commit)
+    }
+
+    /// Bring the base branch onto the issue branch before impl ([`super::base`]): while the
+    /// branch holds only documents, they are carried onto the base's tip; with code, the base
+    /// is merged in under `--update-base`. `continuing` is the code without the change when
+    /// the stage goes on from earlier code. Returns the code without the change when the
+    /// branch moved ([`StageContext::head`] is then the merge).
+    pub fn catch_up_with_base(
+        &mut self,
+        continuing: Option<ObjectId>,
+    ) -> Result<Option<ObjectId>, PipelineError> {
+        let run = &mut *self.run;
+        let moved = base::catch_up(
+            CatchUp {
+                session: &run.session,
+                branch: &mut run.branch,
+                issue: run.issue.number,
+                base: run.pr_base.as_deref(),
+                update: run.update_base,
+                continuing,
+            },
+            self.io.events,
+        )?;
+        if moved.is_some() {
+            // What prompts say of the repository describes the code the branch now has.
+            run.repo_context = None;
+        }
+        Ok(moved)
     }
 
     /// The commit the branch is at (its base before the first commit).

@@ -154,6 +154,16 @@ pub enum Event {
         recovered: Option<PathBuf>,
         outside_run: bool,
     },
+    /// The base branch has commits the issue branch lacks, found as impl starts: `base` at
+    /// `at`, `newer` commits the branch does not have. `how` says what the run did about it;
+    /// `commit` is the merge commit it made, if any.
+    BaseMoved {
+        base: String,
+        at: String,
+        newer: u64,
+        how: BaseUpdate,
+        commit: Option<String>,
+    },
     /// The test command started: on the unchanged tree (`attempt` is `null`: the baseline), or
     /// after implementation attempt `attempt`.
     TestsStarted {
@@ -325,6 +335,19 @@ pub enum ForgeWaitReason {
     Network,
     /// GitHub did not answer in time.
     TimedOut,
+}
+
+/// What a run did about a base branch that moved on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BaseUpdate {
+    /// The branch held only the tool's documents: they were carried onto the base's tip by
+    /// a merge commit, where impl starts.
+    Carried,
+    /// `--update-base`: the base was merged into the branch's code.
+    Merged,
+    /// The branch holds code and `--update-base` was not given: impl works on it as it is.
+    Kept,
 }
 
 /// How a test run ended.

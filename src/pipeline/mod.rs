@@ -9,6 +9,7 @@
 //! [`local`] is the state kept under the git directory (locks, transcripts, recovered work).
 //! The pipeline never prints: it emits [`Event`]s, which the `ui` renders.
 
+pub mod base;
 pub mod branch;
 pub mod contain;
 pub mod context;
@@ -120,6 +121,9 @@ pub struct RunOptions {
     pub gate_overrides: BTreeMap<Gate, bool>,
     pub dry_run: bool,
     pub base: Option<String>,
+    /// Merge the base into the issue branch before impl even when the branch holds code
+    /// (`--update-base`; while it holds only documents, the base's tip is taken anyway).
+    pub update_base: bool,
     /// Run on a closed or locked issue.
     pub force: bool,
     /// Keep stale stages as they are (`--keep-stale`, or `orchestrator.on_stale = "keep"`).
@@ -138,6 +142,7 @@ impl RunOptions {
             gate_overrides: BTreeMap::new(),
             dry_run: false,
             base: None,
+            update_base: false,
             force: false,
             keep_stale: false,
         }
@@ -344,6 +349,18 @@ pub enum PipelineError {
     },
     #[error("no branch to open the pull request of {branch} into: HEAD is not on a branch")]
     NoPullRequestBase { branch: String },
+    #[error("--update-base has no base to merge into {branch}: HEAD is not on a branch")]
+    NoBaseToMerge { branch: String },
+    #[error(
+        "merging {base} into {branch} conflicts in {}; nothing was changed",
+        .files.join(", ")
+    )]
+    BaseConflict {
+        issue: u64,
+        base: String,
+        branch: String,
+        files: Vec<String>,
+    },
     #[error("interrupted")]
     Interrupted,
 }

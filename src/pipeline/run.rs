@@ -175,6 +175,7 @@ pub async fn run(
             repo_context: None,
             github,
             pr_base,
+            update_base: opts.update_base,
             push_hooks_skipped: false,
         },
         gates,

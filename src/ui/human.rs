@@ -13,9 +13,9 @@ use super::{
     BAD, DIM, GOOD, NOTE, Ui, Verbosity, WARN, elapsed, error_text, redaction_text, warning_text,
 };
 use crate::pipeline::events::{
-    Action, AttemptResult, ContainedChange, GateDecision, ImplementerKind, Outcome, Plan,
-    PlanPullRequest, ReviewVerdict, SectionFix, SectionProblem, Summary, TestCheck, TestResult,
-    VerdictProblem, Warning,
+    Action, AttemptResult, BaseUpdate, ContainedChange, GateDecision, ImplementerKind, Outcome,
+    Plan, PlanPullRequest, ReviewVerdict, SectionFix, SectionProblem, Summary, TestCheck,
+    TestResult, VerdictProblem, Warning,
 };
 use crate::pipeline::{Event, EventSink};
 
@@ -783,6 +783,31 @@ impl EventSink for HumanRenderer<'_> {
                 }
                 let how = if created { "made" } else { "reused" };
                 self.line(DIM, "Worktree", &format!("{} ({how})", path.display()));
+            }
+            Event::BaseMoved {
+                base,
+                at,
+                newer,
+                how,
+                commit,
+            } => {
+                let newer = match newer {
+                    1 => "1 commit newer".to_string(),
+                    n => format!("{n} commits newer"),
+                };
+                let commit = commit.unwrap_or_default();
+                let what = match how {
+                    BaseUpdate::Carried => format!(
+                        "impl starts from {base} at {at} ({newer}); the documents were carried onto it in {commit}"
+                    ),
+                    BaseUpdate::Merged => format!(
+                        "{base} at {at} ({newer}) merged into the branch in {commit} (--update-base); impl starts there"
+                    ),
+                    BaseUpdate::Kept => format!(
+                        "{base} at {at} is {newer} than the branch; impl works on the branch's code as it is (--update-base merges {base} in first)"
+                    ),
+                };
+                self.line(NOTE, "Base", &what);
             }
             Event::Sandbox {
                 mode,

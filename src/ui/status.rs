@@ -36,9 +36,20 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
         })
         .collect();
     let mut out = format!(
-        "#{} {}\nbranch: {}\n\n",
+        "#{} {}\nbranch: {}\n",
         status.issue, status.title, status.branch
     );
+    if let Some(base) = status.base.as_ref().filter(|b| b.ahead > 0) {
+        let commits = match base.ahead {
+            1 => "1 commit".to_string(),
+            n => format!("{n} commits"),
+        };
+        out.push_str(&format!(
+            "base: {} is {commits} ahead of this branch's fork point (merge-base {})\n",
+            base.branch, base.merge_base
+        ));
+    }
+    out.push('\n');
     out.push_str(&table(
         &[
             "stage", "state", "verdict", "rounds", "drafter", "reviewer", "tokens", "date",

@@ -189,14 +189,18 @@ pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
                         .unwrap_or("the tests cannot pass on the branch's own code")
                 ),
                 format!(
-                    "`{}` runs the tests again on the code of {branch} and calls no model while this holds; it commits nothing new",
+                    "`{}` runs the tests again before it calls any model, and commits nothing new while the code and the result stay the same",
                     run_command(issue, None)
                 ),
             ];
             match problem {
                 BaselineProblem::Fails | BaselineProblem::TimedOut => {
                     lines.push(format!(
-                        "bring the fix onto the branch: commit it on {branch}, or merge the base branch into it once the fix is there (`git switch {branch} && git merge BASE && git switch -`)"
+                        "fix them on the base branch: while {branch} holds only the tool's documents (no code yet), the next run starts impl from the base's current tip by itself"
+                    ));
+                    lines.push(format!(
+                        "once {branch} holds code, `{} --update-base` merges the base into it first; or commit the fix on {branch} itself",
+                        run_command(issue, None)
                     ));
                     lines.push(match problem {
                         BaselineProblem::TimedOut => "or raise stages.impl.test_timeout; or, if that is known, set stages.impl.allow_red_baseline = true: only new failures then count".into(),

@@ -10,6 +10,7 @@ mod vendors;
 mod action;
 mod agent_faults;
 mod architecture;
+mod base;
 mod checkout;
 mod clean;
 mod contain;

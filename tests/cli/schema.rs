@@ -95,8 +95,9 @@ pub(crate) fn assert_events(run: &Run, what: &str) -> Vec<Value> {
     events
 }
 
+/// `git-orchestrate ARGS` (a `status --json`), parsed and checked against the status schema.
 #[track_caller]
-fn status_json(repo: &TestRepo, args: &[&str]) -> Value {
+pub(crate) fn status_json(repo: &TestRepo, args: &[&str]) -> Value {
     let run = repo.run(args);
     run.expect_code(0);
     let document: Value = serde_json::from_str(&run.stdout)

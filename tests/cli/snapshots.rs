@@ -595,6 +595,9 @@ fn help_of_every_command() {
           --no-gate <NAME>       Turn off a gate for this run (repeatable)
           --base <BRANCH>        Base branch for a new issue branch and its pull request (default: the
                                  branch checked out now)
+          --update-base          Merge the base branch into the issue branch before impl, in memory (a
+                                 conflict changes nothing); while the branch holds only the design
+                                 documents, impl starts from the base's current tip without it
           --allow-red-baseline   Take failures the tests already have on the unchanged tree as known:
                                  impl then requires only that no new test fails
                                  (stages.impl.allow_red_baseline)
@@ -648,6 +651,9 @@ fn help_of_every_command() {
           --no-gate <NAME>       Turn off a gate for this run (repeatable)
           --base <BRANCH>        Base branch for a new issue branch and its pull request (default: the
                                  branch checked out now)
+          --update-base          Merge the base branch into the issue branch before impl, in memory (a
+                                 conflict changes nothing); while the branch holds only the design
+                                 documents, impl starts from the base's current tip without it
           --allow-red-baseline   Take failures the tests already have on the unchanged tree as known:
                                  impl then requires only that no new test fails
                                  (stages.impl.allow_red_baseline)
@@ -853,8 +859,9 @@ fn advice_after_a_red_baseline_and_a_rerun_that_commits_nothing_new() {
         --- stderr
         error: #7 is blocked at impl: the tests already fail on the unchanged tree (the baseline): tests::verbose_1; no model was called
         hint: docs/reports/7.md on the branch has the output
-        hint: `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
-        hint: bring the fix onto the branch: commit it on orchestrate/7-add-a-verbose-flag, or merge the base branch into it once the fix is there (`git switch orchestrate/7-add-a-verbose-flag && git merge BASE && git switch -`)
+        hint: `git orchestrate 7` runs the tests again before it calls any model, and commits nothing new while the code and the result stay the same
+        hint: fix them on the base branch: while orchestrate/7-add-a-verbose-flag holds only the tool's documents (no code yet), the next run starts impl from the base's current tip by itself
+        hint: once orchestrate/7-add-a-verbose-flag holds code, `git orchestrate 7 --update-base` merges the base into it first; or commit the fix on orchestrate/7-add-a-verbose-flag itself
         hint: or, if those failures are known, set stages.impl.allow_red_baseline = true: only new failures then count
         ");
     let commits = repo.subjects(BRANCH).len();
@@ -876,8 +883,9 @@ fn advice_after_a_red_baseline_and_a_rerun_that_commits_nothing_new() {
         impl: tests \"sh check.sh\" failed
 
         next: impl is blocked before any model was called: the tests already fail on the unchanged tree (the baseline): tests::verbose_1; no model was called (docs/reports/7.md on the branch has the output)
-          `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
-          bring the fix onto the branch: commit it on orchestrate/7-add-a-verbose-flag, or merge the base branch into it once the fix is there (`git switch orchestrate/7-add-a-verbose-flag && git merge BASE && git switch -`)
+          `git orchestrate 7` runs the tests again before it calls any model, and commits nothing new while the code and the result stay the same
+          fix them on the base branch: while orchestrate/7-add-a-verbose-flag holds only the tool's documents (no code yet), the next run starts impl from the base's current tip by itself
+          once orchestrate/7-add-a-verbose-flag holds code, `git orchestrate 7 --update-base` merges the base into it first; or commit the fix on orchestrate/7-add-a-verbose-flag itself
           or, if those failures are known, set stages.impl.allow_red_baseline = true: only new failures then count
         ");
 
@@ -910,8 +918,9 @@ fn advice_after_a_red_baseline_and_a_rerun_that_commits_nothing_new() {
         --- stderr
         error: #7 is blocked at impl: the tests already fail on the unchanged tree (the baseline): tests::verbose_1; no model was called
         hint: nothing new was committed: the branch already records this block on the same code (docs/reports/7.md has the output)
-        hint: `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
-        hint: bring the fix onto the branch: commit it on orchestrate/7-add-a-verbose-flag, or merge the base branch into it once the fix is there (`git switch orchestrate/7-add-a-verbose-flag && git merge BASE && git switch -`)
+        hint: `git orchestrate 7` runs the tests again before it calls any model, and commits nothing new while the code and the result stay the same
+        hint: fix them on the base branch: while orchestrate/7-add-a-verbose-flag holds only the tool's documents (no code yet), the next run starts impl from the base's current tip by itself
+        hint: once orchestrate/7-add-a-verbose-flag holds code, `git orchestrate 7 --update-base` merges the base into it first; or commit the fix on orchestrate/7-add-a-verbose-flag itself
         hint: or, if those failures are known, set stages.impl.allow_red_baseline = true: only new failures then count
         ");
     assert_eq!(
@@ -921,13 +930,31 @@ fn advice_after_a_red_baseline_and_a_rerun_that_commits_nothing_new() {
     );
     assert!(crate::implement::impl_calls(&repo).is_empty());
 
-    // With the fix committed on the branch, the run goes on to the implementer.
-    repo.git(&["checkout", "-q", BRANCH]);
+    // The fix lands on main, as the advice says: status shows main ahead, and the next run,
+    // the branch holding no code yet, starts impl from main's tip and goes on to the
+    // implementer.
     repo.write("src/lib.rs", "pub fn widget() {}\n");
     repo.git(&["commit", "-q", "-am", "fix the tests"]);
-    repo.git(&["checkout", "-q", "main"]);
-    repo.run(&["7", "--issue-file", &issue, "--until", "impl", "-q"])
-        .expect_code(0);
+    let status = seen(&repo, &repo.run(&["status", "7"]));
+    insta::assert_snapshot!(status.lines().take(5).collect::<Vec<_>>().join("\n"), @"
+    exit 0
+    --- stdout
+    #7 Add a --verbose flag
+    branch: orchestrate/7-add-a-verbose-flag
+    base: main is 1 commit ahead of this branch's fork point (merge-base [ID])
+    ");
+    let run = seen(
+        &repo,
+        &repo.run(&["7", "--issue-file", &issue, "--until", "impl"]),
+    );
+    let said: Vec<&str> = run
+        .lines()
+        .filter(|l| l.starts_with("exit") || l.contains("Base"))
+        .collect();
+    insta::assert_snapshot!(said.join("\n"), @"
+    exit 0
+            Base impl starts from main at [ID] (1 commit newer); the documents were carried onto it in [ID]
+    ");
     assert_eq!(crate::implement::impl_calls(&repo).len(), 1);
     // The implementer is not told the old baseline's failure as if it were its own.
     let prompt = crate::implement::impl_prompt(&repo, 1);
@@ -955,7 +982,7 @@ fn advice_when_the_test_command_is_not_found() {
         --- stderr
         error: #7 is blocked at impl: the test command `no-such-test-runner` was not found (exit status 127); no model was called
         hint: docs/reports/7.md on the branch has the output
-        hint: `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
+        hint: `git orchestrate 7` runs the tests again before it calls any model, and commits nothing new while the code and the result stay the same
         hint: set stages.impl.test_command to the command that runs the tests, or install the program it names
         ");
     insta::assert_snapshot!(seen(&repo, &repo.run(&["status", "7", "-c", "stages.impl.test_command=no-such-test-runner"])), @"
@@ -976,7 +1003,7 @@ fn advice_when_the_test_command_is_not_found() {
         impl: tests \"no-such-test-runner\" not found
 
         next: impl is blocked before any model was called: the test command `no-such-test-runner` was not found (exit status 127); no model was called (docs/reports/7.md on the branch has the output)
-          `git orchestrate 7` runs the tests again on the code of orchestrate/7-add-a-verbose-flag and calls no model while this holds; it commits nothing new
+          `git orchestrate 7` runs the tests again before it calls any model, and commits nothing new while the code and the result stay the same
           set stages.impl.test_command to the command that runs the tests, or install the program it names
         ");
 }

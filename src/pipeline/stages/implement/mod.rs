@@ -228,15 +228,6 @@ impl<'r, 'a> Implement<'r, 'a> {
             .ok_or(PipelineError::WrongSettings { stage: Stage::Impl })?;
         let implementer = cx.model_label(Role::Implementer)?;
         let agent = cx.provider_kind(Role::Implementer) == Some(ProviderKind::Agent);
-        let base = cx.head();
-        let tests = cx.test_command(base).ok_or(PipelineError::NoTestCommand)?;
-        let protected =
-            Protected::new(&settings.protected).map_err(|e| PipelineError::Protected {
-                message: e.to_string(),
-            })?;
-        let spec_path = cx.artifact(Stage::Spec);
-        let spec = cx.read_artifact(&spec_path)?.unwrap_or_default();
-        let env = cx.test_environment(&settings.test_env);
         // A block before any attempt left no code: the branch's code (a person may have fixed
         // its tests since) is the code without the change, as for a first run.
         let continued_from = match (start, &cx.record().state) {
@@ -248,15 +239,28 @@ impl<'r, 'a> Implement<'r, 'a> {
         // Going on from a blocked attempt, or from an implementation a person rejected at the
         // gate, the tree holds code of an earlier run: the code without the change is the
         // tree the stage first began from, which the report names.
-        let earlier =
-            continued_from.is_some() || matches!(start, Start::FromFeedback(_) | Start::Stale(_));
-        let baseline_at = match earlier {
+        let earlier = match continued_from.is_some()
+            || matches!(start, Start::FromFeedback(_) | Start::Stale(_))
+        {
             true => cx
                 .read_artifact(&cx.artifact(Stage::Impl))?
-                .and_then(|text| report::baseline_commit(&text))
-                .unwrap_or(base),
-            false => base,
+                .and_then(|text| report::baseline_commit(&text)),
+            false => None,
         };
+        // The base moved on: the branch catches up first (its documents carried onto the
+        // base's tip, or, asked, the base merged into its code), and the code without the
+        // change with it.
+        let caught_up = cx.catch_up_with_base(earlier)?;
+        let base = cx.head();
+        let baseline_at = caught_up.or(earlier).unwrap_or(base);
+        let tests = cx.test_command(base).ok_or(PipelineError::NoTestCommand)?;
+        let protected =
+            Protected::new(&settings.protected).map_err(|e| PipelineError::Protected {
+                message: e.to_string(),
+            })?;
+        let spec_path = cx.artifact(Stage::Spec);
+        let spec = cx.read_artifact(&spec_path)?.unwrap_or_default();
+        let env = cx.test_environment(&settings.test_env);
         let exists = |path: &str| cx.read_at(baseline_at, path).ok().flatten().is_some();
         let classifier = Classifier::new(&tests.command, &exists);
         let documents: Vec<String> = [Stage::Triage, Stage::Lld, Stage::Spec, Stage::Impl]
