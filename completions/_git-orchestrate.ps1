@@ -100,7 +100,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this configuration file instead of the repository''s .orchestrate.toml')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
-            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Read the issue from GitHub (one request) to tell whether its brief is stale; without it, status reads only the branch, offline')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Read the issue from GitHub (one request per issue) to tell whether its brief is stale; without it, status reads only the branches, offline')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less: only errors, warnings and what a gate needs from you')

@@ -95,7 +95,7 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
             cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
             cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
             cand --json 'Print JSON instead of a table'
-            cand --refresh 'Read the issue from GitHub (one request) to tell whether its brief is stale; without it, status reads only the branch, offline'
+            cand --refresh 'Read the issue from GitHub (one request per issue) to tell whether its brief is stale; without it, status reads only the branches, offline'
             cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
             cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
             cand -q 'Say less: only errors, warnings and what a gate needs from you'

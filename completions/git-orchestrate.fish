@@ -88,7 +88,7 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -s 
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -l config -d 'Use this configuration file instead of the repository\'s .orchestrate.toml' -r -F
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -l json -d 'Print JSON instead of a table'
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -l refresh -d 'Read the issue from GitHub (one request) to tell whether its brief is stale; without it, status reads only the branch, offline'
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -l refresh -d 'Read the issue from GitHub (one request per issue) to tell whether its brief is stale; without it, status reads only the branches, offline'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -s v -l verbose -d 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -s q -l quiet -d 'Say less: only errors, warnings and what a gate needs from you'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -s h -l help -d 'Print help'

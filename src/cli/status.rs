@@ -19,26 +19,28 @@ pub struct Args {
     #[arg(long)]
     json: bool,
 
-    /// Read the issue from GitHub (one request) to tell whether its brief is stale; without
-    /// it, status reads only the branch, offline
-    #[arg(long, requires = "issue")]
+    /// Read the issue from GitHub (one request per issue) to tell whether its brief is stale;
+    /// without it, status reads only the branches, offline
+    #[arg(long)]
     refresh: bool,
 }
 
 pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, CliError> {
     let mut session = open_session(global, env, ui)?;
+    // What reading issues from GitHub (`--refresh`) needs: where its waits are said, and no
+    // prompt.
+    let interrupt = Interrupt::new();
+    let human = HumanRenderer::new(ui);
+    let io = RunIo {
+        events: &human,
+        gatekeeper: &NoInput,
+        interrupt: &interrupt,
+    };
     match args.issue {
         Some(issue) => {
             let runtime = small_runtime()?;
             let text = match args.refresh {
                 true => {
-                    let interrupt = Interrupt::new();
-                    let human = HumanRenderer::new(ui);
-                    let io = RunIo {
-                        events: &human,
-                        gatekeeper: &NoInput,
-                        interrupt: &interrupt,
-                    };
                     Some(runtime.block_on(status::read_issue_text(&mut session, &issue, &io))?)
                 }
                 false => None,
@@ -63,7 +65,11 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
             }
         }
         None => {
-            let statuses = status::all(&session)?;
+            let texts = match args.refresh {
+                true => small_runtime()?.block_on(status::read_issue_texts(&mut session, &io))?,
+                false => Default::default(),
+            };
+            let statuses = status::all(&session, &texts)?;
             if args.json {
                 ui.data(&format!("{}\n", json(&StatusDocument::All(statuses))?))?;
             } else {

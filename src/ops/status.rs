@@ -284,6 +284,31 @@ pub async fn read_issue_text(
     Ok(super::run::without_secrets(read, session, io).normalised())
 }
 
+/// The issues that have a branch, as a run would read each from GitHub now (a request per
+/// issue), for `status --refresh` with no issue.
+pub async fn read_issue_texts(
+    session: &mut Session,
+    io: &crate::pipeline::io::RunIo<'_>,
+) -> Result<BTreeMap<u64, String>, PipelineError> {
+    let prefix = session.config.orchestrator.branch_prefix.clone();
+    let numbers: Vec<u64> = session
+        .repo
+        .branches_with_prefix(&prefix)?
+        .into_iter()
+        .filter_map(|(name, _)| issue_of(&name, &prefix))
+        .collect();
+    let mut texts = BTreeMap::new();
+    for number in numbers {
+        let issue = crate::issue::IssueRef {
+            number,
+            repo: None,
+            host: None,
+        };
+        texts.insert(number, read_issue_text(session, &issue, io).await?);
+    }
+    Ok(texts)
+}
+
 /// How far the branch checked out has moved on from the issue branch at `tip`: one
 /// merge-base and one count of the commits between it and the base's tip. `None` on a
 /// detached `HEAD`, on the issue branch itself, or without shared history.
@@ -314,7 +339,13 @@ fn base_status(
 }
 
 /// The status of every issue that has a branch, newest work (branch tip) first.
-pub fn all(session: &Session) -> Result<Vec<IssueStatus>, PipelineError> {
+///
+/// `texts` holds issues read from GitHub now (`status --refresh`): their statuses are built
+/// with it (a brief written from another text is stale), never from or into the cache.
+pub fn all(
+    session: &Session,
+    texts: &BTreeMap<u64, String>,
+) -> Result<Vec<IssueStatus>, PipelineError> {
     let prefix = &session.config.orchestrator.branch_prefix;
     let mut out = Vec::new();
     // Branches that did not move since the last `status` come from the status cache; the
@@ -330,6 +361,14 @@ pub fn all(session: &Session) -> Result<Vec<IssueStatus>, PipelineError> {
         let Some(issue) = issue_of(&name, prefix) else {
             continue;
         };
+        if let Some(text) = texts.get(&issue) {
+            let history = history
+                .get_or_insert_with(|| HistoryCache::open(Some(&session.state.history_cache())));
+            let time = session.repo.commit_info(tip)?.time;
+            let status = build(session, (&prompts, Some(text)), issue, &name, tip, history)?;
+            out.push((time, status));
+            continue;
+        }
         let entry = statuses.get_or_build(&name, tip, || {
             let history = history
                 .get_or_insert_with(|| HistoryCache::open(Some(&session.state.history_cache())));

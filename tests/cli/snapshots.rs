@@ -687,8 +687,8 @@ fn help_of_every_command() {
 
     Options:
           --json           Print JSON instead of a table
-          --refresh        Read the issue from GitHub (one request) to tell whether its brief is stale;
-                           without it, status reads only the branch, offline
+          --refresh        Read the issue from GitHub (one request per issue) to tell whether its brief
+                           is stale; without it, status reads only the branches, offline
       -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
                            string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
           --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml

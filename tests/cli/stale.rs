@@ -354,6 +354,19 @@ fn status_refresh_reads_the_issue_once_and_says_the_brief_is_stale() {
         .stdout_has("next: triage is stale");
     assert_eq!(hub.api.requests().len(), requests + 1, "one request");
 
-    // --refresh needs the issue.
-    hub.run(&["status", "--refresh"]).expect_code(2);
+    // With no issue, --refresh reads each issue that has a branch, and the list marks it.
+    let list = hub.run(&["status", "--refresh"]);
+    list.expect_code(0);
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.starts_with("#40 ") && l.contains("triage stale")),
+        "{}",
+        list.stdout
+    );
+    assert_eq!(hub.api.requests().len(), requests + 2);
+    // Without it, the list stays offline (and its cache never kept the refreshed answer).
+    let offline = hub.run(&["status"]);
+    assert!(!offline.stdout.contains("stale"), "{}", offline.stdout);
+    assert_eq!(hub.api.requests().len(), requests + 2);
 }
