@@ -151,6 +151,9 @@ pub async fn run(
     if runs_impl && tests.is_none() && !opts.dry_run {
         return Err(PipelineError::NoTestCommand);
     }
+    if opts.update_base && !runs_impl {
+        io.events.emit(Event::Warning(Warning::UpdateBaseUnused));
+    }
     for path in &prompts.unknown {
         io.events.emit(Event::Warning(Warning::UnusedPromptFile {
             path: path.clone(),

@@ -1037,6 +1037,7 @@ impl EventSink for HumanRenderer<'_> {
                 }
             }
             Event::Warning(warning) => self.warn(&match warning {
+                Warning::UpdateBaseUnused => "--update-base merges the base only as impl starts, and impl does not run in this run: nothing was merged (when the code is done, merge the base into the branch with git and run again)".into(),
                 Warning::UnusedPromptFile { path } => format!(
                     "{} matches no prompt template and is not used",
                     path.display()

@@ -222,6 +222,20 @@ fn update_base_merges_the_base_into_code_on_the_branch() {
     assert!(report.contains("`src/lib.rs`"), "{report}");
     assert!(!report.contains("guide.md"), "{report}");
     assert_eq!(repo.checkout_state(), checkout);
+
+    // Once impl is done, --update-base has nothing to do, and says so.
+    commit_on_main(
+        &repo,
+        "docs/more.md",
+        "# More
+",
+        "more",
+    );
+    let tip = repo.rev(BRANCH);
+    repo.run(&["7", "--until", "impl", "--update-base"])
+        .expect_code(0)
+        .stderr_has("--update-base merges the base only as impl starts, and impl does not run in this run: nothing was merged");
+    assert_eq!(repo.rev(BRANCH), tip);
 }
 
 #[test]
