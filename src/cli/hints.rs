@@ -50,9 +50,10 @@ pub fn pipeline(error: &PipelineError) -> Vec<String> {
         PipelineError::Model { source, .. } | PipelineError::ModelSetup { source, .. } => {
             llm(source)
         }
-        PipelineError::NoDefaults { .. } => vec![
-            "or give models for one run: -c stages.lld.drafter=\"cmd:claude -p\" -c stages.lld.reviewer=\"cmd:gemini -p\"".into(),
-        ],
+        PipelineError::NoDefaults { stage, role, .. } => vec![format!(
+            "or give one for this run: -c stages.{stage}.{}=\"cmd:claude -p\"",
+            role.name()
+        )],
         PipelineError::NoPrice { model, .. } => {
             let id = model.split_once(':').map(|(_, m)| m).unwrap_or(model);
             vec![format!(

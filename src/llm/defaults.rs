@@ -257,20 +257,53 @@ pub fn implementer(found: &Found, drafter: Option<&Choice>) -> Option<Choice> {
 }
 
 fn nothing_found() -> String {
-    [
-        "no model is configured, and none was found on this machine. Any one of these works:",
+    format!(
+        "no model is configured, and {}\nor name the models in .orchestrate.toml:\n  [stages.lld]\n  drafter = \"claude:opus-4.5\"\n  reviewer = \"gemini:3-pro-preview\"",
+        NOTHING_HERE.join("\n")
+    )
+}
+
+/// The run needs models for `missing` (stage and role names, in order), none is configured
+/// for them, and none was found on this machine: the message names those roles and where to
+/// configure them.
+pub fn nothing_found_for(missing: &[(&str, &str)]) -> String {
+    let keys: Vec<String> = missing
+        .iter()
+        .map(|(stage, role)| format!("stages.{stage}.{role}"))
+        .collect();
+    let mut example = String::new();
+    let mut section = "";
+    for (stage, role) in missing {
+        if *stage != section {
+            example.push_str(&format!("\n  [stages.{stage}]"));
+            section = stage;
+        }
+        let model = match *role {
+            "reviewer" => "gemini:3-pro-preview",
+            _ => "claude:opus-4.5",
+        };
+        example.push_str(&format!("\n  {role} = \"{model}\""));
+    }
+    let keys = match keys.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => keys.join(""),
+    };
+    format!(
+        "no model is configured for {keys}, and {}\nor name {} in .orchestrate.toml:{example}",
+        NOTHING_HERE.join("\n"),
+        if missing.len() == 1 { "it" } else { "them" }
+    )
+}
+
+/// What this machine could offer, when it offers nothing.
+const NOTHING_HERE: [&str; 6] = [
+    "none was found on this machine. Any one of these works:",
         "  export ANTHROPIC_API_KEY=...   (Claude drafts; with GEMINI_API_KEY too, Gemini reviews)",
         "  export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)",
         "  export OPENAI_API_KEY=...",
         "  run a local Ollama (`ollama serve`, then `ollama pull llama3.2`)",
-        "  install the `claude`, `gemini` or `codex` command-line programs",
-        "or name the models in .orchestrate.toml:",
-        "  [stages.lld]",
-        "  drafter = \"claude:opus-4.5\"",
-        "  reviewer = \"gemini:3-pro-preview\"",
-    ]
-    .join("\n")
-}
+    "  install the `claude`, `gemini` or `codex` command-line programs",
+];
 
 #[cfg(test)]
 mod tests {

@@ -189,7 +189,11 @@ pub enum PipelineError {
     #[error("no {role} is configured for the {stage} stage")]
     NoModel { stage: Stage, role: Role },
     #[error("{message}")]
-    NoDefaults { message: String },
+    NoDefaults {
+        stage: Stage,
+        role: Role,
+        message: String,
+    },
     #[error("{stage}: {model} has no known price, and a budget is set")]
     NoPrice {
         stage: Stage,

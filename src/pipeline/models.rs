@@ -103,9 +103,16 @@ impl Models {
                     if !required {
                         continue;
                     }
-                    if let Some(message) = &self.no_defaults {
+                    // Nothing was found on this machine: the message names every role of the
+                    // run that needs a model, whichever stages they are in.
+                    if self.no_defaults.is_some() {
+                        let missing = self.missing(plan);
+                        let names: Vec<(&str, &str)> =
+                            missing.iter().map(|(s, r)| (s.name(), r.name())).collect();
                         return Err(PipelineError::NoDefaults {
-                            message: message.clone(),
+                            stage,
+                            role: *role,
+                            message: defaults::nothing_found_for(&names),
                         });
                     }
                     return Err(PipelineError::NoModel { stage, role: *role });
@@ -145,6 +152,16 @@ impl Models {
             }
         }
         Ok(())
+    }
+
+    /// The required roles of the stages `plan` runs that no model was chosen for.
+    fn missing(&self, plan: &[Planned]) -> Vec<(Stage, Role)> {
+        plan.iter()
+            .filter(|p| matches!(p.step, Step::Run(_)))
+            .flat_map(|p| p.stage.roles().iter().map(move |(role, required)| (p.stage, *role, *required)))
+            .filter(|(stage, role, required)| *required && !self.chosen.contains_key(&(*stage, *role)))
+            .map(|(stage, role, _)| (stage, role))
+            .collect()
     }
 
     /// Keep transcripts of every exchange from now on.

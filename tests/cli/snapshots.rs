@@ -438,22 +438,46 @@ fn no_model_configured_and_none_found() {
         &[("PATH", repo.minimal_path())],
         &["7", "--issue-file", &issue, "--until", "lld"],
     );
-    insta::assert_snapshot!(seen(&repo, &run), @r#"
-    exit 1
-    --- stderr
-           Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
-    error: no model is configured, and none was found on this machine. Any one of these works:
-      export ANTHROPIC_API_KEY=...   (Claude drafts; with GEMINI_API_KEY too, Gemini reviews)
-      export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)
-      export OPENAI_API_KEY=...
-      run a local Ollama (`ollama serve`, then `ollama pull llama3.2`)
-      install the `claude`, `gemini` or `codex` command-line programs
-    or name the models in .orchestrate.toml:
-      [stages.lld]
-      drafter = "claude:opus-4.5"
-      reviewer = "gemini:3-pro-preview"
-    hint: or give models for one run: -c stages.lld.drafter="cmd:claude -p" -c stages.lld.reviewer="cmd:gemini -p"
-    "#);
+    insta::assert_snapshot!(seen(&repo, &run), @"
+        exit 1
+        --- stderr
+               Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        error: no model is configured for stages.lld.drafter and stages.lld.reviewer, and none was found on this machine. Any one of these works:
+          export ANTHROPIC_API_KEY=...   (Claude drafts; with GEMINI_API_KEY too, Gemini reviews)
+          export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)
+          export OPENAI_API_KEY=...
+          run a local Ollama (`ollama serve`, then `ollama pull llama3.2`)
+          install the `claude`, `gemini` or `codex` command-line programs
+        or name them in .orchestrate.toml:
+          [stages.lld]
+          drafter = \"claude:opus-4.5\"
+          reviewer = \"gemini:3-pro-preview\"
+        hint: or give one for this run: -c stages.lld.drafter=\"cmd:claude -p\"
+        ");
+}
+
+#[test]
+fn design_models_configured_but_no_implementer_and_none_found() {
+    let (repo, issue) = repo_with(&[approved()], "[stages.impl]\ntest_command = \"true\"\n\n[providers.ollama]\nbase_url = \"http://127.0.0.1:9\"\n");
+    let run = repo.run_env(
+        &[("PATH", repo.path_with_models())],
+        &["7", "--issue-file", &issue, "--until", "impl"],
+    );
+    insta::assert_snapshot!(seen(&repo, &run), @"
+        exit 1
+        --- stderr
+               Issue #7 Add a --verbose flag on orchestrate/7-add-a-verbose-flag (new, from main)
+        error: no model is configured for stages.impl.implementer, and none was found on this machine. Any one of these works:
+          export ANTHROPIC_API_KEY=...   (Claude drafts; with GEMINI_API_KEY too, Gemini reviews)
+          export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)
+          export OPENAI_API_KEY=...
+          run a local Ollama (`ollama serve`, then `ollama pull llama3.2`)
+          install the `claude`, `gemini` or `codex` command-line programs
+        or name it in .orchestrate.toml:
+          [stages.impl]
+          implementer = \"claude:opus-4.5\"
+        hint: or give one for this run: -c stages.impl.implementer=\"cmd:claude -p\"
+        ");
 }
 
 #[test]
