@@ -298,10 +298,10 @@ pub fn nothing_found_for(missing: &[(&str, &str)]) -> String {
 /// What this machine could offer, when it offers nothing.
 const NOTHING_HERE: [&str; 6] = [
     "none was found on this machine. Any one of these works:",
-        "  export ANTHROPIC_API_KEY=...   (Claude drafts; with GEMINI_API_KEY too, Gemini reviews)",
-        "  export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)",
-        "  export OPENAI_API_KEY=...",
-        "  run a local Ollama (`ollama serve`, then `ollama pull llama3.2`)",
+    "  export ANTHROPIC_API_KEY=...   (Claude drafts; with GEMINI_API_KEY too, Gemini reviews)",
+    "  export GEMINI_API_KEY=...      (or GOOGLE_API_KEY)",
+    "  export OPENAI_API_KEY=...",
+    "  run a local Ollama (`ollama serve`, then `ollama pull llama3.2`)",
     "  install the `claude`, `gemini` or `codex` command-line programs",
 ];
 

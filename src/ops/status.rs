@@ -166,6 +166,9 @@ pub enum NextAction {
     },
     /// A run goes on with `stage`.
     Continue { stage: Stage },
+    /// impl comes next, but no test command is configured and none is detected: a run would
+    /// stop there.
+    NeedsTestCommand,
     /// `stage` is stale: a run redoes it and what follows, from what is on the branch.
     Redo { stage: Stage, reason: String },
     /// Every stage this version runs is done; `pull_request` is the one the branch records,
@@ -477,7 +480,15 @@ fn build(
         title,
         stages,
         waiting_at,
-        next: next_action(&state, waiting_at, branch, &stale),
+        next: match next_action(&state, waiting_at, branch, &stale) {
+            // A run would stop before impl: say what it needs instead.
+            NextAction::Continue { stage: Stage::Impl }
+                if crate::pipeline::context::test_command(config, &session.repo, tip).is_none() =>
+            {
+                NextAction::NeedsTestCommand
+            }
+            next => next,
+        },
         default_models: None,
         base: None,
     })

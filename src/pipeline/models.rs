@@ -158,8 +158,15 @@ impl Models {
     fn missing(&self, plan: &[Planned]) -> Vec<(Stage, Role)> {
         plan.iter()
             .filter(|p| matches!(p.step, Step::Run(_)))
-            .flat_map(|p| p.stage.roles().iter().map(move |(role, required)| (p.stage, *role, *required)))
-            .filter(|(stage, role, required)| *required && !self.chosen.contains_key(&(*stage, *role)))
+            .flat_map(|p| {
+                p.stage
+                    .roles()
+                    .iter()
+                    .map(move |(role, required)| (p.stage, *role, *required))
+            })
+            .filter(|(stage, role, required)| {
+                *required && !self.chosen.contains_key(&(*stage, *role))
+            })
             .map(|(stage, role, _)| (stage, role))
             .collect()
     }

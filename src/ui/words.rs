@@ -169,6 +169,14 @@ pub fn next(action: &NextAction, issue: u64) -> Vec<String> {
                 run_command(issue, Some("--keep-stale"))
             ),
         ],
+        NextAction::NeedsTestCommand => vec![
+            "impl comes next, and it needs a test command: stages.impl.test_command is not set, and none is detected at the branch's root (from Cargo.toml, a test script in package.json, a Python project file, go.mod, or a test target in the Makefile)".into(),
+            "set it in .orchestrate.toml ([stages.impl] test_command = \"pytest\"), or for one run with -c stages.impl.test_command=\"pytest\"".into(),
+            format!(
+                "then `{}` continues with impl",
+                run_command(issue, None)
+            ),
+        ],
         NextAction::Continue { stage } => {
             vec![format!(
                 "`{}` continues with {stage}",

@@ -182,7 +182,9 @@ fn status_of_one_issue_and_of_all() {
     impl    pending  -         -       -            -             -       -                 -
     pr      pending  -         -       -            -             -       -                 -
 
-    next: `git orchestrate 7` continues with impl
+    next: impl comes next, and it needs a test command: stages.impl.test_command is not set, and none is detected at the branch's root (from Cargo.toml, a test script in package.json, a Python project file, go.mod, or a test target in the Makefile)
+      set it in .orchestrate.toml ([stages.impl] test_command = \"pytest\"), or for one run with -c stages.impl.test_command=\"pytest\"
+      then `git orchestrate 7` continues with impl
     ");
     let all = orchestrate(&repo, &["status"]);
     insta::assert_snapshot!(seen(&repo, &all), @"
@@ -192,6 +194,13 @@ fn status_of_one_issue_and_of_all() {
     #7     impl pending  orchestrate/7-add-a-verbose-flag        Add a --verbose flag
     #8     lld pending   orchestrate/8-fix-the-widget-s-colours  Fix the widget's colours
     ");
+    // With a test command, the next run goes on with impl, and status says just that.
+    orchestrate(
+        &repo,
+        &["status", "7", "-c", "stages.impl.test_command=true"],
+    )
+    .expect_code(0)
+    .stdout_has("next: `git orchestrate 7` continues with impl\n");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -458,7 +467,10 @@ fn no_model_configured_and_none_found() {
 
 #[test]
 fn design_models_configured_but_no_implementer_and_none_found() {
-    let (repo, issue) = repo_with(&[approved()], "[stages.impl]\ntest_command = \"true\"\n\n[providers.ollama]\nbase_url = \"http://127.0.0.1:9\"\n");
+    let (repo, issue) = repo_with(
+        &[approved()],
+        "[stages.impl]\ntest_command = \"true\"\n\n[providers.ollama]\nbase_url = \"http://127.0.0.1:9\"\n",
+    );
     let run = repo.run_env(
         &[("PATH", repo.path_with_models())],
         &["7", "--issue-file", &issue, "--until", "impl"],
