@@ -197,7 +197,7 @@ fn status_of_one_issue_and_of_all() {
     // With a test command, the next run goes on with impl, and status says just that.
     orchestrate(
         &repo,
-        &["status", "7", "-c", "stages.impl.test_command=true"],
+        &["status", "7", "-c", "stages.impl.test_command=pytest"],
     )
     .expect_code(0)
     .stdout_has("next: `git orchestrate 7` continues with impl\n");
