@@ -60,6 +60,19 @@ impl Env {
         self.vars.get(&OsString::from(name))?.to_str()
     }
 
+    /// The executable file `program` in the first directory of `PATH` that has one.
+    pub fn find_program(&self, program: &str) -> Option<PathBuf> {
+        use std::os::unix::fs::PermissionsExt;
+        self.non_empty("PATH")?
+            .split(':')
+            .filter(|dir| !dir.is_empty())
+            .map(|dir| PathBuf::from(dir).join(program))
+            .find(|path| {
+                std::fs::metadata(path)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+    }
+
     /// The value of `name` if set and not empty.
     pub fn non_empty(&self, name: &str) -> Option<&str> {
         self.get(name).filter(|v| !v.is_empty())

@@ -6,8 +6,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -98,7 +96,7 @@ where
 
 /// `gh auth token --hostname HOST`, if `gh` is installed and logged in to `host`.
 async fn gh_auth_token(env: &Env, host: &str) -> Option<String> {
-    let gh = on_path(env, "gh")?;
+    let gh = env.find_program("gh")?;
     let output = Command::new(gh)
         .args(["auth", "token", "--hostname", host])
         .env_clear()
@@ -115,18 +113,6 @@ async fn gh_auth_token(env: &Env, host: &str) -> Option<String> {
     let value = String::from_utf8(output.stdout).ok()?;
     let value = value.trim();
     (!value.is_empty()).then(|| value.to_string())
-}
-
-/// The executable file `program` in a directory of the environment's `PATH`.
-fn on_path(env: &Env, program: &str) -> Option<PathBuf> {
-    env.non_empty("PATH")?
-        .split(':')
-        .filter(|dir| !dir.is_empty())
-        .map(|dir| PathBuf::from(dir).join(program))
-        .find(|path| {
-            std::fs::metadata(path)
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 #[cfg(test)]
@@ -148,7 +134,11 @@ mod tests {
             ),
         )
         .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(
+            &script,
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+        )
+        .unwrap();
         dir
     }
 

@@ -8,7 +8,6 @@
 //! non-interactive modes. The reviewer comes from another vendor than the drafter when two
 //! are available. Every choice says why.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -83,9 +82,9 @@ pub fn look_offline(env: &Env) -> Found {
         ollama: None,
         programs: ["claude", "gemini", "codex"]
             .into_iter()
-            .filter(|p| on_path(env, p))
+            .filter(|p| env.find_program(p).is_some())
             .collect(),
-        aider: on_path(env, "aider"),
+        aider: env.find_program("aider").is_some(),
     }
 }
 
@@ -104,20 +103,6 @@ async fn probe_ollama(client: &reqwest::Client, base: &str) -> Option<String> {
         .ok()?
         .ok()?;
     body["models"][0]["name"].as_str().map(str::to_string)
-}
-
-fn on_path(env: &Env, program: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    env.get("PATH")
-        .unwrap_or_default()
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .any(|dir| {
-            let path = Path::new(dir).join(program);
-            std::fs::metadata(&path)
-                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false)
-        })
 }
 
 /// Choose a drafter and a reviewer from what was found, or say everything that could be set.

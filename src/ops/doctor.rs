@@ -777,7 +777,7 @@ fn test_command_check(session: &Session) -> Check {
     let repo = &session.repo;
     let command = match repo.head() {
         Ok(Head::Branch { tip, .. } | Head::Detached(tip)) => {
-            test_command(&session.config, repo, tip)
+            test_command(&session.config, repo, &session.env, tip)
         }
         // No commit yet: what the work tree has.
         _ => match &session.config.implement.test_command {
@@ -787,7 +787,10 @@ fn test_command_check(session: &Session) -> Check {
             }),
             None => {
                 let root = repo.run_dir().to_path_buf();
-                testing::detect(&|path: &str| std::fs::read(root.join(path)).ok())
+                testing::detect(
+                    &|path: &str| std::fs::read(root.join(path)).ok(),
+                    &|program| session.env.find_program(program).is_some(),
+                )
             }
         },
     };

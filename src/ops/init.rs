@@ -118,7 +118,9 @@ pub async fn init(options: &InitOptions, env: &Env) -> Result<Initialized, InitE
     let config = config::load(&load, env).map_err(Box::new)?;
     let client = crate::llm::client().map_err(|source| InitError::Probe { source })?;
     let found = defaults::look(env, config.providers.get("ollama"), &client).await;
-    let test_command = detect(&|name| std::fs::read(root.join(name)).ok());
+    let test_command = detect(&|name| std::fs::read(root.join(name)).ok(), &|program| {
+        env.find_program(program).is_some()
+    });
     let mut plan = Plan::new(found, test_command);
 
     let config_path = root.join(REPO_FILE);

@@ -483,7 +483,13 @@ fn build(
         next: match next_action(&state, waiting_at, branch, &stale) {
             // A run would stop before impl: say what it needs instead.
             NextAction::Continue { stage: Stage::Impl }
-                if crate::pipeline::context::test_command(config, &session.repo, tip).is_none() =>
+                if crate::pipeline::context::test_command(
+                    config,
+                    &session.repo,
+                    &session.env,
+                    tip,
+                )
+                .is_none() =>
             {
                 NextAction::NeedsTestCommand
             }

@@ -114,8 +114,13 @@ impl RunState {
 }
 
 /// The test command of a run: `stages.impl.test_command`, else detected from the files at
-/// the root of `commit`.
-pub fn test_command(config: &Config, repo: &Repo, commit: ObjectId) -> Option<TestCommand> {
+/// the root of `commit` (and the programs on `env`'s `PATH`).
+pub fn test_command(
+    config: &Config,
+    repo: &Repo,
+    env: &crate::env::Env,
+    commit: ObjectId,
+) -> Option<TestCommand> {
     if let Some(command) = &config.implement.test_command {
         return Some(TestCommand {
             command: command.clone(),
@@ -123,7 +128,7 @@ pub fn test_command(config: &Config, repo: &Repo, commit: ObjectId) -> Option<Te
         });
     }
     let read = |path: &str| repo.read_file(commit, path).ok().flatten();
-    testing::detect(&read)
+    testing::detect(&read, &|program| env.find_program(program).is_some())
 }
 
 /// A change the after-check found, as events carry it.
@@ -444,7 +449,8 @@ impl<'a> StageContext<'a> {
 
     /// The test command (configured, else detected at `commit`).
     pub fn test_command(&self, commit: ObjectId) -> Option<TestCommand> {
-        test_command(&self.run.session.config, &self.run.session.repo, commit)
+        let session = &self.run.session;
+        test_command(&session.config, &session.repo, &session.env, commit)
     }
 
     /// Bring the base branch onto the issue branch before impl ([`super::base`]): while the

@@ -123,7 +123,7 @@ pub async fn run(
         ledger.read_branch(&session.repo, branch.tip, &brief)?;
     }
     let tests = runs_impl
-        .then(|| context::test_command(&session.config, &session.repo, branch.head()))
+        .then(|| context::test_command(&session.config, &session.repo, &session.env, branch.head()))
         .flatten();
     let mut models = Models::choose(&session.config, &plan, ctx, ledger).await;
     let pr_base = match (&opts.base, &branch.base_name) {

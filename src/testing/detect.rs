@@ -44,8 +44,17 @@ const PYTHON_FILES: [&str; 3] = ["pyproject.toml", "setup.cfg", "pytest.ini"];
 const MAKEFILES: [&str; 3] = ["GNUmakefile", "makefile", "Makefile"];
 
 /// The test command for the repository whose root files `read` returns (`None`: no such
-/// file), or `None` if no rule matches.
-pub fn detect(read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Option<TestCommand> {
+/// file), or `None` if no rule matches. `has_program` says whether a program is on `PATH`:
+/// pytest runs through `python`, or `python3` where only that exists (as on most Linux
+/// distributions today).
+pub fn detect(
+    read: &dyn Fn(&str) -> Option<Vec<u8>>,
+    has_program: &dyn Fn(&str) -> bool,
+) -> Option<TestCommand> {
+    let pytest = match (has_program("python"), has_program("python3")) {
+        (false, true) => "python3 -m pytest",
+        _ => "python -m pytest",
+    };
     let found = |command: &str, file: &str| TestCommand {
         command: command.to_string(),
         source: TestSource::Detected {
@@ -59,10 +68,10 @@ pub fn detect(read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Option<TestCommand> {
         return Some(found("npm test", "package.json"));
     }
     if let Some(file) = PYTHON_FILES.iter().find(|f| read(f).is_some()) {
-        return Some(found("python -m pytest", file));
+        return Some(found(pytest, file));
     }
     if read("tox.ini").is_some_and(|bytes| contains(&bytes, "pytest")) {
-        return Some(found("python -m pytest", "tox.ini"));
+        return Some(found(pytest, "tox.ini"));
     }
     if read("go.mod").is_some() {
         return Some(found("go test ./...", "go.mod"));
@@ -121,7 +130,24 @@ mod tests {
             .iter()
             .map(|(name, text)| (name.to_string(), text.as_bytes().to_vec()))
             .collect();
-        detect(&|name| files.get(name).cloned())
+        detect(&|name| files.get(name).cloned(), &|program| {
+            program == "python"
+        })
+    }
+
+    #[test]
+    fn pytest_runs_through_python3_where_only_it_is_installed() {
+        let read = |name: &str| (name == "pyproject.toml").then(|| b"[project]\n".to_vec());
+        let with = |programs: &'static [&'static str]| {
+            detect(&read, &|p| programs.contains(&p)).map(|c| c.command)
+        };
+        assert_eq!(with(&["python3"]).as_deref(), Some("python3 -m pytest"));
+        assert_eq!(
+            with(&["python", "python3"]).as_deref(),
+            Some("python -m pytest")
+        );
+        // Neither: the usual name, which the baseline then reports as not found.
+        assert_eq!(with(&[]).as_deref(), Some("python -m pytest"));
     }
 
     fn command(files: &[(&str, &str)]) -> Option<(String, String)> {

@@ -26,6 +26,7 @@ mod implement;
 mod implement_faults;
 mod init;
 mod many;
+mod messages;
 mod program_env;
 mod proof;
 mod protected;

@@ -1,0 +1,52 @@
+//! Messages that must not mislead: what the tool says a user should do, or what it found,
+//! matches the machine and what a run would do.
+
+use crate::harness::TestRepo;
+use crate::vendors::closed_port;
+
+/// Run `init` with git, sh, cat and the fake `programs` on PATH, no keys, and no Ollama.
+fn init_with_programs(repo: &TestRepo, programs: &[&str]) -> crate::harness::Run {
+    let dir = repo.base().join(format!("programs-{}", programs.join("-")));
+    std::fs::create_dir_all(&dir).unwrap();
+    for program in programs {
+        let file = dir.join(program);
+        std::fs::write(&file, "#!/bin/sh\nexit 0\n").unwrap();
+        let mut perms = std::fs::metadata(&file).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&file, perms).unwrap();
+    }
+    let user = repo.home.join(".config/git-orchestrate");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(
+        user.join("config.toml"),
+        format!(
+            "[providers.ollama]\nbase_url = \"http://127.0.0.1:{}\"\n",
+            closed_port()
+        ),
+    )
+    .unwrap();
+    let path = std::env::join_paths([dir, repo.minimal_path()]).unwrap();
+    repo.run_env(&[("PATH", path.as_os_str())], &["init", "--force"])
+}
+
+#[test]
+fn init_writes_python3_for_pytest_where_python_is_absent() {
+    let repo = TestRepo::new();
+    repo.write("pyproject.toml", "[project]\nname = \"widget\"\n");
+    repo.git(&["add", "pyproject.toml"]);
+    repo.git(&["commit", "-q", "-m", "python project"]);
+
+    init_with_programs(&repo, &["python3"]).expect_code(0);
+    let written = repo.read(".orchestrate.toml");
+    assert!(
+        written.contains("test_command = \"python3 -m pytest\""),
+        "{written}"
+    );
+
+    init_with_programs(&repo, &["python", "python3"]).expect_code(0);
+    let written = repo.read(".orchestrate.toml");
+    assert!(
+        written.contains("test_command = \"python -m pytest\""),
+        "{written}"
+    );
+}
