@@ -640,6 +640,10 @@ pub fn doctor(problem: &crate::ops::doctor::Problem) -> Vec<String> {
         Problem::ProgramMissing { program, test: false } => vec![format!(
             "install `{program}` or put it on PATH; a path is read from the repository's root (cmd:./script.sh)"
         )],
+        Problem::RunnerFails { command } => vec![
+            format!("install what `{command}` needs (the project's test dependencies: `pip install -e '.[test]'`, `npm ci`, ...), so that it runs here as it will in a run"),
+            "or set the command: [stages.impl] test_command = \"...\"".into(),
+        ],
         Problem::ProgramMissing { program, test: true } => vec![
             format!("install `{program}` or put it on PATH"),
             "or set the command: [stages.impl] test_command = \"...\"".into(),

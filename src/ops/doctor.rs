@@ -119,6 +119,11 @@ pub enum Problem {
         program: String,
         test: bool,
     },
+    /// The test command's runner is there but does not start (`python -m pytest` without
+    /// pytest installed).
+    RunnerFails {
+        command: String,
+    },
     GitHub(PipelineError),
     Forge(ForgeError),
     /// A classic token without the `repo` scope (or `public_repo` for a public repository).
@@ -284,7 +289,7 @@ pub async fn doctor(options: &DoctorOptions, env: &Env) -> Report {
         )),
     }
     if let Some(session) = &session {
-        checks.push(test_command_check(session));
+        checks.push(test_command_check(session).await);
         checks.push(sandbox_check(session).await);
         checks.extend(local_state(session));
     }
@@ -773,7 +778,7 @@ async fn sandbox_check(session: &Session) -> Check {
     }
 }
 
-fn test_command_check(session: &Session) -> Check {
+async fn test_command_check(session: &Session) -> Check {
     let repo = &session.repo;
     let command = match repo.head() {
         Ok(Head::Branch { tip, .. } | Head::Detached(tip)) => {
@@ -804,10 +809,21 @@ fn test_command_check(session: &Session) -> Check {
     };
     let shown = format!("`{}` ({})", command.command, command.source);
     match find_program(&session.env, repo.run_dir(), &command.command) {
-        (program, Found::At(path)) => ok(
-            "test command",
-            format!("{shown}; `{program}` is {}", path.display()),
-        ),
+        (program, Found::At(path)) => match probe_runner(session, &command.command).await {
+            Some(Err(failed)) => bad(
+                Level::Warning,
+                "test command",
+                format!("{shown}: `{program}` is {}, but {failed}", path.display()),
+                Problem::RunnerFails {
+                    command: command.command.clone(),
+                },
+            ),
+            Some(Ok(probe)) => ok("test command", format!("{shown}; `{probe}` runs")),
+            None => ok(
+                "test command",
+                format!("{shown}; `{program}` is {}", path.display()),
+            ),
+        },
         (_, Found::Builtin) => ok("test command", shown),
         (program, Found::Missing) => bad(
             Level::Warning,
@@ -889,6 +905,56 @@ fn alive(pid: u32) -> bool {
         Ok(()) => true,
         Err(errno) => errno == nix::errno::Errno::EPERM,
     }
+}
+
+/// How long the test runner's probe may take.
+const RUNNER_PROBE: Duration = Duration::from_secs(20);
+
+/// Start the test runner the way the cheapest probe of a known runner does (`python -m
+/// pytest --version`, `npm --version`, `go version`, ...): `None` for a command that is no
+/// known runner (a script, which only the baseline runs); `Ok(probe)` when it ran; `Err(why)`
+/// when it could not (a Python module that is not installed, a runner that fails).
+async fn probe_runner(session: &Session, command: &str) -> Option<Result<String, String>> {
+    let words: Vec<&str> = command
+        .split_whitespace()
+        .skip_while(|w| is_assignment(w))
+        .collect();
+    let probe: Vec<&str> = match words.as_slice() {
+        [python, "-m", module, ..] if python.starts_with("python") => {
+            vec![python, "-m", module, "--version"]
+        }
+        ["go", ..] => vec!["go", "version"],
+        [runner, ..]
+            if matches!(
+                *runner,
+                "pytest" | "tox" | "nox" | "npm" | "pnpm" | "yarn" | "npx" | "cargo" | "make"
+            ) =>
+        {
+            vec![runner, "--version"]
+        }
+        _ => return None,
+    };
+    let shown = probe.join(" ");
+    let (program, args) = probe.split_first()?;
+    let run = crate::process::Command::new(*program)
+        .args(args.iter().copied())
+        .current_dir(session.repo.run_dir())
+        .env_clear()
+        .envs(session.env.pairs())
+        .timeout(RUNNER_PROBE)
+        .run()
+        .await;
+    Some(match run {
+        Ok(output) if output.status.success() => Ok(shown),
+        Ok(output) => {
+            let said = output.stderr_lines(1);
+            Err(match said.trim() {
+                "" => format!("`{shown}` fails ({})", output.status),
+                said => format!("`{shown}` fails: {said}"),
+            })
+        }
+        Err(error) => Err(format!("`{shown}` could not run: {}", chain(&error))),
+    })
 }
 
 /// Where a command line's program is.

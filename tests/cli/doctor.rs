@@ -387,3 +387,58 @@ fn the_triage_model_is_named_once() {
     assert!(!all.contains("triage triage"), "{all}");
     assert!(all.contains("triage, lld drafter, lld reviewer"), "{all}");
 }
+
+/// A directory holding a fake `python3` that runs `body`, first on PATH.
+fn fake_python(repo: &TestRepo, body: &str) -> std::ffi::OsString {
+    let dir = repo.base().join(format!("py-{}", body.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("python3");
+    std::fs::write(&file, format!("#!/bin/sh\n{body}\n")).unwrap();
+    let mut perms = std::fs::metadata(&file).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&file, perms).unwrap();
+    let mut dirs = vec![dir];
+    dirs.extend(std::env::split_paths(&repo.path_with_models()));
+    std::env::join_paths(dirs).unwrap()
+}
+
+#[test]
+fn the_test_runner_is_started_and_a_missing_pytest_is_said() {
+    let repo = healthy();
+    let command = "stages.impl.test_command=python3 -m pytest -q";
+    // A Python without pytest: the program is there, the runner is not.
+    let path = fake_python(
+        &repo,
+        "if [ \"$1 $2 $3\" = \"-m pytest --version\" ]; then echo '/usr/bin/python3: No module named pytest' >&2; exit 1; fi",
+    );
+    let path = path.to_str().unwrap();
+    let run = doctor(&repo, &[("PATH", path)], &["-c", command]);
+    assert!(
+        line(&run, "test command")
+            .contains("`python3 -m pytest -q` (stages.impl.test_command): `python3` is"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        line(&run, "test command").ends_with(
+            "but `python3 -m pytest --version` fails: /usr/bin/python3: No module named pytest"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("install what `python3 -m pytest -q` needs"),
+        "{}",
+        run.stdout
+    );
+
+    // With pytest installed, doctor says the runner starts.
+    let path = fake_python(&repo, "echo 'pytest 8.3.4'");
+    let run = doctor(&repo, &[("PATH", path.to_str().unwrap())], &["-c", command]);
+    assert!(
+        line(&run, "test command").contains("`python3 -m pytest --version` runs"),
+        "{}",
+        run.stdout
+    );
+}
