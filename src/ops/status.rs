@@ -93,7 +93,7 @@ pub struct StageStatus {
     pub tokens: Option<Tokens>,
     /// USD the commit's trailer records (`Orchestrate-Cost`).
     pub cost_usd: Option<f64>,
-    /// Commit date of the artifact's last change, UTC (`2026-11-24 10:01`).
+    /// Commit date of the artifact's last change, RFC 3339 in UTC (`2026-11-24T10:01:00Z`).
     pub date: Option<String>,
     pub commit: Option<String>,
     pub artifact: Option<String>,
@@ -634,18 +634,18 @@ fn next_action(
     }
 }
 
-/// `2026-11-24 10:01` (UTC).
+/// `2026-11-24T10:01:00Z`: RFC 3339, in UTC, as JSON carries dates.
 pub fn format_date(secs: i64) -> String {
-    let Ok(secs) = u64::try_from(secs) else {
-        return "-".into();
-    };
-    let stamp =
-        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string();
-    // 2026-11-24T10:01:00Z
-    stamp
+    let secs = u64::try_from(secs).unwrap_or(0);
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+/// `2026-11-24 10:01` (UTC), as a table shows a date [`format_date`] wrote.
+pub fn short_date(rfc3339: &str) -> String {
+    rfc3339
         .get(..16)
         .map(|s| s.replacen('T', " ", 1))
-        .unwrap_or(stamp)
+        .unwrap_or_else(|| rfc3339.to_string())
 }
 
 #[cfg(test)]
@@ -722,8 +722,9 @@ mod tests {
 
     #[test]
     fn dates_issue_numbers_and_tokens() {
-        assert_eq!(format_date(0), "1970-01-01 00:00");
-        assert_eq!(format_date(1_795_000_000), "2026-11-18 11:06");
+        assert_eq!(format_date(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_date(1_795_000_000), "2026-11-18T11:06:40Z");
+        assert_eq!(short_date(&format_date(1_795_000_000)), "2026-11-18 11:06");
         assert_eq!(issue_of("orchestrate/12-fix-it", "orchestrate/"), Some(12));
         assert_eq!(issue_of("orchestrate/x-fix", "orchestrate/"), None);
         assert_eq!(

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::git::ObjectId;
 
 /// Bumped whenever what a status says, or how it is read from the history, changes.
-const FORMAT: &str = "status-v2";
+const FORMAT: &str = "status-v3";
 
 /// What the cache holds for one branch tip: the tip's commit time and the status.
 #[derive(Clone, Debug)]

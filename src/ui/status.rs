@@ -30,7 +30,7 @@ pub fn render_issue_status(status: &IssueStatus) -> String {
                 dash(&s.drafter.clone().or_else(|| s.implementer.clone())),
                 dash(&s.reviewer),
                 dash(&tokens),
-                dash(&s.date),
+                dash(&s.date.as_deref().map(crate::ops::status::short_date)),
                 dash(&s.commit),
             ]
         })

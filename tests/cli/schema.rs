@@ -199,6 +199,8 @@ fn a_run_that_passes_emits_events_that_match_the_schema() {
     assert_eq!(status["stages"][1]["state"], "done");
     assert_eq!(status["stages"][1]["verdict"], "approved");
     assert_eq!(status["stages"][1]["rounds"], 1);
+    // Dates are RFC 3339, with their offset (UTC).
+    assert_eq!(status["stages"][1]["date"], "2026-01-01T00:00:00Z");
     // No test command is configured or detected: a run would stop before impl.
     assert_eq!(status["next"]["action"], "needs_test_command");
     let all = status_json(&repo, &["status", "--json"]);
