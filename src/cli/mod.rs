@@ -16,6 +16,7 @@ mod sandbox_exec;
 mod status;
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, Subcommand};
@@ -122,7 +123,10 @@ pub fn main() -> std::process::ExitCode {
         (false, _) => Verbosity::Verbose,
     };
     init_tracing(&env, cli.global.verbose);
-    let ui = Ui::new(&env, verbosity);
+    // Colour only matters on a terminal: only then is git asked what its configuration says.
+    let terminal = std::io::stdout().is_terminal() || std::io::stderr().is_terminal();
+    let color = !terminal || env.no_color() || crate::git::color_wanted(&env).unwrap_or(true);
+    let ui = Ui::new(&env, verbosity, color);
     let result = match cli.command {
         Some(Command::Run(args)) => run::run(args, &cli.global, &env, &ui),
         Some(Command::Status(args)) => status::run(args, &cli.global, &env, &ui),

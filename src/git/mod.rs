@@ -17,6 +17,7 @@ mod inspect;
 mod merge;
 mod push;
 mod runner;
+pub use runner::color_wanted;
 mod snapshot;
 mod status;
 /// Why a repository could not be opened: a format libgit2 does not read (SHA-256 objects)

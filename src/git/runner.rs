@@ -20,6 +20,36 @@ use super::{GitError, Repo, Result};
 /// one of our worktrees drops them (see [`crate::env::GIT_REPOSITORY_VARS`]).
 const LOCATING_VARS: &[&str] = crate::env::GIT_REPOSITORY_VARS;
 
+/// Whether git's configuration wants colour for git-orchestrate's output on a terminal:
+/// `color.orchestrate`, else `color.ui`, as git itself reads them (`git -c color.ui=never
+/// orchestrate` included, which git passes on in the environment). `None` when git cannot
+/// say (no git): the caller's default stands.
+pub fn color_wanted(env: &crate::env::Env) -> Option<bool> {
+    let vars: Vec<(OsString, OsString)> = env
+        .pairs()
+        .map(|(k, v)| (k.to_os_string(), v.to_os_string()))
+        .collect();
+    let call = GitCall {
+        env: &vars,
+        dir: Path::new("."),
+        located_by_dir: false,
+        args: Vec::new(),
+        vars: Vec::new(),
+        hooks_as_configured: false,
+        input: None,
+    };
+    match call
+        .args(["config", "--get-colorbool", "color.orchestrate", "true"])
+        .text()
+        .ok()?
+        .as_str()
+    {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
 /// One `git` invocation.
 pub(crate) struct GitCall<'a> {
     env: &'a [(OsString, OsString)],

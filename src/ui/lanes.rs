@@ -221,7 +221,7 @@ mod tests {
 
     #[test]
     fn every_line_of_a_lane_names_its_issue() {
-        let ui = Ui::new(&Env::default(), Verbosity::Normal);
+        let ui = Ui::new(&Env::default(), Verbosity::Normal, true);
         let lanes = Lanes::new(&ui, false);
         let lane = lanes.lane(12);
         assert!(!lane.is_live(), "no board off a terminal");

@@ -60,8 +60,10 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(env: &Env, verbosity: Verbosity) -> Ui {
-        let choice = if env.no_color() {
+    /// The terminal; `color`: whether colour may be used at all (`NO_COLOR`, git's
+    /// `color.orchestrate` or `color.ui` said no when `false`), then only on a terminal.
+    pub fn new(env: &Env, verbosity: Verbosity, color: bool) -> Ui {
+        let choice = if env.no_color() || !color {
             ColorChoice::Never
         } else {
             ColorChoice::Auto

@@ -86,6 +86,41 @@ fn no_color_on_a_terminal() {
     );
 }
 
+/// git's own colour settings count: `git -c color.ui=never orchestrate ...` and
+/// `color.orchestrate = never` in the repository turn colour off on a terminal, as for git's
+/// own commands; `color.orchestrate = always` wins over `color.ui = never`.
+#[test]
+fn gits_colour_configuration_is_honoured_on_a_terminal() {
+    let repo = TestRepo::new();
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap().to_path_buf();
+    let on_terminal = |git_args: &[&str]| {
+        let mut cmd = Command::new("git");
+        repo.apply_env(&mut cmd);
+        // The harness's PATH (git, sh) with the binary's directory first, as an install.
+        let mut path = vec![bin_dir.clone()];
+        path.extend(std::env::split_paths(&repo.path_with_models()));
+        cmd.env_remove("NO_COLOR")
+            .env("TERM", "xterm")
+            .env("PATH", std::env::join_paths(path).unwrap())
+            .args(git_args)
+            .args(["orchestrate", "status", "99"])
+            .current_dir(&repo.root);
+        let mut session = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
+        session.exp_eof().unwrap()
+    };
+    assert!(on_terminal(&[]).contains(ESC), "colour by default");
+    let never = on_terminal(&["-c", "color.ui=never"]);
+    assert!(!never.contains(ESC), "{never:?}");
+    assert!(
+        never.contains("error: issue #99 has no orchestrate branch"),
+        "{never:?}"
+    );
+    repo.git(&["config", "color.orchestrate", "never"]);
+    assert!(!on_terminal(&[]).contains(ESC));
+    repo.git(&["config", "color.orchestrate", "always"]);
+    assert!(on_terminal(&["-c", "color.ui=never"]).contains(ESC));
+}
+
 #[test]
 fn quiet_says_only_errors_and_gates() {
     let (repo, issue) = TestRepo::approving("[gates]\nafter_lld = true\n");
