@@ -418,6 +418,10 @@ pub fn forge(error: &ForgeError) -> Vec<String> {
         ForgeError::Unprocessable { .. } | ForgeError::Status { .. } => vec![
             "check that the base branch exists on GitHub (--base) and that the branch was pushed".into(),
         ],
+        ForgeError::Network { dns: true, .. } => vec![
+            "check this machine's network connection and DNS (and HTTPS_PROXY, where a proxy is needed), then run again: finished stages are kept".into(),
+            "for GitHub Enterprise, check the host in github.api_url".into(),
+        ],
         ForgeError::Server { .. } | ForgeError::Network { .. } | ForgeError::TimedOut { .. } => {
             vec![
                 "run again later; finished stages are kept, and a pull request made meanwhile is found, not duplicated".into(),
@@ -525,6 +529,14 @@ pub fn llm(error: &LlmError) -> Vec<String> {
             message,
             ..
         } => http_hints(provider, model, *status, message),
+        LlmError::Connect {
+            provider,
+            dns: true,
+            ..
+        } => vec![
+            "check this machine's network connection and DNS (and HTTPS_PROXY, where a proxy is needed), then run again: finished stages are kept".into(),
+            format!("if the host name itself is wrong, fix [providers.{provider}] base_url"),
+        ],
         LlmError::Connect { provider, url, .. } => vec![
             format!("check that {url} is right and the server is running ([providers.{provider}] base_url)"),
         ],

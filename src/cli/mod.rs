@@ -16,7 +16,6 @@ mod sandbox_exec;
 mod status;
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, Subcommand};
@@ -124,7 +123,7 @@ pub fn main() -> std::process::ExitCode {
     };
     init_tracing(&env, cli.global.verbose);
     // Colour only matters on a terminal: only then is git asked what its configuration says.
-    let terminal = std::io::stdout().is_terminal() || std::io::stderr().is_terminal();
+    let terminal = crate::ui::output_is_terminal();
     let color = !terminal || env.no_color() || crate::git::color_wanted(&env).unwrap_or(true);
     let ui = Ui::new(&env, verbosity, color);
     let result = match cli.command {

@@ -337,10 +337,19 @@ impl GitHub {
                         continue;
                     }
                     return Err(match no_answer {
-                        NoAnswer::Network(source) => ForgeError::Network {
-                            what: what.to_string(),
-                            source,
-                        },
+                        NoAnswer::Network(source) => {
+                            let cause = crate::error_chain::NetCause::of(&source);
+                            let host = reqwest::Url::parse(&self.host.api)
+                                .ok()
+                                .and_then(|u| u.host_str().map(str::to_string))
+                                .unwrap_or_else(|| self.host.api.clone());
+                            ForgeError::Network {
+                                what: what.to_string(),
+                                detail: cause
+                                    .sentence(&host, &crate::error_chain::innermost(&source)),
+                                dns: cause == crate::error_chain::NetCause::Dns,
+                            }
+                        }
                         NoAnswer::TimedOut => ForgeError::TimedOut {
                             what: what.to_string(),
                             after: self.policy.timeout,

@@ -330,10 +330,13 @@ pub enum ForgeError {
         status: u16,
         message: String,
     },
-    #[error("could not reach GitHub for {what}")]
+    /// No answer: `detail` says why in one sentence naming the host (the HTTP client's own
+    /// error reads `Service Error: Reqwest Error: ...`); `dns` when the name did not resolve.
+    #[error("could not reach GitHub for {what}: {detail}")]
     Network {
         what: String,
-        source: octocrab::Error,
+        detail: String,
+        dns: bool,
     },
     #[error("GitHub did not answer {what} within {}", humantime::format_duration(*after))]
     TimedOut { what: String, after: Duration },

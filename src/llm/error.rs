@@ -66,6 +66,8 @@ pub enum LlmError {
         provider: String,
         url: String,
         detail: String,
+        /// The host name did not resolve: a network problem more often than a wrong URL.
+        dns: bool,
     },
     #[error("{model} sent nothing for {}; the stream was given up", humantime::format_duration(*.after))]
     Idle {

@@ -26,6 +26,7 @@ pub fn client() -> Result<reqwest::Client, LlmError> {
             provider: "http".into(),
             url: String::new(),
             detail: format!("could not set up the HTTP client: {e}"),
+            dns: false,
         })
 }
 
@@ -76,11 +77,7 @@ pub async fn send(
             after: call.idle,
             usage: None,
         })?
-        .map_err(|e| LlmError::Connect {
-            provider: call.provider.to_string(),
-            url: call.url.clone(),
-            detail: describe(&e),
-        })?;
+        .map_err(|e| connect_error(call.provider, &call.url, &e))?;
     let status = response.status();
     let mut retry_after = retry_after(response.headers());
     let mut body = Body {
@@ -140,6 +137,22 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// A reqwest error in words, with its causes (the top level alone says little).
+/// A request to `url` that got no answer, in one plain sentence naming the host, and
+/// whether its name did not resolve.
+pub(crate) fn connect_error(provider: &str, url: &str, error: &reqwest::Error) -> LlmError {
+    let cause = crate::error_chain::NetCause::of(error);
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| url.to_string());
+    LlmError::Connect {
+        provider: provider.to_string(),
+        url: url.to_string(),
+        detail: cause.sentence(&host, &crate::error_chain::innermost(error)),
+        dns: cause == crate::error_chain::NetCause::Dns,
+    }
+}
+
 pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut text = if error.is_connect() {
         "connection failed".to_string()

@@ -127,11 +127,7 @@ pub async fn list_models(
             .headers(headers)
             .send()
             .await
-            .map_err(|e| LlmError::Connect {
-                provider: provider.name.clone(),
-                url: url.clone(),
-                detail: http::describe(&e),
-            })?;
+            .map_err(|e| http::connect_error(&provider.name, &url, &e))?;
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         if status.is_success() {

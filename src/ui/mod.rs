@@ -48,6 +48,11 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// Whether standard output or standard error is a terminal: where colour could show.
+pub fn output_is_terminal() -> bool {
+    std::io::stdout().is_terminal() || std::io::stderr().is_terminal()
+}
+
 /// The terminal, as the rest of the program may use it.
 pub struct Ui {
     out: Mutex<AutoStream<std::io::Stdout>>,

@@ -214,7 +214,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "repomap" => &[],
         "testing" => &["env", "process", "redact"],
         "sandbox" => &["env", "process"],
-        "forge" => &["env", "process", "redact"],
+        "forge" => &["env", "error_chain", "process", "redact"],
         _ => &[],
     }
 }

@@ -50,3 +50,25 @@ fn init_writes_python3_for_pytest_where_python_is_absent() {
         "{written}"
     );
 }
+
+#[test]
+fn github_out_of_reach_is_one_plain_sentence_with_the_host() {
+    let (repo, _) = crate::implement::impl_repo("true", "");
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://github.com/acme/widgets.git",
+    ]);
+    let api = format!("github.api_url=http://127.0.0.1:{}", closed_port());
+    let run = repo.run_env(
+        &[("GITHUB_TOKEN", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB")],
+        &["-c", &api, "40", "--until", "triage"],
+    );
+    run.expect_code(1)
+        .stderr_has("could not reach GitHub for")
+        .stderr_has("nothing accepted a connection at 127.0.0.1");
+    for noise in ["Service Error", "Reqwest Error", "hyper"] {
+        assert!(!run.stderr.contains(noise), "{noise}: {}", run.stderr);
+    }
+}

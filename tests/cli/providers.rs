@@ -1097,7 +1097,10 @@ fn a_refused_connection_is_retried_then_named_with_its_base_url() {
         }
         p.lld(&repo, &issue)
             .expect_code(1)
-            .stderr_has(&format!("could not reach {} at {url}", p.name))
+            .stderr_has(&format!(
+                "could not reach {} at {url}: nothing accepted a connection at 127.0.0.1",
+                p.name
+            ))
             .stderr_has(&format!(
                 "check that {url} is right and the server is running ([providers.{}] base_url)",
                 p.name
