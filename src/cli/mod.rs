@@ -107,7 +107,20 @@ pub fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            // Under git, `--help` opens the manual page, which may not be installed: the
+            // advice names `-h`, which always works.
+            let text: String = e
+                .render()
+                .ansi()
+                .to_string()
+                .split_inclusive('\n')
+                .map(|line| match line.contains("For more information, try") {
+                    true => line.replace("--help", "-h"),
+                    false => line.to_string(),
+                })
+                .collect();
+            let color = !env.no_color();
+            crate::ui::parser_output(&text, e.use_stderr(), color);
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                     Exit::Ok.into()
@@ -246,7 +259,38 @@ fn parse_gate(text: &str) -> Result<Gate, String> {
 
 fn parse_issue(text: &str) -> Result<IssueRef, String> {
     text.parse()
+        .map_err(|error: String| match near_command(text) {
+            Some(command) => {
+                format!("`{text}` is not an issue, nor a command; did you mean `{command}`?")
+            }
+            None => error,
+        })
 }
+
+/// The subcommand `text` is a slip of (`stauts` → `status`), as git and cargo suggest one:
+/// at most two edits away, and one for the three-letter names.
+fn near_command(text: &str) -> Option<&'static str> {
+    let text = text.to_ascii_lowercase();
+    let (name, distance) = SUBCOMMANDS
+        .iter()
+        .map(|name| (*name, strsim::damerau_levenshtein(&text, name)))
+        .min_by_key(|(_, d)| *d)?;
+    (distance <= 2 && distance + 1 < name.len()).then_some(name)
+}
+
+/// The subcommands' names, for [`near_command`].
+const SUBCOMMANDS: [&str; 10] = [
+    "run",
+    "status",
+    "approve",
+    "reject",
+    "clean",
+    "action",
+    "doctor",
+    "init",
+    "completions",
+    "help",
+];
 
 /// A tokio runtime on this thread, for commands that wait on little (a probe or two).
 fn small_runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -310,6 +354,30 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn slips_of_subcommands_are_suggested_and_the_list_is_complete() {
+        let command = <Cli as clap::CommandFactory>::command();
+        let mut names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+        names.push("help");
+        names.sort_unstable();
+        let mut known = SUBCOMMANDS.to_vec();
+        known.sort_unstable();
+        assert_eq!(names, known);
+        for (slip, meant) in [
+            ("stauts", Some("status")),
+            ("statu", Some("status")),
+            ("aprove", Some("approve")),
+            ("doctr", Some("doctor")),
+            ("rnu", Some("run")),
+            ("Status", Some("status")),
+            ("foo", None),
+            ("99", None),
+            ("STATUS", Some("status")),
+        ] {
+            assert_eq!(near_command(slip), meant, "{slip}");
+        }
     }
 
     #[test]

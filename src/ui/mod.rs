@@ -248,6 +248,22 @@ pub fn launcher_stderr(text: &str) {
     let _ = writeln!(std::io::stderr(), "{text}");
 }
 
+/// Text the command-line parser rendered (a usage error, the help), styled: on stderr or
+/// stdout, colour kept only where the stream is a terminal that wants it.
+pub fn parser_output(text: &str, to_stderr: bool, color: bool) {
+    let choice = match color {
+        true => ColorChoice::Auto,
+        false => ColorChoice::Never,
+    };
+    if to_stderr {
+        let mut stream = AutoStream::new(std::io::stderr(), choice);
+        let _ = write!(stream, "{text}");
+    } else {
+        let mut stream = AutoStream::new(std::io::stdout(), choice);
+        let _ = write!(stream, "{text}");
+    }
+}
+
 /// The sandbox launcher's `--probe` answer on stdout.
 pub fn launcher_stdout(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");

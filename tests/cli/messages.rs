@@ -72,3 +72,20 @@ fn github_out_of_reach_is_one_plain_sentence_with_the_host() {
         assert!(!run.stderr.contains(noise), "{noise}: {}", run.stderr);
     }
 }
+
+#[test]
+fn a_slip_of_a_command_is_suggested_and_usage_errors_advise_dash_h() {
+    let repo = TestRepo::new();
+    let run = repo.run(&["stauts"]);
+    run.expect_code(2);
+    insta::assert_snapshot!(run.stderr, @"
+        error: invalid value 'stauts' for '[ISSUE]...': `stauts` is not an issue, nor a command; did you mean `status`?
+
+        For more information, try '-h'.
+        ");
+    // Under git, --help opens the manual, which may not be installed: the advice names -h.
+    let run = repo.run(&["--no-such-flag"]);
+    run.expect_code(2)
+        .stderr_has("For more information, try '-h'.");
+    assert!(!run.stderr.contains("--help"), "{}", run.stderr);
+}
