@@ -100,11 +100,107 @@ fn add_pages(command: &Command, pages: &mut Vec<(String, Vec<u8>)>) {
     let mut roff = Vec::new();
     // Rendering into a Vec cannot fail: its writes always succeed.
     let _ = man.render(&mut roff);
-    pages.push((man.get_filename(), roff));
+    let root = command.get_name() == PROGRAM;
+    let page = finish_page(&String::from_utf8_lossy(&roff), root);
+    pages.push((man.get_filename(), page.into_bytes()));
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         add_pages(sub, pages);
     }
 }
+
+/// What clap_mangen leaves out or gets wrong: the `-c` synopsis without its value (`[-c ]`),
+/// and the sections a manual page has — EXIT STATUS on every page; ENVIRONMENT, FILES and
+/// EXAMPLES on the main one; SEE ALSO — placed before VERSION.
+fn finish_page(roff: &str, root: bool) -> String {
+    let roff = roff.replace(r"[\fB\-c \fR]", r"[\fB\-c\fR \fIKEY=VALUE\fR]");
+    let mut extra = String::from(EXIT_STATUS);
+    if root {
+        extra.push_str(ROOT_SECTIONS);
+        extra.push_str(ROOT_SEE_ALSO);
+    } else {
+        extra.push_str(SUB_SEE_ALSO);
+    }
+    match roff.find(".SH VERSION") {
+        Some(at) => format!("{}{extra}{}", &roff[..at], &roff[at..]),
+        None => format!("{roff}{extra}"),
+    }
+}
+
+const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Done, or stopped where asked (\fB\-\-until\fR, \fB\-\-dry\-run\fR).
+.TP
+\fB1\fR
+An error: bad input, the configuration, git, or a provider after its retries. Nothing paid for is lost.
+.TP
+\fB2\fR
+A usage error.
+.TP
+\fB3\fR
+A stage blocked. Its work is committed on the issue branch with the verdict blocked; \fBgit orchestrate status\fR says why and what to do.
+.TP
+\fB4\fR
+Waiting at a gate for a person: \fBgit orchestrate approve\fR or \fBreject\fR.
+.TP
+\fB130\fR
+Interrupted (Ctrl\-C). The branch is at its last commit and the lock is released.
+"#;
+
+const ROOT_SECTIONS: &str = r#".SH ENVIRONMENT
+.TP
+\fBGITHUB_TOKEN\fR, \fBGH_TOKEN\fR
+The GitHub token; without them, the GitHub CLI's login (\fBgh auth token\fR).
+.TP
+\fBANTHROPIC_API_KEY\fR, \fBGEMINI_API_KEY\fR, \fBGOOGLE_API_KEY\fR, \fBOPENAI_API_KEY\fR
+Model keys. Keys are read from the environment only, never from files; \fBproviders.NAME.api_key_env\fR names another variable.
+.TP
+\fBGIT_ORCHESTRATE_LOG\fR
+A tracing filter for diagnostics (\fB\-v\fR turns them on).
+.TP
+\fBNO_COLOR\fR
+No colour. git's \fBcolor.orchestrate\fR and \fBcolor.ui\fR settings are honoured too.
+.TP
+\fBXDG_CONFIG_HOME\fR
+Where the user's configuration is looked for.
+.SH FILES
+.TP
+\fB.orchestrate.toml\fR
+The repository's configuration (\fBgit orchestrate init\fR writes one).
+.TP
+\fB$XDG_CONFIG_HOME/git\-orchestrate/config.toml\fR
+The user's configuration, below the repository's.
+.TP
+\fB.orchestrate/prompts/\fR
+Prompt templates that override the built\-in ones, by name.
+.TP
+\fB<git\-common\-dir>/orchestrate/\fR
+Local state: the issues' worktrees, locks, transcripts, work saved under recovered/, caches. Removing it loses nothing the branches hold; \fBgit orchestrate clean\fR removes it per issue.
+.SH EXAMPLES
+.TP
+\fBgit orchestrate 42\fR
+Take GitHub issue 42 through every stage to a pull request, stopping at the gate before it.
+.TP
+\fBgit orchestrate 7 \-\-issue\-file issue.md \-\-until spec\fR
+The design documents only, from an issue written in a file.
+.TP
+\fBgit orchestrate run 12 13 14 \-j 2\fR
+Three issues, two at a time, each in its own worktree.
+.TP
+\fBgit orchestrate status\fR
+Where every issue stands, read from the branches.
+.TP
+\fBgit orchestrate approve 42\fR
+Pass the gate issue 42 waits at; the next run goes on.
+"#;
+
+const ROOT_SEE_ALSO: &str = r#".SH "SEE ALSO"
+\fBgit\fR(1), \fBgit\-worktree\fR(1), \fBgit\-interpret\-trailers\fR(1), \fBgit\-log\fR(1); the README of git\-orchestrate.
+"#;
+
+const SUB_SEE_ALSO: &str = r#".SH "SEE ALSO"
+\fBgit\-orchestrate\fR(1)
+"#;
 
 /// The clap definition with the plain package version.
 fn command() -> Command {
@@ -114,6 +210,37 @@ fn command() -> Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_have_the_sections_a_manual_page_has_and_the_c_synopsis_its_value() {
+        let pages = man_pages();
+        let text = |name: &str| {
+            let (_, roff) = pages.iter().find(|(n, _)| n == name).unwrap();
+            String::from_utf8_lossy(roff).into_owned()
+        };
+        let root = text("git-orchestrate.1");
+        let mut last = 0;
+        for section in [
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+            ".SH EXAMPLES",
+            ".SH \"SEE ALSO\"",
+            ".SH VERSION",
+        ] {
+            let at = root
+                .find(section)
+                .unwrap_or_else(|| panic!("{section} missing"));
+            assert!(at > last, "{section} out of order");
+            last = at;
+        }
+        assert!(root.contains(r"[\fB\-c\fR \fIKEY=VALUE\fR]"));
+        assert!(!root.contains(r"[\fB\-c \fR]"));
+        let status = text("git-orchestrate-status.1");
+        assert!(status.contains(".SH \"EXIT STATUS\""));
+        assert!(status.contains(".SH \"SEE ALSO\"\n\\fBgit\\-orchestrate\\fR(1)"));
+        assert!(!status.contains(".SH EXAMPLES"));
+    }
 
     #[test]
     fn pages_are_named_after_the_program_and_its_subcommands() {
