@@ -25,6 +25,7 @@ mod implement;
 mod implement_faults;
 mod init;
 mod many;
+mod package;
 mod program_env;
 mod proof;
 mod protected;
