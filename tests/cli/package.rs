@@ -1,6 +1,6 @@
 //! What a user installs is what was tested: the README and every other place the project
 //! installs itself use the lockfile; `rust-version` is what the locked dependencies need; the
-//! package carries its licences and changelog, and describes itself.
+//! package carries its licences, changelog and tests, and describes itself.
 //!
 //! `cargo metadata` and `cargo package --list` run offline, from the registry cache a build of
 //! the tests has filled (`.ci/run` also fetches the crates of every platform, so the whole
@@ -122,6 +122,7 @@ fn the_package_carries_the_licences_the_changelog_and_the_manual() {
         "completions/git-orchestrate.bash",
         "src/main.rs",
         "src/ops/init/orchestrate.yml",
+        "tests/cli/main.rs",
     ] {
         assert!(
             files.contains(&wanted),
@@ -130,7 +131,7 @@ fn the_package_carries_the_licences_the_changelog_and_the_manual() {
     }
     for file in &files {
         assert!(
-            !file.starts_with("tests/") && !file.starts_with(".ci/"),
+            !file.starts_with(".ci/") && !file.starts_with("target/"),
             "the package carries {file}"
         );
     }
@@ -194,6 +195,7 @@ fn every_install_uses_the_lockfile() {
         "ARCHITECTURE.md",
         ".ci/run",
         "src/ops/init/orchestrate.yml",
+        "tests/cli/main.rs",
     ] {
         let text = read(file);
         for line in text.lines().filter(|l| l.contains("cargo install ")) {
