@@ -263,7 +263,8 @@ fn an_existing_configuration_is_kept_unless_forced() {
         .expect_code(1)
         .stderr_has("error: ")
         .stderr_has(".orchestrate.toml already exists")
-        .stderr_has("hint: to replace it with a new one: git orchestrate init --force");
+        .stderr_has("hint: to replace it with a new one: git orchestrate init --force")
+        .stderr_has("hint: to add only the GitHub Actions workflow, keeping it: git orchestrate init --github-action");
     assert_eq!(repo.read(CONFIG), "[gates]\nafter_lld = true\n");
 
     init_on(&repo, &[], &[], None, &["--force"])
