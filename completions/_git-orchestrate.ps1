@@ -177,8 +177,8 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
         'git-orchestrate;init' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this configuration file instead of the repository''s .orchestrate.toml')
-            [CompletionResult]::new('--github-action', '--github-action', [CompletionResultType]::ParameterName, 'Also write .github/workflows/orchestrate.yml: run on issues labelled `orchestrate` and on `/orchestrate` comments')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace files that already exist')
+            [CompletionResult]::new('--github-action', '--github-action', [CompletionResultType]::ParameterName, 'Also write .github/workflows/orchestrate.yml: run on issues labelled `orchestrate` and on `/orchestrate` comments. A .orchestrate.toml already there is kept')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace files that already exist (with --github-action, only the workflow)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less: only errors, warnings and what a gate needs from you')

@@ -166,8 +166,8 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
         &'git-orchestrate;init'= {
             cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
             cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
-            cand --github-action 'Also write .github/workflows/orchestrate.yml: run on issues labelled `orchestrate` and on `/orchestrate` comments'
-            cand --force 'Replace files that already exist'
+            cand --github-action 'Also write .github/workflows/orchestrate.yml: run on issues labelled `orchestrate` and on `/orchestrate` comments. A .orchestrate.toml already there is kept'
+            cand --force 'Replace files that already exist (with --github-action, only the workflow)'
             cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
             cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
             cand -q 'Say less: only errors, warnings and what a gate needs from you'

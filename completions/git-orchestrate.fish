@@ -128,8 +128,8 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand doctor" 
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -l config -d 'Use this configuration file instead of the repository\'s .orchestrate.toml' -r -F
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -l github-action -d 'Also write .github/workflows/orchestrate.yml: run on issues labelled `orchestrate` and on `/orchestrate` comments'
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -l force -d 'Replace files that already exist'
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -l github-action -d 'Also write .github/workflows/orchestrate.yml: run on issues labelled `orchestrate` and on `/orchestrate` comments. A .orchestrate.toml already there is kept'
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -l force -d 'Replace files that already exist (with --github-action, only the workflow)'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -s v -l verbose -d 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -s q -l quiet -d 'Say less: only errors, warnings and what a gate needs from you'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand init" -s h -l help -d 'Print help'

@@ -270,12 +270,19 @@ pub fn init(error: &InitError, github_action: bool) -> Vec<String> {
             } else {
                 ""
             };
-            vec![format!(
+            let mut hints = vec![format!(
                 "to replace it with a new one: git orchestrate init{flags} --force (what {} says now is lost)",
                 path.file_name()
                     .map(|n| n.to_string_lossy())
                     .unwrap_or_default()
-            )]
+            )];
+            if !github_action {
+                hints.push(
+                    "to add only the GitHub Actions workflow, keeping it: git orchestrate init --github-action"
+                        .into(),
+                );
+            }
+            hints
         }
         InitError::Write { path, .. } => vec![format!(
             "check that you may write in {} (its permissions, a file in the way, free space)",

@@ -11,11 +11,11 @@ use crate::ui::{Ui, render_init};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Also write .github/workflows/orchestrate.yml: run on issues labelled `orchestrate` and
-    /// on `/orchestrate` comments.
+    /// on `/orchestrate` comments. A .orchestrate.toml already there is kept.
     #[arg(long)]
     github_action: bool,
 
-    /// Replace files that already exist.
+    /// Replace files that already exist (with --github-action, only the workflow).
     #[arg(long)]
     force: bool,
 }

@@ -1,7 +1,8 @@
 //! `init`: write a commented `.orchestrate.toml` at the work tree's root, with models chosen
 //! from what this machine has and the test command detected from the repository's files;
 //! with `github_action`, also `.github/workflows/orchestrate.yml`, which runs
-//! `git orchestrate action` on labelled issues and `/orchestrate` comments.
+//! `git orchestrate action` on labelled issues and `/orchestrate` comments, after setting up
+//! the detected test command's toolchain and installing git-orchestrate.
 //!
 //! Models are chosen by the same code a run with nothing configured uses
 //! ([`defaults::look`], [`defaults::choose`]), so the file names what `--dry-run` would have
@@ -11,24 +12,79 @@
 //! writes is the built-in one, which a test checks against `config/defaults.toml`.
 //!
 //! Nothing is overwritten without `force`, and the files are checked before either is
-//! written, so a refusal leaves the repository as it was.
+//! written, so a refusal leaves the repository as it was. With `github_action`, a
+//! configuration that is already there is kept as it is (the workflow is what was asked
+//! for), and `force` replaces only the workflow.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::config::{self, ConfigError, LoadOptions, ProviderKind, REPO_FILE};
+use crate::config::{self, Config, ConfigError, LoadOptions, ModelSpec, ProviderKind, REPO_FILE};
 use crate::env::Env;
 use crate::git::{GitError, Repo};
 use crate::llm::LlmError;
 use crate::llm::defaults::{self, Choice, Found};
-use crate::testing::{TestCommand, detect};
+use crate::testing::{TestCommand, Toolchain, detect};
 
 /// The configuration template; `{{found}}`, `{{lld}}`, `{{spec}}`, `{{implementer}}` and
 /// `{{test_command}}` are filled in.
 const CONFIG_TEMPLATE: &str = include_str!("init/orchestrate.toml");
 
-/// The workflow template; `{{keys}}` is filled in with the model keys' secrets.
+/// The workflow template; `{{checkout}}`, `{{test_tools}}`, `{{install}}` and `{{keys}}` (the
+/// model keys' secrets) are filled in.
 const WORKFLOW_TEMPLATE: &str = include_str!("init/orchestrate.yml");
+
+/// The workflow's steps that put git-orchestrate on the runner's `PATH`: built from source
+/// with `cargo install --locked`, cached by version. `{{version}}`, `{{repository}}`,
+/// `{{cache_restore}}` and `{{cache_save}}` are filled in. A released binary, when there is one
+/// to install, goes before these steps, which stay as the fallback.
+const INSTALL_TEMPLATE: &str = include_str!("init/install-from-source.yml");
+
+/// An action the workflow uses, pinned to the commit of one release (a tag can be moved to
+/// other code after a maintainer reviewed the workflow; a commit cannot), with the release
+/// named beside it for people and for update tools. Each runs on the node24 runtime.
+struct Pin {
+    action: &'static str,
+    commit: &'static str,
+    release: &'static str,
+}
+
+impl Pin {
+    /// `owner/name[/sub]@commit # release`, for `uses:`.
+    fn uses(&self, sub: &str) -> String {
+        format!("{}{sub}@{} # {}", self.action, self.commit, self.release)
+    }
+}
+
+const CHECKOUT: Pin = Pin {
+    action: "actions/checkout",
+    commit: "3d3c42e5aac5ba805825da76410c181273ba90b1",
+    release: "v7.0.1",
+};
+const CACHE: Pin = Pin {
+    action: "actions/cache",
+    commit: "55cc8345863c7cc4c66a329aec7e433d2d1c52a9",
+    release: "v6.1.0",
+};
+const SETUP_PYTHON: Pin = Pin {
+    action: "actions/setup-python",
+    commit: "5fda3b95a4ea91299a34e894583c3862153e4b97",
+    release: "v7.0.0",
+};
+const SETUP_NODE: Pin = Pin {
+    action: "actions/setup-node",
+    commit: "820762786026740c76f36085b0efc47a31fe5020",
+    release: "v7.0.0",
+};
+const SETUP_GO: Pin = Pin {
+    action: "actions/setup-go",
+    commit: "b7ad1dad31e06c5925ef5d2fc7ad053ef454303e",
+    release: "v7.0.0",
+};
+
+/// The indentation of a step in the workflow, and of the run step's `env:` entries.
+const STEP: &str = "      ";
+const STEP_ENV: &str = "          ";
 
 /// Where the workflow goes, from the work tree's root.
 pub const WORKFLOW_FILE: &str = ".github/workflows/orchestrate.yml";
@@ -41,7 +97,7 @@ const COMMENT_COLUMN: usize = 34;
 pub struct InitOptions {
     /// Also write the GitHub Actions workflow.
     pub github_action: bool,
-    /// Replace files that exist.
+    /// Replace files that exist; with `github_action`, only the workflow.
     pub force: bool,
     /// `-c key=value` overrides, read with the user's configuration: where a local Ollama
     /// answers (`providers.ollama.base_url`).
@@ -55,6 +111,8 @@ pub struct Initialized {
     pub root: PathBuf,
     /// The files written, in order.
     pub written: Vec<WrittenFile>,
+    /// The configuration, when it was there already and kept (with `github_action`).
+    pub kept: Option<PathBuf>,
     /// What was found on this machine.
     pub found: Found,
     /// The design stages' drafter and reviewer; `None` when nothing was found.
@@ -122,10 +180,29 @@ pub async fn init(options: &InitOptions, env: &Env) -> Result<Initialized, InitE
         env.find_program(program).is_some()
     });
     let mut plan = Plan::new(found, test_command);
+    plan.npm_lockfile = root.join("package-lock.json").is_file();
 
     let config_path = root.join(REPO_FILE);
     let workflow_path = root.join(WORKFLOW_FILE);
-    let mut targets = vec![(config_path, plan.config())];
+    // Asked for the workflow in a repository that has a configuration: add the workflow and
+    // keep the configuration, whatever `force` says (it is about the workflow then).
+    let kept = (options.github_action && config_path.symlink_metadata().is_ok())
+        .then(|| config_path.clone());
+    let mut targets = Vec::new();
+    if kept.is_none() {
+        targets.push((config_path, plan.config()));
+    } else {
+        // The workflow passes the keys of the models that configuration names, as a runner
+        // reads it: the built-in defaults and the repository's file, nothing of this machine.
+        let load = LoadOptions {
+            repo_root: Some(root.clone()),
+            config_file: None,
+            overrides: Vec::new(),
+        };
+        let runner = Env::from_pairs(std::iter::empty::<(&str, &str)>());
+        let configured = config::load(&load, &runner).map_err(Box::new)?;
+        plan.runner_needs(Some(&configured));
+    }
     if options.github_action {
         targets.push((workflow_path, plan.workflow()));
     } else {
@@ -136,6 +213,7 @@ pub async fn init(options: &InitOptions, env: &Env) -> Result<Initialized, InitE
     Ok(Initialized {
         root,
         written,
+        kept,
         found: plan.found,
         drafter: plan.drafter,
         reviewer: plan.reviewer,
@@ -198,6 +276,8 @@ struct Plan {
     reviewer: Option<Choice>,
     implementer: Option<Choice>,
     test_command: Option<TestCommand>,
+    /// The repository has a `package-lock.json`, which `npm ci` installs from.
+    npm_lockfile: bool,
     secrets: Vec<String>,
     not_on_runner: Vec<String>,
 }
@@ -209,35 +289,73 @@ impl Plan {
             Err(_) => (None, None),
         };
         let implementer = defaults::implementer(&found, drafter.as_ref());
-        let mut secrets = Vec::new();
-        let mut not_on_runner = Vec::new();
-        for choice in [&drafter, &reviewer, &implementer].into_iter().flatten() {
-            let key = match choice.spec.kind {
-                ProviderKind::Anthropic => found.anthropic_key.clone(),
-                ProviderKind::Gemini => found.gemini_key.clone(),
-                ProviderKind::OpenAi => found.openai_key.clone(),
-                ProviderKind::Ollama | ProviderKind::Cmd | ProviderKind::Agent => {
-                    if !not_on_runner.contains(&choice.model) {
-                        not_on_runner.push(choice.model.clone());
-                    }
-                    None
-                }
-            };
-            if let Some(key) = key
-                && !secrets.contains(&key)
-            {
-                secrets.push(key);
-            }
-        }
-        Plan {
+        let mut plan = Plan {
             found,
             drafter,
             reviewer,
             implementer,
             test_command,
-            secrets,
-            not_on_runner,
+            npm_lockfile: false,
+            secrets: Vec::new(),
+            not_on_runner: Vec::new(),
+        };
+        plan.runner_needs(None);
+        plan
+    }
+
+    /// Which keys the workflow passes, and which models a runner does not have: for each
+    /// role, the model `configured` names, else the one chosen from this machine.
+    fn runner_needs(&mut self, configured: Option<&Config>) {
+        let named = |pick: fn(&Config) -> Option<&ModelSpec>| configured.and_then(pick);
+        let roles = [
+            (named(|c| c.lld.drafter.as_ref()), self.drafter.as_ref()),
+            (named(|c| c.lld.reviewer.as_ref()), self.reviewer.as_ref()),
+            (named(|c| c.spec.drafter.as_ref()), self.drafter.as_ref()),
+            (named(|c| c.spec.reviewer.as_ref()), self.reviewer.as_ref()),
+            (
+                named(|c| c.implement.implementer.as_ref()),
+                self.implementer.as_ref(),
+            ),
+            (named(|c| c.triage.drafter.as_ref()), None),
+        ];
+        let mut secrets = Vec::new();
+        let mut not_on_runner = Vec::new();
+        for (named, chosen) in roles {
+            let (spec, label, key) = match (named, chosen) {
+                (Some(spec), _) => {
+                    let key = configured
+                        .and_then(|c| c.providers.get(&spec.provider))
+                        .and_then(|p| p.api_key_env.clone());
+                    (spec, spec.label(), key)
+                }
+                (None, Some(choice)) => {
+                    let key = match choice.spec.kind {
+                        ProviderKind::Anthropic => self.found.anthropic_key.clone(),
+                        ProviderKind::Gemini => self.found.gemini_key.clone(),
+                        ProviderKind::OpenAi => self.found.openai_key.clone(),
+                        ProviderKind::Ollama | ProviderKind::Cmd | ProviderKind::Agent => None,
+                    };
+                    (&choice.spec, choice.model.clone(), key)
+                }
+                (None, None) => continue,
+            };
+            match spec.kind {
+                ProviderKind::Ollama | ProviderKind::Cmd | ProviderKind::Agent => {
+                    if !not_on_runner.contains(&label) {
+                        not_on_runner.push(label);
+                    }
+                }
+                ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::OpenAi => {
+                    if let Some(key) = key
+                        && !secrets.contains(&key)
+                    {
+                        secrets.push(key);
+                    }
+                }
+            }
         }
+        self.secrets = secrets;
+        self.not_on_runner = not_on_runner;
     }
 
     /// The text of `.orchestrate.toml`.
@@ -361,7 +479,7 @@ impl Plan {
 
     /// The text of the workflow.
     fn workflow(&self) -> String {
-        let indent = "      ";
+        let indent = STEP_ENV;
         let keys: Vec<String> = if self.secrets.is_empty() {
             let mut lines = vec![format!(
                 "{indent}# No model with an API key was chosen: add the secret of the one the models use, and uncomment it."
@@ -383,8 +501,109 @@ impl Plan {
                 comment(&self.not_on_runner.join(", "))
             ));
         }
-        WORKFLOW_TEMPLATE.replace("{{keys}}", &keys.join("\n"))
+        WORKFLOW_TEMPLATE
+            .replace("{{checkout}}", &CHECKOUT.uses(""))
+            .replace("{{test_tools}}", &self.test_tools())
+            .replace("{{install}}", &install_steps())
+            .replace("{{keys}}", &keys.join("\n"))
     }
+
+    /// The steps that set up what the detected test command needs (the impl stage runs it on
+    /// the runner), marked for the user to adapt.
+    fn test_tools(&self) -> String {
+        let Some(test) = &self.test_command else {
+            return lines(&[
+                "# ADAPT: no test command was detected: set stages.impl.test_command in",
+                "# .orchestrate.toml, and install here what the tests need.",
+            ]);
+        };
+        let adapt = format!(
+            "# ADAPT: what the tests need (`{}` was {}).",
+            test.command, test.source
+        );
+        let offline = "# They run without network: install here everything they use.";
+        let text = match test.toolchain() {
+            Some(Toolchain::Python) => vec![
+                adapt,
+                "# This sets up Python and installs pytest, and requirements.txt if there is one;".into(),
+                "# add your project's own install (`python -m pip install -e .`, ...).".into(),
+                offline.into(),
+                "- name: Set up Python for the tests".into(),
+                format!("  uses: {}", SETUP_PYTHON.uses("")),
+                "  with:".into(),
+                "    python-version: \"3.x\"".into(),
+                "- name: Install the tests' dependencies".into(),
+                "  run: |".into(),
+                "    python -m pip install pytest".into(),
+                "    if [ -f requirements.txt ]; then python -m pip install -r requirements.txt; fi".into(),
+            ],
+            Some(Toolchain::Node) => {
+                let (what, install) = if self.npm_lockfile {
+                    (
+                        vec!["# This sets up Node.js and installs what package-lock.json names."],
+                        "npm ci",
+                    )
+                } else {
+                    (
+                        vec![
+                            "# This sets up Node.js and installs what package.json names (with a",
+                            "# package-lock.json committed, `npm ci` installs exactly that).",
+                        ],
+                        "npm install",
+                    )
+                };
+                let mut text = vec![adapt];
+                text.extend(what.into_iter().map(String::from));
+                text.extend([
+                    offline.into(),
+                    "- name: Set up Node.js for the tests".into(),
+                    format!("  uses: {}", SETUP_NODE.uses("")),
+                    "  with:".into(),
+                    "    node-version: lts/*".into(),
+                    "- name: Install the tests' dependencies".into(),
+                    format!("  run: {install}"),
+                ]);
+                text
+            }
+            Some(Toolchain::Rust) => vec![
+                adapt,
+                "# This installs the stable Rust toolchain: name yours if the project pins one.".into(),
+                "- name: Set up Rust for the tests".into(),
+                "  run: rustup toolchain install stable --profile minimal".into(),
+            ],
+            Some(Toolchain::Go) => vec![
+                adapt,
+                "# This sets up the Go that go.mod names and downloads its modules.".into(),
+                "- name: Set up Go for the tests".into(),
+                format!("  uses: {}", SETUP_GO.uses("")),
+                "  with:".into(),
+                "    go-version-file: go.mod".into(),
+                "- name: Download the tests' modules".into(),
+                "  run: go mod download".into(),
+            ],
+            None => vec![adapt, offline.into()],
+        };
+        let text: Vec<&str> = text.iter().map(String::as_str).collect();
+        lines(&text)
+    }
+}
+
+/// The steps that install git-orchestrate on the runner.
+fn install_steps() -> String {
+    INSTALL_TEMPLATE
+        .trim_end()
+        .replace("{{cache_restore}}", &CACHE.uses("/restore"))
+        .replace("{{cache_save}}", &CACHE.uses("/save"))
+        .replace("{{repository}}", env!("CARGO_PKG_REPOSITORY"))
+        .replace("{{version}}", env!("CARGO_PKG_VERSION"))
+}
+
+/// `text`'s lines, each indented as a step.
+fn lines(text: &[&str]) -> String {
+    text.iter()
+        .map(|line| format!("{STEP}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `VAR: ${{ secrets.VAR }}`.

@@ -88,6 +88,34 @@ pub fn detect(
     None
 }
 
+/// What a machine needs to run a detected test command: the language's toolchain, for a
+/// GitHub Actions workflow to set up before a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Toolchain {
+    Rust,
+    Node,
+    Python,
+    Go,
+}
+
+impl TestCommand {
+    /// The toolchain of the rule that detected this command; `None` for a configured command
+    /// or a makefile's (which could need anything).
+    pub fn toolchain(&self) -> Option<Toolchain> {
+        let TestSource::Detected { file } = &self.source else {
+            return None;
+        };
+        match file.as_str() {
+            "Cargo.toml" => Some(Toolchain::Rust),
+            "package.json" => Some(Toolchain::Node),
+            "go.mod" => Some(Toolchain::Go),
+            "tox.ini" => Some(Toolchain::Python),
+            file if PYTHON_FILES.contains(&file) => Some(Toolchain::Python),
+            _ => None,
+        }
+    }
+}
+
 /// Whether a `package.json` has a test script other than npm's placeholder.
 fn has_npm_test(bytes: &[u8]) -> bool {
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(bytes) else {
@@ -156,6 +184,28 @@ mod tests {
 
     fn pair(command: &str, source: &str) -> Option<(String, String)> {
         Some((command.to_string(), source.to_string()))
+    }
+
+    #[test]
+    fn each_rule_names_its_toolchain() {
+        let toolchain = |files: &[(&str, &str)]| detect_in(files).and_then(|c| c.toolchain());
+        assert_eq!(toolchain(&[("Cargo.toml", "")]), Some(Toolchain::Rust));
+        let npm = r#"{"scripts": {"test": "jest"}}"#;
+        assert_eq!(toolchain(&[("package.json", npm)]), Some(Toolchain::Node));
+        for file in PYTHON_FILES {
+            assert_eq!(toolchain(&[(file, "")]), Some(Toolchain::Python), "{file}");
+        }
+        assert_eq!(
+            toolchain(&[("tox.ini", "[testenv]\ncommands = pytest\n")]),
+            Some(Toolchain::Python)
+        );
+        assert_eq!(toolchain(&[("go.mod", "module x\n")]), Some(Toolchain::Go));
+        assert_eq!(toolchain(&[("Makefile", "test:\n\ttrue\n")]), None);
+        let configured = TestCommand {
+            command: "cargo test".into(),
+            source: TestSource::Config,
+        };
+        assert_eq!(configured.toolchain(), None);
     }
 
     #[test]

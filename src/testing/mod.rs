@@ -18,7 +18,7 @@ mod passing;
 mod run;
 
 pub use crate::redact::child_env::test_environment;
-pub use detect::{TestCommand, TestSource, detect};
+pub use detect::{TestCommand, TestSource, Toolchain, detect};
 pub use failures::{Failures, NewFailures, Runner};
 pub use feedback::{FEEDBACK_BYTES, FEEDBACK_LINES, Signature, feedback_tail, signature};
 pub use passing::passing;

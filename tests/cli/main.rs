@@ -27,6 +27,7 @@ mod implement_faults;
 mod init;
 mod many;
 mod messages;
+mod package;
 mod program_env;
 mod proof;
 mod protected;

@@ -834,8 +834,9 @@ fn help_of_every_command() {
 
     Options:
           --github-action  Also write .github/workflows/orchestrate.yml: run on issues labelled
-                           `orchestrate` and on `/orchestrate` comments
-          --force          Replace files that already exist
+                           `orchestrate` and on `/orchestrate` comments. A .orchestrate.toml already
+                           there is kept
+          --force          Replace files that already exist (with --github-action, only the workflow)
       -c <KEY=VALUE>       Override a configuration key for this run; VALUE is read as TOML, else as a
                            string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)
           --config <PATH>  Use this configuration file instead of the repository's .orchestrate.toml
