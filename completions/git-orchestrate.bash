@@ -98,23 +98,23 @@ _git__orchestrate() {
                     return 0
                     ;;
                 --until)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "triage lld spec impl pr" -- "${cur}"))
                     return 0
                     ;;
                 --resume-from)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "triage lld spec impl pr" -- "${cur}"))
                     return 0
                     ;;
                 --skip)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "triage lld spec impl pr" -- "${cur}"))
                     return 0
                     ;;
                 --gate)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "after_lld after_spec before_pr" -- "${cur}"))
                     return 0
                     ;;
                 --no-gate)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "after_lld after_spec before_pr" -- "${cur}"))
                     return 0
                     ;;
                 --base)
@@ -174,7 +174,7 @@ _git__orchestrate() {
             fi
             case "${prev}" in
                 --gate)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "after_lld after_spec before_pr" -- "${cur}"))
                     return 0
                     ;;
                 -c)
@@ -454,7 +454,7 @@ _git__orchestrate() {
                     return 0
                     ;;
                 --gate)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "after_lld after_spec before_pr" -- "${cur}"))
                     return 0
                     ;;
                 -c)
@@ -488,23 +488,23 @@ _git__orchestrate() {
                     return 0
                     ;;
                 --until)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "triage lld spec impl pr" -- "${cur}"))
                     return 0
                     ;;
                 --resume-from)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "triage lld spec impl pr" -- "${cur}"))
                     return 0
                     ;;
                 --skip)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "triage lld spec impl pr" -- "${cur}"))
                     return 0
                     ;;
                 --gate)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "after_lld after_spec before_pr" -- "${cur}"))
                     return 0
                     ;;
                 --no-gate)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "after_lld after_spec before_pr" -- "${cur}"))
                     return 0
                     ;;
                 --base)

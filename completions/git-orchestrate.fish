@@ -26,11 +26,27 @@ end
 
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l issue -d 'The issue, as an option (same as the positional ISSUE)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l issue-file -d 'Read the issue from a Markdown file (its first `# ` line is the title) instead of GitHub' -r -F
-complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l until -d 'Stop after this stage (triage, lld, spec, impl, pr); `--until spec`: design documents only' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l resume-from -d 'Take earlier stages as they are on the branch; redo STAGE and everything after it' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l skip -d 'Do not run STAGE (repeatable)' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l gate -d 'Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable)' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l no-gate -d 'Turn off a gate for this run (repeatable)' -r
+complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l until -d 'Stop after this stage (triage, lld, spec, impl, pr); `--until spec`: design documents only' -r -f -a "triage\t''
+lld\t''
+spec\t''
+impl\t''
+pr\t''"
+complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l resume-from -d 'Take earlier stages as they are on the branch; redo STAGE and everything after it' -r -f -a "triage\t''
+lld\t''
+spec\t''
+impl\t''
+pr\t''"
+complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l skip -d 'Do not run STAGE (repeatable)' -r -f -a "triage\t''
+lld\t''
+spec\t''
+impl\t''
+pr\t''"
+complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l gate -d 'Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable)' -r -f -a "after_lld\t''
+after_spec\t''
+before_pr\t''"
+complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l no-gate -d 'Turn off a gate for this run (repeatable)' -r -f -a "after_lld\t''
+after_spec\t''
+before_pr\t''"
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -l base -d 'Base branch for a new issue branch and its pull request (default: the branch checked out now)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -s j -l jobs -d 'With several issues, run up to N at once (each in its own worktree); one table at the end says how each ended' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
@@ -62,11 +78,27 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -a "comple
 complete -c git-orchestrate -n "__fish_git_orchestrate_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l issue -d 'The issue, as an option (same as the positional ISSUE)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l issue-file -d 'Read the issue from a Markdown file (its first `# ` line is the title) instead of GitHub' -r -F
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l until -d 'Stop after this stage (triage, lld, spec, impl, pr); `--until spec`: design documents only' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l resume-from -d 'Take earlier stages as they are on the branch; redo STAGE and everything after it' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l skip -d 'Do not run STAGE (repeatable)' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l gate -d 'Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable)' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l no-gate -d 'Turn off a gate for this run (repeatable)' -r
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l until -d 'Stop after this stage (triage, lld, spec, impl, pr); `--until spec`: design documents only' -r -f -a "triage\t''
+lld\t''
+spec\t''
+impl\t''
+pr\t''"
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l resume-from -d 'Take earlier stages as they are on the branch; redo STAGE and everything after it' -r -f -a "triage\t''
+lld\t''
+spec\t''
+impl\t''
+pr\t''"
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l skip -d 'Do not run STAGE (repeatable)' -r -f -a "triage\t''
+lld\t''
+spec\t''
+impl\t''
+pr\t''"
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l gate -d 'Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable)' -r -f -a "after_lld\t''
+after_spec\t''
+before_pr\t''"
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l no-gate -d 'Turn off a gate for this run (repeatable)' -r -f -a "after_lld\t''
+after_spec\t''
+before_pr\t''"
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -l base -d 'Base branch for a new issue branch and its pull request (default: the branch checked out now)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -s j -l jobs -d 'With several issues, run up to N at once (each in its own worktree); one table at the end says how each ended' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand run" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
@@ -92,14 +124,18 @@ complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" 
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -s v -l verbose -d 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -s q -l quiet -d 'Say less: only errors, warnings and what a gate needs from you'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand status" -s h -l help -d 'Print help'
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand approve" -l gate -d 'The gate to pass (after_lld, after_spec, before_pr); default: the one the issue waits at' -r
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand approve" -l gate -d 'The gate to pass (after_lld, after_spec, before_pr); default: the one the issue waits at' -r -f -a "after_lld\t''
+after_spec\t''
+before_pr\t''"
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand approve" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand approve" -l config -d 'Use this configuration file instead of the repository\'s .orchestrate.toml' -r -F
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand approve" -s v -l verbose -d 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand approve" -s q -l quiet -d 'Say less: only errors, warnings and what a gate needs from you'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand approve" -s h -l help -d 'Print help'
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand reject" -s m -l message -d 'What should change: given to the drafter when the stage is revised' -r
-complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand reject" -l gate -d 'The gate to reject at; default: the one the issue waits at' -r
+complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand reject" -l gate -d 'The gate to reject at; default: the one the issue waits at' -r -f -a "after_lld\t''
+after_spec\t''
+before_pr\t''"
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand reject" -s c -d 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)' -r
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand reject" -l config -d 'Use this configuration file instead of the repository\'s .orchestrate.toml' -r -F
 complete -c git-orchestrate -n "__fish_git_orchestrate_using_subcommand reject" -s v -l verbose -d 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'

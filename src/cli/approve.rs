@@ -1,6 +1,6 @@
 //! `git orchestrate approve ISSUE [--gate G]`: pass the gate the issue waits at.
 
-use super::{CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue};
+use super::{CliError, Exit, GlobalArgs, gate_value, open_session, parse_issue};
 use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops;
@@ -14,7 +14,7 @@ pub struct Args {
     issue: IssueRef,
 
     /// The gate to pass (after_lld, after_spec, before_pr); default: the one the issue waits at.
-    #[arg(long, value_name = "GATE", value_parser = parse_gate)]
+    #[arg(long, value_name = "GATE", value_parser = gate_value(), hide_possible_values = true)]
     gate: Option<Gate>,
 }
 

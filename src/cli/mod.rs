@@ -239,6 +239,59 @@ fn open_session(global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Session, CliE
     Ok(session)
 }
 
+/// A value parser that also lists the values it accepts, so completion scripts offer them
+/// (`--until <TAB>`: the stages), while errors keep the parser's own words.
+#[derive(Clone)]
+struct Listed<P> {
+    parser: P,
+    names: &'static [&'static str],
+}
+
+impl<P> clap::builder::TypedValueParser for Listed<P>
+where
+    P: clap::builder::TypedValueParser,
+{
+    type Value = P::Value;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        self.parser.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.names
+                .iter()
+                .map(|name| clap::builder::PossibleValue::new(*name)),
+        ))
+    }
+}
+
+const STAGE_NAMES: [&str; 5] = ["triage", "lld", "spec", "impl", "pr"];
+const GATE_NAMES: [&str; 3] = ["after_lld", "after_spec", "before_pr"];
+
+/// `--until`, `--resume-from`, `--skip`: a stage, completed from the stages' names.
+fn stage_value() -> Listed<fn(&str) -> Result<Stage, String>> {
+    Listed {
+        parser: parse_stage,
+        names: &STAGE_NAMES,
+    }
+}
+
+/// `--gate`, `--no-gate`: a gate, completed from the gates' names.
+fn gate_value() -> Listed<fn(&str) -> Result<Gate, String>> {
+    Listed {
+        parser: parse_gate,
+        names: &GATE_NAMES,
+    }
+}
+
 fn parse_stage(text: &str) -> Result<Stage, String> {
     Stage::parse(text).ok_or_else(|| {
         format!(
@@ -354,6 +407,12 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn completed_names_are_the_stages_and_gates() {
+        assert_eq!(STAGE_NAMES, Stage::ALL.map(Stage::name));
+        assert_eq!(GATE_NAMES, Gate::ALL.map(Gate::name));
     }
 
     #[test]

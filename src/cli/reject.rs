@@ -1,7 +1,7 @@
 //! `git orchestrate reject ISSUE -m TEXT [--gate G]`: reject at the gate, with feedback that
 //! the next run gives the drafter.
 
-use super::{CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue};
+use super::{CliError, Exit, GlobalArgs, gate_value, open_session, parse_issue};
 use crate::env::Env;
 use crate::issue::IssueRef;
 use crate::ops;
@@ -19,7 +19,7 @@ pub struct Args {
     message: String,
 
     /// The gate to reject at; default: the one the issue waits at.
-    #[arg(long, value_name = "GATE", value_parser = parse_gate)]
+    #[arg(long, value_name = "GATE", value_parser = gate_value(), hide_possible_values = true)]
     gate: Option<Gate>,
 }
 

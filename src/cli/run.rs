@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::{
-    CliError, Exit, GlobalArgs, open_session, parse_gate, parse_issue, parse_stage, runtime,
+    CliError, Exit, GlobalArgs, gate_value, open_session, parse_issue, runtime, stage_value,
 };
 use crate::env::Env;
 use crate::issue::IssueRef;
@@ -35,7 +35,7 @@ pub struct Args {
     issue_file: Option<PathBuf>,
 
     /// Stop after this stage (triage, lld, spec, impl, pr); `--until spec`: design documents only.
-    #[arg(long, value_name = "STAGE", value_parser = parse_stage)]
+    #[arg(long, value_name = "STAGE", value_parser = stage_value(), hide_possible_values = true)]
     until: Option<Stage>,
 
     /// Print the plan (each stage: run or skip and why, gates, models, branch, paths) and
@@ -44,7 +44,7 @@ pub struct Args {
     dry_run: bool,
 
     /// Take earlier stages as they are on the branch; redo STAGE and everything after it.
-    #[arg(long, value_name = "STAGE", value_parser = parse_stage)]
+    #[arg(long, value_name = "STAGE", value_parser = stage_value(), hide_possible_values = true)]
     resume_from: Option<Stage>,
 
     /// Do not run the lld stage, even if there is no design yet.
@@ -56,7 +56,7 @@ pub struct Args {
     skip_spec: bool,
 
     /// Do not run STAGE (repeatable).
-    #[arg(long = "skip", value_name = "STAGE", value_parser = parse_stage)]
+    #[arg(long = "skip", value_name = "STAGE", value_parser = stage_value(), hide_possible_values = true)]
     skip: Vec<Stage>,
 
     /// Ask for approval before the pull request, whatever the configuration says.
@@ -68,11 +68,11 @@ pub struct Args {
     no_gate_before_pr: bool,
 
     /// Turn on a gate for this run: after_lld, after_spec, before_pr (repeatable).
-    #[arg(long = "gate", value_name = "NAME", value_parser = parse_gate)]
+    #[arg(long = "gate", value_name = "NAME", value_parser = gate_value(), hide_possible_values = true)]
     gate: Vec<Gate>,
 
     /// Turn off a gate for this run (repeatable).
-    #[arg(long = "no-gate", value_name = "NAME", value_parser = parse_gate)]
+    #[arg(long = "no-gate", value_name = "NAME", value_parser = gate_value(), hide_possible_values = true)]
     no_gate: Vec<Gate>,
 
     /// Base branch for a new issue branch and its pull request (default: the branch checked

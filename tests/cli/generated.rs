@@ -245,3 +245,41 @@ fn bash_completes_git_orchestrate_typed_either_way() {
         assert_eq!(through_git.trim(), "approve", "{through_git}");
     }
 }
+
+#[test]
+fn stages_and_gates_complete_by_name() {
+    let repo = TestRepo::new();
+    let until = bash(
+        &repo,
+        None,
+        &offers(
+            "_git_orchestrate",
+            &["git", "orchestrate", "7", "--until", "s"],
+        ),
+    );
+    assert_eq!(until.trim(), "spec");
+    let resume = bash(
+        &repo,
+        None,
+        &offers(
+            "_git_orchestrate",
+            &["git", "orchestrate", "run", "7", "--resume-from", ""],
+        ),
+    );
+    assert_eq!(
+        resume.split_whitespace().collect::<Vec<_>>(),
+        ["triage", "lld", "spec", "impl", "pr"]
+    );
+    let gate = bash(
+        &repo,
+        None,
+        &offers(
+            "_git_orchestrate",
+            &["git", "orchestrate", "approve", "7", "--gate", "after_"],
+        ),
+    );
+    assert_eq!(
+        gate.split_whitespace().collect::<Vec<_>>(),
+        ["after_lld", "after_spec"]
+    );
+}
