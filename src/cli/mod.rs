@@ -273,11 +273,14 @@ where
     }
 }
 
+/// A parser of one kind of name.
+type NameParser<T> = fn(&str) -> Result<T, String>;
+
 const STAGE_NAMES: [&str; 5] = ["triage", "lld", "spec", "impl", "pr"];
 const GATE_NAMES: [&str; 3] = ["after_lld", "after_spec", "before_pr"];
 
 /// `--until`, `--resume-from`, `--skip`: a stage, completed from the stages' names.
-fn stage_value() -> Listed<fn(&str) -> Result<Stage, String>> {
+fn stage_value() -> Listed<NameParser<Stage>> {
     Listed {
         parser: parse_stage,
         names: &STAGE_NAMES,
@@ -285,7 +288,7 @@ fn stage_value() -> Listed<fn(&str) -> Result<Stage, String>> {
 }
 
 /// `--gate`, `--no-gate`: a gate, completed from the gates' names.
-fn gate_value() -> Listed<fn(&str) -> Result<Gate, String>> {
+fn gate_value() -> Listed<NameParser<Gate>> {
     Listed {
         parser: parse_gate,
         names: &GATE_NAMES,
