@@ -61,6 +61,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check whether a run could start here, and say what to fix')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)')
+            [CompletionResult]::new('install-docs', 'install-docs', [CompletionResultType]::ParameterValue, 'Install the manual pages and completion scripts where man and the shells find them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -198,6 +199,18 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'git-orchestrate;install-docs' {
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Install below DIR/share (man/man1, bash-completion/completions, zsh/site-functions, fish/vendor_completions.d) instead of beside this program and in your own directories')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this configuration file instead of the repository''s .orchestrate.toml')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less: only errors, warnings and what a gate needs from you')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less: only errors, warnings and what a gate needs from you')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'git-orchestrate;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the pipeline for issues (the default command)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show where issues stand, read from their branches')
@@ -208,6 +221,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check whether a run could start here, and say what to fix')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)')
+            [CompletionResult]::new('install-docs', 'install-docs', [CompletionResultType]::ParameterValue, 'Install the manual pages and completion scripts where man and the shells find them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -236,6 +250,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             break
         }
         'git-orchestrate;help;completions' {
+            break
+        }
+        'git-orchestrate;help;install-docs' {
             break
         }
         'git-orchestrate;help;help' {

@@ -37,6 +37,9 @@ _git__orchestrate() {
             git__orchestrate,init)
                 cmd="git__orchestrate__subcmd__init"
                 ;;
+            git__orchestrate,install-docs)
+                cmd="git__orchestrate__subcmd__install__subcmd__docs"
+                ;;
             git__orchestrate,reject)
                 cmd="git__orchestrate__subcmd__reject"
                 ;;
@@ -67,6 +70,9 @@ _git__orchestrate() {
             git__orchestrate__subcmd__help,init)
                 cmd="git__orchestrate__subcmd__help__subcmd__init"
                 ;;
+            git__orchestrate__subcmd__help,install-docs)
+                cmd="git__orchestrate__subcmd__help__subcmd__install__subcmd__docs"
+                ;;
             git__orchestrate__subcmd__help,reject)
                 cmd="git__orchestrate__subcmd__help__subcmd__reject"
                 ;;
@@ -83,7 +89,7 @@ _git__orchestrate() {
 
     case "${cmd}" in
         git__orchestrate)
-            opts="-j -c -v -q -h -V --issue --issue-file --until --dry-run --resume-from --skip-lld --skip-spec --skip --gate-before-pr --no-gate-before-pr --gate --no-gate --base --update-base --allow-red-baseline --force --keep-stale --no-input --json --jobs --config --verbose --quiet --help --version run status approve reject clean action doctor init completions help"
+            opts="-j -c -v -q -h -V --issue --issue-file --until --dry-run --resume-from --skip-lld --skip-spec --skip --gate-before-pr --no-gate-before-pr --gate --no-gate --base --update-base --allow-red-baseline --force --keep-stale --no-input --json --jobs --config --verbose --quiet --help --version run status approve reject clean action doctor init completions install-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,7 +269,7 @@ _git__orchestrate() {
             return 0
             ;;
         git__orchestrate__subcmd__help)
-            opts="run status approve reject clean action doctor init completions help"
+            opts="run status approve reject clean action doctor init completions install-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -374,6 +380,20 @@ _git__orchestrate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__orchestrate__subcmd__help__subcmd__install__subcmd__docs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__orchestrate__subcmd__help__subcmd__reject)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -423,6 +443,32 @@ _git__orchestrate() {
                 return 0
             fi
             case "${prev}" in
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__orchestrate__subcmd__install__subcmd__docs)
+            opts="-c -v -q -h --prefix --config --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

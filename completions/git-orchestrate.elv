@@ -58,6 +58,7 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
             cand doctor 'Check whether a run could start here, and say what to fix'
             cand init 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow'
             cand completions 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)'
+            cand install-docs 'Install the manual pages and completion scripts where man and the shells find them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-orchestrate;run'= {
@@ -185,6 +186,17 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'git-orchestrate;install-docs'= {
+            cand --prefix 'Install below DIR/share (man/man1, bash-completion/completions, zsh/site-functions, fish/vendor_completions.d) instead of beside this program and in your own directories'
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'git-orchestrate;help'= {
             cand run 'Run the pipeline for issues (the default command)'
             cand status 'Show where issues stand, read from their branches'
@@ -195,6 +207,7 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
             cand doctor 'Check whether a run could start here, and say what to fix'
             cand init 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow'
             cand completions 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)'
+            cand install-docs 'Install the manual pages and completion scripts where man and the shells find them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-orchestrate;help;run'= {
@@ -214,6 +227,8 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
         &'git-orchestrate;help;init'= {
         }
         &'git-orchestrate;help;completions'= {
+        }
+        &'git-orchestrate;help;install-docs'= {
         }
         &'git-orchestrate;help;help'= {
         }

@@ -10,6 +10,7 @@ mod error;
 pub mod generate;
 mod hints;
 mod init;
+mod install_docs;
 mod reject;
 mod run;
 mod sandbox_exec;
@@ -73,6 +74,8 @@ enum Command {
     Init(init::Args),
     /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),
+    /// Install the manual pages and completion scripts where man and the shells find them.
+    InstallDocs(install_docs::Args),
 }
 
 /// Options every command takes.
@@ -149,6 +152,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Doctor(args)) => doctor::run(args, &cli.global, &env, &ui),
         Some(Command::Init(args)) => init::run(args, &cli.global, &env, &ui),
         Some(Command::Completions(args)) => completions::run(args, &ui),
+        Some(Command::InstallDocs(args)) => install_docs::run(args, &env, &ui),
         None if cli.run.is_empty() => {
             // No issue and no command is a usage error: the help goes to stderr.
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -335,7 +339,7 @@ fn near_command(text: &str) -> Option<&'static str> {
 }
 
 /// The subcommands' names, for [`near_command`].
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 11] = [
     "run",
     "status",
     "approve",
@@ -345,6 +349,7 @@ const SUBCOMMANDS: [&str; 10] = [
     "doctor",
     "init",
     "completions",
+    "install-docs",
     "help",
 ];
 

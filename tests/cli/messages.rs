@@ -89,3 +89,59 @@ fn a_slip_of_a_command_is_suggested_and_usage_errors_advise_dash_h() {
         .stderr_has("For more information, try '-h'.");
     assert!(!run.stderr.contains("--help"), "{}", run.stderr);
 }
+
+#[test]
+fn install_docs_puts_pages_where_man_finds_them_and_scripts_where_shells_load_them() {
+    let repo = TestRepo::new();
+    let prefix = repo.base().join("prefix");
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    let run = repo.run(&["install-docs", "--prefix", prefix.to_str().unwrap()]);
+    run.expect_code(0)
+        .stderr_has(&format!(
+            "manual pages: 11 in {}",
+            prefix.join("share/man/man1").display()
+        ))
+        .stderr_has("zsh reads completions only from fpath");
+    for file in [
+        "share/man/man1/git-orchestrate.1",
+        "share/man/man1/git-orchestrate-status.1",
+        "share/bash-completion/completions/git-orchestrate",
+        "share/zsh/site-functions/_git-orchestrate",
+        "share/fish/vendor_completions.d/git-orchestrate.fish",
+    ] {
+        assert!(prefix.join(file).is_file(), "{file}");
+    }
+    // man-db looks in <dir>/../share/man for every <dir> on PATH: with the prefix's bin on
+    // PATH, `man git-orchestrate` (what `git orchestrate --help` runs) finds the page.
+    let man = std::env::split_paths(&repo.path_with_models())
+        .map(|dir| dir.join("man"))
+        .find(|p| p.is_file());
+    if let Some(man) = man {
+        let mut cmd = std::process::Command::new(man);
+        repo.apply_env(&mut cmd);
+        let path = std::env::join_paths([prefix.join("bin"), repo.minimal_path()]).unwrap();
+        let out = cmd
+            .env("PATH", path)
+            .env_remove("MANPATH")
+            .args(["-w", "git-orchestrate"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            prefix
+                .join("share/man/man1/git-orchestrate.1")
+                .to_str()
+                .unwrap()
+        );
+    } else {
+        eprintln!("note: no man program here: where man looks was not checked");
+    }
+
+    // A place that cannot be written is said, with what to do.
+    let blocked = repo.base().join("blocked");
+    std::fs::write(&blocked, "a file, not a directory").unwrap();
+    repo.run(&["install-docs", "--prefix", blocked.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has("could not write")
+        .stderr_has("hint: choose a directory you can write to: --prefix DIR");
+}

@@ -596,16 +596,19 @@ fn help_of_every_command() {
            git orchestrate <COMMAND>
 
     Commands:
-      run          Run the pipeline for issues (the default command)
-      status       Show where issues stand, read from their branches
-      approve      Pass the gate an issue is waiting at
-      reject       Reject at the gate; the stage is revised with your feedback on the next run
-      clean        Remove an issue's worktree and local run state; with --branch, its branch too
-      action       In GitHub Actions: act on the event that started the job (a label, a command comment)
-      doctor       Check whether a run could start here, and say what to fix
-      init         Write a commented .orchestrate.toml for this machine; --github-action adds a workflow
-      completions  Print the completion script for a shell (bash, zsh, fish, elvish, powershell)
-      help         Print this message or the help of the given subcommand(s)
+      run           Run the pipeline for issues (the default command)
+      status        Show where issues stand, read from their branches
+      approve       Pass the gate an issue is waiting at
+      reject        Reject at the gate; the stage is revised with your feedback on the next run
+      clean         Remove an issue's worktree and local run state; with --branch, its branch too
+      action        In GitHub Actions: act on the event that started the job (a label, a command
+                    comment)
+      doctor        Check whether a run could start here, and say what to fix
+      init          Write a commented .orchestrate.toml for this machine; --github-action adds a
+                    workflow
+      completions   Print the completion script for a shell (bash, zsh, fish, elvish, powershell)
+      install-docs  Install the manual pages and completion scripts where man and the shells find them
+      help          Print this message or the help of the given subcommand(s)
 
     Arguments:
       [ISSUE]...  The issue: a number (99), #99, or a GitHub issue URL
