@@ -302,44 +302,23 @@ impl<'u> HumanRenderer<'u> {
                 committed,
                 code,
                 rounds,
-            } if *stage == crate::stage::Stage::Impl && *rounds == 0 => {
-                // Blocked on the branch's own code: what status says, without its first line
-                // (the reason, said here already).
-                let artifact = artifact.clone().unwrap_or_default();
-                let mut hints = vec![match committed {
-                    true => format!("{artifact} on the branch has the output"),
-                    false => format!(
-                        "nothing new was committed: the branch already records this block on the same code ({artifact} has the output)"
+            } => {
+                let hints = match (*stage, *rounds) {
+                    // Blocked on the branch's own code: what status says.
+                    (crate::stage::Stage::Impl, 0) => {
+                        baseline_hints(issue, &summary.branch, reason, artifact, *committed)
+                    }
+                    _ => blocked_hints(
+                        &words::run_command(issue, self.rerun.as_deref()),
+                        *stage,
+                        artifact,
+                        reviews.as_deref(),
+                        (*committed, *code),
+                        *rounds,
                     ),
-                }];
-                let next = crate::ops::status::NextAction::FixBaseline {
-                    artifact,
-                    reason: Some(reason.clone()),
-                    branch: summary.branch.clone(),
-                    problem: crate::ops::status::BaselineProblem::of(reason),
                 };
-                hints.extend(words::next(&next, issue).into_iter().skip(1));
                 self.error(&format!("#{issue} is blocked at {stage}: {reason}"), &hints);
             }
-            Outcome::Blocked {
-                stage,
-                reason,
-                artifact,
-                reviews,
-                committed,
-                code,
-                rounds,
-            } => self.error(
-                &format!("#{issue} is blocked at {stage}: {reason}"),
-                &blocked_hints(
-                    &words::run_command(issue, self.rerun.as_deref()),
-                    *stage,
-                    artifact,
-                    reviews.as_deref(),
-                    (*committed, *code),
-                    *rounds,
-                ),
-            ),
             Outcome::Interrupted => self.stderr(
                 "interrupted: the branch is at its last commit and the lock is released; run again to continue",
             ),
@@ -411,6 +390,32 @@ fn ended_line(outcome: &Outcome) -> String {
         Outcome::Blocked { stage, .. } => format!("blocked at {stage}"),
         Outcome::Interrupted => "interrupted".into(),
     }
+}
+
+/// The advice under impl blocked on the branch's own code (before any attempt): what
+/// `status` says, without its first line (the reason, which the error says already).
+fn baseline_hints(
+    issue: u64,
+    branch: &str,
+    reason: &str,
+    artifact: &Option<String>,
+    committed: bool,
+) -> Vec<String> {
+    let artifact = artifact.clone().unwrap_or_default();
+    let mut hints = vec![match committed {
+        true => format!("{artifact} on the branch has the output"),
+        false => format!(
+            "nothing new was committed: the branch already records this block on the same code ({artifact} has the output)"
+        ),
+    }];
+    let next = crate::ops::status::NextAction::FixBaseline {
+        artifact,
+        reason: Some(reason.to_string()),
+        branch: branch.to_string(),
+        problem: crate::ops::status::BaselineProblem::of(reason),
+    };
+    hints.extend(words::next(&next, issue).into_iter().skip(1));
+    hints
 }
 
 /// What a blocked stage left on the branch, and how to go on: a draft and its reviews, a

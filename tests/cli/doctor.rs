@@ -392,11 +392,7 @@ fn the_triage_model_is_named_once() {
 fn fake_python(repo: &TestRepo, body: &str) -> std::ffi::OsString {
     let dir = repo.base().join(format!("py-{}", body.len()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("python3");
-    std::fs::write(&file, format!("#!/bin/sh\n{body}\n")).unwrap();
-    let mut perms = std::fs::metadata(&file).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&file, perms).unwrap();
+    crate::harness::write_executable(&dir.join("python3"), &format!("#!/bin/sh\n{body}\n"));
     let mut dirs = vec![dir];
     dirs.extend(std::env::split_paths(&repo.path_with_models()));
     std::env::join_paths(dirs).unwrap()

@@ -282,10 +282,7 @@ impl TestRepo {
             "#!/bin/sh\nLOG=\"{logs}\"\nN=$(($(cat \"$LOG/count\" 2>/dev/null || echo 0) + 1))\necho $N > \"$LOG/count\"\nPROMPT=\"$LOG/prompts/$N-$ORCHESTRATE_STAGE-$ORCHESTRATE_ROLE-$ORCHESTRATE_ROUND.txt\"\ncat > \"$PROMPT\"\necho \"$ORCHESTRATE_STAGE $ORCHESTRATE_ROLE $ORCHESTRATE_ROUND issue=$ORCHESTRATE_ISSUE cwd=$(pwd) name={name}\" >> \"$LOG/calls\"\n{body}\n",
             logs = self.logs.display()
         );
-        std::fs::write(&path, script).expect("write model");
-        let mut perms = std::fs::metadata(&path).expect("stat").permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-        std::fs::set_permissions(&path, perms).expect("chmod");
+        write_executable(&path, &script);
         format!("cmd:{}", path.display())
     }
 
@@ -457,6 +454,14 @@ impl TestRepo {
         self.root
             .join(format!(".git/orchestrate/locks/{issue}.lock"))
     }
+}
+
+/// Write `content` at `path` as an executable file (a fake program, a model script).
+pub fn write_executable(path: &Path, content: &str) {
+    std::fs::write(path, content).expect("write program");
+    let mut perms = std::fs::metadata(path).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(path, perms).expect("chmod");
 }
 
 /// `text` as a snapshot should hold it: what changes from run to run replaced by a marker.

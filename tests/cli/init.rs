@@ -33,11 +33,7 @@ fn init_on(
     let dir = repo.base().join("programs");
     std::fs::create_dir_all(&dir).unwrap();
     for program in programs {
-        let file = dir.join(program);
-        std::fs::write(&file, "#!/bin/sh\nexit 0\n").unwrap();
-        let mut perms = std::fs::metadata(&file).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-        std::fs::set_permissions(&file, perms).unwrap();
+        crate::harness::write_executable(&dir.join(program), "#!/bin/sh\nexit 0\n");
     }
     let closed = format!("http://127.0.0.1:{}", closed_port());
     let user = repo.home.join(".config/git-orchestrate");

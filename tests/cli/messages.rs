@@ -9,11 +9,7 @@ fn init_with_programs(repo: &TestRepo, programs: &[&str]) -> crate::harness::Run
     let dir = repo.base().join(format!("programs-{}", programs.join("-")));
     std::fs::create_dir_all(&dir).unwrap();
     for program in programs {
-        let file = dir.join(program);
-        std::fs::write(&file, "#!/bin/sh\nexit 0\n").unwrap();
-        let mut perms = std::fs::metadata(&file).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-        std::fs::set_permissions(&file, perms).unwrap();
+        crate::harness::write_executable(&dir.join(program), "#!/bin/sh\nexit 0\n");
     }
     let user = repo.home.join(".config/git-orchestrate");
     std::fs::create_dir_all(&user).unwrap();
