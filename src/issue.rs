@@ -107,6 +107,19 @@ impl Issue {
         out
     }
 
+    /// The issue's own words, as a brief is made from them: [`Issue::normalised`] without the
+    /// source section a forge's issue ends with (when it was read, its labels and state),
+    /// so that reading the same issue again, or recovering it from a brief, gives the same
+    /// text. What decides whether a brief is stale.
+    pub fn input_text(&self) -> String {
+        let text = self.normalised();
+        let own = match text.rfind(&format!("\n{SOURCE_HEADING}\n")) {
+            Some(at) => &text[..at],
+            None => text.as_str(),
+        };
+        own.trim_end().to_string()
+    }
+
     /// The section a brief ends with when the issue came from a forge: its URL, author,
     /// labels, state, when it was read, and what was left out or removed.
     pub fn source(&self) -> Option<String> {

@@ -2,9 +2,10 @@
 //! brief already on its branch, or from GitHub), its branch located and claimed, and the run
 //! loop takes it from there.
 //!
-//! On a re-run the issue comes from the brief on the branch, so the later stages need no
-//! GitHub once the brief is committed. Which text of the brief is the issue depends on who
-//! wrote it:
+//! On a re-run the issue comes from the brief on the branch. When that brief records that the
+//! issue came from GitHub, the issue is read again (one request) so that an edit made since
+//! makes the brief stale; if GitHub cannot be reached, the run says so and goes on with the
+//! brief's copy. Which text of the brief is the issue depends on who wrote it:
 //!
 //! - a triage model: its brief ends with the issue as read, in an `## Issue as filed` section
 //!   ([`crate::issue::filed`]); that section is the issue, whatever the brief's verdict (a
@@ -17,8 +18,10 @@
 use super::claim;
 use crate::issue::{Issue, filed, parse_issue, read_issue_file};
 use crate::pipeline::branch::{IssueBranch, IssueState};
+use crate::pipeline::events::Warning;
 use crate::pipeline::events::{Event, Outcome, Redaction};
 use crate::pipeline::github;
+use crate::pipeline::github::Connection;
 use crate::pipeline::run::Claim;
 use crate::pipeline::{PipelineError, RunIo, RunOptions, Session};
 use crate::stage::Stage;
@@ -35,12 +38,21 @@ pub async fn run(
         });
     }
     let (issue, github) = match load_issue(&session, opts)? {
-        Some(issue) => (issue, None),
+        // A brief made from a GitHub issue: the issue is read again (one request), so that
+        // an edit made since makes the brief stale. Unreachable, the brief's copy stands.
+        Some(filed) if filed.from_forge => match read_from_github(&mut session, opts, io).await {
+            Ok((issue, connection)) => (issue, Some(connection)),
+            Err(error) => {
+                io.events.emit(Event::Warning(Warning::IssueNotRefreshed {
+                    issue: opts.issue.number,
+                    error: crate::error_chain::chain(&error),
+                }));
+                (filed.issue, None)
+            }
+        },
+        Some(filed) => (filed.issue, None),
         None => {
-            github::check_issue_host(&session, &opts.issue)?;
-            let target = github::target(&session, opts.issue.repo.as_deref())?;
-            let connection = github::connect(&mut session, target, io).await?;
-            let issue = github::read_issue(&connection, opts.issue.number, opts.force, io).await?;
+            let (issue, connection) = read_from_github(&mut session, opts, io).await?;
             (issue, Some(connection))
         }
     };
@@ -105,12 +117,47 @@ pub(crate) fn without_secrets(mut issue: Issue, session: &Session, io: &RunIo<'_
     issue
 }
 
+/// An issue read from a file or recovered from a brief.
+struct Filed {
+    issue: Issue,
+    /// The brief records that the issue came from a forge (its source section's URL).
+    from_forge: bool,
+}
+
+/// Issue `opts.issue` from GitHub: refused when it is a pull request, closed or locked unless
+/// `--force`.
+async fn read_from_github(
+    session: &mut Session,
+    opts: &RunOptions,
+    io: &RunIo<'_>,
+) -> Result<(Issue, Connection), PipelineError> {
+    github::check_issue_host(session, &opts.issue)?;
+    let target = github::target(session, opts.issue.repo.as_deref())?;
+    let connection = github::connect(session, target, io).await?;
+    let issue = github::read_issue(&connection, opts.issue.number, opts.force, io).await?;
+    Ok((issue, connection))
+}
+
 /// The issue from `--issue-file`; else, on a re-run, from the brief already on the branch
 /// (see the module's documentation for which part of it); `None`: read it from GitHub.
-fn load_issue(session: &Session, opts: &RunOptions) -> Result<Option<Issue>, PipelineError> {
+fn load_issue(session: &Session, opts: &RunOptions) -> Result<Option<Filed>, PipelineError> {
+    Ok(recover_issue(session, opts)?.map(|(issue, brief)| Filed {
+        from_forge: brief
+            .as_deref()
+            .and_then(crate::issue::source_url)
+            .is_some(),
+        issue,
+    }))
+}
+
+/// [`load_issue`]'s issue, and the brief it came from (none for `--issue-file`).
+fn recover_issue(
+    session: &Session,
+    opts: &RunOptions,
+) -> Result<Option<(Issue, Option<String>)>, PipelineError> {
     let number = opts.issue.number;
     if let Some(path) = &opts.issue_file {
-        return Ok(Some(read_issue_file(number, path)?));
+        return Ok(Some((read_issue_file(number, path)?, None)));
     }
     let prefix = &session.config.orchestrator.branch_prefix;
     let Some(branch) = IssueBranch::existing(&session.repo, prefix, number)? else {
@@ -124,7 +171,7 @@ fn load_issue(session: &Session, opts: &RunOptions) -> Result<Option<Issue>, Pip
     };
     let text = String::from_utf8_lossy(&bytes);
     if let Some(issue) = filed::recover(&text) {
-        return Ok(Some(parse_issue(number, issue)));
+        return Ok(Some((parse_issue(number, issue), Some(text.to_string()))));
     }
     if text.trim().is_empty() {
         return Ok(None);
@@ -133,5 +180,5 @@ fn load_issue(session: &Session, opts: &RunOptions) -> Result<Option<Issue>, Pip
     if !state.stage(Stage::Triage).state.is_done() {
         return Ok(None);
     }
-    Ok(Some(parse_issue(number, &text)))
+    Ok(Some((parse_issue(number, &text), Some(text.to_string()))))
 }

@@ -284,7 +284,7 @@ pub async fn read_issue_text(
     let connection = github::connect(session, target, io).await?;
     // A closed issue has a status too.
     let read = github::read_issue(&connection, issue.number, true, io).await?;
-    Ok(super::run::without_secrets(read, session, io).normalised())
+    Ok(super::run::without_secrets(read, session, io).input_text())
 }
 
 /// The issues that have a branch, as a run would read each from GitHub now (a request per

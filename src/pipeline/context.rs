@@ -667,7 +667,7 @@ impl<'a> StageContext<'a> {
     /// The hash of this stage's inputs at the branch head.
     fn input_hash(&self) -> Result<Option<String>, PipelineError> {
         let run = &self.run;
-        let issue_text = run.issue.normalised();
+        let issue_text = run.issue.input_text();
         let cx = InputContext {
             repo: &run.session.repo,
             config: &run.session.config,

@@ -653,6 +653,9 @@ pub enum Warning {
     /// The issue's worktree, done with, was kept: it holds changes no commit has, and they
     /// could not be saved.
     WorktreeKept { path: PathBuf, error: String },
+    /// The issue came from GitHub, but could not be read again to see whether it changed
+    /// since its brief was written: the run goes on with the issue as the brief filed it.
+    IssueNotRefreshed { issue: u64, error: String },
     /// `--update-base` was given, but impl does not run in this run (done, or beyond
     /// `--until`), so nothing is merged.
     UpdateBaseUnused,

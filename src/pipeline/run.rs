@@ -65,7 +65,7 @@ pub async fn run(
         github,
     } = claim;
     let prompts = Prompts::load(Some(&workdir))?;
-    let issue_text = issue.normalised();
+    let issue_text = issue.input_text();
     let stale = stale::staleness(
         &state,
         &InputContext {

@@ -1042,6 +1042,9 @@ impl EventSink for HumanRenderer<'_> {
                 }
             }
             Event::Warning(warning) => self.warn(&match warning {
+                Warning::IssueNotRefreshed { issue, error } => format!(
+                    "could not read issue #{issue} from GitHub again ({error}): going on with the issue as its brief filed it; whether it changed since is not known"
+                ),
                 Warning::UpdateBaseUnused => "--update-base merges the base only as impl starts, and impl does not run in this run: nothing was merged (when the code is done, merge the base into the branch with git and run again)".into(),
                 Warning::UnusedPromptFile { path } => format!(
                     "{} matches no prompt template and is not used",

@@ -377,11 +377,13 @@ fn an_issue_goes_from_github_to_one_draft_pull_request() {
     assert!(!written.contains(TOKEN), "the token was written down");
     assert!(!body.contains(TOKEN));
 
-    // A re-run finds everything done: no second pull request, no GitHub call at all.
+    // A re-run finds everything done: one request reads the issue again (to see whether it
+    // changed since its brief), nothing else, and no second pull request.
     let again = hub.run(&["40", "--no-input", "--no-gate-before-pr"]);
     again.expect_code(0);
     assert_eq!(hub.requests("POST", PULLS_PATH).len(), 1);
-    assert_eq!(hub.api.requests().len(), requests);
+    assert_eq!(hub.api.requests().len(), requests + 1);
+    assert_eq!(hub.api.requests()[requests].url.path(), ISSUE_PATH);
 }
 
 /// The plan says where the pull request would go, and asks nothing of GitHub for it.

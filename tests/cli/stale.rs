@@ -370,3 +370,55 @@ fn status_refresh_reads_the_issue_once_and_says_the_brief_is_stale() {
     assert!(!offline.stdout.contains("stale"), "{}", offline.stdout);
     assert_eq!(hub.api.requests().len(), requests + 2);
 }
+
+#[test]
+fn a_run_reads_the_github_issue_again_and_an_edit_redoes_the_brief() {
+    use crate::github::{BODY, Hub, ISSUE_PATH, github_ok, issue_json};
+    use wiremock::Mock;
+    use wiremock::matchers::{method, path};
+    let hub = Hub::bare();
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(ISSUE_PATH))
+            .respond_with(github_ok(issue_json(40, "Add a --verbose flag", BODY)))
+            .up_to_n_times(2),
+    );
+    hub.api.mount(
+        Mock::given(method("GET"))
+            .and(path(ISSUE_PATH))
+            .respond_with(github_ok(issue_json(
+                40,
+                "Add a --verbose flag",
+                "Users need `--verbose`, and `-v` for short.",
+            ))),
+    );
+    hub.run(&["40", "--until", "spec"]).expect_code(0);
+    // Read again, unchanged: nothing is redone.
+    let calls = hub.repo.calls().len();
+    hub.run(&["40", "--until", "spec"]).expect_code(0);
+    assert_eq!(hub.repo.calls().len(), calls);
+    // Edited on GitHub since: the brief is redone, and what was made from it.
+    hub.run(&["40", "--until", "spec"])
+        .expect_code(0)
+        .stderr_has("Starting triage: stale: the issue's text changed after the brief was written");
+    assert!(
+        hub.repo
+            .show("orchestrate/40-add-a-verbose-flag", "docs/issues/40.md")
+            .unwrap()
+            .contains("`-v` for short")
+    );
+    assert!(hub.repo.calls().len() > calls);
+
+    // Without a token the issue cannot be read again: the run says so and goes on with the
+    // issue as its brief filed it.
+    let run = hub.repo.run(&[
+        "-c",
+        &format!("github.api_url={}", hub.api.url()),
+        "40",
+        "--until",
+        "spec",
+    ]);
+    run.expect_code(0)
+        .stderr_has("could not read issue #40 from GitHub again")
+        .stderr_has("going on with the issue as its brief filed it");
+}
