@@ -665,6 +665,30 @@ pub fn slug(title: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_input_text_of_an_issue_and_of_its_copy_in_a_brief_agree() {
+        let issue = Issue {
+            number: 40,
+            title: "Add a --verbose flag".into(),
+            body: "Users need a `--verbose` flag.\n\nIt should print every step.".into(),
+            origin: Some(Origin {
+                url: "https://github.com/acme/widgets/issues/40".into(),
+                author: "octocat".into(),
+                labels: vec!["cli".into()],
+                state: "open".into(),
+                locked: false,
+                read_at: "2026-12-07T10:00:00Z".into(),
+                comments: Vec::new(),
+                comments_total: 0,
+                body_cut_from: None,
+                hidden_removed: 0,
+            }),
+        };
+        let brief = issue.normalised();
+        let copy = parse_issue(40, &brief);
+        assert_eq!(copy.input_text(), issue.input_text(), "brief:\n{brief}");
+    }
+
     use super::*;
 
     #[test]

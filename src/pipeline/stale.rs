@@ -31,7 +31,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::branch::message::{
-    TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_INPUT, TRAILER_REVIEWER,
+    TRAILER_DRAFTER, TRAILER_IMPLEMENTER, TRAILER_INPUT, TRAILER_ISSUE, TRAILER_REVIEWER,
+    TRAILER_STAGE,
 };
 use super::branch::{IssueState, StageState};
 use super::prompts::Prompts;
@@ -194,6 +195,10 @@ pub fn staleness(
             stale.insert(stage, StaleWhy::Upstream { stage: upstream });
             continue;
         }
+        // A stage redone into the very same artifact commits without changing it: its newest
+        // commit, not the one that last changed the file, says what it was made from.
+        let newest = newest_stage_commit(cx.repo, tip, change.id, stage, cx.issue)?;
+        let change = newest.as_ref().unwrap_or(change);
         let Some(recorded) = change.trailer(TRAILER_INPUT) else {
             continue;
         };
@@ -211,6 +216,30 @@ pub fn staleness(
         stale.insert(stage, explain(stage, state, change.id, tip, cx)?);
     }
     Ok(stale)
+}
+
+/// The newest commit of `stage` for `issue` on the first-parent chain from `tip` down to
+/// (not including) `last`, the commit that last changed the stage's artifact; `None` when
+/// there is none. Few commits: those made after the artifact's last change.
+fn newest_stage_commit(
+    repo: &Repo,
+    tip: ObjectId,
+    last: ObjectId,
+    stage: Stage,
+    issue: u64,
+) -> Result<Option<crate::git::CommitInfo>, GitError> {
+    let issue = issue.to_string();
+    let mut commit = Some(tip);
+    while let Some(id) = commit.filter(|id| *id != last) {
+        let info = repo.commit_info(id)?;
+        if info.trailer(TRAILER_STAGE) == Some(stage.name())
+            && info.trailer(TRAILER_ISSUE) == Some(issue.as_str())
+        {
+            return Ok(Some(info));
+        }
+        commit = repo.first_parent(id)?;
+    }
+    Ok(None)
 }
 
 /// Which of `stage`'s inputs differs between its commit `made` and `tip`.

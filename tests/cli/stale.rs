@@ -410,7 +410,8 @@ fn a_run_reads_the_github_issue_again_and_an_edit_redoes_the_brief() {
     assert!(hub.repo.calls().len() > calls);
 
     // Without a token the issue cannot be read again: the run says so and goes on with the
-    // issue as its brief filed it.
+    // issue as its brief filed it, which is current: nothing is redone.
+    let calls = hub.repo.calls().len();
     let run = hub.repo.run(&[
         "-c",
         &format!("github.api_url={}", hub.api.url()),
@@ -421,4 +422,5 @@ fn a_run_reads_the_github_issue_again_and_an_edit_redoes_the_brief() {
     run.expect_code(0)
         .stderr_has("could not read issue #40 from GitHub again")
         .stderr_has("going on with the issue as its brief filed it");
+    assert_eq!(hub.repo.calls().len(), calls, "{}", run.stderr);
 }
