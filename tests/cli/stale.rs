@@ -315,28 +315,27 @@ fn branches_made_before_the_input_trailer_are_never_stale() {
     assert!(impl_calls(&repo).len() == 1);
 }
 
-#[test]
-fn status_refresh_reads_the_issue_once_and_says_the_brief_is_stale() {
+/// GitHub's issue 40, as filed for its first `reads`, then edited: `-v` added.
+fn edited_on_github(reads: u64) -> crate::github::Hub {
     use crate::github::{BODY, Hub, ISSUE_PATH, github_ok, issue_json};
     use wiremock::Mock;
     use wiremock::matchers::{method, path};
     let hub = Hub::bare();
+    let answer = |body: &str| {
+        Mock::given(method("GET"))
+            .and(path(ISSUE_PATH))
+            .respond_with(github_ok(issue_json(40, "Add a --verbose flag", body)))
+    };
+    hub.api.mount(answer(BODY).up_to_n_times(reads));
+    hub.api
+        .mount(answer("Users need `--verbose`, and `-v` for short."));
+    hub
+}
+
+#[test]
+fn status_refresh_reads_the_issue_once_and_says_the_brief_is_stale() {
     // The issue as the run reads it, then as it reads after someone edited it on GitHub.
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(ISSUE_PATH))
-            .respond_with(github_ok(issue_json(40, "Add a --verbose flag", BODY)))
-            .up_to_n_times(1),
-    );
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(ISSUE_PATH))
-            .respond_with(github_ok(issue_json(
-                40,
-                "Add a --verbose flag",
-                "Users need `--verbose`, and `-v` for short.",
-            ))),
-    );
+    let hub = edited_on_github(1);
     hub.run(&["40", "--until", "spec"]).expect_code(0);
 
     // Plain status stays offline: no request, and the brief is taken as current.
@@ -373,25 +372,7 @@ fn status_refresh_reads_the_issue_once_and_says_the_brief_is_stale() {
 
 #[test]
 fn a_run_reads_the_github_issue_again_and_an_edit_redoes_the_brief() {
-    use crate::github::{BODY, Hub, ISSUE_PATH, github_ok, issue_json};
-    use wiremock::Mock;
-    use wiremock::matchers::{method, path};
-    let hub = Hub::bare();
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(ISSUE_PATH))
-            .respond_with(github_ok(issue_json(40, "Add a --verbose flag", BODY)))
-            .up_to_n_times(2),
-    );
-    hub.api.mount(
-        Mock::given(method("GET"))
-            .and(path(ISSUE_PATH))
-            .respond_with(github_ok(issue_json(
-                40,
-                "Add a --verbose flag",
-                "Users need `--verbose`, and `-v` for short.",
-            ))),
-    );
+    let hub = edited_on_github(2);
     hub.run(&["40", "--until", "spec"]).expect_code(0);
     // Read again, unchanged: nothing is redone.
     let calls = hub.repo.calls().len();
