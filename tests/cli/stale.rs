@@ -405,3 +405,26 @@ fn a_run_reads_the_github_issue_again_and_an_edit_redoes_the_brief() {
         .stderr_has("going on with the issue as its brief filed it");
     assert_eq!(hub.repo.calls().len(), calls, "{}", run.stderr);
 }
+
+#[test]
+fn a_rerun_without_the_issue_file_reads_the_brief_and_finds_nothing_stale() {
+    // With a triage model, the brief keeps the issue as filed; without one, it is the issue.
+    for triage in [true, false] {
+        let (repo, issue) = done_through_impl("");
+        if triage {
+            let triager = repo.model("triager", &brief_script(GOOD_BRIEF));
+            let config = std::fs::read_to_string(repo.root.join(".orchestrate.toml")).unwrap();
+            repo.write(
+                ".orchestrate.toml",
+                &format!("[stages.triage]\ndrafter = \"{triager}\"\n\n{config}"),
+            );
+            // A triage model now: the brief is redone once (its model changed), then current.
+            run(&repo, &issue, &[]).expect_code(0);
+        }
+        let calls = repo.calls().len();
+        repo.run(&["7", "--until", "impl"]).expect_code(0);
+        assert_eq!(repo.calls().len(), calls, "triage model: {triage}");
+        let status = repo.run(&["status", "7"]);
+        assert!(!status.stdout.contains("stale"), "{}", status.stdout);
+    }
+}
