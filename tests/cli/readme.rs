@@ -181,3 +181,87 @@ fn the_five_minute_quickstart_runs_as_written() {
         "?? .orchestrate.toml\n?? draft.sh\n?? issue.md\n?? review.sh\n"
     );
 }
+
+/// The first `sh` block after each of `marks` in turn, indented or not (in a list item), its
+/// lines as written.
+fn indented_block(marks: &[&str]) -> String {
+    let mut rest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for mark in marks {
+        rest = rest
+            .split_once(mark)
+            .unwrap_or_else(|| panic!("the README has no {mark:?}"))
+            .1
+            .to_string();
+    }
+    rest.lines()
+        .skip_while(|l| l.trim() != "```sh")
+        .skip(1)
+        .take_while(|l| l.trim() != "```")
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The README's lines that install the completion scripts, pasted into a shell on a fresh
+/// machine (a new HOME, nothing made yet, `git-orchestrate` installed): each runs, and the
+/// bash script they install then completes.
+#[test]
+fn the_readmes_completion_lines_work_in_a_fresh_home() {
+    let machine = crate::harness::TestRepo::new();
+    let installed = machine.base().join("installed");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::os::unix::fs::symlink(crate::harness::BIN, installed.join("git-orchestrate")).unwrap();
+    let mut path = vec![installed];
+    path.extend(std::env::split_paths(&machine.path_with_models()));
+    let path = std::env::join_paths(path).unwrap();
+    let home = machine.base().join("fresh-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let sh = |script: &str| {
+        let mut shell = std::process::Command::new("sh");
+        machine.apply_env(&mut shell);
+        let out = shell
+            .env("PATH", &path)
+            .env("HOME", &home)
+            .env_remove("XDG_CONFIG_HOME")
+            .args(["-e", "-c", script])
+            .current_dir(&machine.root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for (mark, file) in [
+        (
+            "- **bash**",
+            ".local/share/bash-completion/completions/git-orchestrate",
+        ),
+        ("- **zsh**", ".zfunc/_git-orchestrate"),
+        (
+            "- **fish**",
+            ".config/fish/completions/git-orchestrate.fish",
+        ),
+    ] {
+        let block = indented_block(&["**Completions.**", mark]);
+        sh(&block);
+        let written = std::fs::read_to_string(home.join(file))
+            .unwrap_or_else(|_| panic!("{mark}: {file} was not written"));
+        assert!(written.contains("git-orchestrate"), "{mark}");
+    }
+    // The bash script, as bash-completion would load it, completes a subcommand.
+    let script = home.join(".local/share/bash-completion/completions/git-orchestrate");
+    let mut bash = std::process::Command::new("bash");
+    machine.apply_env(&mut bash);
+    let out = bash
+        .args(["--norc", "-c"])
+        .arg(format!(
+            "source '{}'\nCOMP_WORDS=(git-orchestrate sta); COMP_CWORD=1; COMP_LINE='git-orchestrate sta'; COMP_POINT=${{#COMP_LINE}}\n_git__orchestrate git-orchestrate sta git-orchestrate\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "status");
+}
