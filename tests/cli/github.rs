@@ -452,17 +452,23 @@ fn the_gate_before_the_pull_request_holds_until_approved() {
     assert_eq!(impl_calls, 1);
 }
 
-#[test]
-fn a_hand_edit_in_the_worktree_at_the_gate_is_saved_before_the_pull_request_removes_it() {
+/// Issue 40 waiting at the gate before the pull request, with a person's edit of the code in
+/// its worktree (made while it waits); and that worktree.
+fn hand_edited_at_the_gate() -> (Hub, PathBuf) {
     let hub = Hub::new();
     hub.run(&["40", "--no-input"]).expect_code(4);
-    // While the issue waits at the gate, a person edits the code in its worktree.
     let worktree = hub.repo.root.join(".git/orchestrate/worktrees/40");
     std::fs::write(
         worktree.join("src/lib.rs"),
         "pub fn widget() { by_hand() }\n",
     )
     .unwrap();
+    (hub, worktree)
+}
+
+#[test]
+fn a_hand_edit_in_the_worktree_at_the_gate_is_saved_before_the_pull_request_removes_it() {
+    let (hub, worktree) = hand_edited_at_the_gate();
 
     hub.repo.run(&["approve", "40"]).expect_code(0);
     let run = hub.run(&["40", "--no-input"]);
@@ -488,14 +494,7 @@ fn a_hand_edit_in_the_worktree_at_the_gate_is_saved_before_the_pull_request_remo
 
 #[test]
 fn a_worktree_whose_hand_edit_cannot_be_saved_is_kept_after_the_pull_request() {
-    let hub = Hub::new();
-    hub.run(&["40", "--no-input"]).expect_code(4);
-    let worktree = hub.repo.root.join(".git/orchestrate/worktrees/40");
-    std::fs::write(
-        worktree.join("src/lib.rs"),
-        "pub fn widget() { by_hand() }\n",
-    )
-    .unwrap();
+    let (hub, worktree) = hand_edited_at_the_gate();
     // A file where saved work goes: nothing can be saved there, root or not.
     let recovered = hub.repo.root.join(".git/orchestrate/recovered");
     let _ = std::fs::remove_dir_all(&recovered);

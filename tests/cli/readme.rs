@@ -23,8 +23,8 @@ fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
     }
 }
 
-/// The first block fenced as `language` after each of `marks` in turn, in the README.
-fn readme_block(marks: &[&str], language: &str) -> String {
+/// The README after each of `marks` in turn.
+fn readme_after(marks: &[&str]) -> String {
     let mut rest =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for mark in marks {
@@ -34,6 +34,12 @@ fn readme_block(marks: &[&str], language: &str) -> String {
             .1
             .to_string();
     }
+    rest
+}
+
+/// The first block fenced as `language` after each of `marks` in turn, in the README.
+fn readme_block(marks: &[&str], language: &str) -> String {
+    let rest = readme_after(marks);
     let fence = format!("```{language}\n");
     let block = rest
         .split_once(&fence)
@@ -185,16 +191,8 @@ fn the_five_minute_quickstart_runs_as_written() {
 /// The first `sh` block after each of `marks` in turn, indented or not (in a list item), its
 /// lines as written.
 fn indented_block(marks: &[&str]) -> String {
-    let mut rest =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for mark in marks {
-        rest = rest
-            .split_once(mark)
-            .unwrap_or_else(|| panic!("the README has no {mark:?}"))
-            .1
-            .to_string();
-    }
-    rest.lines()
+    readme_after(marks)
+        .lines()
         .skip_while(|l| l.trim() != "```sh")
         .skip(1)
         .take_while(|l| l.trim() != "```")
