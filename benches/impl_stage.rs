@@ -27,13 +27,16 @@
 //!   base (the original tests' run swaps too). Which file is a test is decided in memory, from
 //!   paths and the contents already read, and left out.
 //! - (f) what an agent's accepted attempt costs besides the agent and its test runs: the whole
-//!   worktree read [`AGENT_READS`] times ([`Worktree::changes`]: `git status` with the
-//!   untracked cache names the paths that may differ, only those are hashed), the proof's swaps
-//!   of (e), and the [`Worktree::reset`] (only the paths that differ). Target: under 500 ms.
-//!   Before reads came from `git status` (the stage read 7 times, each a `git add --all` into
-//!   a scratch index), this was 4.7 s (median; p90 5.2 s) on a 2-core machine under load from
-//!   other builds; after, 1.56 s (p90 1.64 s) under the same load — one read 0.28 s, the reset
-//!   0.44 s. The target is not met: each read is a stat check of every file.
+//!   worktree read [`AGENT_READS`] times ([`Worktree::read`]: `git status` with the
+//!   untracked cache names the paths that may differ, only those are hashed) — when the agent
+//!   exits and once after all its test runs, not after each —, the proof's swaps of (e), the
+//!   [`Worktree::reset_after`] that reading (only the paths that differ, no `git status` of
+//!   its own), and the
+//!   check of the user's repository after each of its four programs (the agent, three test
+//!   runs) as a contained run makes it: the git directory's part, `HEAD` and the index, the
+//!   kernel having kept those programs off the checkout's files. Target: under 500 ms. Also
+//!   measured: the same where the kernel offers no sandbox, each check then reading the
+//!   checkout's files too (one `git status` of the user's checkout per program).
 //!
 //! Creating a worktree checks out every file, so (a)'s creation runs 3 times (after 1
 //! warm-up run), whatever `GIT_BENCH_ITERS` says, and last; removing the worktree after each
@@ -69,10 +72,13 @@ const PROOF_TARGET_MS: f64 = 50.0;
 const AGENT_TARGET_MS: f64 = 500.0;
 
 /// How often the stage reads an accepted agent attempt's changes from the worktree: once when
-/// the agent exits and once after each of its three test runs (its own, the original tests',
-/// the proof's). The reads before each swapped run and for the commit reuse the last one,
-/// since nothing has written in the worktree since.
-const AGENT_READS: usize = 4;
+/// the agent exits and once after all its test runs (its own, the original tests', the
+/// proof's), which the commit and the reset after it take.
+const AGENT_READS: usize = 2;
+
+/// The programs of an accepted agent attempt the user's repository is checked after: the
+/// agent, its own test run, the original tests' run and the proof's.
+const AGENT_CHECKS: usize = 4;
 
 /// Timed runs of creating a worktree in a full run (after one warm-up run).
 const CREATE_ITERS: usize = 3;
@@ -109,6 +115,7 @@ struct Measured {
     proof: Summary,
     agent_read: Summary,
     agent: Summary,
+    agent_open: Summary,
 }
 
 fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
@@ -142,7 +149,9 @@ fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
     let apply_big = big_apply(work, warmup, iters)?;
     let (attempt_apply, attempt_changes, attempt_reset, attempt, proof) =
         attempt_timings(&repo, &worktree, tip, shape, warmup, iters)?;
-    let (agent_read, agent) = agent_timings(&repo, &worktree, tip, shape, warmup, iters)?;
+    let rounds = (warmup, iters);
+    let (agent_read, agent) = agent_timings(&repo, &worktree, tip, shape, rounds, false)?;
+    let (_, agent_open) = agent_timings(&repo, &worktree, tip, shape, rounds, true)?;
     repo.remove_issue_worktree(ISSUE)?;
     common::sync_disk();
     // Last: each run checks out and deletes every file, which leaves the file system busy.
@@ -166,6 +175,7 @@ fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
             proof,
             agent_read,
             agent,
+            agent_open,
         },
         (warmup, iters),
         (create_warmup, create_iters),
@@ -453,24 +463,32 @@ fn proof_work(
 
 /// (f) An agent's accepted attempt, as the stage handles it besides the agent and the test
 /// runs: the agent's files are written (not timed: that is the agent's work), then the
-/// changes are read [`AGENT_READS`] times, the proof's swaps made twice ([`proof_work`]'s
-/// keeping aside, putting and putting back, each followed by a read), and the worktree
-/// reset. The stage resets to
-/// the commit it made of the change; here, to the base, which touches the same paths.
-/// Returns one read of the changes and the whole.
+/// changes are read when the agent exits and after the runs, the proof's swaps made twice
+/// ([`proof_work`]'s keeping aside, putting and putting back), the user's repository checked
+/// after each of [`AGENT_CHECKS`] programs (its files too when `checkout`, as where the
+/// kernel offers no sandbox), and the worktree reset from the second reading. The stage resets to the commit it made of the change;
+/// here, to the base, which touches the same paths. Returns one read of the changes and the
+/// whole.
 fn agent_timings(
     repo: &Repo,
     worktree: &Worktree,
     tip: ObjectId,
     shape: Shape,
-    warmup: usize,
-    iters: usize,
+    (warmup, iters): (usize, usize),
+    checkout: bool,
 ) -> BenchResult<(Summary, Summary)> {
     let root = worktree.path();
     let state = StateDir::new(repo.common_dir());
     let edited: Vec<String> = [2, shape.files / 3].into_iter().map(source_path).collect();
     let created = "src/agent/verbose.rs";
     let (mut reads, mut totals) = (Vec::new(), Vec::new());
+    let check = |before: &git_orchestrate::git::Snapshot| -> BenchResult<()> {
+        let found = repo.contain_with(before, checkout)?;
+        if !found.is_empty() {
+            return Err(format!("the check found changes: {found:?}").into());
+        }
+        Ok(())
+    };
     for round in 0..warmup + iters {
         worktree.begin_work()?;
         for path in &edited {
@@ -484,16 +502,26 @@ fn agent_timings(
         )?;
 
         let start = Instant::now();
+        // The snapshot the agent was watched from (the stage keeps the last one that found
+        // nothing, so this is once per stage, not per attempt).
+        let before = match checkout {
+            true => repo.snapshot()?,
+            false => repo.snapshot_git_dir()?,
+        };
+        check(&before)?;
+        let read = Instant::now();
         let found = worktree.changes(repo, tip)?;
-        let first = start.elapsed();
-        for _ in 1..AGENT_READS - 1 {
-            worktree.changes(repo, tip)?;
+        let first = read.elapsed();
+        for _ in 1..AGENT_CHECKS {
+            check(&before)?;
         }
         proof_work(repo, worktree, &state, tip, &found)?;
-        if worktree.changes(repo, tip)? != found {
+        // After all the attempt's runs: what they wrote, and what the reset touches.
+        let after = worktree.read(repo, tip)?;
+        if after.changes != found {
             return Err("the proof's swaps did not put the agent's files back".into());
         }
-        worktree.reset(repo, tip)?;
+        worktree.reset_after(repo, tip, &after)?;
         let elapsed = start.elapsed();
         if found.len() != 3 {
             return Err(
@@ -594,10 +622,16 @@ fn print_report(m: &Measured, (warmup, iters): (usize, usize), create: (usize, u
             None,
         ),
         (
-            "(f)  agent attempt: 4 reads, proof, reset",
+            "(f)  agent attempt, contained (all)",
             m.agent,
             format!("< {AGENT_TARGET_MS} ms"),
             Some(under(m.agent, AGENT_TARGET_MS)),
+        ),
+        (
+            "(f)  agent attempt, no sandbox (all)",
+            m.agent_open,
+            "(+ 4 git status of the checkout)".into(),
+            None,
         ),
     ];
     let mut out = String::new();
@@ -622,8 +656,8 @@ fn print_report(m: &Measured, (warmup, iters): (usize, usize), create: (usize, u
     let _ = writeln!(
         out,
         "an agent's accepted attempt reads the whole worktree's changes {AGENT_READS} times (when \
-         the agent exits, after each of its three test runs); (f) is that, with the proof's \
-         swaps and the reset"
+         the agent exits, once after all its test runs); (f) is that, with the proof's swaps, \
+         the reset and the check of your repository after each of its {AGENT_CHECKS} programs"
     );
     let _ = writeln!(
         out,

@@ -54,7 +54,7 @@ pub use inspect::{GitVersion, Shape, version};
 pub use merge::{Divergence, MergeRequest, Merged};
 pub use push::{PushOptions, PushResult};
 pub use snapshot::{Found, How, Place, Snapshot};
-pub use worktree::{Prepared, Worktree};
+pub use worktree::{Prepared, Read, Worktree};
 
 use crate::env::Env;
 

@@ -110,6 +110,14 @@ pub struct Snapshot {
     refs: BTreeMap<String, RefValue>,
 }
 
+impl Snapshot {
+    /// Whether it holds the checkout's files (`git status`), not only the git directory's
+    /// part.
+    pub fn has_checkout(&self) -> bool {
+        self.status.is_some()
+    }
+}
+
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Snapshot")
@@ -161,6 +169,14 @@ impl Repo {
 
     /// Compare the repository with `before`; undo what can be undone; say what changed.
     pub fn contain(&self, before: &Snapshot) -> Result<Vec<Found>> {
+        self.contain_with(before, true)
+    }
+
+    /// [`Repo::contain`], reading the checkout's files again only when `checkout` (and
+    /// `before` holds them): a program the kernel kept off the checkout cannot have written
+    /// there, so its `git status` is skipped. The git directory's part, `HEAD` and the index
+    /// are always compared.
+    pub fn contain_with(&self, before: &Snapshot, checkout: bool) -> Result<Vec<Found>> {
         let mut found = Vec::new();
         // First: a planted `core.fsmonitor` or hook must not run in the `git status` below.
         let now = self.kept_files()?;
@@ -190,7 +206,10 @@ impl Repo {
                 });
             }
         }
-        let status = self.checkout_status()?;
+        let status = match checkout && before.status.is_some() {
+            true => self.checkout_status()?,
+            false => None,
+        };
         let index = self.index_state();
         if index != before.index && !self.same_staging(before.index, index) {
             found.push(Found {

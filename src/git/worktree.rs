@@ -56,6 +56,14 @@ struct WorkFound {
     clean_at: bool,
 }
 
+/// A reading of a worktree's changes ([`Worktree::read`]), with the `git status` it was made
+/// from.
+#[derive(Debug)]
+pub struct Read {
+    pub changes: Vec<FileChange>,
+    status: Status,
+}
+
 /// A worktree of the repository, detached at a commit.
 #[derive(Clone)]
 pub struct Worktree {
@@ -451,10 +459,19 @@ impl Worktree {
     /// (from the index's stat data and the untracked cache) are read; the worktree's index is
     /// refreshed, its staged content left as it is (so `git diff` there still shows the work).
     pub fn changes(&self, repo: &Repo, base: ObjectId) -> Result<Vec<FileChange>> {
+        Ok(self.read(repo, base)?.changes)
+    }
+
+    /// [`Worktree::changes`], with the `git status` they were read from, which
+    /// [`Worktree::reset_after`] can take instead of reading every file's state again.
+    pub fn read(&self, repo: &Repo, base: ObjectId) -> Result<Read> {
         let base_tree = repo.tree_of(base)?;
         let status = self.status()?;
         let now = self.tree_now(repo, &status, base_tree)?;
-        repo.tree_changes(base_tree, now)
+        Ok(Read {
+            changes: repo.tree_changes(base_tree, now)?,
+            status,
+        })
     }
 
     /// The changes at `paths` only, compared with `base`: what [`Worktree::changes`] would
@@ -543,8 +560,23 @@ impl Worktree {
         self.repair()?;
         if let Err(error) = self
             .status()
-            .and_then(|status| self.reset_paths(repo, to, &status))
+            .and_then(|status| self.reset_paths(repo, to, &status, &[]))
         {
+            tracing::debug!("{error}; checking every file out instead");
+            self.reset_all(to)?;
+        }
+        self.record_base(to)?;
+        self.mark_clean(to)
+    }
+
+    /// [`Worktree::reset`], the paths that differ taken from `read` instead of a new `git
+    /// status` of every file. Only for a read after which nothing but the tool's own commits
+    /// changed the worktree: a file written since would be missed (and found by the next
+    /// reading of the worktree, which always runs `git status`).
+    pub fn reset_after(&self, repo: &Repo, to: ObjectId, read: &Read) -> Result<()> {
+        self.begin_work()?;
+        self.repair()?;
+        if let Err(error) = self.reset_paths(repo, to, &read.status, &read.changes) {
             tracing::debug!("{error}; checking every file out instead");
             self.reset_all(to)?;
         }
@@ -566,7 +598,28 @@ impl Worktree {
     /// [`Worktree::reset`] of the paths that differ from `to`, `status` being what
     /// `git status` says now: untracked files and repositories removed, the index entries
     /// and files at the paths that differ set as `to` has them, `HEAD` detached at `to`.
-    fn reset_paths(&self, repo: &Repo, to: ObjectId, status: &Status) -> Result<()> {
+    /// `holding` is what some of those paths hold now (as git would stage them): a file
+    /// already holding what `to` has is left as it is, only its index entry set.
+    fn reset_paths(
+        &self,
+        repo: &Repo,
+        to: ObjectId,
+        status: &Status,
+        holding: &[FileChange],
+    ) -> Result<()> {
+        let held: std::collections::HashMap<&str, (Oid, u32)> = holding
+            .iter()
+            .filter_map(|c| {
+                let mode = match c.kind {
+                    FileKind::Regular => 0o100644,
+                    FileKind::Executable => 0o100755,
+                    FileKind::Symlink => 0o120000,
+                    FileKind::Deleted => return None,
+                };
+                let id = Oid::hash_object(git2::ObjectType::Blob, &c.content).ok()?;
+                Some((c.path.as_str(), (id, mode)))
+            })
+            .collect();
         let to_tree = repo.tree_of(to)?;
         let head_tree = status.head.map(|h| repo.tree_of(h)).transpose()?;
         let mut paths: BTreeSet<String> = status.tracked.iter().map(|(p, _)| p.clone()).collect();
@@ -593,7 +646,7 @@ impl Worktree {
             match repo.entry_in(to_tree, path)? {
                 Some((id, mode)) => {
                     entries.extend_from_slice(format!("{mode:o} {id}\t{path}\0").as_bytes());
-                    if !is_gitlink(mode) {
+                    if !is_gitlink(mode) && held.get(path.as_str()) != Some(&(id, mode)) {
                         written.extend_from_slice(path.as_bytes());
                         written.push(0);
                     }
@@ -1874,6 +1927,44 @@ mod tests {
             since[0],
             entry("README.md", FileKind::Regular, "# Widget\n")
         );
+    }
+
+    #[test]
+    fn reset_after_a_reading_touches_what_it_found_and_leaves_the_worktree_clean() {
+        let f = Fixture::new();
+        let repo = f.repo();
+        let tip = f.tip();
+        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+        worktree.begin_work().unwrap();
+        let path = worktree.path().to_path_buf();
+        // The change, a file the commit will not hold (written by tests), and a file the
+        // tests changed after the change was read (the commit has the change's version).
+        f.write(&path, "README.md", "# Widget 2\n");
+        f.write(&path, "src/deep/new.rs", "pub fn new() {}\n");
+        f.write(&path, "test-output.txt", "stray");
+        f.write(&path, "src/lib.rs", "pub fn widget() {} // by the tests\n");
+        let read = worktree.read(&repo, tip).unwrap();
+        assert_eq!(read.changes.len(), 4);
+        f.write(&f.root, "README.md", "# Widget 2\n");
+        f.write(&f.root, "src/deep/new.rs", "pub fn new() {}\n");
+        f.git(&f.root, &["add", "."]);
+        f.git(&f.root, &["commit", "-q", "-m", "the change"]);
+        let commit = f.tip();
+
+        worktree.reset_after(&repo, commit, &read).unwrap();
+        let status = f.git(&path, &["status", "--porcelain", "--untracked-files=all"]);
+        assert_eq!(status, "");
+        assert_eq!(worktree.head().unwrap(), commit);
+        assert!(!path.join("test-output.txt").exists());
+        assert_eq!(
+            std::fs::read_to_string(path.join("src/lib.rs")).unwrap(),
+            "pub fn widget() {}\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(path.join("README.md")).unwrap(),
+            "# Widget 2\n"
+        );
+        assert!(read_checked(&repo, &worktree, commit).is_empty());
     }
 
     #[test]

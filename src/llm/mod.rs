@@ -88,6 +88,9 @@ pub struct Request {
 pub struct Contained {
     pub launcher: Vec<std::ffi::OsString>,
     pub tmpdir: Option<PathBuf>,
+    /// Whether the launcher's rules keep the program from writing the user's checkout (so
+    /// the check after it need not read the checkout's files).
+    pub keeps_off_checkout: bool,
 }
 
 /// Tokens as the vendor reported them. `input` counts every input token, including those

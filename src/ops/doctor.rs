@@ -714,7 +714,9 @@ fn role_in(stage: Stage, role: Role) -> String {
 async fn sandbox_check(session: &Session) -> Check {
     let config = &session.config.sandbox;
     let mode = config.mode.unwrap_or(SandboxMode::Auto);
-    let containment = match Containment::decide(config, &session.env).await {
+    // Only what the machine offers is reported: which programs skip the checkout's check
+    // does not matter here.
+    let containment = match Containment::decide(config, &session.env, None).await {
         Ok(containment) => containment,
         Err(error) => {
             return bad(

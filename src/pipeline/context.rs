@@ -31,7 +31,7 @@ use super::stale::{InputContext, Inputs};
 use crate::config::{Config, GithubConfig, ProviderKind, StageConfig};
 use crate::edit::ALWAYS_PROTECTED;
 use crate::forge::RepoId;
-use crate::git::{FileChange, Found, How, ObjectId, Place, Repo, Snapshot, Worktree};
+use crate::git::{self, FileChange, Found, How, ObjectId, Place, Repo, Snapshot, Worktree};
 use crate::issue::{Issue, cut_text, filed};
 use crate::llm::{Contained, Prompt, Reply};
 use crate::stage::{Role, Stage};
@@ -333,10 +333,12 @@ impl<'a> StageContext<'a> {
             Some((dir, contained)) => (Some(dir), contained),
             None => (None, Contained::default()),
         };
-        // A program (`cmd:`, `agent:`) runs as the user: the repository is checked after it.
+        // A program (`cmd:`, `agent:`) runs as the user: the repository is checked after it
+        // (its checkout too, unless the launcher kept the program off it).
         let kind = self.provider_kind(role);
+        let checkout = !contained.keeps_off_checkout;
         let watched = match kind {
-            Some(kind) if kind.is_program() => Some(self.watch()?),
+            Some(kind) if kind.is_program() => Some(self.watch(checkout)?),
             _ => None,
         };
         let call = Call {
@@ -361,7 +363,7 @@ impl<'a> StageContext<'a> {
                     round,
                 },
             };
-            let changes = self.contain(before, by)?;
+            let changes = self.contain(before, by, checkout)?;
             // An agent's attempt fails for any change (the stage decides). A `cmd:` model
             // is refused for what had to be put back — git's refs, config, hooks, `info/`;
             // the user's checkout alone (its `HEAD`, index, files) changes under a person
@@ -395,21 +397,28 @@ impl<'a> StageContext<'a> {
     /// tool changes nothing of the user's between two programs; its own ref moves are
     /// recorded), and is taken again instead of a new one: one `git status` of the user's
     /// checkout per program, not two.
-    pub fn watch(&mut self) -> Result<Snapshot, PipelineError> {
+    ///
+    /// `checkout` is whether the program could write the user's checkout: false for one the
+    /// kernel kept off it ([`crate::pipeline::contain::Containment`] says which), whose check
+    /// then reads only the git directory's part, `HEAD` and the index.
+    pub fn watch(&mut self, checkout: bool) -> Result<Snapshot, PipelineError> {
         match self.unchanged.take() {
-            Some(snapshot) => Ok(snapshot),
-            None => Ok(self.run.session.repo.snapshot()?),
+            Some(snapshot) if snapshot.has_checkout() || !checkout => Ok(snapshot),
+            _ if checkout => Ok(self.run.session.repo.snapshot()?),
+            _ => Ok(self.run.session.repo.snapshot_git_dir()?),
         }
     }
 
     /// What a program changed in the user's repository since `before`: undone where it can
     /// be, and said in a `contained` event. Empty when nothing changed.
+    /// `checkout` as for [`StageContext::watch`].
     pub fn contain(
         &mut self,
         before: Snapshot,
         by: ContainedBy,
+        checkout: bool,
     ) -> Result<Vec<ContainedChange>, PipelineError> {
-        let found = self.run.session.repo.contain(&before)?;
+        let found = self.run.session.repo.contain_with(&before, checkout)?;
         if found.is_empty() {
             self.unchanged = Some(before);
             return Ok(Vec::new());
@@ -439,7 +448,14 @@ impl<'a> StageContext<'a> {
     {
         let config = self.run.session.config.sandbox.clone();
         let env = self.run.session.env.clone();
-        async move { Containment::decide(&config, &env).await }
+        let repo = &self.run.session.repo;
+        let checkout = repo
+            .workdir()
+            .map(|root| (root.to_path_buf(), repo.common_dir().to_path_buf()));
+        async move {
+            let checkout = checkout.as_ref().map(|(r, g)| (r.as_path(), g.as_path()));
+            Containment::decide(&config, &env, checkout).await
+        }
     }
 
     /// Where the repository's objects are (an agent's commits write there).
@@ -573,6 +589,16 @@ impl<'a> StageContext<'a> {
         Ok(worktree.changes(&self.run.session.repo, base)?)
     }
 
+    /// [`StageContext::worktree_changes`], with the `git status` they came from (for
+    /// [`StageContext::reset_worktree_after`]).
+    pub fn worktree_read(
+        &self,
+        worktree: &Worktree,
+        base: ObjectId,
+    ) -> Result<git::Read, PipelineError> {
+        Ok(worktree.read(&self.run.session.repo, base)?)
+    }
+
     /// The changes at `paths` only (what a text implementer's edits wrote), compared with
     /// `base`: no other file of the worktree is looked at.
     pub fn worktree_changes_in(
@@ -619,6 +645,17 @@ impl<'a> StageContext<'a> {
         commit: ObjectId,
     ) -> Result<(), PipelineError> {
         Ok(worktree.reset(&self.run.session.repo, commit)?)
+    }
+
+    /// [`StageContext::reset_worktree`] from `read`, when nothing has written in the worktree
+    /// since (see [`Worktree::reset_after`]).
+    pub fn reset_worktree_after(
+        &self,
+        worktree: &Worktree,
+        commit: ObjectId,
+        read: &git::Read,
+    ) -> Result<(), PipelineError> {
+        Ok(worktree.reset_after(&self.run.session.repo, commit, read)?)
     }
 
     /// The environment the test command runs in: the user's, minus every credential, with

@@ -46,8 +46,6 @@ const DEVICES: [&str; 7] = [
     "/dev/tty",
     "/dev/ptmx",
 ];
-/// Shared memory (POSIX semaphores, Python's multiprocessing) and pseudo-terminals.
-const SHARED: [&str; 2] = ["/dev/shm", "/dev/pts"];
 
 pub(super) fn run(args: Args) -> Result<Launched, LaunchError> {
     if args.probe {
@@ -325,7 +323,7 @@ fn confine(write: &[PathBuf], cut_tcp: bool) -> Result<u8, String> {
     let writable: Vec<&Path> = write
         .iter()
         .map(PathBuf::as_path)
-        .chain(SHARED.iter().map(Path::new))
+        .chain(super::SHARED.iter().map(Path::new))
         .collect();
     let status = ruleset
         .create()

@@ -27,6 +27,10 @@
 //! [`agent_state`]).
 
 mod launcher;
+
+/// Places every confined program may write besides its own: shared memory (POSIX
+/// semaphores, Python's multiprocessing) and pseudo-terminals.
+pub const SHARED: [&str; 2] = ["/dev/shm", "/dev/pts"];
 #[cfg(target_os = "linux")]
 mod linux;
 

@@ -369,3 +369,31 @@ fn a_cmd_model_that_only_writes_into_the_checkout_is_named_and_the_stage_goes_on
     );
     assert_eq!(repo.read("notes.txt"), "notes\n");
 }
+
+#[test]
+fn a_contained_agent_allowed_to_write_the_checkout_is_still_checked_there() {
+    // Contained, an agent's check skips the checkout's files only while the kernel keeps it
+    // off them: widened to the checkout, the check reads them again. (Its `$LOG` is not
+    // writable to it, so it misbehaves in every attempt.)
+    let (repo, issue) = agent_repo(
+        &misbehaving_agent("  echo planted > \"$common/../planted.txt\""),
+        "",
+    );
+    let root = repo.root.canonicalize().unwrap();
+    let config = std::fs::read_to_string(repo.root.join(".orchestrate.toml")).unwrap();
+    std::fs::write(
+        repo.root.join(".orchestrate.toml"),
+        format!(
+            "{config}\n[sandbox]\nagent_writable = [\"{}\"]\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    repo.run(&["7", "--issue-file", &issue, "--until", "impl"])
+        .expect_code(3)
+        .stderr_has(
+            "the agent of impl attempt 1 changed the repository outside the worktree: planted.txt in the checkout was added (left as it is)",
+        )
+        .stderr_has("the user's repository was changed outside the worktree 4 times");
+    assert_eq!(repo.read("planted.txt"), "planted\n");
+}

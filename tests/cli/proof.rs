@@ -614,3 +614,63 @@ fn an_implementer_that_keeps_weakening_the_tests_blocks_saying_so() {
     let entry = repo.git(&["ls-tree", BRANCH, "tests/check_cli.sh"]);
     assert!(entry.starts_with("100755 "), "{entry}");
 }
+
+/// A base test that writes `proof-run.log` (a file no ignore rule covers) whenever it runs
+/// with a new Python test but without `triple` in the code: in the proof's runs only, never
+/// in the baseline or an attempt's own run.
+const LOGS_WITHOUT_TRIPLE: (&str, &str, bool) = (
+    "tests/log.sh",
+    "#!/bin/sh\nif ! grep -q triple src/calc.py && ls tests/test_*.py >/dev/null 2>&1; then\n    echo 'ran without the change' > proof-run.log\nfi\n",
+    true,
+);
+
+/// The files the branch's tip commit changed.
+fn committed(repo: &TestRepo) -> String {
+    repo.git(&["show", "--format=", "--name-only", BRANCH])
+}
+
+#[test]
+fn what_the_proofs_run_writes_is_neither_committed_nor_left_in_the_worktree() {
+    // The worktree is not read after the proof's run: the change's files are put back and
+    // the rest is removed with the reset after the commit.
+    let (repo, issue) = calc_repo(&[LOGS_WITHOUT_TRIPLE], RIGHT, "");
+    run_issue(&repo, &issue)
+        .expect_code(0)
+        .stderr_has("Attempt 1 of 4: the tests pass");
+    assert_eq!(
+        committed(&repo),
+        "docs/reports/7.md\nsrc/calc.py\ntests/test_triple.py"
+    );
+    let worktree = repo.root.join(".git/orchestrate/worktrees/7");
+    let worktree = worktree.to_str().unwrap();
+    let status = repo.git(&[
+        "-C",
+        worktree,
+        "status",
+        "--porcelain",
+        "--untracked-files=all",
+    ]);
+    assert_eq!(status, "", "{}", report(&repo));
+    assert_eq!(
+        repo.git(&["-C", worktree, "rev-parse", "HEAD"]),
+        repo.git(&["rev-parse", BRANCH])
+    );
+}
+
+#[test]
+fn what_a_refused_proofs_run_wrote_is_not_taken_for_the_next_attempts_change() {
+    // Attempt 1's test passes without the change too: refused after the proof's run, which
+    // wrote proof-run.log. Attempt 2 must not be credited with that file.
+    let trivial = "printf 'def double(x):\\n    return 2 * x\\n\\n\\ndef triple(x):\\n    return 3 * x\\n' > src/calc.py\nprintf 'def test_nothing():\\n    assert True\\n' > tests/test_nothing.py";
+    let (repo, issue) = calc_repo(&[LOGS_WITHOUT_TRIPLE], &rounds(trivial, RIGHT), "");
+    run_issue(&repo, &issue)
+        .expect_code(0)
+        .stderr_has("Attempt 1 of 4: the tests pass, but they pass without the change too")
+        .stderr_has("Attempt 2 of 4: the tests pass");
+    let files = committed(&repo);
+    assert!(!files.contains("proof-run.log"), "{files}");
+    report_has(
+        &repo,
+        "Left out (written by the test command, not by the implementer): `proof-run.log`.",
+    );
+}

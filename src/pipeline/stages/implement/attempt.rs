@@ -97,15 +97,17 @@ impl Implement<'_, '_> {
             .implementer
             .strip_prefix("agent:")
             .unwrap_or(&self.implementer);
+        let launch = containment.agent(
+            root,
+            worktree.git_dir(),
+            &self.cx.objects_dir(),
+            tmp.path(),
+            command,
+        );
         Contained {
-            launcher: containment.agent(
-                root,
-                worktree.git_dir(),
-                &self.cx.objects_dir(),
-                tmp.path(),
-                command,
-            ),
+            launcher: launch.prefix,
             tmpdir: Some(tmp.path().to_path_buf()),
+            keeps_off_checkout: launch.keeps_off_checkout,
         }
     }
 
@@ -124,8 +126,12 @@ impl Implement<'_, '_> {
         last_reply: Option<&str>,
     ) -> Result<Attempted, PipelineError> {
         self.escaped.clear();
+        // What the last attempt's proof runs wrote is theirs, not this attempt's.
+        if self.unread_test_writes.is_some() {
+            self.changes_settled()?;
+        }
         // The implementer writes in the worktree.
-        self.read_after_tests = None;
+        self.written();
         let mut attempted = self
             .try_attempt(attempt, max, vars, root, feedback, baseline, last_reply)
             .await?;
@@ -320,7 +326,9 @@ impl Implement<'_, '_> {
         let judged = self
             .run_tests_for(Some(attempt), None, root, Some(baseline))
             .await?;
-        self.note_test_output(&changes)?;
+        // What the run wrote is read once, after all of this attempt's runs (the proof's
+        // too): before the commit, or before the implementer writes again.
+        self.unread_test_writes = Some(changes.clone());
         attempted.tests = Some((judged.line(), judged.signature.clone()));
         if !self.escaped.is_empty() {
             // Failed for it (see `attempt`): no proof is run for such a change.
@@ -339,7 +347,7 @@ impl Implement<'_, '_> {
         {
             Ok(originals) => originals,
             Err(refusal) => {
-                self.last_fingerprint = fingerprint(&self.changes()?);
+                self.last_fingerprint = fingerprint(&self.changes_settled()?);
                 attempted.result = refusal.result;
                 attempted.said = Said::Failure(refusal.feedback);
                 return Ok(attempted);

@@ -48,7 +48,7 @@ use crate::pipeline::branch::message::{
     blocked_reason,
 };
 use crate::pipeline::branch::{Message, StageState, Verdict};
-use crate::pipeline::contain::Containment;
+use crate::pipeline::contain::{Containment, Launch};
 use crate::pipeline::context::{StageContext, interruptible};
 use crate::pipeline::events::{
     AttemptResult, ContainedBy, ContainedChange, Event, RefusedFile, TestCheck, TestResult,
@@ -139,8 +139,17 @@ struct Implement<'r, 'a> {
     /// An agent's worktree as read right after the last test run (see `note_test_output`),
     /// while nothing has written in it since: the read before the next swapped run and the
     /// commit's read take it instead of reading every file's state again. Dropped before
-    /// anything writes (an attempt, a test run, files put back).
+    /// anything writes (an attempt, a test run, files put back: `written`).
     read_after_tests: Option<Vec<FileChange>>,
+    /// The change as it was before test runs whose writes were not read yet (an attempt's
+    /// own run, the proof's swapped runs): read before the commit or before the implementer
+    /// writes again, so that they count as the tests' (`changes_settled`). One reading after
+    /// all of an attempt's runs, instead of one after each.
+    unread_test_writes: Option<Vec<FileChange>>,
+    /// The reading of the worktree `read_after_tests` came from, with its `git status`: the
+    /// reset after the commit takes it instead of reading every file's state again. Dropped
+    /// with `read_after_tests` before anything writes (`written`).
+    last_read: Option<crate::git::Read>,
 }
 
 /// What an agent left, once what it may not change is put back.
@@ -308,6 +317,8 @@ impl<'r, 'a> Implement<'r, 'a> {
             checks: Vec::new(),
             escaped: Vec::new(),
             read_after_tests: None,
+            unread_test_writes: None,
+            last_read: None,
         })
     }
 
@@ -516,7 +527,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         baseline: Option<&Judged>,
     ) -> Result<Judged, PipelineError> {
         // The tests may write anywhere.
-        self.read_after_tests = None;
+        self.written();
         self.cx.emit(Event::TestsStarted {
             attempt,
             command: self.tests.command.clone(),
@@ -527,16 +538,17 @@ impl<'r, 'a> Implement<'r, 'a> {
         // confined. Every other run is of code a model changed.
         let baseline_run = attempt.is_none() && check.is_none();
         let mut env = self.env.clone();
-        let launcher = match (&self.containment, &self.tmp) {
+        let launch = match (&self.containment, &self.tmp) {
             (Some(containment), _) if baseline_run => containment.baseline(),
             (Some(containment), Some(tmp)) => {
                 env.retain(|(name, _)| name != "TMPDIR");
                 env.push(("TMPDIR".into(), tmp.path().into()));
                 containment.tests(root, tmp.path(), &self.tests.command)
             }
-            _ => Vec::new(),
+            _ => Launch::default(),
         };
-        let before = self.cx.watch()?;
+        let checkout = !launch.keeps_off_checkout;
+        let before = self.cx.watch(checkout)?;
         let run = interruptible(
             interrupt,
             testing::run(
@@ -544,14 +556,14 @@ impl<'r, 'a> Implement<'r, 'a> {
                 root,
                 env,
                 self.settings.test_timeout,
-                launcher,
+                launch.prefix,
             ),
         )
         .await;
         // Whatever the run's end, what it changed in the user's repository is undone.
         let escaped = self
             .cx
-            .contain(before, ContainedBy::Tests { attempt, check })?;
+            .contain(before, ContainedBy::Tests { attempt, check }, checkout)?;
         self.escaped.extend(escaped);
         let run = run?.map_err(|source| PipelineError::Tests {
             command: self.tests.command.clone(),
@@ -732,22 +744,50 @@ impl<'r, 'a> Implement<'r, 'a> {
     fn changes_unwritten(&mut self) -> Result<Vec<FileChange>, PipelineError> {
         match self.read_after_tests.take() {
             Some(read) => Ok(self.implementation(read)),
-            None => self.changes(),
+            None => self.changes_settled(),
         }
+    }
+
+    /// [`Self::changes`], once what the last swapped runs wrote is known as the tests'.
+    fn changes_settled(&mut self) -> Result<Vec<FileChange>, PipelineError> {
+        if let Some(before) = self.unread_test_writes.take() {
+            self.note_test_output(&before)?;
+            if let Some(read) = self.read_after_tests.take() {
+                return Ok(self.implementation(read));
+            }
+        }
+        self.changes()
     }
 
     /// What differs in the worktree from the stage's base: everywhere for an agent, at the
     /// paths its edits wrote for a text implementer.
     fn read_worktree(&self) -> Result<Vec<FileChange>, PipelineError> {
+        Ok(self.read_worktree_whole()?.0)
+    }
+
+    /// [`Self::read_worktree`], with the reading of the whole worktree it came from (an
+    /// agent's).
+    fn read_worktree_whole(
+        &self,
+    ) -> Result<(Vec<FileChange>, Option<crate::git::Read>), PipelineError> {
         let Some(worktree) = &self.worktree else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         };
         if self.agent {
-            self.cx.worktree_changes(worktree, self.base)
+            let read = self.cx.worktree_read(worktree, self.base)?;
+            Ok((read.changes.clone(), Some(read)))
         } else {
             let written: Vec<String> = self.written.iter().cloned().collect();
-            self.cx.worktree_changes_in(worktree, self.base, &written)
+            let changes = self.cx.worktree_changes_in(worktree, self.base, &written)?;
+            Ok((changes, None))
         }
+    }
+
+    /// The worktree is about to be written (by the implementer, the tests or the stage):
+    /// the last reading of it no longer holds.
+    fn written(&mut self) {
+        self.read_after_tests = None;
+        self.last_read = None;
     }
 
     /// `read` without the report's path and what the tests wrote.
@@ -765,13 +805,14 @@ impl<'r, 'a> Implement<'r, 'a> {
         if !self.agent {
             return Ok(());
         }
-        let read = self.read_worktree()?;
+        let (read, whole) = self.read_worktree_whole()?;
         for change in self.implementation(read.clone()) {
             if !before.contains(&change) {
                 self.test_output.insert(change.path);
             }
         }
         self.read_after_tests = Some(read);
+        self.last_read = whole;
         Ok(())
     }
 
@@ -1001,7 +1042,12 @@ impl<'r, 'a> Implement<'r, 'a> {
             paths,
         });
         if let Some(worktree) = &self.worktree {
-            self.cx.reset_worktree(worktree, commit)?;
+            // The commit was made from the last reading, after which nothing wrote: its
+            // `git status` says what the reset must touch.
+            match self.last_read.take() {
+                Some(read) => self.cx.reset_worktree_after(worktree, commit, &read)?,
+                None => self.cx.reset_worktree(worktree, commit)?,
+            }
         }
         Ok(commit)
     }

@@ -289,7 +289,9 @@ impl Implement<'_, '_> {
             .worktree
             .clone()
             .ok_or(PipelineError::WrongSettings { stage: Stage::Impl })?;
-        let before = self.changes_unwritten()?;
+        // Nothing is read before or after: the change is `whole`'s, and what the run writes
+        // besides is read once after all of the attempt's runs (`unread_test_writes`).
+        self.written();
         let aside = self.cx.keep_aside(
             &format!("impl-{}", check_name(check)),
             &back,
@@ -317,9 +319,7 @@ impl Implement<'_, '_> {
             // folder under recovered/, nothing worse.
             let _ = std::fs::remove_dir_all(dir);
         }
-        let judged = judged?;
-        self.note_test_output(&before)?;
-        Ok(judged)
+        judged
     }
 
     /// The original tests, run with the change's code: `Ok(None)` when the change touched no
@@ -380,7 +380,7 @@ impl Implement<'_, '_> {
             .worktree
             .clone()
             .ok_or(PipelineError::WrongSettings { stage: Stage::Impl })?;
-        self.read_after_tests = None;
+        self.written();
         for changed in &hiding {
             self.cx.put(&worktree, &changed.origin)?;
             self.written.insert(changed.path.clone());
