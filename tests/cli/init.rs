@@ -905,7 +905,10 @@ fn the_release_binary_installed_is_this_programs_own_version() {
     let step = release_step(&doc);
     let version = env!("CARGO_PKG_VERSION");
     assert!(
-        step["name"].as_str().unwrap().ends_with(&format!(" {version} from its release")),
+        step["name"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(" {version} from its release")),
         "{step:?}"
     );
     let script = step["run"].as_str().unwrap();
@@ -951,7 +954,9 @@ fn the_checksum_is_checked_before_the_binary_is_unpacked_or_run() {
     // Only a verified install says so; the fallback keys on it.
     assert!(at("install -m 755") < at("echo \"installed=true\" >> \"$GITHUB_OUTPUT\""));
     // The comment says what the check proves and what it does not.
-    assert!(text.contains("# The check compares the archive's SHA-256 with the one the release's sha256.sum names,"));
+    assert!(text.contains(
+        "# The check compares the archive's SHA-256 with the one the release's sha256.sum names,"
+    ));
     assert!(text.contains("it does not prove who built it"));
 }
 
@@ -961,10 +966,7 @@ fn without_a_verified_release_binary_it_is_built_locked_and_cached() {
     let doc = yaml(&text);
     let installs = install_steps(&doc);
     let release_id = release_step(&doc)["id"].as_str().unwrap().to_string();
-    let fallback: Vec<&&Yaml> = installs
-        .iter()
-        .filter(|s| !s["if"].is_badvalue())
-        .collect();
+    let fallback: Vec<&&Yaml> = installs.iter().filter(|s| !s["if"].is_badvalue()).collect();
     assert_eq!(fallback.len(), 3, "restore, build, save: {fallback:?}");
     for step in &fallback {
         let condition = step["if"].as_str().unwrap();
@@ -1051,7 +1053,10 @@ impl FakeRelease {
         let real = real.split_whitespace().next().unwrap().to_string();
         let hash = listed.map(str::to_string).unwrap_or(real);
         // cargo-dist's sha256.sum: one `HASH  NAME` line per archive.
-        let sums = format!("{}  git-orchestrate-other.tar.xz\n{hash}  {archive}\n", "0".repeat(64));
+        let sums = format!(
+            "{}  git-orchestrate-other.tar.xz\n{hash}  {archive}\n",
+            "0".repeat(64)
+        );
         let server = crate::vendors::Vendor::start();
         let version = env!("CARGO_PKG_VERSION");
         server.mount(
@@ -1090,7 +1095,7 @@ impl FakeRelease {
         let out = std::process::Command::new("bash")
             .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", crate::harness::host_path())
             .env("HOME", &home)
             .env("RUNNER_OS", os)
             .env("RUNNER_ARCH", arch)

@@ -103,7 +103,7 @@ fn install_docs_puts_pages_where_man_finds_them_and_scripts_where_shells_load_th
         "share/man/man1/git-orchestrate-status.1",
         "share/bash-completion/completions/git-orchestrate",
         "share/zsh/site-functions/_git-orchestrate",
-        "share/fish/vendor_completions.d/git-orchestrate.fish",
+        "share/fish/vendor_conf.d/git-orchestrate.fish",
     ] {
         assert!(prefix.join(file).is_file(), "{file}");
     }

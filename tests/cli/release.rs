@@ -34,9 +34,7 @@ fn read(file: &str) -> String {
 }
 
 fn toml_of(file: &str) -> toml::Table {
-    read(file)
-        .parse()
-        .unwrap_or_else(|e| panic!("{file}: {e}"))
+    read(file).parse().unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 /// `[dist]` of dist-workspace.toml.
@@ -76,7 +74,11 @@ fn the_release_is_configured_for_four_targets_with_checksums() {
     assert_eq!(dist["unix-archive"].as_str(), Some(".tar.xz"));
     assert_eq!(dist["ci"].as_str(), Some("github"));
     assert_eq!(dist["hosting"].as_str(), Some("github"));
-    assert_eq!(dist["locked"].as_bool(), Some(true), "build what was tested");
+    assert_eq!(
+        dist["locked"].as_bool(),
+        Some(true),
+        "build what was tested"
+    );
     // The profile the release builds with is there.
     let cargo = toml_of("Cargo.toml");
     assert_eq!(
@@ -127,7 +129,10 @@ fn the_release_workflow_is_cargo_dists_and_publishes_on_a_version_tag() {
     // on the release.
     let global = &doc["jobs"]["build-global-artifacts"];
     let global_steps = format!("{:?}", global["steps"]);
-    assert!(global_steps.contains("--artifacts=global"), "{global_steps}");
+    assert!(
+        global_steps.contains("--artifacts=global"),
+        "{global_steps}"
+    );
     assert!(global_steps.contains("pattern: artifacts-*") || global_steps.contains("artifacts-*"));
     let host = doc["jobs"]["host"]["steps"].as_vec().unwrap();
     let release = host
