@@ -492,3 +492,68 @@ pub(crate) fn fish_for(repo: &TestRepo) -> Option<impl Fn(&[&str]) -> Vec<Vec<St
             .collect()
     })
 }
+
+/// zsh, where it is installed: the script as compinit autoloads it from `fpath` (as
+/// `_git-orchestrate`, which zsh's git completion also calls for `git orchestrate`, with the
+/// words from `orchestrate` on), and as `source`d (it registers). zsh's `_describe` is
+/// replaced by one that prints what it is given: the candidates, `value:description`.
+#[test]
+fn zsh_completes_when_autoloaded_and_through_git_and_registers_when_sourced() {
+    let repo = repo_with_issue_branches();
+    let path = path_with_program(&repo);
+    let Some(zsh) = std::env::split_paths(&path)
+        .map(|d| d.join("zsh"))
+        .find(|p| p.is_file())
+    else {
+        eprintln!("note: skipped: zsh is not installed (apt-get install zsh)");
+        return;
+    };
+    let functions = repo.base().join("zfunc");
+    std::fs::create_dir_all(&functions).unwrap();
+    let file = functions.join(generate::completion_file_name(clap_complete::Shell::Zsh));
+    std::fs::write(&file, generate::completion(clap_complete::Shell::Zsh)).unwrap();
+    let script = format!(
+        "fpath=({dir} $fpath)\n\
+         _describe() {{ local name=${{@[-1]}}; print -rl -- \"${{(@P)name}}\" }}\n\
+         autoload -Uz _git-orchestrate\n\
+         words=(git-orchestrate approve ''); CURRENT=3; _git-orchestrate\n\
+         echo ---\n\
+         words=(orchestrate status 1); CURRENT=3; _git-orchestrate\n\
+         echo ---\n\
+         compdef() {{ print -r -- \"compdef $*\" }}\n\
+         source {file}\n\
+         words=(git-orchestrate 7 --until s); CURRENT=4; _clap_dynamic_completer_git_orchestrate\n",
+        dir = functions.display(),
+        file = file.display(),
+    );
+    let mut cmd = Command::new(zsh);
+    repo.apply_env(&mut cmd);
+    let out = cmd
+        .env("PATH", &path)
+        .args(["-f", "-c", &script])
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "zsh: {}{said}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let parts: Vec<Vec<&str>> = said
+        .split("---\n")
+        .map(|part| part.lines().filter(|l| !l.starts_with('-')).collect())
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            vec!["7:orchestrate/7-x", "12:orchestrate/12-y"],
+            vec!["12:orchestrate/12-y"],
+            vec![
+                "compdef _clap_dynamic_completer_git_orchestrate git-orchestrate",
+                "spec"
+            ],
+        ],
+        "{said}"
+    );
+}
