@@ -15,7 +15,8 @@ pub struct Args {
     #[arg(
         value_name = "ISSUE",
         value_parser = parse_issue,
-        conflicts_with = "all"
+        conflicts_with = "all",
+        add = super::issue_completer()
     )]
     issues: Vec<IssueRef>,
 

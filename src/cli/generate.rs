@@ -3,7 +3,9 @@
 //! `completions/` and `man/` are these bytes (a test regenerates them and compares).
 //!
 //! Both are generated from the plain package version, never the commit the binary was built
-//! from, so the committed files do not go stale with every commit.
+//! from, so the committed files do not go stale with every commit. The completion scripts
+//! hold no list of subcommands or values: they call `git-orchestrate` back for the candidates
+//! (`complete.rs`).
 
 use clap::{Command, CommandFactory};
 use clap_complete::{Generator, Shell};
@@ -30,7 +32,7 @@ pub const SHELLS: [Shell; 5] = [
 /// git's bash completion completes `git orchestrate ...` by calling `_git_orchestrate`, if
 /// such a function exists (and first asks bash-completion to load `git-orchestrate`'s file).
 /// It hands over the words from `orchestrate` on, as if `git-orchestrate` had been typed, to
-/// the function clap generates for `git-orchestrate`.
+/// the function clap_complete registers for `git-orchestrate`.
 const GIT_BASH_SHIM: &str = r#"
 # `git orchestrate <TAB>`: git's completion calls `_git_orchestrate`. Complete the words
 # after `orchestrate` as if `git-orchestrate` had been typed.
@@ -44,37 +46,71 @@ _git_orchestrate() {
     local cword_after=$(( COMP_CWORD - i ))
     local COMP_WORDS=("${words_after[@]}")
     local COMP_CWORD=$cword_after
-    # git completes with `-o nospace` and adds its own spaces; these words need one.
-    compopt +o nospace 2>/dev/null
-    _git__orchestrate git-orchestrate "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+    _clap_complete_git_orchestrate git-orchestrate "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 }
 "#;
 
-/// The completion script for `shell`. The bash script also completes `git orchestrate`
-/// through git's own bash completion.
+/// clap_complete's zsh script registers its function with `compdef`, which does nothing when
+/// the file is autoloaded from `fpath` as `_git-orchestrate` — the way compinit loads it, and
+/// the function zsh's git completion calls for `git orchestrate` (with the words from
+/// `orchestrate` on, which the program reads as it reads `git-orchestrate`'s). Loaded that
+/// way, it completes at once; sourced, it registers.
+const ZSH_AUTOLOAD: &str = r#"if [[ "${funcstack[1]}" == _git-orchestrate ]]; then
+    _clap_dynamic_completer_git_orchestrate "$@"
+else
+    compdef _clap_dynamic_completer_git_orchestrate git-orchestrate
+fi"#;
+
+/// The line of clap_complete's zsh script that [`ZSH_AUTOLOAD`] replaces.
+const ZSH_REGISTER: &str = "compdef _clap_dynamic_completer_git_orchestrate git-orchestrate";
+
+/// fish's git completion completes `git orchestrate ...` with `git-orchestrate`'s
+/// completions, and offers `orchestrate` after `git` — except fish 3.6.0's, whose loop over
+/// the `git-*` programs on `PATH` keeps the `git-` in the subcommand's name (and whose list of
+/// them is empty), so `git orchestrate <TAB>` offers only files. These are the rules that loop
+/// means to add; where fish adds them too, the candidates are the same. They take effect when
+/// fish reads the script at start-up (`conf.d`): `completions/` is read only for
+/// `git-orchestrate <TAB>`.
+const FISH_GIT_RULES: &str = "
+# `git orchestrate <TAB>` through fish's own git completion (fish 3.6.0 leaves this out).
+complete --command git --no-files --condition '__fish_git_needs_command' --arguments orchestrate --description 'Take an issue to a pull request'
+complete --command git --no-files --condition '__fish_git_using_command orchestrate' --arguments '(__fish_git_complete_custom_command orchestrate)'
+";
+
+/// The completion script for `shell`: clap_complete's registration for its dynamic
+/// completion, which calls this program back for the candidates (see `complete.rs`). The
+/// bash script also completes `git orchestrate` through git's own bash completion, and the
+/// fish one through fish's.
 pub fn completion(shell: Shell) -> String {
-    let mut command = command();
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let adapter: &dyn EnvCompleter = match shell {
+        Shell::Zsh => &Zsh,
+        Shell::Fish => &Fish,
+        Shell::Elvish => &Elvish,
+        Shell::PowerShell => &Powershell,
+        // `Shell` may gain shells; bash is the script the others are checked against.
+        _ => &Bash,
+    };
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, PROGRAM, &mut script);
+    // Writing into a Vec cannot fail.
+    let _ =
+        adapter.write_registration(super::complete::VAR, PROGRAM, PROGRAM, PROGRAM, &mut script);
     let mut script = String::from_utf8_lossy(&script).into_owned();
-    if shell == Shell::Bash {
-        script = fix_bash_subcommand_labels(&script);
-        script.push_str(GIT_BASH_SHIM);
+    match shell {
+        Shell::Bash => script.push_str(GIT_BASH_SHIM),
+        Shell::Zsh => script = script.replace(ZSH_REGISTER, ZSH_AUTOLOAD),
+        Shell::Fish => script.push_str(FISH_GIT_RULES),
+        _ => {}
     }
     script
 }
 
-/// clap_complete's bash script names the state after `git-orchestrate status` as
-/// `git__orchestrate__subcmd__status` where it finds the subcommand, but labels the `case` arm
-/// that completes its options `git__subcmd__orchestrate__subcmd__status` (the program name's
-/// hyphen escaped as a subcommand separator), so no option after a subcommand would ever
-/// complete. Spell the arms as the lookup does; once clap_complete agrees with itself this
-/// changes nothing.
-fn fix_bash_subcommand_labels(script: &str) -> String {
-    let separator = "__subcmd__";
-    let wrong = format!("{}{separator}", PROGRAM.replace('-', separator));
-    let right = format!("{}{separator}", PROGRAM.replace('-', "__"));
-    script.replace(&wrong, &right)
+/// The completion script for the shell named `name` (`bash`, `zsh`, ...), if it is one.
+pub fn script_for(name: &str) -> Option<String> {
+    SHELLS
+        .into_iter()
+        .find(|shell| shell.to_string() == name)
+        .map(completion)
 }
 
 /// The file name of `shell`'s script, as that shell looks for it (`_git-orchestrate` for
@@ -203,7 +239,7 @@ const SUB_SEE_ALSO: &str = r#".SH "SEE ALSO"
 "#;
 
 /// The clap definition with the plain package version.
-fn command() -> Command {
+pub(super) fn command() -> Command {
     Cli::command().version(VERSION)
 }
 
@@ -267,13 +303,47 @@ mod tests {
     #[test]
     fn the_bash_script_defines_what_git_calls() {
         let script = completion(Shell::Bash);
-        assert!(script.contains("_git__orchestrate() {"), "{script}");
-        assert!(script.contains("_git_orchestrate() {"), "{script}");
-        assert!(script.contains("complete -F _git__orchestrate"), "{script}");
-        assert!(!completion(Shell::Zsh).contains("_git_orchestrate() {"));
-        // Every state the lookup reaches has its arm.
-        assert!(script.contains("cmd=\"git__orchestrate__subcmd__status\""));
-        assert!(script.contains("        git__orchestrate__subcmd__status)"));
-        assert!(!script.contains("git__subcmd__orchestrate"));
+        assert!(
+            script.contains("_clap_complete_git_orchestrate() {"),
+            "{script}"
+        );
+        assert!(script.contains("\n_git_orchestrate() {"), "{script}");
+        assert!(
+            script.contains("-F _clap_complete_git_orchestrate git-orchestrate\n"),
+            "{script}"
+        );
+        assert!(!completion(Shell::Zsh).contains("\n_git_orchestrate() {"));
+    }
+
+    #[test]
+    fn every_script_calls_the_program_on_path_with_the_programs_own_variable() {
+        for shell in SHELLS {
+            let script = completion(shell);
+            assert!(
+                script.contains(super::super::complete::VAR),
+                "{shell}: {script}"
+            );
+            // Not the path of the binary that printed it: the committed files are the same
+            // everywhere, and the program is found where it is installed.
+            assert!(!script.contains("/target/"), "{shell}: {script}");
+            assert!(script.contains("git-orchestrate"), "{shell}");
+            assert_eq!(script_for(&shell.to_string()), Some(script));
+        }
+        assert_eq!(script_for("tcsh"), None);
+    }
+
+    #[test]
+    fn the_zsh_script_completes_when_autoloaded_and_registers_when_sourced() {
+        let script = completion(Shell::Zsh);
+        assert!(script.starts_with("#compdef git-orchestrate\n"), "{script}");
+        assert!(script.contains(ZSH_AUTOLOAD), "{script}");
+        assert_eq!(script.matches(ZSH_REGISTER).count(), 1, "{script}");
+    }
+
+    #[test]
+    fn the_fish_script_adds_the_git_subcommand_rules() {
+        let script = completion(Shell::Fish);
+        assert!(script.contains("--command git-orchestrate"), "{script}");
+        assert!(script.ends_with(FISH_GIT_RULES), "{script}");
     }
 }

@@ -6,8 +6,11 @@
 //! `<dir>/../share/man` for every `<dir>` on `PATH`, so `git orchestrate --help` (which git
 //! turns into `man git-orchestrate`) then finds them. The scripts go to the user's own
 //! directories that bash-completion and fish load from on their own, and zsh's beside the pages
-//! (zsh reads only the directories on `fpath`, so the output says what to add). With
-//! `--prefix DIR`, everything goes below `DIR/share`, as a package would install it.
+//! (zsh reads only the directories on `fpath`, so the output says what to add). fish's goes to
+//! `conf.d`, which fish reads at start-up, not to `completions/`, which it reads only for
+//! `git-orchestrate <TAB>`: the script also completes `git orchestrate <TAB>`, which fish 3.6.0's
+//! own git completion leaves out. With `--prefix DIR`, everything goes below `DIR/share`, as a
+//! package would install it.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +23,7 @@ use crate::ui::Ui;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Install below DIR/share (man/man1, bash-completion/completions, zsh/site-functions,
-    /// fish/vendor_completions.d) instead of beside this program and in your own directories.
+    /// fish/vendor_conf.d) instead of beside this program and in your own directories.
     #[arg(long, value_name = "DIR")]
     prefix: Option<PathBuf>,
 }
@@ -42,7 +45,7 @@ impl Places {
             man: share.join("man").join("man1"),
             bash: share.join("bash-completion").join("completions"),
             zsh: share.join("zsh").join("site-functions"),
-            fish: share.join("fish").join("vendor_completions.d"),
+            fish: share.join("fish").join("vendor_conf.d"),
         }
     }
 
@@ -64,7 +67,7 @@ impl Places {
             man: share.join("man").join("man1"),
             bash: data.join("bash-completion").join("completions"),
             zsh: share.join("zsh").join("site-functions"),
-            fish: config.join("fish").join("completions"),
+            fish: config.join("fish").join("conf.d"),
         })
     }
 }
@@ -158,7 +161,7 @@ mod tests {
                 man: "/home/ada/.cargo/share/man/man1".into(),
                 bash: "/home/ada/.local/share/bash-completion/completions".into(),
                 zsh: "/home/ada/.cargo/share/zsh/site-functions".into(),
-                fish: "/home/ada/.config/fish/completions".into(),
+                fish: "/home/ada/.config/fish/conf.d".into(),
             }
         );
         let env = Env::from_pairs([
@@ -169,7 +172,7 @@ mod tests {
         let places = Places::for_user(Path::new("/usr/local/bin/git-orchestrate"), &env).unwrap();
         assert_eq!(places.man, PathBuf::from("/usr/local/share/man/man1"));
         assert_eq!(places.bash, PathBuf::from("/d/bash-completion/completions"));
-        assert_eq!(places.fish, PathBuf::from("/c/fish/completions"));
+        assert_eq!(places.fish, PathBuf::from("/c/fish/conf.d"));
         assert!(Places::for_user(Path::new("/x"), &Env::default()).is_none());
     }
 }

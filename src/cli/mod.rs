@@ -4,6 +4,7 @@
 mod action;
 mod approve;
 mod clean;
+mod complete;
 mod completions;
 mod doctor;
 mod error;
@@ -106,6 +107,10 @@ pub fn main() -> std::process::ExitCode {
         return sandbox_exec::run(&args[2..]);
     }
     let env = Env::from_process();
+    // A completion script calling back for candidates (before anything else: a shell waits).
+    if let Some(code) = complete::answer(&args, &env) {
+        return code;
+    }
     let args = hoist_subcommand(args);
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -315,6 +320,11 @@ fn parse_gate(text: &str) -> Result<Gate, String> {
             Gate::ALL.map(Gate::name).join(", ")
         )
     })
+}
+
+/// Completes an issue argument with the numbers of the issues that have a branch here.
+fn issue_completer() -> clap_complete::ArgValueCompleter {
+    clap_complete::ArgValueCompleter::new(complete::issues)
 }
 
 fn parse_issue(text: &str) -> Result<IssueRef, String> {

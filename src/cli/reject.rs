@@ -11,7 +11,7 @@ use crate::ui::{Ui, words};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The issue (a number, #99, or a GitHub issue URL).
-    #[arg(value_name = "ISSUE", value_parser = parse_issue)]
+    #[arg(value_name = "ISSUE", value_parser = parse_issue, add = super::issue_completer())]
     issue: IssueRef,
 
     /// What should change: given to the drafter when the stage is revised.

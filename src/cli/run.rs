@@ -22,11 +22,11 @@ use crate::ui::{
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
     /// The issue: a number (99), #99, or a GitHub issue URL.
-    #[arg(value_name = "ISSUE", value_parser = parse_issue)]
+    #[arg(value_name = "ISSUE", value_parser = parse_issue, add = super::issue_completer())]
     issues: Vec<IssueRef>,
 
     /// The issue, as an option (same as the positional ISSUE).
-    #[arg(long = "issue", value_name = "N", value_parser = parse_issue)]
+    #[arg(long = "issue", value_name = "N", value_parser = parse_issue, add = super::issue_completer())]
     issue: Option<IssueRef>,
 
     /// Read the issue from a Markdown file (its first `# ` line is the title) instead of

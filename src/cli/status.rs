@@ -12,7 +12,7 @@ use crate::ui::{HumanRenderer, Ui, render_issue_status, render_status_list};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The issue (a number, #99, or a GitHub issue URL); without it, every issue with a branch.
-    #[arg(value_name = "ISSUE", value_parser = parse_issue)]
+    #[arg(value_name = "ISSUE", value_parser = parse_issue, add = super::issue_completer())]
     issue: Option<IssueRef>,
 
     /// Print JSON instead of a table.

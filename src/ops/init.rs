@@ -34,11 +34,26 @@ const CONFIG_TEMPLATE: &str = include_str!("init/orchestrate.toml");
 /// model keys' secrets) are filled in.
 const WORKFLOW_TEMPLATE: &str = include_str!("init/orchestrate.yml");
 
-/// The workflow's steps that put git-orchestrate on the runner's `PATH`: built from source
-/// with `cargo install --locked`, cached by version. `{{version}}`, `{{repository}}`,
-/// `{{cache_restore}}` and `{{cache_save}}` are filled in. A released binary, when there is one
-/// to install, goes before these steps, which stay as the fallback.
+/// The workflow's step that installs git-orchestrate's released binary for the runner, at
+/// this program's own version, its checksum checked against the release's `sha256.sum`.
+/// `{{version}}`, `{{repository}}` and `{{targets}}` (the runners a binary is published for)
+/// are filled in.
+const RELEASE_TEMPLATE: &str = include_str!("init/install-release.yml");
+
+/// The steps after it, which build git-orchestrate from source with `cargo install --locked`,
+/// cached by version, when it installed nothing, and put it on `PATH` either way.
+/// `{{version}}`, `{{repository}}`, `{{cache_restore}}` and `{{cache_save}}` are filled in.
 const INSTALL_TEMPLATE: &str = include_str!("init/install-from-source.yml");
+
+/// The runners a release publishes a binary for, as Actions names them (`RUNNER_OS`/
+/// `RUNNER_ARCH`), and the binary's target: the targets of `dist-workspace.toml`, whose
+/// archives are `git-orchestrate-<target>.tar.xz` (tests/cli/release.rs checks both lists).
+pub const RELEASE_TARGETS: [(&str, &str); 4] = [
+    ("Linux/X64", "x86_64-unknown-linux-gnu"),
+    ("Linux/ARM64", "aarch64-unknown-linux-gnu"),
+    ("macOS/X64", "x86_64-apple-darwin"),
+    ("macOS/ARM64", "aarch64-apple-darwin"),
+];
 
 /// An action the workflow uses, pinned to the commit of one release (a tag can be moved to
 /// other code after a maintainer reviewed the workflow; a commit cannot), with the release
@@ -588,9 +603,14 @@ impl Plan {
     }
 }
 
-/// The steps that install git-orchestrate on the runner.
+/// The steps that install git-orchestrate on the runner: the release's binary, else a build.
 fn install_steps() -> String {
-    INSTALL_TEMPLATE
+    let targets: Vec<String> = RELEASE_TARGETS
+        .iter()
+        .map(|(runner, target)| format!("            {runner}) target={target} ;;"))
+        .collect();
+    let release = RELEASE_TEMPLATE.replace("{{targets}}", &targets.join("\n"));
+    format!("{release}{INSTALL_TEMPLATE}")
         .trim_end()
         .replace("{{cache_restore}}", &CACHE.uses("/restore"))
         .replace("{{cache_save}}", &CACHE.uses("/save"))

@@ -418,6 +418,20 @@ async fn default_models(session: &Session) -> Option<DefaultModels> {
     })
 }
 
+/// The issues that have a branch here, with the branch's name, by number: what the shells'
+/// completion offers for an issue argument. Reads only the branch names.
+pub fn issue_branches(session: &Session) -> Result<Vec<(u64, String)>, PipelineError> {
+    let prefix = &session.config.orchestrator.branch_prefix;
+    let mut found: Vec<(u64, String)> = session
+        .repo
+        .branches_with_prefix(prefix)?
+        .into_iter()
+        .filter_map(|(name, _)| issue_of(&name, prefix).map(|number| (number, name)))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
 /// The issue number in an issue branch's name (`orchestrate/7-add-a-flag` → 7).
 pub(super) fn issue_of(branch: &str, prefix: &str) -> Option<u64> {
     let rest = branch.strip_prefix(prefix)?;

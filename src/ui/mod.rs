@@ -268,3 +268,11 @@ pub fn parser_output(text: &str, to_stderr: bool, color: bool) {
 pub fn launcher_stdout(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");
 }
+
+/// The candidates a completion script asked for, on stdout byte for byte: the scripts split
+/// them on control characters (bash on `\v`), which a stream that strips escapes would drop.
+pub fn completion_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}

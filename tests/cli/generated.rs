@@ -150,8 +150,21 @@ fn the_man_page_lists_the_subcommand_pages() {
     assert!(status.contains("\\-\\-json"), "{status}");
 }
 
+/// The program on PATH as `git-orchestrate`, as an install puts it (the scripts call it back
+/// for the candidates), before the host's PATH.
+pub(crate) fn path_with_program(repo: &TestRepo) -> std::ffi::OsString {
+    let installed = repo.base().join("installed");
+    if !installed.exists() {
+        std::fs::create_dir_all(&installed).unwrap();
+        std::os::unix::fs::symlink(crate::harness::BIN, installed.join("git-orchestrate")).unwrap();
+    }
+    let mut dirs = vec![installed];
+    dirs.extend(std::env::split_paths(&repo.path_with_models()));
+    std::env::join_paths(dirs).unwrap()
+}
+
 /// Run `script` in bash after sourcing the bash completion (and git's, when `with_git`),
-/// and return what it printed.
+/// in the repository, with the program installed, and return what it printed.
 fn bash(repo: &TestRepo, with_git: Option<&Path>, script: &str) -> String {
     let file = repo.base().join("git-orchestrate.bash");
     std::fs::write(&file, generate::completion(clap_complete::Shell::Bash)).unwrap();
@@ -161,6 +174,7 @@ fn bash(repo: &TestRepo, with_git: Option<&Path>, script: &str) -> String {
     let mut cmd = Command::new("bash");
     repo.apply_env(&mut cmd);
     let out = cmd
+        .env("PATH", path_with_program(repo))
         .arg("--norc")
         .arg("-c")
         .arg(format!("{git}source {}\n{script}", file.display()))
@@ -175,8 +189,12 @@ fn bash(repo: &TestRepo, with_git: Option<&Path>, script: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// What the completion function offers for `words`, the last one being completed.
-fn offers(function: &str, words: &[&str]) -> String {
+/// The function the script registers for `git-orchestrate`.
+const FUNCTION: &str = "_clap_complete_git_orchestrate";
+
+/// What the completion function offers for `words`, the last one being completed: bash's
+/// `COMPREPLY`, one candidate a line.
+pub(crate) fn offers(function: &str, words: &[&str]) -> String {
     let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
     format!(
         "COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}\n\
@@ -188,33 +206,38 @@ fn offers(function: &str, words: &[&str]) -> String {
     )
 }
 
+/// `FUNCTION git-orchestrate CURRENT PREVIOUS`, as bash calls it for `words`.
+fn direct(words: &[&str]) -> String {
+    let current = words[words.len() - 1];
+    let previous = words[words.len() - 2];
+    offers(
+        &format!("{FUNCTION} git-orchestrate '{current}' '{previous}'"),
+        words,
+    )
+}
+
+/// The candidates, one a line, as a list.
+fn listed(text: &str) -> Vec<&str> {
+    text.lines().collect()
+}
+
 #[test]
 fn bash_completes_git_orchestrate_typed_either_way() {
     let repo = TestRepo::new();
-    let direct = bash(
+    let registered = bash(
         &repo,
         None,
         &format!(
             "complete -p git-orchestrate\n{}",
-            offers(
-                "_git__orchestrate git-orchestrate sta git-orchestrate",
-                &["git-orchestrate", "sta"]
-            )
+            direct(&["git-orchestrate", "sta"])
         ),
     );
     assert!(
-        direct.contains("-F _git__orchestrate git-orchestrate\n"),
-        "{direct}"
+        registered.contains(&format!("-F {FUNCTION} git-orchestrate\n")),
+        "{registered}"
     );
-    assert!(direct.lines().any(|l| l == "status"), "{direct}");
-    let options = bash(
-        &repo,
-        None,
-        &offers(
-            "_git__orchestrate git-orchestrate --j status",
-            &["git-orchestrate", "status", "--j"],
-        ),
-    );
+    assert!(registered.lines().any(|l| l == "status"), "{registered}");
+    let options = bash(&repo, None, &direct(&["git-orchestrate", "status", "--j"]));
     assert_eq!(options.trim(), "--json");
 
     // The function git's completion calls, on its own.
@@ -281,5 +304,256 @@ fn stages_and_gates_complete_by_name() {
     assert_eq!(
         gate.split_whitespace().collect::<Vec<_>>(),
         ["after_lld", "after_spec"]
+    );
+}
+
+/// A repository with the branches of issues 7 and 12 (and a branch that is not an issue's).
+fn repo_with_issue_branches() -> TestRepo {
+    let repo = TestRepo::new();
+    for branch in ["orchestrate/7-x", "orchestrate/12-y", "feature/99-z"] {
+        repo.git(&["branch", branch]);
+    }
+    repo
+}
+
+#[test]
+fn issue_arguments_complete_with_the_issues_that_have_a_branch() {
+    let repo = repo_with_issue_branches();
+    for command in ["status", "approve", "reject", "clean", "run"] {
+        let offered = bash(&repo, None, &direct(&["git-orchestrate", command, ""]));
+        let issues: Vec<&str> = listed(&offered)
+            .into_iter()
+            .filter(|c| !c.starts_with('-'))
+            .collect();
+        assert_eq!(issues, ["7", "12"], "{command}: {offered}");
+    }
+    // A run without the word `run`, `--issue`, a prefix typed, and `#`.
+    let offered = bash(&repo, None, &direct(&["git-orchestrate", "1"]));
+    assert_eq!(listed(&offered), ["12"], "{offered}");
+    let offered = bash(
+        &repo,
+        None,
+        &direct(&["git-orchestrate", "run", "--issue", ""]),
+    );
+    assert_eq!(listed(&offered), ["7", "12"], "{offered}");
+    let offered = bash(
+        &repo,
+        None,
+        &direct(&["git-orchestrate", "clean", "7", "#"]),
+    );
+    assert_eq!(listed(&offered), ["#7", "#12"], "{offered}");
+    // Through git: `git orchestrate approve <TAB>`.
+    let offered = bash(
+        &repo,
+        None,
+        &offers("_git_orchestrate", &["git", "orchestrate", "approve", "1"]),
+    );
+    assert_eq!(listed(&offered), ["12"], "{offered}");
+    let git_completion = Path::new("/usr/share/bash-completion/completions/git");
+    if git_completion.is_file() {
+        let offered = bash(
+            &repo,
+            Some(git_completion),
+            &offers(
+                "__git_wrap__git_main",
+                &["git", "orchestrate", "status", "7"],
+            ),
+        );
+        assert_eq!(listed(&offered), ["7"], "{offered}");
+    }
+    // With a branch prefix of the repository's own, its branches.
+    repo.config("[orchestrator]\nbranch_prefix = \"feature/\"\n");
+    let offered = bash(&repo, None, &direct(&["git-orchestrate", "status", "9"]));
+    assert_eq!(listed(&offered), ["99"], "{offered}");
+    // Outside a repository: none, and no error.
+    let outside = TestRepo::empty();
+    let offered = bash(&outside, None, &direct(&["git-orchestrate", "status", "1"]));
+    assert_eq!(offered.trim(), "", "{offered}");
+}
+
+/// The completion protocol itself: the variable names the shell; unknown shells are refused
+/// with advice; without words, the script is printed.
+#[test]
+fn the_program_answers_the_scripts_and_only_when_asked() {
+    let repo = repo_with_issue_branches();
+    let run = repo.run_env(
+        &[("GIT_ORCHESTRATE_COMPLETE", std::ffi::OsStr::new("fish"))],
+        &["--", "git-orchestrate", "approve", ""],
+    );
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .starts_with("7\torchestrate/7-x\n12\torchestrate/12-y\n"),
+        "{}",
+        run.stdout
+    );
+    let run = repo.run_env(
+        &[("GIT_ORCHESTRATE_COMPLETE", std::ffi::OsStr::new("bash"))],
+        &[],
+    );
+    run.expect_code(0);
+    assert_eq!(run.stdout, generate::completion(clap_complete::Shell::Bash));
+    let run = repo.run_env(
+        &[("GIT_ORCHESTRATE_COMPLETE", std::ffi::OsStr::new("tcsh"))],
+        &["--", "git-orchestrate", ""],
+    );
+    run.expect_code(2)
+        .stderr_has("error: GIT_ORCHESTRATE_COMPLETE=tcsh: not a shell this program completes for")
+        .stderr_has(
+            "hint: print the script for your shell with: git orchestrate completions SHELL",
+        );
+    // Set to nothing, or to 0, it is a normal run.
+    for off in ["", "0"] {
+        repo.run_env(
+            &[("GIT_ORCHESTRATE_COMPLETE", std::ffi::OsStr::new(off))],
+            &["status"],
+        )
+        .expect_code(0);
+    }
+}
+
+/// fish, where it is installed: the script, in `conf.d` of a new HOME, completes
+/// `git-orchestrate` and, through fish's own git completion, `git orchestrate`.
+#[test]
+fn fish_completes_git_orchestrate_and_through_its_git_completion_issue_numbers() {
+    let repo = repo_with_issue_branches();
+    let Some(fish) = fish_for(&repo) else {
+        return;
+    };
+    let offered = fish(&[
+        "git-orchestrate approve ",
+        "git orchestrate approve 1",
+        "git orchestrate sta",
+        "git orch",
+        "git orchestrate 7 --until s",
+    ]);
+    assert_eq!(
+        offered,
+        [
+            vec!["7\torchestrate/7-x", "12\torchestrate/12-y"],
+            vec!["12\torchestrate/12-y"],
+            vec!["status\tShow where issues stand, read from their branches"],
+            vec!["orchestrate\tTake an issue to a pull request"],
+            vec!["spec"],
+        ]
+    );
+}
+
+/// A function that runs fish in `repo` with the fish script in a new HOME's `conf.d` and
+/// the program on PATH, and returns `complete -C LINE`'s candidates for each line (options
+/// left out). `None`, said, when fish is not installed.
+pub(crate) fn fish_for(repo: &TestRepo) -> Option<impl Fn(&[&str]) -> Vec<Vec<String>> + '_> {
+    let path = path_with_program(repo);
+    let fish = std::env::split_paths(&path)
+        .map(|d| d.join("fish"))
+        .find(|p| p.is_file());
+    let Some(fish) = fish else {
+        eprintln!("note: skipped: fish is not installed (apt-get install fish)");
+        return None;
+    };
+    let home = repo.base().join("fish-home");
+    let conf = home.join(".config/fish/conf.d");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("git-orchestrate.fish"),
+        generate::completion(clap_complete::Shell::Fish),
+    )
+    .unwrap();
+    Some(move |lines: &[&str]| {
+        let script: Vec<String> = lines
+            .iter()
+            .map(|line| format!("complete -C '{line}'; echo ---"))
+            .collect();
+        let mut cmd = Command::new(&fish);
+        repo.apply_env(&mut cmd);
+        let out = cmd
+            .env("PATH", &path)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .args(["-c", &script.join("\n")])
+            .current_dir(&repo.root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "fish: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        said.split("---\n")
+            .take(lines.len())
+            .map(|block| {
+                block
+                    .lines()
+                    .filter(|l| !l.starts_with('-'))
+                    .map(String::from)
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// zsh, where it is installed: the script as compinit autoloads it from `fpath` (as
+/// `_git-orchestrate`, which zsh's git completion also calls for `git orchestrate`, with the
+/// words from `orchestrate` on), and as `source`d (it registers). zsh's `_describe` is
+/// replaced by one that prints what it is given: the candidates, `value:description`.
+#[test]
+fn zsh_completes_when_autoloaded_and_through_git_and_registers_when_sourced() {
+    let repo = repo_with_issue_branches();
+    let path = path_with_program(&repo);
+    let Some(zsh) = std::env::split_paths(&path)
+        .map(|d| d.join("zsh"))
+        .find(|p| p.is_file())
+    else {
+        eprintln!("note: skipped: zsh is not installed (apt-get install zsh)");
+        return;
+    };
+    let functions = repo.base().join("zfunc");
+    std::fs::create_dir_all(&functions).unwrap();
+    let file = functions.join(generate::completion_file_name(clap_complete::Shell::Zsh));
+    std::fs::write(&file, generate::completion(clap_complete::Shell::Zsh)).unwrap();
+    let script = format!(
+        "fpath=({dir} $fpath)\n\
+         _describe() {{ local name=${{@[-1]}}; print -rl -- \"${{(@P)name}}\" }}\n\
+         autoload -Uz _git-orchestrate\n\
+         words=(git-orchestrate approve ''); CURRENT=3; _git-orchestrate\n\
+         echo ---\n\
+         words=(orchestrate status 1); CURRENT=3; _git-orchestrate\n\
+         echo ---\n\
+         compdef() {{ print -r -- \"compdef $*\" }}\n\
+         source {file}\n\
+         words=(git-orchestrate 7 --until s); CURRENT=4; _clap_dynamic_completer_git_orchestrate\n",
+        dir = functions.display(),
+        file = file.display(),
+    );
+    let mut cmd = Command::new(zsh);
+    repo.apply_env(&mut cmd);
+    let out = cmd
+        .env("PATH", &path)
+        .args(["-f", "-c", &script])
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "zsh: {}{said}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let parts: Vec<Vec<&str>> = said
+        .split("---\n")
+        .map(|part| part.lines().filter(|l| !l.starts_with('-')).collect())
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            vec!["7:orchestrate/7-x", "12:orchestrate/12-y"],
+            vec!["12:orchestrate/12-y"],
+            vec![
+                "compdef _clap_dynamic_completer_git_orchestrate git-orchestrate",
+                "spec"
+            ],
+        ],
+        "{said}"
     );
 }

@@ -81,7 +81,7 @@ pub fn by_round(replies: &[&str]) -> String {
 
 /// The one variable taken from the machine: where `git` and `sh` are.
 #[allow(clippy::disallowed_methods)]
-fn host_path() -> std::ffi::OsString {
+pub fn host_path() -> std::ffi::OsString {
     std::env::var_os("PATH").unwrap_or_default()
 }
 

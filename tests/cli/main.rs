@@ -34,6 +34,7 @@ mod protected;
 mod providers;
 mod push_hooks;
 mod readme;
+mod release;
 mod replay;
 mod review;
 mod run;

@@ -103,9 +103,22 @@ fn install_docs_puts_pages_where_man_finds_them_and_scripts_where_shells_load_th
         "share/man/man1/git-orchestrate-status.1",
         "share/bash-completion/completions/git-orchestrate",
         "share/zsh/site-functions/_git-orchestrate",
-        "share/fish/vendor_completions.d/git-orchestrate.fish",
+        "share/fish/vendor_conf.d/git-orchestrate.fish",
     ] {
         assert!(prefix.join(file).is_file(), "{file}");
+    }
+    // The scripts are those `completions` prints (which generated.rs runs in the shells).
+    for (shell, file) in [
+        ("bash", "share/bash-completion/completions/git-orchestrate"),
+        ("zsh", "share/zsh/site-functions/_git-orchestrate"),
+        ("fish", "share/fish/vendor_conf.d/git-orchestrate.fish"),
+    ] {
+        let printed = repo.run(&["completions", shell]);
+        assert_eq!(
+            std::fs::read_to_string(prefix.join(file)).unwrap(),
+            printed.stdout,
+            "{shell}"
+        );
     }
     // man-db looks in <dir>/../share/man for every <dir> on PATH: with the prefix's bin on
     // PATH, `man git-orchestrate` (what `git orchestrate --help` runs) finds the page.

@@ -195,6 +195,7 @@ fn every_install_uses_the_lockfile() {
         "ARCHITECTURE.md",
         ".ci/run",
         "src/ops/init/orchestrate.yml",
+        "src/ops/init/install-from-source.yml",
         "tests/cli/main.rs",
     ] {
         let text = read(file);

@@ -203,7 +203,8 @@ fn indented_block(marks: &[&str]) -> String {
 
 /// The README's lines that install the completion scripts, pasted into a shell on a fresh
 /// machine (a new HOME, nothing made yet, `git-orchestrate` installed): each runs, and the
-/// bash script they install then completes.
+/// scripts they install then complete subcommands and issue numbers (bash; fish where it is
+/// installed, through its own git completion).
 #[test]
 fn the_readmes_completion_lines_work_in_a_fresh_home() {
     let machine = crate::harness::TestRepo::new();
@@ -238,10 +239,7 @@ fn the_readmes_completion_lines_work_in_a_fresh_home() {
             ".local/share/bash-completion/completions/git-orchestrate",
         ),
         ("- **zsh**", ".zfunc/_git-orchestrate"),
-        (
-            "- **fish**",
-            ".config/fish/completions/git-orchestrate.fish",
-        ),
+        ("- **fish**", ".config/fish/conf.d/git-orchestrate.fish"),
     ] {
         let block = indented_block(&["**Completions.**", mark]);
         sh(&block);
@@ -249,17 +247,62 @@ fn the_readmes_completion_lines_work_in_a_fresh_home() {
             .unwrap_or_else(|_| panic!("{mark}: {file} was not written"));
         assert!(written.contains("git-orchestrate"), "{mark}");
     }
-    // The bash script, as bash-completion would load it, completes a subcommand.
+    // The bash script, as bash-completion would load it, completes a subcommand, and the
+    // issues that have a branch in the repository it runs in.
+    for branch in ["orchestrate/7-x", "orchestrate/12-y"] {
+        machine.git(&["branch", branch]);
+    }
     let script = home.join(".local/share/bash-completion/completions/git-orchestrate");
-    let mut bash = std::process::Command::new("bash");
-    machine.apply_env(&mut bash);
-    let out = bash
-        .args(["--norc", "-c"])
-        .arg(format!(
-            "source '{}'\nCOMP_WORDS=(git-orchestrate sta); COMP_CWORD=1; COMP_LINE='git-orchestrate sta'; COMP_POINT=${{#COMP_LINE}}\n_git__orchestrate git-orchestrate sta git-orchestrate\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
-            script.display()
-        ))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "status");
+    let complete = |words: &str, current: &str, previous: &str| {
+        let mut bash = std::process::Command::new("bash");
+        machine.apply_env(&mut bash);
+        let out = bash
+            .env("PATH", &path)
+            .env("HOME", &home)
+            .args(["--norc", "-c"])
+            .arg(format!(
+                "source '{}'\nCOMP_WORDS=({words}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}\n_clap_complete_git_orchestrate git-orchestrate '{current}' '{previous}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                script.display()
+            ))
+            .current_dir(&machine.root)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(
+        complete("git-orchestrate sta", "sta", "git-orchestrate"),
+        "status"
+    );
+    assert_eq!(
+        complete("git-orchestrate approve ''", "", "approve")
+            .lines()
+            .filter(|l| !l.starts_with('-'))
+            .collect::<Vec<_>>(),
+        ["7", "12"]
+    );
+    // fish, where it is installed, reads the script the README put in conf.d.
+    let fish = std::env::split_paths(&path)
+        .map(|d| d.join("fish"))
+        .find(|p| p.is_file());
+    match fish {
+        None => eprintln!("note: skipped the fish part: fish is not installed"),
+        Some(fish) => {
+            let mut cmd = std::process::Command::new(fish);
+            machine.apply_env(&mut cmd);
+            let out = cmd
+                .env("PATH", &path)
+                .env("HOME", &home)
+                .env_remove("XDG_CONFIG_HOME")
+                .args(["-c", "complete -C 'git orchestrate approve 1'"])
+                .current_dir(&machine.root)
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                "12\torchestrate/12-y\n",
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
 }
