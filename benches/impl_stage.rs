@@ -42,7 +42,8 @@
 //! warm-up run), whatever `GIT_BENCH_ITERS` says, and last; removing the worktree after each
 //! run and writing the file system's dirty pages back (`sync`) are not timed. The benchmark reports and never fails on a missed target.
 //!
-//! Run with `cargo bench --bench impl_stage`; `GIT_BENCH_DIR` and `GIT_BENCH_ITERS` as in
+//! Run with `cargo bench --bench impl_stage` (`GIT_BENCH_ONLY=f` for (f) alone);
+//! `GIT_BENCH_DIR` and `GIT_BENCH_ITERS` as in
 //! `common`. Without `--bench` (as `cargo test --benches` runs it) a quick smoke run in the
 //! small repository (1,000 files) is made.
 
@@ -132,6 +133,37 @@ fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
     repo.remove_issue_worktree(ISSUE)?;
     let worktree = repo.issue_worktree(ISSUE, tip)?.worktree;
     common::sync_disk();
+    // `GIT_BENCH_ONLY=f`: an agent's attempt alone, to measure it in a quiet moment.
+    if env.non_empty("GIT_BENCH_ONLY").as_deref() == Some("f") {
+        let rounds = (warmup, iters);
+        let (read, agent) = agent_timings(&repo, &worktree, tip, shape, rounds, false)?;
+        let (_, open) = agent_timings(&repo, &worktree, tip, shape, rounds, true)?;
+        repo.remove_issue_worktree(ISSUE)?;
+        let rows: Vec<common::Row<'_>> = vec![
+            (
+                "(f)  agent: one read of the changes",
+                read,
+                String::new(),
+                None,
+            ),
+            (
+                "(f)  agent attempt, contained (all)",
+                agent,
+                format!("< {AGENT_TARGET_MS} ms"),
+                Some(agent.median.as_secs_f64() * 1000.0 < AGENT_TARGET_MS),
+            ),
+            (
+                "(f)  agent attempt, no sandbox (all)",
+                open,
+                String::new(),
+                None,
+            ),
+        ];
+        let mut out = String::new();
+        common::table(&mut out, &rows, 44, 28);
+        print!("{out}");
+        return Ok(());
+    }
     // One timed reuse, which must find the worktree clean.
     let reuse_once = || -> BenchResult<std::time::Duration> {
         let start = Instant::now();

@@ -35,7 +35,13 @@ pub type BenchResult<T> = Result<T, Box<dyn Error>>;
 const CHILD_VAR: &str = "GIT_ORCHESTRATE_BENCH_WORKDIR";
 
 /// Variables passed from the caller's environment to the hermetic one.
-const PASS_THROUGH: [&str; 4] = ["PATH", "GIT_BENCH_DIR", "GIT_BENCH_ITERS", "RUST_BACKTRACE"];
+const PASS_THROUGH: [&str; 5] = [
+    "PATH",
+    "GIT_BENCH_DIR",
+    "GIT_BENCH_ITERS",
+    "GIT_BENCH_ONLY",
+    "RUST_BACKTRACE",
+];
 
 /// The title of the issue the artifacts are written for.
 pub const TITLE: &str = "Add a --verbose flag";

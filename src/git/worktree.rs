@@ -459,14 +459,21 @@ impl Worktree {
     /// (from the index's stat data and the untracked cache) are read; the worktree's index is
     /// refreshed, its staged content left as it is (so `git diff` there still shows the work).
     pub fn changes(&self, repo: &Repo, base: ObjectId) -> Result<Vec<FileChange>> {
-        Ok(self.read(repo, base)?.changes)
+        Ok(self.read_with(repo, base, true)?.changes)
     }
 
     /// [`Worktree::changes`], with the `git status` they were read from, which
-    /// [`Worktree::reset_after`] can take instead of reading every file's state again.
+    /// [`Worktree::reset_after`] can take instead of reading every file's state again. The
+    /// index is left as it was (`git --no-optional-locks`): the reset that follows writes it
+    /// anyway, and writing it twice costs more than the few files a later `git status` reads
+    /// again for want of the refreshed stat data.
     pub fn read(&self, repo: &Repo, base: ObjectId) -> Result<Read> {
+        self.read_with(repo, base, false)
+    }
+
+    fn read_with(&self, repo: &Repo, base: ObjectId, refresh: bool) -> Result<Read> {
         let base_tree = repo.tree_of(base)?;
-        let status = self.status()?;
+        let status = self.status_with(refresh)?;
         let now = self.tree_now(repo, &status, base_tree)?;
         Ok(Read {
             changes: repo.tree_changes(base_tree, now)?,
@@ -896,8 +903,16 @@ impl Worktree {
     /// directories that changed), and writes the refreshed index back, so the next call finds
     /// the same files unchanged without reading them.
     fn status(&self) -> Result<Status> {
-        let out = self
-            .git()
+        self.status_with(true)
+    }
+
+    /// [`Worktree::status`]; without `refresh`, the index is not written back.
+    fn status_with(&self, refresh: bool) -> Result<Status> {
+        let mut call = self.git();
+        if !refresh {
+            call = call.arg("--no-optional-locks");
+        }
+        let out = call
             .args([
                 "status",
                 "--porcelain=v2",
