@@ -60,6 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             [CompletionResult]::new('action', 'action', [CompletionResultType]::ParameterValue, 'In GitHub Actions: act on the event that started the job (a label, a command comment)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check whether a run could start here, and say what to fix')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Replay this repository''s history as tasks, judged by the tests each commit added')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('install-docs', 'install-docs', [CompletionResultType]::ParameterValue, 'Install the manual pages and completion scripts where man and the shells find them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -188,6 +189,29 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'git-orchestrate;eval' {
+            [CompletionResult]::new('--issue-text', '--issue-text', [CompletionResultType]::ParameterName, 'Where a task''s issue text comes from: the commit message, or the GitHub issue it names (Fixes #12)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Run at most N valid tasks, the first ones of the range')
+            [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'Run N valid tasks chosen at random (reproducibly, with --seed)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'The seed of --sample''s choice')
+            [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'The most a task may cost, in USD (budget.max_usd_per_issue)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Run up to N tasks at once, each in its own scratch repository and worktree')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Run up to N tasks at once, each in its own scratch repository and worktree')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Go on with an eval run that was stopped; finished tasks are not run again')
+            [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'Remove an eval run''s refs (refs/orchestrate-eval/RUN-ID/) and scratch repositories; its reports stay')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Set two eval runs side by side: which tasks each solved, and what each cost')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this configuration file instead of the repository''s .orchestrate.toml')
+            [CompletionResult]::new('--merges', '--merges', [CompletionResultType]::ParameterName, 'Take the range''s first-parent merge commits (merged pull requests) instead of its commits')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output: the tasks'' run events and the eval''s own, one JSON object per line; the last line is the report')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Say less: only errors, warnings and what a gate needs from you')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Say less: only errors, warnings and what a gate needs from you')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'git-orchestrate;completions' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this configuration file instead of the repository''s .orchestrate.toml')
@@ -220,6 +244,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             [CompletionResult]::new('action', 'action', [CompletionResultType]::ParameterValue, 'In GitHub Actions: act on the event that started the job (a label, a command comment)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check whether a run could start here, and say what to fix')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Replay this repository''s history as tasks, judged by the tests each commit added')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('install-docs', 'install-docs', [CompletionResultType]::ParameterValue, 'Install the manual pages and completion scripts where man and the shells find them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -247,6 +272,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-orchestrate' -ScriptBlock {
             break
         }
         'git-orchestrate;help;init' {
+            break
+        }
+        'git-orchestrate;help;eval' {
             break
         }
         'git-orchestrate;help;completions' {

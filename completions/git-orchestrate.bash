@@ -31,6 +31,9 @@ _git__orchestrate() {
             git__orchestrate,doctor)
                 cmd="git__orchestrate__subcmd__doctor"
                 ;;
+            git__orchestrate,eval)
+                cmd="git__orchestrate__subcmd__eval"
+                ;;
             git__orchestrate,help)
                 cmd="git__orchestrate__subcmd__help"
                 ;;
@@ -64,6 +67,9 @@ _git__orchestrate() {
             git__orchestrate__subcmd__help,doctor)
                 cmd="git__orchestrate__subcmd__help__subcmd__doctor"
                 ;;
+            git__orchestrate__subcmd__help,eval)
+                cmd="git__orchestrate__subcmd__help__subcmd__eval"
+                ;;
             git__orchestrate__subcmd__help,help)
                 cmd="git__orchestrate__subcmd__help__subcmd__help"
                 ;;
@@ -89,7 +95,7 @@ _git__orchestrate() {
 
     case "${cmd}" in
         git__orchestrate)
-            opts="-j -c -v -q -h -V --issue --issue-file --until --dry-run --resume-from --skip-lld --skip-spec --skip --gate-before-pr --no-gate-before-pr --gate --no-gate --base --update-base --allow-red-baseline --force --keep-stale --no-input --json --jobs --config --verbose --quiet --help --version run status approve reject clean action doctor init completions install-docs help"
+            opts="-j -c -v -q -h -V --issue --issue-file --until --dry-run --resume-from --skip-lld --skip-spec --skip --gate-before-pr --no-gate-before-pr --gate --no-gate --base --update-base --allow-red-baseline --force --keep-stale --no-input --json --jobs --config --verbose --quiet --help --version run status approve reject clean action doctor init eval completions install-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -268,8 +274,70 @@ _git__orchestrate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__orchestrate__subcmd__eval)
+            opts="-j -c -v -q -h --merges --issue-text --limit --sample --seed --budget --jobs --json --resume --clean --compare --config --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --issue-text)
+                    COMPREPLY=($(compgen -W "message github" -- "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --budget)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resume)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --clean)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compare)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__orchestrate__subcmd__help)
-            opts="run status approve reject clean action doctor init completions install-docs help"
+            opts="run status approve reject clean action doctor init eval completions install-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -339,6 +407,20 @@ _git__orchestrate() {
             return 0
             ;;
         git__orchestrate__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__orchestrate__subcmd__help__subcmd__eval)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -57,6 +57,7 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
             cand action 'In GitHub Actions: act on the event that started the job (a label, a command comment)'
             cand doctor 'Check whether a run could start here, and say what to fix'
             cand init 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow'
+            cand eval 'Replay this repository''s history as tasks, judged by the tests each commit added'
             cand completions 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)'
             cand install-docs 'Install the manual pages and completion scripts where man and the shells find them'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -176,6 +177,28 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'git-orchestrate;eval'= {
+            cand --issue-text 'Where a task''s issue text comes from: the commit message, or the GitHub issue it names (Fixes #12)'
+            cand --limit 'Run at most N valid tasks, the first ones of the range'
+            cand --sample 'Run N valid tasks chosen at random (reproducibly, with --seed)'
+            cand --seed 'The seed of --sample''s choice'
+            cand --budget 'The most a task may cost, in USD (budget.max_usd_per_issue)'
+            cand -j 'Run up to N tasks at once, each in its own scratch repository and worktree'
+            cand --jobs 'Run up to N tasks at once, each in its own scratch repository and worktree'
+            cand --resume 'Go on with an eval run that was stopped; finished tasks are not run again'
+            cand --clean 'Remove an eval run''s refs (refs/orchestrate-eval/RUN-ID/) and scratch repositories; its reports stay'
+            cand --compare 'Set two eval runs side by side: which tasks each solved, and what each cost'
+            cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
+            cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
+            cand --merges 'Take the range''s first-parent merge commits (merged pull requests) instead of its commits'
+            cand --json 'Machine-readable output: the tasks'' run events and the eval''s own, one JSON object per line; the last line is the report'
+            cand -v 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand --verbose 'Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a tracing filter'
+            cand -q 'Say less: only errors, warnings and what a gate needs from you'
+            cand --quiet 'Say less: only errors, warnings and what a gate needs from you'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'git-orchestrate;completions'= {
             cand -c 'Override a configuration key for this run; VALUE is read as TOML, else as a string (-c gates.after_lld=true, -c stages.lld.drafter=cmd:./draft.sh)'
             cand --config 'Use this configuration file instead of the repository''s .orchestrate.toml'
@@ -206,6 +229,7 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
             cand action 'In GitHub Actions: act on the event that started the job (a label, a command comment)'
             cand doctor 'Check whether a run could start here, and say what to fix'
             cand init 'Write a commented .orchestrate.toml for this machine; --github-action adds a workflow'
+            cand eval 'Replay this repository''s history as tasks, judged by the tests each commit added'
             cand completions 'Print the completion script for a shell (bash, zsh, fish, elvish, powershell)'
             cand install-docs 'Install the manual pages and completion scripts where man and the shells find them'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -225,6 +249,8 @@ set edit:completion:arg-completer[git-orchestrate] = {|@words|
         &'git-orchestrate;help;doctor'= {
         }
         &'git-orchestrate;help;init'= {
+        }
+        &'git-orchestrate;help;eval'= {
         }
         &'git-orchestrate;help;completions'= {
         }
