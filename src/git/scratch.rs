@@ -5,8 +5,8 @@
 //! directory: a plain `git init` that reads the user's objects through `objects/info/alternates`
 //! (nothing is copied) and holds no ref but the ones the task is given, so an agent working
 //! there sees the task's base and nothing of the commit it is asked to redo. What a task
-//! produced comes back into the user's repository by a local fetch, under a ref of the eval
-//! run's own (`refs/orchestrate-eval/<run-id>/...`), never under `refs/heads/`.
+//! produced comes back into the user's repository as one pack built in process, under a ref
+//! of the eval run's own (`refs/orchestrate-eval/<run-id>/...`), never under `refs/heads/`.
 
 use std::path::Path;
 
@@ -32,7 +32,10 @@ impl Repo {
                 path: path.to_path_buf(),
                 source,
             })?;
-            self.git_in(path).args(["init", "--quiet", "."]).output()?;
+            // In process: three `git` programs (init, two settings) cost more than the rest
+            // of making a task's repository.
+            let created = git2::Repository::init(path)
+                .context(|| format!("could not create a repository in {}", path.display()))?;
             let info = path.join(".git/objects/info");
             let objects = self.common_dir().join("objects");
             let objects = objects.canonicalize().unwrap_or(objects);
@@ -45,6 +48,10 @@ impl Repo {
                     path: info.join("alternates"),
                     source,
                 })?;
+            let mut config = created
+                .config()
+                .and_then(|c| c.open_level(git2::ConfigLevel::Local))
+                .context(|| format!("could not read the configuration of {}", path.display()))?;
             let mut settings: Vec<(String, String)> = vec![
                 ("gc.auto".into(), "0".into()),
                 ("maintenance.auto".into(), "false".into()),
@@ -55,7 +62,9 @@ impl Repo {
                 }
             }
             for (key, value) in settings {
-                self.git_in(path).args(["config", &key, &value]).output()?;
+                config
+                    .set_str(&key, &value)
+                    .context(|| format!("could not set {key} in {}", path.display()))?;
             }
         }
         Repo::open(path, &env)
@@ -108,25 +117,34 @@ impl Repo {
         }
     }
 
-    /// Bring `from`'s ref `source` (a full ref name) into this repository as `target`, by a
-    /// local fetch: its objects are copied, no hook runs, no `FETCH_HEAD` is written and no
-    /// maintenance starts.
-    pub fn fetch_ref(&self, from: &Path, source: &str, target: &str) -> Result<()> {
-        self.git_in(self.common_dir())
-            .args([
-                "-c",
-                "gc.auto=0",
-                "-c",
-                "maintenance.auto=false",
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                "--no-write-fetch-head",
-                "--no-recurse-submodules",
-            ])
-            .arg(from)
-            .arg(format!("+{source}:{target}"))
-            .output()?;
+    /// Copy into this repository the objects of `from` that `tip` reaches and `known` (a
+    /// commit this repository has) does not, in process: one pack built by libgit2 and indexed
+    /// here, so no hook, no `FETCH_HEAD` and no other program runs.
+    pub fn take_objects(&self, from: &Repo, tip: ObjectId, known: ObjectId) -> Result<()> {
+        let what = || format!("could not copy the objects of {}", tip.short());
+        let mut walk = from.inner.revwalk().context(what)?;
+        walk.push(tip.0).context(what)?;
+        walk.hide(known.0).context(what)?;
+        let mut builder = from.inner.packbuilder().context(what)?;
+        builder.insert_walk(&mut walk).context(what)?;
+        if builder.object_count() == 0 {
+            return Ok(());
+        }
+        let odb = self.inner.odb().context(what)?;
+        let mut writer = odb.packwriter().context(what)?;
+        let mut written = Ok(());
+        builder
+            .foreach(|chunk| {
+                written = std::io::Write::write_all(&mut writer, chunk);
+                written.is_ok()
+            })
+            .context(what)?;
+        written.map_err(|source| GitError::WorktreeIo {
+            action: "write the objects of".into(),
+            path: self.common_dir().join("objects/pack"),
+            source,
+        })?;
+        writer.commit().context(what)?;
         Ok(())
     }
 
@@ -206,12 +224,27 @@ mod tests {
         scratch.set_ref("refs/heads/eval-base", head).unwrap();
         assert_eq!(scratch.refs_under("refs/heads/").unwrap().len(), 1);
 
-        repo.fetch_ref(&dir, "refs/heads/eval-base", "refs/orchestrate-eval/x/1")
+        // A commit made only in the scratch repository comes back with its objects.
+        let made = scratch
+            .commit_files(&crate::git::CommitRequest {
+                branch: "eval-base",
+                expected_tip: Some(head),
+                base: head,
+                files: &[crate::git::FileChange::file("new.txt", "new\n")],
+                message: "new",
+            })
             .unwrap();
+        assert!(
+            repo.commit_info(made).is_err(),
+            "only the scratch repository has it"
+        );
+        repo.take_objects(&scratch, made, head).unwrap();
+        repo.set_ref("refs/orchestrate-eval/x/1", made).unwrap();
         assert_eq!(
             repo.refs_under("refs/orchestrate-eval/").unwrap(),
-            vec![("refs/orchestrate-eval/x/1".to_string(), head)]
+            vec![("refs/orchestrate-eval/x/1".to_string(), made)]
         );
+        assert_eq!(repo.read_file(made, "new.txt").unwrap().unwrap(), b"new\n");
         repo.delete_ref("refs/orchestrate-eval/x/1").unwrap();
         repo.delete_ref("refs/orchestrate-eval/x/1").unwrap();
         assert!(

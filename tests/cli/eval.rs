@@ -468,3 +468,105 @@ fn eval_errors_say_what_to_do() {
         .expect_code(1)
         .stderr_has("error:");
 }
+
+#[test]
+fn the_issue_text_can_come_from_the_github_issue_a_commit_closes() {
+    use crate::github::{TOKEN, github_ok, issue_json};
+    use crate::vendors::Vendor;
+    use wiremock::Mock;
+    use wiremock::matchers::{method, path};
+
+    let (repo, range) = history();
+    configure(&repo, "");
+    // A last commit that closes issue 12 (and finishes the shout the one before began).
+    let lib = repo.read("src/lib.rs").replace(
+        "pub fn widget() {}\n",
+        "pub fn widget() {}\npub fn shout_loud() {}\npub fn wave() {}\n",
+    );
+    repo.write("src/lib.rs", &lib);
+    repo.write("tests/wave.sh", &hidden_test("wave", "fn wave()"));
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "Add wave\n\nFixes #12"]);
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://github.com/acme/widgets.git",
+    ]);
+    let api = Vendor::start();
+    api.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/widgets/issues/12"))
+            .respond_with(github_ok(issue_json(
+                12,
+                "Wave at the user",
+                "The widget should wave.",
+            ))),
+    );
+    let url = format!("github.api_url={}", api.url());
+    let run = repo.run_env(
+        &[("GITHUB_TOKEN", TOKEN)],
+        &["-c", &url, "eval", &range, "--issue-text", "github"],
+    );
+    run.expect_code(0)
+        .stderr_has("#1 ")
+        .stderr_has("skipped, its message names no issue (Fixes #N)")
+        .stderr_has("Add wave: task");
+    let ids = run_ids(&repo);
+    let report = report(&repo, &ids[0]);
+    assert_eq!(report["chosen"], serde_json::json!([7]));
+    assert_eq!(report["candidates"][6]["names_issue"], 12);
+    let issue =
+        std::fs::read_to_string(eval_dir(&repo).join(&ids[0]).join("tasks/7/issue.md")).unwrap();
+    assert_eq!(issue, "# Wave at the user\n\nThe widget should wave.\n");
+    // The models read the issue, not the commit message.
+    let prompts: Vec<String> = (1..=repo.calls().len()).map(|n| repo.prompt(n)).collect();
+    assert!(prompts.iter().any(|p| p.contains("Wave at the user")));
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+}
+
+#[test]
+fn merges_takes_the_merged_pull_requests_of_the_first_parent_line() {
+    let repo = TestRepo::new();
+    repo.write("check.sh", CHECK);
+    repo.git(&["add", "check.sh"]);
+    repo.git(&["commit", "-q", "-m", "Run the tests with check.sh"]);
+    let base = repo.rev("HEAD");
+    // A pull request of two commits (code, then its test), merged; and a commit on main.
+    repo.git(&["checkout", "-q", "-b", "greet"]);
+    repo.write("src/lib.rs", "pub fn widget() {}\npub fn greet() {}\n");
+    repo.git(&["commit", "-q", "-am", "Add greet"]);
+    repo.write("tests/greet.sh", &hidden_test("greet", "fn greet()"));
+    repo.git(&["add", "tests/greet.sh"]);
+    repo.git(&["commit", "-q", "-m", "Test greet"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("README.md", "# Widget\n\nFast.\n");
+    repo.git(&["commit", "-q", "-am", "Docs"]);
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "greet",
+        "-m",
+        "Merge pull request #3: greet",
+    ]);
+    repo.git(&["branch", "-q", "-D", "greet"]);
+    configure(&repo, "");
+    let before = user_state(&repo);
+    let run = repo.run(&["eval", &format!("{base}..main"), "--merges"]);
+    run.expect_code(0)
+        .stderr_has("has 1 commit(s), 1 changing tests and code")
+        .stdout_has("solved 1/1 = 100.0 %");
+    let report = report(&repo, &run_ids(&repo)[0]);
+    assert_eq!(report["merges"], true);
+    assert_eq!(
+        report["candidates"][0]["hidden_tests"],
+        serde_json::json!(["tests/greet.sh"])
+    );
+    assert_eq!(
+        report["candidates"][0]["code_files"],
+        serde_json::json!(["src/lib.rs"])
+    );
+    assert_eq!(judgement(&report, 1), "passed_solved");
+    assert_eq!(user_state(&repo), before);
+}

@@ -510,12 +510,9 @@ pub async fn run_task(
     let mut solved = None;
     let mut judge_ms = None;
     let mut error = error;
-    if let Some((name, tip)) = &branch {
-        user.fetch_ref(
-            &repo_dir.join(".git"),
-            &format!("refs/heads/{name}"),
-            &task_ref,
-        )?;
+    if let Some((_, tip)) = &branch {
+        user.take_objects(&scratch, *tip, parent)?;
+        user.set_ref(&task_ref, *tip)?;
         kept_as = Some(task_ref.clone());
         if impl_committed {
             match io_interruptible(
