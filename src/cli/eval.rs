@@ -104,9 +104,10 @@ pub fn run(args: Args, global: &GlobalArgs, env: &Env, ui: &Ui) -> Result<Exit, 
     if let Some(budget) = args.budget
         && !(budget.is_finite() && budget > 0.0)
     {
-        return Err(CliError::usage(format!(
-            "--budget {budget} is not a positive amount of USD"
-        )));
+        return Err(
+            CliError::usage(format!("--budget {budget} is not a positive amount of USD"))
+                .hint("give the most one task may cost, in dollars: --budget 2.50"),
+        );
     }
     if let Some(range) = &args.range
         && range.starts_with('-')

@@ -258,6 +258,9 @@ pub fn eval(error: &crate::ops::eval::EvalError) -> Vec<String> {
         EvalError::NoReport { run_id } => vec![format!(
             "finish it first: git orchestrate eval --resume {run_id}"
         )],
+        EvalError::Range { range, .. } => vec![format!(
+            "a range is what `git log {range}` accepts: main~20..main, v1.0..v1.1"
+        )],
     }
 }
 

@@ -463,10 +463,17 @@ fn eval_errors_say_what_to_do() {
         .expect_code(1)
         .stderr_has("is not the name of an eval run")
         .stderr_has("hint:");
-    repo.run(&["eval", "--budget", "-1", "main"]).expect_code(2);
+    repo.run(&["eval", "--budget", "0", "main"])
+        .expect_code(2)
+        .stderr_has("hint:");
     repo.run(&["eval", "no-such..main"])
         .expect_code(1)
-        .stderr_has("error:");
+        .stderr_has("error: `no-such..main` is not a range of commits of this repository")
+        .stderr_has("hint: a range is what `git log no-such..main` accepts");
+    assert!(
+        run_ids(&repo).is_empty(),
+        "a run that could not start keeps nothing"
+    );
 }
 
 #[test]

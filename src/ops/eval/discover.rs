@@ -19,19 +19,17 @@ pub struct Found {
     pub hidden: Vec<FileChange>,
 }
 
-/// Every commit of `range` (see [`Repo::commits_in`]), numbered from 1, each a candidate or
-/// skipped for what its files say. `command` is the test command, when one is configured
-/// (its files count as tests too).
+/// Every commit of a range (as [`Repo::commits_in`] lists it), numbered from 1, each a
+/// candidate or skipped for what its files say. `command` is the test command, when one is
+/// configured (its files count as tests too).
 pub fn discover(
     repo: &Repo,
-    range: &str,
-    merges: bool,
+    commits: &[ObjectId],
     command: Option<&str>,
 ) -> Result<Vec<Found>, PipelineError> {
-    let commits = repo.commits_in(range, merges)?;
     let mut found = Vec::with_capacity(commits.len());
-    for (index, commit) in commits.into_iter().enumerate() {
-        found.push(read(repo, index as u64 + 1, commit, command)?);
+    for (index, commit) in commits.iter().enumerate() {
+        found.push(read(repo, index as u64 + 1, *commit, command)?);
     }
     Ok(found)
 }

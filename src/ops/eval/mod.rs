@@ -97,6 +97,8 @@ pub enum EvalError {
     },
     #[error("run `{run_id}` has no report yet (it never finished): resume it first")]
     NoReport { run_id: String },
+    #[error("`{range}` is not a range of commits of this repository")]
+    Range { range: String, source: GitError },
 }
 
 impl From<PipelineError> for EvalError {
@@ -231,12 +233,14 @@ async fn plan(
     began: Instant,
 ) -> Result<EvalRun, EvalError> {
     let configured = session.config.implement.test_command.clone();
-    let found = discover::discover(
-        &session.repo,
-        &options.range,
-        options.merges,
-        configured.as_deref(),
-    )?;
+    let commits = session
+        .repo
+        .commits_in(&options.range, options.merges)
+        .map_err(|source| EvalError::Range {
+            range: options.range.clone(),
+            source,
+        })?;
+    let found = discover::discover(&session.repo, &commits, configured.as_deref())?;
     emit(EvalEvent::EvalStarted {
         run_id: run_id.clone(),
         range: options.range.clone(),
