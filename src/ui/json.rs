@@ -160,6 +160,16 @@ pub fn eval_report_schema() -> Value {
     strict(schema.to_value())
 }
 
+/// The JSON Schema of `eval --compare A B --json`.
+pub fn eval_compare_schema() -> Value {
+    let mut schema = schemars::schema_for!(crate::ops::eval::report::Comparison);
+    schema.insert(
+        "title".into(),
+        "git orchestrate eval --compare A B --json: two runs on the tasks both judged".into(),
+    );
+    strict(schema.to_value())
+}
+
 /// Make every object in the schema closed (`unevaluatedProperties: false`), so output with a
 /// field the schema does not describe fails validation. Each event variant is closed where
 /// it stands, since it adds its `event` tag beside the type it refers to; the types referred

@@ -382,6 +382,11 @@ fn limit_sample_and_json_choose_and_report() {
     assert_eq!(report(&repo, &ids[2])["chosen"], chosen);
 
     // --compare sets two runs side by side on the tasks both ran.
+    let json = repo.run(&["eval", "--compare", &ids[1], &ids[2], "--json"]);
+    json.expect_code(0);
+    let document: Value = serde_json::from_str(&json.stdout).unwrap();
+    crate::schema::assert_eval_comparison(&document, "eval --compare --json");
+    assert_eq!(document["tasks"].as_array().unwrap().len(), 2);
     let cmp = repo.run(&["eval", "--compare", &ids[1], &ids[2]]);
     cmp.expect_code(0)
         .stdout_has("A solved")
@@ -576,4 +581,35 @@ fn merges_takes_the_merged_pull_requests_of_the_first_parent_line() {
     );
     assert_eq!(judgement(&report, 1), "passed_solved");
     assert_eq!(user_state(&repo), before);
+}
+
+#[test]
+fn ctrl_c_keeps_finished_tasks_and_says_how_to_resume() {
+    use crate::faults::{Spawned, wait_until};
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let (repo, range) = history();
+    configure(&repo, "");
+    // Task 4's implementer says it was called, then hangs until it is stopped.
+    let marker = repo.base().join("task-4-called");
+    let hanging = format!(
+        "if [ \"$ORCHESTRATE_ISSUE\" = 4 ]; then touch '{m}'; sleep 300; fi\n{}",
+        implementer_body(),
+        m = marker.display()
+    );
+    repo.model("implementer", &hanging);
+    let run = Spawned::start(&repo, &["eval", &range]);
+    wait_until("task 4's implementer is called", || marker.exists());
+    kill(Pid::from_raw(run.pid()), Signal::SIGINT).unwrap();
+    let run = run.finish();
+    run.expect_code(130)
+        .stderr_has("go on with: git orchestrate eval --resume");
+    let ids = run_ids(&repo);
+    let dir = eval_dir(&repo).join(&ids[0]);
+    assert!(dir.join("tasks/1/result.json").is_file());
+    assert!(!dir.join("tasks/4/result.json").exists());
+    // The report holds what was finished.
+    let report = report(&repo, &ids[0]);
+    assert_eq!(report["tasks"].as_array().unwrap().len(), 1);
 }

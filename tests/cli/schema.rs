@@ -74,6 +74,19 @@ fn eval_report_schema() -> Value {
     )
 }
 
+fn eval_compare_schema() -> Value {
+    committed(
+        "eval-compare.schema.json",
+        git_orchestrate::ui::json::eval_compare_schema(),
+    )
+}
+
+/// What `eval --compare --json` printed, checked against its schema.
+#[track_caller]
+pub(crate) fn assert_eval_comparison(document: &Value, what: &str) {
+    assert_valid(&eval_compare_schema(), document, what);
+}
+
 /// An eval run's `report.json`, checked against its schema.
 #[track_caller]
 pub(crate) fn assert_eval_report(document: &Value, what: &str) {
@@ -160,6 +173,7 @@ fn the_committed_schemas_are_what_the_code_generates() {
         doctor_schema(),
         eval_events_schema(),
         eval_report_schema(),
+        eval_compare_schema(),
     ] {
         assert_eq!(
             schema["$schema"],
