@@ -175,12 +175,18 @@ impl Evaluation<'_> {
             gatekeeper: &NoInput,
             interrupt: self.interrupt,
         };
-        let (run, session) = match (&self.args.resume, &self.args.range) {
+        let checker = |session: &Session| {
+            self.runtime
+                .block_on(eval::Checker::new(&session.config, &session.env))
+                .map_err(eval::EvalError::from)
+        };
+        let (run, session, checker) = match (&self.args.resume, &self.args.range) {
             (Some(id), _) => {
                 let session = super::open_session(self.global, self.env, self.ui)?;
                 let run = eval::resume(&session.repo, id)?;
                 let session = self.session(&run.plan.overrides, run.plan.budget_usd)?;
-                (run, session)
+                let checker = checker(&session)?;
+                (run, session, checker)
             }
             (None, Some(range)) => {
                 let options = EvalOptions {
@@ -197,21 +203,23 @@ impl Evaluation<'_> {
                     overrides: self.global.config_overrides.clone(),
                 };
                 let mut session = self.session(&options.overrides, options.budget)?;
+                let checker = checker(&session)?;
                 let emit = |event: EvalEvent| self.emit(event);
-                let run = self
-                    .runtime
-                    .block_on(eval::start(&mut session, &options, &io, &emit))?;
-                (run, session)
+                let run = self.runtime.block_on(eval::start(
+                    &mut session,
+                    &options,
+                    &checker,
+                    &io,
+                    &emit,
+                ))?;
+                (run, session, checker)
             }
             (None, None) => return Err(CliError::usage("which commits? give a RANGE")),
         };
-        let checker = self
-            .runtime
-            .block_on(eval::Checker::new(&session.config, &session.env))
-            .map_err(eval::EvalError::from)?;
         let cx = TaskContext {
             run: &run,
             git_dir: session.repo.common_dir().to_path_buf(),
+            workdir: session.repo.workdir().map(std::path::Path::to_path_buf),
             config: &session.config,
             env: &session.env,
             checker: &checker,

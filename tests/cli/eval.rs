@@ -355,6 +355,12 @@ fn eval_replays_the_history_and_judges_with_the_hidden_tests() {
 fn limit_sample_and_json_choose_and_report() {
     let (repo, range) = history();
     configure(&repo, "");
+    // A prompt template of the user's is part of the configuration measured.
+    let template = format!(
+        "{}\nPROMPT-OVERRIDE-MARK\n",
+        include_str!("../../src/pipeline/prompts/lld-draft.md")
+    );
+    repo.write(".orchestrate/prompts/lld-draft.md", &template);
     let run = repo.run(&["eval", &range, "--limit", "1", "--json"]);
     run.expect_code(0);
     let lines: Vec<Value> = run
@@ -367,6 +373,8 @@ fn limit_sample_and_json_choose_and_report() {
     assert_eq!(last["chosen"], serde_json::json!([1]));
     assert_eq!(last["summary"]["solved"], 1);
     crate::schema::assert_eval_lines(&lines, "eval --json");
+    let prompts: Vec<String> = (1..=repo.calls().len()).map(|n| repo.prompt(n)).collect();
+    assert!(prompts.iter().any(|p| p.contains("PROMPT-OVERRIDE-MARK")));
     // Commits after the first valid one are not checked.
     assert_eq!(status_of(last, 4), ("not_checked".into(), None));
 

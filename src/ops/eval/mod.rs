@@ -206,6 +206,7 @@ fn valid_run_id(id: &str) -> bool {
 pub async fn start(
     session: &mut Session,
     options: &EvalOptions,
+    checker: &Checker,
     io: &RunIo<'_>,
     emit: &(dyn Fn(EvalEvent) + Sync),
 ) -> Result<EvalRun, EvalError> {
@@ -214,7 +215,7 @@ pub async fn start(
     let run_id = new_run_id(&root, SystemTime::now());
     let dir = root.join(&run_id);
     create_dir(&dir)?;
-    let planned = plan(session, options, io, emit, run_id, &dir, began).await;
+    let planned = plan(session, options, checker, io, emit, run_id, &dir, began).await;
     if planned.is_err() {
         // A run stopped before its plan was written cannot be resumed: nothing is kept.
         let _ = std::fs::remove_dir_all(&dir);
@@ -223,9 +224,11 @@ pub async fn start(
 }
 
 /// [`start`]'s work, in the run's directory `dir`.
+#[allow(clippy::too_many_arguments)] // start's own, passed through once
 async fn plan(
     session: &mut Session,
     options: &EvalOptions,
+    checker: &Checker,
     io: &RunIo<'_>,
     emit: &(dyn Fn(EvalEvent) + Sync),
     run_id: String,
@@ -254,7 +257,6 @@ async fn plan(
         IssueText::Github => github_issues(session, &found, io).await?,
         IssueText::Message => BTreeMap::new(),
     };
-    let checker = Checker::new(&session.config, &session.env).await?;
     let validate_dir = dir.join("validate");
     let scratch = session.repo.scratch(&validate_dir, &session.env)?;
     let wanted = options.limit.or(options.sample);
@@ -409,6 +411,9 @@ pub struct TaskContext<'a> {
     pub run: &'a EvalRun,
     /// The user's repository (its git directory), which each task opens for itself.
     pub git_dir: PathBuf,
+    /// The user's work tree, whose prompt templates (`.orchestrate/prompts/`) are part of the
+    /// configuration measured.
+    pub workdir: Option<PathBuf>,
     pub config: &'a Config,
     pub env: &'a Env,
     pub checker: &'a Checker,
@@ -477,6 +482,9 @@ pub async fn run_task(
     user.delete_ref(&task_ref)?;
     let scratch = user.scratch(&repo_dir, cx.env)?;
     scratch.set_ref(&format!("refs/heads/{BASE_BRANCH}"), parent)?;
+    if let Some(workdir) = &cx.workdir {
+        copy_prompts(workdir, &repo_dir)?;
+    }
     let scratch_env = cx.env.without(GIT_REPOSITORY_VARS);
     let mut session = Session::new(scratch, cx.config.clone(), scratch_env);
     session.limits = cx.limits.clone();
@@ -570,6 +578,31 @@ pub async fn run_task(
     };
     write_json(&cx.run.result_path(task), &result)?;
     Ok(result)
+}
+
+/// The user's prompt templates (`.orchestrate/prompts/*.md` in `from`), copied into the task's
+/// repository `to`, where the pipeline reads them: they are part of the configuration.
+fn copy_prompts(from: &Path, to: &Path) -> Result<(), EvalError> {
+    let dir = from.join(crate::pipeline::OVERRIDE_DIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "md") || !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|source| EvalError::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        let target = to
+            .join(crate::pipeline::OVERRIDE_DIR)
+            .join(entry.file_name());
+        write_file(&target, &bytes)?;
+    }
+    Ok(())
 }
 
 /// The pipeline's options for a task: its issue from `issue.md`, from the base branch, gates
