@@ -134,7 +134,7 @@ fn run(env: &Env, work: &Path, full: bool) -> BenchResult<()> {
     let worktree = repo.issue_worktree(ISSUE, tip)?.worktree;
     common::sync_disk();
     // `GIT_BENCH_ONLY=f`: an agent's attempt alone, to measure it in a quiet moment.
-    if env.non_empty("GIT_BENCH_ONLY").as_deref() == Some("f") {
+    if env.non_empty("GIT_BENCH_ONLY") == Some("f") {
         let rounds = (warmup, iters);
         let (read, agent) = agent_timings(&repo, &worktree, tip, shape, rounds, false)?;
         let (_, open) = agent_timings(&repo, &worktree, tip, shape, rounds, true)?;

@@ -55,6 +55,18 @@ impl Env {
         }
     }
 
+    /// This environment without the variables `names`.
+    pub fn without(&self, names: &[&str]) -> Env {
+        Env {
+            vars: self
+                .vars
+                .iter()
+                .filter(|(k, _)| !names.iter().any(|n| k.as_os_str() == OsStr::new(n)))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
     /// The value of `name`, if it is set and valid UTF-8.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(&OsString::from(name))?.to_str()

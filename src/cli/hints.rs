@@ -233,6 +233,37 @@ fn sh_quote(text: &str) -> String {
     }
 }
 
+/// Advice for an `eval` error (those of the pipeline go through [`pipeline`]).
+pub fn eval(error: &crate::ops::eval::EvalError) -> Vec<String> {
+    use crate::ops::eval::EvalError;
+    match error {
+        EvalError::Pipeline(e) => pipeline(e),
+        EvalError::NoSuchRun { dir, .. } | EvalError::BadRunId { dir: Some(dir), .. } => {
+            vec![format!(
+                "the runs kept are the directories of {}; each run's id is printed when it starts",
+                dir.display()
+            )]
+        }
+        EvalError::BadRunId { dir: None, .. } => {
+            vec!["a run id is what `git orchestrate eval` printed when the run started (20260107-093000)".into()]
+        }
+        EvalError::Io { path, .. } => vec![format!(
+            "check the permissions and free space of {}",
+            path.display()
+        )],
+        EvalError::BadRecord { path, .. } => vec![format!(
+            "the file was changed by hand or by another version of git-orchestrate; remove {} to start that run again",
+            path.display()
+        )],
+        EvalError::NoReport { run_id } => vec![format!(
+            "finish it first: git orchestrate eval --resume {run_id}"
+        )],
+        EvalError::Range { range, .. } => vec![format!(
+            "a range is what `git log {range}` accepts: main~20..main, v1.0..v1.1"
+        )],
+    }
+}
+
 pub fn action(error: &ActionError) -> Vec<String> {
     match error {
         ActionError::NotInActions { .. } => vec![

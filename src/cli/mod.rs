@@ -8,6 +8,7 @@ mod complete;
 mod completions;
 mod doctor;
 mod error;
+mod eval;
 pub mod generate;
 mod hints;
 mod init;
@@ -73,6 +74,8 @@ enum Command {
     Doctor(doctor::Args),
     /// Write a commented .orchestrate.toml for this machine; --github-action adds a workflow.
     Init(init::Args),
+    /// Replay this repository's history as tasks, judged by the tests each commit added.
+    Eval(eval::Args),
     /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions(completions::Args),
     /// Install the manual pages and completion scripts where man and the shells find them.
@@ -156,6 +159,7 @@ pub fn main() -> std::process::ExitCode {
         Some(Command::Action(args)) => action::run(args, &cli.global, &env, &ui),
         Some(Command::Doctor(args)) => doctor::run(args, &cli.global, &env, &ui),
         Some(Command::Init(args)) => init::run(args, &cli.global, &env, &ui),
+        Some(Command::Eval(args)) => eval::run(args, &cli.global, &env, &ui),
         Some(Command::Completions(args)) => completions::run(args, &ui),
         Some(Command::InstallDocs(args)) => install_docs::run(args, &env, &ui),
         None if cli.run.is_empty() => {
@@ -349,7 +353,7 @@ fn near_command(text: &str) -> Option<&'static str> {
 }
 
 /// The subcommands' names, for [`near_command`].
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "run",
     "status",
     "approve",
@@ -358,6 +362,7 @@ const SUBCOMMANDS: [&str; 11] = [
     "action",
     "doctor",
     "init",
+    "eval",
     "completions",
     "install-docs",
     "help",

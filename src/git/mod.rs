@@ -17,6 +17,7 @@ mod inspect;
 mod merge;
 mod push;
 mod runner;
+mod scratch;
 pub use runner::color_wanted;
 mod snapshot;
 mod status;

@@ -12,6 +12,7 @@
 pub mod action;
 pub mod clean;
 pub mod doctor;
+pub mod eval;
 pub mod gate;
 pub mod init;
 pub mod run;

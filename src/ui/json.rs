@@ -138,6 +138,38 @@ pub fn doctor_schema() -> Value {
     strict(schema.to_value())
 }
 
+/// The JSON Schema of the lines `eval --json` prints besides its tasks' run events (which
+/// `run-events.schema.json` describes): the last is `eval_finished`, the report.
+pub fn eval_events_schema() -> Value {
+    let mut schema = schemars::schema_for!(crate::ops::eval::EvalEvent);
+    schema.insert(
+        "title".into(),
+        "git orchestrate eval --json: the eval's own events, one per line".into(),
+    );
+    strict(schema.to_value())
+}
+
+/// The JSON Schema of an eval run's `report.json` (and of `eval_finished`'s report).
+pub fn eval_report_schema() -> Value {
+    let mut schema = schemars::schema_for!(crate::ops::eval::report::EvalReport);
+    schema.insert(
+        "title".into(),
+        "git orchestrate eval: report.json, the candidates, the tasks' results and the summary"
+            .into(),
+    );
+    strict(schema.to_value())
+}
+
+/// The JSON Schema of `eval --compare A B --json`.
+pub fn eval_compare_schema() -> Value {
+    let mut schema = schemars::schema_for!(crate::ops::eval::report::Comparison);
+    schema.insert(
+        "title".into(),
+        "git orchestrate eval --compare A B --json: two runs on the tasks both judged".into(),
+    );
+    strict(schema.to_value())
+}
+
 /// Make every object in the schema closed (`unevaluatedProperties: false`), so output with a
 /// field the schema does not describe fails validation. Each event variant is closed where
 /// it stands, since it adds its `event` tag beside the type it refers to; the types referred

@@ -5,6 +5,7 @@
 mod action;
 mod clean;
 mod doctor;
+pub mod eval;
 mod gate;
 mod human;
 mod init;

@@ -17,6 +17,7 @@ mod contain;
 mod contained;
 mod defaults;
 mod doctor;
+mod eval;
 mod faults;
 mod gates;
 mod generated;

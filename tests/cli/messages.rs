@@ -94,7 +94,7 @@ fn install_docs_puts_pages_where_man_finds_them_and_scripts_where_shells_load_th
     let run = repo.run(&["install-docs", "--prefix", prefix.to_str().unwrap()]);
     run.expect_code(0)
         .stderr_has(&format!(
-            "manual pages: 11 in {}",
+            "manual pages: 12 in {}",
             prefix.join("share/man/man1").display()
         ))
         .stderr_has("zsh reads completions only from fpath");

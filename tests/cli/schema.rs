@@ -60,6 +60,65 @@ fn doctor_schema() -> Value {
     )
 }
 
+fn eval_events_schema() -> Value {
+    committed(
+        "eval-events.schema.json",
+        git_orchestrate::ui::json::eval_events_schema(),
+    )
+}
+
+fn eval_report_schema() -> Value {
+    committed(
+        "eval-report.schema.json",
+        git_orchestrate::ui::json::eval_report_schema(),
+    )
+}
+
+fn eval_compare_schema() -> Value {
+    committed(
+        "eval-compare.schema.json",
+        git_orchestrate::ui::json::eval_compare_schema(),
+    )
+}
+
+/// What `eval --compare --json` printed, checked against its schema.
+#[track_caller]
+pub(crate) fn assert_eval_comparison(document: &Value, what: &str) {
+    assert_valid(&eval_compare_schema(), document, what);
+}
+
+/// An eval run's `report.json`, checked against its schema.
+#[track_caller]
+pub(crate) fn assert_eval_report(document: &Value, what: &str) {
+    assert_valid(&eval_report_schema(), document, what);
+}
+
+/// The lines of `eval --json`: the eval's own events against theirs, the tasks' run events
+/// against the run events' schema; the last is the report.
+#[track_caller]
+pub(crate) fn assert_eval_lines(lines: &[Value], what: &str) {
+    const OWN: [&str; 5] = [
+        "eval_started",
+        "candidate",
+        "task_started",
+        "task_judged",
+        "eval_finished",
+    ];
+    let own = eval_events_schema();
+    let runs = events_schema();
+    for line in lines {
+        match line["event"].as_str() {
+            Some(event) if OWN.contains(&event) => assert_valid(&own, line, what),
+            _ => assert_valid(&runs, line, what),
+        }
+    }
+    let last = lines.last().expect("lines");
+    assert_eq!(last["event"], "eval_finished", "{what}");
+    let mut report = last.clone();
+    report.as_object_mut().unwrap().remove("event");
+    assert_valid(&eval_report_schema(), &report, what);
+}
+
 #[track_caller]
 fn assert_valid(schema: &Value, document: &Value, what: &str) {
     let validator = jsonschema::validator_for(schema).expect("the schema compiles");
@@ -108,7 +167,14 @@ pub(crate) fn status_json(repo: &TestRepo, args: &[&str]) -> Value {
 
 #[test]
 fn the_committed_schemas_are_what_the_code_generates() {
-    for schema in [events_schema(), status_schema(), doctor_schema()] {
+    for schema in [
+        events_schema(),
+        status_schema(),
+        doctor_schema(),
+        eval_events_schema(),
+        eval_report_schema(),
+        eval_compare_schema(),
+    ] {
         assert_eq!(
             schema["$schema"],
             "https://json-schema.org/draft/2020-12/schema"

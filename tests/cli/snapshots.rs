@@ -606,6 +606,7 @@ fn help_of_every_command() {
       doctor        Check whether a run could start here, and say what to fix
       init          Write a commented .orchestrate.toml for this machine; --github-action adds a
                     workflow
+      eval          Replay this repository's history as tasks, judged by the tests each commit added
       completions   Print the completion script for a shell (bash, zsh, fish, elvish, powershell)
       install-docs  Install the manual pages and completion scripts where man and the shells find them
       help          Print this message or the help of the given subcommand(s)
@@ -805,6 +806,47 @@ fn help_of_every_command() {
                            filter
       -q, --quiet          Say less: only errors, warnings and what a gate needs from you
       -h, --help           Print help
+    ");
+    insta::assert_snapshot!(help(&["eval", "-h"]), @"
+    exit 0
+    --- stdout
+    Replay this repository's history as tasks, judged by the tests each commit added
+
+    Usage: git orchestrate eval [OPTIONS] <RANGE|--resume <RUN-ID>|--clean <RUN-ID>|--compare <A> <B>>
+
+    Arguments:
+      [RANGE]  The commits to replay (main~50..main, v1.0..v1.1): each that changes test files and other
+               files is a candidate task
+
+    Options:
+          --merges               Take the range's first-parent merge commits (merged pull requests)
+                                 instead of its commits
+          --issue-text <SOURCE>  Where a task's issue text comes from: the commit message, or the GitHub
+                                 issue it names (Fixes #12) [default: message] [possible values:
+                                 message, github]
+          --limit <N>            Run at most N valid tasks, the first ones of the range
+          --sample <N>           Run N valid tasks chosen at random (reproducibly, with --seed)
+          --seed <S>             The seed of --sample's choice [default: 1]
+          --budget <USD>         The most a task may cost, in USD (budget.max_usd_per_issue)
+      -j, --jobs <N>             Run up to N tasks at once, each in its own scratch repository and
+                                 worktree [default: 1]
+          --json                 Machine-readable output: the tasks' run events and the eval's own, one
+                                 JSON object per line; the last line is the report
+          --resume <RUN-ID>      Go on with an eval run that was stopped; finished tasks are not run
+                                 again
+          --clean <RUN-ID>       Remove an eval run's refs (refs/orchestrate-eval/RUN-ID/) and scratch
+                                 repositories; its reports stay
+          --compare <A> <B>      Set two eval runs side by side: which tasks each solved, and what each
+                                 cost
+      -c <KEY=VALUE>             Override a configuration key for this run; VALUE is read as TOML, else
+                                 as a string (-c gates.after_lld=true, -c
+                                 stages.lld.drafter=cmd:./draft.sh)
+          --config <PATH>        Use this configuration file instead of the repository's
+                                 .orchestrate.toml
+      -v, --verbose...           Say more (diagnostics, every model call); GIT_ORCHESTRATE_LOG sets a
+                                 tracing filter
+      -q, --quiet                Say less: only errors, warnings and what a gate needs from you
+      -h, --help                 Print help
     ");
     insta::assert_snapshot!(help(&["doctor", "-h"]), @"
     exit 0

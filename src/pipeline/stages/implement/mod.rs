@@ -27,7 +27,7 @@ mod context;
 mod guard;
 mod proof;
 mod report;
-mod testfiles;
+pub mod testfiles;
 
 use std::collections::BTreeSet;
 use std::collections::hash_map::DefaultHasher;
