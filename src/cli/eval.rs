@@ -184,6 +184,25 @@ impl Evaluation<'_> {
             (Some(id), _) => {
                 let session = super::open_session(self.global, self.env, self.ui)?;
                 let run = eval::resume(&session.repo, id)?;
+                // The tasks left run as the finished ones did, or the report would mix two
+                // configurations: settings given now that differ are refused, not dropped.
+                let overrides = &self.global.config_overrides;
+                if !overrides.is_empty() && overrides != &run.plan.overrides {
+                    return Err(CliError::usage(format!(
+                        "eval run `{id}` keeps the configuration it started with; -c {} cannot change it",
+                        overrides.join(" -c ")
+                    ))
+                    .hint(format!("go on as it started: git orchestrate eval --resume {id}"))
+                    .hint("to measure another configuration, start a new run with the same range and compare the two: git orchestrate eval --compare A B"));
+                }
+                if let Some(budget) = self.args.budget
+                    && Some(budget) != run.plan.budget_usd
+                {
+                    return Err(CliError::usage(format!(
+                        "eval run `{id}` keeps the budget it started with; --budget {budget} cannot change it"
+                    ))
+                    .hint(format!("go on as it started: git orchestrate eval --resume {id}")));
+                }
                 let session = self.session(&run.plan.overrides, run.plan.budget_usd)?;
                 let checker = checker(&session)?;
                 (run, session, checker)

@@ -457,6 +457,25 @@ fn a_killed_eval_resumes_without_running_finished_tasks_again() {
     assert!(!dir.join("tasks/4/result.json").exists());
     let calls_before = repo.calls().len();
 
+    // Another configuration for the tasks left is refused, not silently dropped.
+    repo.run(&[
+        "-c",
+        "stages.impl.max_test_retries=0",
+        "eval",
+        "--resume",
+        &ids[0],
+    ])
+    .expect_code(2)
+    .stderr_has("keeps the configuration it started with")
+    .stderr_has(&format!(
+        "hint: go on as it started: git orchestrate eval --resume {}",
+        ids[0]
+    ));
+    repo.run(&["eval", "--resume", &ids[0], "--budget", "3"])
+        .expect_code(2)
+        .stderr_has("keeps the budget it started with");
+    assert!(!dir.join("tasks/4/result.json").exists());
+
     let resumed = repo.run(&["eval", "--resume", &ids[0]]);
     resumed.expect_code(0).stdout_has("solved 2/3 = 66.7 %");
     // Task 1 was not run again: no call for it after the kill.
