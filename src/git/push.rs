@@ -313,7 +313,7 @@ fn remote_lines(stderr: &str) -> String {
 mod tests {
     use super::*;
     use crate::env::Env;
-    use crate::git::test_support::{git, hermetic_env};
+    use crate::git::test_support::{git, temp_repo};
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
@@ -329,21 +329,15 @@ mod tests {
 
     impl Fixture {
         fn new() -> Fixture {
-            let dir = tempfile::tempdir().unwrap();
-            let base = dir.path().canonicalize().unwrap();
-            let root = base.join("repo");
-            let bare = base.join("origin.git");
-            std::fs::create_dir_all(&root).unwrap();
-            let env = hermetic_env(&base);
+            let temp = temp_repo();
             let fixture = Fixture {
-                _dir: dir,
-                base,
-                root,
-                bare,
-                env,
+                _dir: temp.dir,
+                bare: temp.base.join("origin.git"),
+                base: temp.base,
+                root: temp.root,
+                env: temp.env,
             };
             fixture.git(&fixture.base, &["init", "-q", "--bare", "origin.git"]);
-            fixture.git(&fixture.root, &["init", "-q", "-b", "main", "."]);
             fixture.commit("README.md", "# Widget\n");
             let bare = fixture.bare.to_str().unwrap().to_string();
             fixture.git(&fixture.root, &["remote", "add", "origin", &bare]);

@@ -170,7 +170,7 @@ impl Repo {
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::test_support::{git, hermetic_env};
+    use super::super::test_support::{git, temp_repo};
     use super::*;
 
     struct Fixture {
@@ -181,16 +181,12 @@ mod tests {
 
     impl Fixture {
         fn new() -> Fixture {
-            let dir = tempfile::tempdir().unwrap();
-            let base = dir.path().canonicalize().unwrap();
-            let root = base.join("repo");
-            std::fs::create_dir_all(&root).unwrap();
+            let temp = temp_repo();
             let f = Fixture {
-                env: hermetic_env(&base),
-                _dir: dir,
-                root,
+                env: temp.env,
+                _dir: temp.dir,
+                root: temp.root,
             };
-            f.git(&["init", "-q", "-b", "main", "."]);
             f.write(&f.root, "src/lib.rs", "pub fn widget() {}\n");
             f.git(&["add", "."]);
             f.git(&["commit", "-q", "-m", "initial"]);

@@ -2,7 +2,7 @@
 //! system configuration, a fixed identity), and running `git` in it.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::env::Env;
 
@@ -41,4 +41,29 @@ pub(crate) fn git(dir: &Path, env: &Env, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A temporary directory (the home of its hermetic environment) holding `repo/`, a new
+/// repository on `main` with no commit.
+pub(crate) struct TempRepo {
+    pub dir: tempfile::TempDir,
+    /// The directory, its symlinks resolved.
+    pub base: PathBuf,
+    pub root: PathBuf,
+    pub env: Env,
+}
+
+pub(crate) fn temp_repo() -> TempRepo {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let root = base.join("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    let env = hermetic_env(&base);
+    git(&root, &env, &["init", "-q", "-b", "main", "."]);
+    TempRepo {
+        dir,
+        base,
+        root,
+        env,
+    }
 }

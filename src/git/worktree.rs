@@ -1239,7 +1239,7 @@ mod tests {
 
     use super::*;
     use crate::env::Env;
-    use crate::git::test_support::{git, hermetic_env};
+    use crate::git::test_support::{git, temp_repo};
 
     /// A repository on `main` with README.md, src/lib.rs, run.sh and a .gitignore for
     /// `target/`, and the hermetic environment git runs with.
@@ -1250,18 +1250,24 @@ mod tests {
     }
 
     impl Fixture {
+        /// The repository, its tip, issue 7's worktree there ready to be written, and its
+        /// path.
+        fn worktree_at_tip(&self) -> (Repo, ObjectId, Worktree, PathBuf) {
+            let repo = self.repo();
+            let tip = self.tip();
+            let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
+            worktree.begin_work().unwrap();
+            let path = worktree.path().to_path_buf();
+            (repo, tip, worktree, path)
+        }
+
         fn new() -> Fixture {
-            let dir = tempfile::tempdir().unwrap();
-            let base = dir.path().canonicalize().unwrap();
-            let root = base.join("repo");
-            std::fs::create_dir_all(&root).unwrap();
-            let env = hermetic_env(&base);
+            let temp = temp_repo();
             let fixture = Fixture {
-                _dir: dir,
-                root,
-                env,
+                _dir: temp.dir,
+                root: temp.root,
+                env: temp.env,
             };
-            fixture.git(&fixture.root, &["init", "-q", "-b", "main", "."]);
             fixture.write(&fixture.root, "README.md", "# Widget\n");
             fixture.write(&fixture.root, "src/lib.rs", "pub fn widget() {}\n");
             fixture.write(&fixture.root, "run.sh", "#!/bin/sh\n");
@@ -1542,11 +1548,7 @@ mod tests {
     #[test]
     fn a_dirty_worktree_gives_back_its_work_and_is_reset() {
         let f = Fixture::new();
-        let repo = f.repo();
-        let tip = f.tip();
-        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
-        worktree.begin_work().unwrap();
-        let path = worktree.path().to_path_buf();
+        let (repo, tip, _, path) = f.worktree_at_tip();
         f.write(&path, "README.md", "# Widget, changed\n");
         f.write(&path, "notes/new.txt", "untracked\n");
         f.write(&path, "target/out.o", "ignored build output");
@@ -1830,11 +1832,7 @@ mod tests {
         // inode, so only git's check of a file as new as its index can see the edit below.
         f.git(&f.root, &["config", "core.trustctime", "false"]);
         f.git(&f.root, &["config", "core.checkStat", "minimal"]);
-        let repo = f.repo();
-        let tip = f.tip();
-        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
-        worktree.begin_work().unwrap();
-        let path = worktree.path().to_path_buf();
+        let (repo, tip, worktree, path) = f.worktree_at_tip();
         // The first reading writes the index's stat data and untracked cache back.
         assert!(read_checked(&repo, &worktree, tip).is_empty());
 
@@ -1891,11 +1889,7 @@ mod tests {
     #[test]
     fn reading_the_changes_follows_commits_staging_and_swapped_kinds() {
         let f = Fixture::new();
-        let repo = f.repo();
-        let tip = f.tip();
-        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
-        worktree.begin_work().unwrap();
-        let path = worktree.path().to_path_buf();
+        let (repo, tip, worktree, path) = f.worktree_at_tip();
         // A commit made inside, on a branch.
         f.git(&path, &["checkout", "-q", "-b", "agent"]);
         f.write(&path, "committed.txt", "from a commit\n");
@@ -1947,11 +1941,7 @@ mod tests {
     #[test]
     fn reset_after_a_reading_touches_what_it_found_and_leaves_the_worktree_clean() {
         let f = Fixture::new();
-        let repo = f.repo();
-        let tip = f.tip();
-        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
-        worktree.begin_work().unwrap();
-        let path = worktree.path().to_path_buf();
+        let (repo, tip, worktree, path) = f.worktree_at_tip();
         // The change, a file the commit will not hold (written by tests), and a file the
         // tests changed after the change was read (the commit has the change's version).
         f.write(&path, "README.md", "# Widget 2\n");
@@ -1985,11 +1975,7 @@ mod tests {
     #[test]
     fn reset_touches_what_differs_and_leaves_the_worktree_as_a_checkout_would() {
         let f = Fixture::new();
-        let repo = f.repo();
-        let tip = f.tip();
-        let worktree = repo.issue_worktree(7, tip).unwrap().worktree;
-        worktree.begin_work().unwrap();
-        let path = worktree.path().to_path_buf();
+        let (repo, tip, worktree, path) = f.worktree_at_tip();
         // An attempt's work: the README changed, a module in a new directory, a file gone,
         // a nested repository, ignored output, a stray file next to ignored output.
         f.write(&path, "README.md", "# Widget 2\n");
