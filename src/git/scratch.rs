@@ -12,6 +12,7 @@ use std::path::Path;
 
 use git2::Oid;
 
+use super::snapshot::moves;
 use super::{Context, GitError, ObjectId, Repo, Result};
 use crate::env::{Env, GIT_REPOSITORY_VARS};
 
@@ -82,6 +83,12 @@ impl Repo {
 
     /// Point the ref `name` (a full name: `refs/...`) at `id`, whatever it pointed at.
     pub fn set_ref(&self, name: &str, id: ObjectId) -> Result<()> {
+        // The tool's own move: the check after a program must not take it for the program's.
+        let _moving = moves::moving(
+            self.common_dir(),
+            moves::Refs::Exact(name.to_string()),
+            moves::To::Value(Some(id.0)),
+        );
         self.inner
             .reference(name, id.0, true, "git-orchestrate: eval")
             .context(|| format!("could not set {name}"))?;
@@ -108,6 +115,11 @@ impl Repo {
 
     /// Remove the ref `name`; a ref that is not there is fine.
     pub fn delete_ref(&self, name: &str) -> Result<()> {
+        let _moving = moves::moving(
+            self.common_dir(),
+            moves::Refs::Exact(name.to_string()),
+            moves::To::Value(None),
+        );
         match self.inner.find_reference(name) {
             Ok(mut reference) => reference
                 .delete()

@@ -103,6 +103,8 @@ struct Status {
 pub struct Snapshot {
     /// The moves of the tool that count for this snapshot began after this.
     since: u64,
+    /// Its `git status` and the check's leave the index unwritten (`--no-optional-locks`).
+    keep_index: bool,
     head: Option<Vec<u8>>,
     index: Option<IndexState>,
     status: Option<BTreeMap<Vec<u8>, Status>>,
@@ -136,22 +138,30 @@ struct IndexState {
 impl Repo {
     /// The user's repository as it is now: the git directory's part, then the checkout's.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        self.take_snapshot(true)
+        self.take_snapshot(true, false)
+    }
+
+    /// [`Repo::snapshot`] whose `git status` (and the check's after it) never writes the
+    /// index back: for a check that must leave the user's index byte for byte as it was,
+    /// refreshed stat data and untracked cache included (an eval's). Slower where the index
+    /// has no untracked cache: every directory is read at each check.
+    pub fn snapshot_keeping_index(&self) -> Result<Snapshot> {
+        self.take_snapshot(true, true)
     }
 
     /// The git directory's part of a snapshot alone (`HEAD`, the index's checksum, config,
     /// hooks, `info/`, refs), without `git status`: what the benchmark measures apart.
     pub fn snapshot_git_dir(&self) -> Result<Snapshot> {
-        self.take_snapshot(false)
+        self.take_snapshot(false, false)
     }
 
-    fn take_snapshot(&self, checkout: bool) -> Result<Snapshot> {
+    fn take_snapshot(&self, checkout: bool, keep_index: bool) -> Result<Snapshot> {
         let since = moves::now();
         let files = self.kept_files()?;
         let refs = self.all_refs()?;
         let head = std::fs::read(self.inner.path().join("HEAD")).ok();
         let status = match checkout {
-            true => self.checkout_status()?,
+            true => self.checkout_status(keep_index)?,
             false => None,
         };
         // After `git status`, which may rewrite the index (stat data, the untracked cache).
@@ -159,6 +169,7 @@ impl Repo {
         self.learn_index(index);
         Ok(Snapshot {
             since,
+            keep_index,
             head,
             index,
             status,
@@ -207,7 +218,7 @@ impl Repo {
             }
         }
         let status = match checkout && before.status.is_some() {
-            true => self.checkout_status()?,
+            true => self.checkout_status(before.keep_index)?,
             false => None,
         };
         let index = self.index_state();
@@ -371,13 +382,17 @@ impl Repo {
         }
     }
 
-    /// `git status` of the checkout, with the untracked cache; `None` without a work tree.
-    fn checkout_status(&self) -> Result<Option<BTreeMap<Vec<u8>, Status>>> {
+    /// `git status` of the checkout, with the untracked cache (written back unless
+    /// `keep_index`); `None` without a work tree.
+    fn checkout_status(&self, keep_index: bool) -> Result<Option<BTreeMap<Vec<u8>, Status>>> {
         let Some(root) = self.workdir() else {
             return Ok(None);
         };
-        let out = self
-            .git_here()
+        let mut call = self.git_here();
+        if keep_index {
+            call = call.arg("--no-optional-locks");
+        }
+        let out = call
             .args([
                 "-c",
                 "core.untrackedCache=true",

@@ -640,3 +640,34 @@ fn ctrl_c_keeps_finished_tasks_and_says_how_to_resume() {
     let report = report(&repo, &ids[0]);
     assert_eq!(report["tasks"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_model_that_plants_a_hook_and_a_branch_in_the_users_repository_is_an_error_and_undone() {
+    // The task's programs work in a scratch repository; a `cmd:` model (never contained)
+    // reaches the user's repository all the same. The check around the task finds it.
+    let (repo, range) = history();
+    configure(&repo, "");
+    let git_dir = repo.root.join(".git");
+    let planting = format!(
+        "if [ \"$ORCHESTRATE_ISSUE\" = 4 ]; then\n  printf '#!/bin/sh\\n' > '{hooks}/pre-push'\n  chmod +x '{hooks}/pre-push'\n  git --git-dir='{git}' branch planted HEAD\n  echo planted > '{root}/planted.txt'\nfi\n{}",
+        implementer_body(),
+        hooks = git_dir.join("hooks").display(),
+        git = git_dir.display(),
+        root = repo.root.display(),
+    );
+    repo.model("implementer", &planting);
+    let before = user_state(&repo);
+    let run = repo.run(&["eval", &range]);
+    run.expect_code(1).stderr_has(
+        "#4 2894541: error: the task changed your repository outside its scratch repository: .git/hooks/pre-push was added (put back); the ref refs/heads/planted was added (put back); planted.txt in the checkout was added (left as it is)",
+    );
+    assert!(!git_dir.join("hooks/pre-push").exists());
+    // The user's files are theirs to sort out: named, left alone.
+    assert_eq!(repo.read("planted.txt"), "planted\n");
+    std::fs::remove_file(repo.root.join("planted.txt")).unwrap();
+    assert_eq!(user_state(&repo), before);
+    let ids = run_ids(&repo);
+    let report = report(&repo, &ids[0]);
+    assert_eq!(judgement(&report, 4), "error");
+    assert_eq!(judgement(&report, 1), "passed_solved");
+}

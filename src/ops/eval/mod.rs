@@ -444,6 +444,11 @@ pub async fn run_task(
 ) -> Result<TaskResult, EvalError> {
     let began = Instant::now();
     let user = Repo::open(&cx.git_dir, cx.env)?;
+    // The task's programs work in its scratch repository, and the pipeline checks that one
+    // after each; the user's repository is checked around the whole task, as a run checks it
+    // around each program: what changed there is undone where it can be, and the task is an
+    // error for it. Its index is left byte for byte as it was.
+    let watched = user.snapshot_keeping_index()?;
     let candidate = cx
         .run
         .plan
@@ -547,6 +552,14 @@ pub async fn run_task(
     } else if error.is_none() {
         solved = Some(false);
     }
+    let escaped = user.contain(&watched)?;
+    if !escaped.is_empty() {
+        let list: Vec<String> = escaped.iter().map(describe_escaped).collect();
+        error = Some(format!(
+            "the task changed your repository outside its scratch repository: {}",
+            list.join("; ")
+        ));
+    }
     let judgement = match (error.is_some(), pipeline_passed, solved) {
         (true, _, _) | (false, _, None) => Judgement::Error,
         (false, true, Some(true)) => Judgement::PassedSolved,
@@ -578,6 +591,29 @@ pub async fn run_task(
     };
     write_json(&cx.run.result_path(task), &result)?;
     Ok(result)
+}
+
+/// One change the check around a task found in the user's repository, in words.
+fn describe_escaped(found: &crate::git::Found) -> String {
+    use crate::git::{How, Place};
+    let what = match found.place {
+        Place::Hook | Place::Config | Place::Info => found.name.clone(),
+        Place::Ref => format!("the ref {}", found.name),
+        Place::Head => "the checkout's HEAD".to_string(),
+        Place::Index => "the checkout's index".to_string(),
+        Place::File => format!("{} in the checkout", found.name),
+    };
+    let how = match found.how {
+        How::Added => "added",
+        How::Modified => "changed",
+        How::Removed => "removed",
+    };
+    let after = if found.undone {
+        "put back"
+    } else {
+        "left as it is"
+    };
+    format!("{what} was {how} ({after})")
 }
 
 /// The user's prompt templates (`.orchestrate/prompts/*.md` in `from`), copied into the task's
