@@ -618,11 +618,14 @@ fn ctrl_c_keeps_finished_tasks_and_says_how_to_resume() {
 
     let (repo, range) = history();
     configure(&repo, "");
-    // Task 4's implementer says it was called, then hangs until it is stopped.
+    // Task 4's implementer plants a hook in the user's repository, says it was called, then
+    // hangs until it is stopped.
     let marker = repo.base().join("task-4-called");
+    let hook = repo.root.join(".git/hooks/pre-push");
     let hanging = format!(
-        "if [ \"$ORCHESTRATE_ISSUE\" = 4 ]; then touch '{m}'; sleep 300; fi\n{}",
+        "if [ \"$ORCHESTRATE_ISSUE\" = 4 ]; then echo planted > '{h}'; touch '{m}'; sleep 300; fi\n{}",
         implementer_body(),
+        h = hook.display(),
         m = marker.display()
     );
     repo.model("implementer", &hanging);
@@ -632,6 +635,8 @@ fn ctrl_c_keeps_finished_tasks_and_says_how_to_resume() {
     let run = run.finish();
     run.expect_code(130)
         .stderr_has("go on with: git orchestrate eval --resume");
+    // Stopped, the task's change to the user's repository is undone all the same.
+    assert!(!hook.exists());
     let ids = run_ids(&repo);
     let dir = eval_dir(&repo).join(&ids[0]);
     assert!(dir.join("tasks/1/result.json").is_file());

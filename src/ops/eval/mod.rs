@@ -510,8 +510,12 @@ pub async fn run_task(
         .unwrap_or_else(|e| e.into_inner())
         .take();
     let error = match ran {
-        Err(PipelineError::Interrupted) => return Err(PipelineError::Interrupted.into()),
-        Ok(Outcome::Interrupted) => return Err(PipelineError::Interrupted.into()),
+        Err(PipelineError::Interrupted) | Ok(Outcome::Interrupted) => {
+            // Stopped: what its programs changed in the user's repository is still undone
+            // where it can be (the task has no result to say it in; `--resume` runs it again).
+            let _ = user.contain(&watched);
+            return Err(PipelineError::Interrupted.into());
+        }
         Err(error) => Some(crate::error_chain::chain(&error)),
         Ok(_) => None,
     };
