@@ -136,10 +136,10 @@ struct Implement<'r, 'a> {
     /// What the test runs of the attempt under way (or the baseline) changed in the user's
     /// repository outside the worktree: the attempt fails for it.
     escaped: Vec<ContainedChange>,
-    /// An agent's worktree as read right after the last test run (see `note_test_output`),
-    /// while nothing has written in it since: the read before the next swapped run and the
-    /// commit's read take it instead of reading every file's state again. Dropped before
-    /// anything writes (an attempt, a test run, files put back: `written`).
+    /// An agent's worktree as read after the last test runs (see `note_test_output`), while
+    /// nothing has written in it since: the commit's read takes it instead of reading every
+    /// file's state again. Dropped before anything writes (an attempt, a test run, files put
+    /// back: `written`).
     read_after_tests: Option<Vec<FileChange>>,
     /// The change as it was before test runs whose writes were not read yet (an attempt's
     /// own run, the proof's swapped runs): read before the commit or before the implementer
@@ -748,7 +748,7 @@ impl<'r, 'a> Implement<'r, 'a> {
         }
     }
 
-    /// [`Self::changes`], once what the last swapped runs wrote is known as the tests'.
+    /// [`Self::changes`], once what the last test runs wrote is known as the tests'.
     fn changes_settled(&mut self) -> Result<Vec<FileChange>, PipelineError> {
         if let Some(before) = self.unread_test_writes.take() {
             self.note_test_output(&before)?;
@@ -762,11 +762,20 @@ impl<'r, 'a> Implement<'r, 'a> {
     /// What differs in the worktree from the stage's base: everywhere for an agent, at the
     /// paths its edits wrote for a text implementer.
     fn read_worktree(&self) -> Result<Vec<FileChange>, PipelineError> {
-        Ok(self.read_worktree_whole()?.0)
+        let Some(worktree) = &self.worktree else {
+            return Ok(Vec::new());
+        };
+        if self.agent {
+            self.cx.worktree_changes(worktree, self.base)
+        } else {
+            let written: Vec<String> = self.written.iter().cloned().collect();
+            self.cx.worktree_changes_in(worktree, self.base, &written)
+        }
     }
 
-    /// [`Self::read_worktree`], with the reading of the whole worktree it came from (an
-    /// agent's).
+    /// [`Self::read_worktree`] after test runs, with the reading of the whole worktree it
+    /// came from (an agent's), which leaves the index to the reset that may follow
+    /// ([`crate::git::Worktree::read`]).
     fn read_worktree_whole(
         &self,
     ) -> Result<(Vec<FileChange>, Option<crate::git::Read>), PipelineError> {
